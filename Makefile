@@ -1,0 +1,48 @@
+# Thin wrapper around meson/ninja so the two README commands do everything.
+BUILD    ?= build
+ASAN     ?= build-asan
+MESON    ?= meson
+PYTEST   ?= /usr/bin/python3 -m pytest
+
+.PHONY: all deps build demo check unit integration asan bench fuzz format clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	sh scripts/demo.sh $(BUILD)/husk
+
+unit: build
+	$(MESON) test -C $(BUILD) --print-errorlogs
+
+integration: build
+	HUSK=$(abspath $(BUILD)/husk) PROBE=$(abspath $(BUILD)/tests/helper/probe) \
+		$(PYTEST) -q tests/integration
+
+$(ASAN)/build.ninja:
+	CC=clang $(MESON) setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug >/dev/null
+
+asan: deps $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+
+check: build asan
+	sh scripts/check.sh $(BUILD) $(ASAN)
+
+bench: build
+	HUSK_BENCH_DEPS=1 sh scripts/deps.sh
+	sh bench/run.sh $(abspath $(BUILD)/husk)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

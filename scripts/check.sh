@@ -1,0 +1,39 @@
+#!/bin/sh
+# `make check`: every test suite, against the normal build and the
+# ASan+UBSan build, then one summary line "N passed, M failed".
+set -u
+build=$1
+asan=$2
+out=${HUSK_CHECK_OUT:-$build/check}
+rm -rf "$out"
+mkdir -p "$out"
+py=/usr/bin/python3
+status=0
+
+stage() {
+	echo "=== $1"
+}
+
+stage "unit tests"
+meson test -C "$build" --print-errorlogs || status=1
+cp "$build/meson-logs/testlog.json" "$out/unit.json" 2>/dev/null || true
+
+run_pytest() { # name husk-binary dir [extra pytest args]
+	name=$1 bin=$2 dir=$3
+	shift 3
+	stage "$name"
+	HUSK="$(realpath "$bin")" PROBE="$(realpath "$build/tests/helper/probe")" \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
+		$py -m pytest -q -p no:cacheprovider --junitxml="$out/$name.xml" "$dir" "$@" || status=1
+}
+
+[ -d tests/integration ] && run_pytest integration "$build/husk" tests/integration
+[ -d tests/security ] && ls tests/security/test_*.py >/dev/null 2>&1 &&
+	run_pytest security "$build/husk" tests/security
+[ -d tests/integration ] && run_pytest integration-asan "$asan/husk" tests/integration
+[ -d tests/engines ] && ls tests/engines/test_*.py >/dev/null 2>&1 && [ "${HUSK_SKIP_ENGINES:-0}" != 1 ] &&
+	run_pytest engines "$build/husk" tests/engines
+
+$py scripts/summarize.py "$out" || status=1
+exit $status

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Filled in with the runtime core: builds a busybox bundle and runs it.
+echo "demo: husk binary at $1"

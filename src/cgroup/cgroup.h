@@ -1,0 +1,68 @@
+/* Cgroup management on pure v1, pure v2 and hybrid hosts. Each controller is
+ * driven through whichever hierarchy holds it. A `struct husk_cgroup` is the
+ * container's cgroup across every hierarchy; its resolved path is saved in the
+ * state store and reopened by later commands with husk_cgroup_open(). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "spec/spec.h"
+#include "util/err.h"
+
+struct husk_cgroup;
+
+enum husk_cgroup_mode {
+	HUSK_CGROUP_V1,
+	HUSK_CGROUP_V2,
+	HUSK_CGROUP_HYBRID,
+};
+
+/* Detect the host's cgroup layout (cached after the first call). */
+int husk_cgroup_mode(enum husk_cgroup_mode *out, struct husk_err *err);
+
+/* Create the container's cgroups from linux.cgroupsPath (absolute, relative to
+ * the caller's cgroup, or empty = default per id) and apply
+ * linux.resources. On failure nothing is left behind. */
+int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
+		       struct husk_cgroup **out, struct husk_err *err);
+
+/* Reopen a container's cgroups from its saved path. */
+int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err *err);
+
+/* The resolved path to save in the state store (e.g. "/husk/c1"). */
+const char *husk_cgroup_path(const struct husk_cgroup *cg);
+
+/* A directory fd of the container's cgroup on the unified hierarchy, usable
+ * with clone3(CLONE_INTO_CGROUP) when every needed controller lives there;
+ * -1 otherwise (hybrid and v1 hosts: use husk_cgroup_enter instead). */
+int husk_cgroup_v2_fd(const struct husk_cgroup *cg);
+
+/* Move pid into every hierarchy the container uses (skipping the unified one
+ * when `skip_v2` because CLONE_INTO_CGROUP already placed it there). */
+int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err);
+
+/* Apply (or re-apply, for `update`) resources. */
+int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,
+		       struct husk_err *err);
+
+int husk_cgroup_freeze(struct husk_cgroup *cg, bool frozen, struct husk_err *err);
+int husk_cgroup_is_frozen(struct husk_cgroup *cg, bool *frozen, struct husk_err *err);
+
+/* Every pid in the container's cgroup (sorted, caller frees). */
+int husk_cgroup_pids(struct husk_cgroup *cg, pid_t **pids, size_t *n, struct husk_err *err);
+
+/* Signal every process in the cgroup (kill --all, delete --force). Thaws a
+ * frozen cgroup after SIGKILL so the processes can die. */
+int husk_cgroup_kill_all(struct husk_cgroup *cg, int sig, struct husk_err *err);
+
+/* runc-shaped "stats" JSON object for `events` (caller frees). */
+char *husk_cgroup_stats_json(struct husk_cgroup *cg, struct husk_err *err);
+
+/* Number of OOM kills seen in the container's memory cgroup so far. */
+int husk_cgroup_oom_count(struct husk_cgroup *cg, uint64_t *count, struct husk_err *err);
+
+/* Kill what is left and remove every directory created; idempotent. */
+int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err);
+
+void husk_cgroup_free(struct husk_cgroup *cg);

@@ -1,0 +1,47 @@
+/* The command line: parses arguments, calls libhusk, prints results and
+ * errors, and picks the exit code. Nothing else in husk prints or exits. */
+#pragma once
+#include <stdbool.h>
+
+#include "util/err.h"
+
+struct cli_globals {
+	const char *root;	/* --root, default /run/husk (rootless: $XDG_RUNTIME_DIR/husk) */
+	const char *log_path;	/* --log */
+	bool log_json;		/* --log-format json */
+	bool debug;		/* --debug */
+	bool systemd_cgroup;	/* --systemd-cgroup */
+	bool rootless;		/* running without real root */
+};
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(struct cli_globals *g, int argc, char **argv);
+};
+
+/* Print "husk: <msg>" to stderr and record it in the log; returns 1 (the exit code). */
+int cli_fail(const struct husk_err *err);
+/* Usage error for a command: prints the message and a hint; returns 1. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define CLI_COMMANDS(X)                                                                            \
+	X(create, "create a container from a bundle, stopped before the user program")             \
+	X(start, "run the user program of a created container")                                    \
+	X(run, "create and start a container")                                                     \
+	X(state, "print the OCI state of a container")                                             \
+	X(kill, "send a signal to a container's init (or every process with --all)")               \
+	X(delete, "delete a container and everything it owns")                                     \
+	X(list, "list containers")                                                                 \
+	X(exec, "run a new process inside a running container")                                    \
+	X(ps, "list the processes of a container")                                                 \
+	X(pause, "freeze every process of a container")                                            \
+	X(resume, "thaw a paused container")                                                       \
+	X(update, "change a running container's resource limits")                                  \
+	X(events, "print a container's resource statistics and OOM events")                        \
+	X(spec, "write a default config.json")                                                     \
+	X(features, "print the features this runtime supports (OCI features JSON)")
+
+#define CLI_DECLARE(name, summary) int cmd_##name(struct cli_globals *g, int argc, char **argv);
+CLI_COMMANDS(CLI_DECLARE)
+#undef CLI_DECLARE

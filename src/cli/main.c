@@ -1,0 +1,180 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+
+#ifndef HUSK_VERSION
+#define HUSK_VERSION "unknown"
+#endif
+
+#define CLI_ENTRY(name, summary) {#name, summary, cmd_##name},
+static const struct cli_command commands[] = {CLI_COMMANDS(CLI_ENTRY)};
+#undef CLI_ENTRY
+
+int cli_fail(const struct husk_err *err)
+{
+	husk_log(HUSK_LOG_ERROR, "%s", err->msg);
+	/* With a JSON log, engines read the error from the log file; the
+	 * terminal still gets it so a person running husk by hand sees it. */
+	fprintf(stderr, "husk: %s\n", err->msg);
+	return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	husk_log(HUSK_LOG_ERROR, "%s: %s", cmd, msg);
+	fprintf(stderr, "husk %s: %s\nRun 'husk %s --help' for usage.\n", cmd, msg, cmd);
+	return 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: husk [global options] COMMAND [options] [args]\n\n"
+		     "An OCI container runtime.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nGlobal options:\n"
+		     "  --root DIR             state directory (default /run/husk)\n"
+		     "  --log FILE             write the runtime log to FILE\n"
+		     "  --log-format text|json format of the log (default text)\n"
+		     "  --debug                log debug messages\n"
+		     "  --systemd-cgroup       use the systemd cgroup driver (not supported)\n"
+		     "  --rootless true|false|auto  accepted for runc compatibility\n"
+		     "  --version, -v          print the version\n"
+		     "  --help, -h             print this help\n");
+}
+
+static void print_version(void)
+{
+	printf("husk version %s\nspec: 1.3.0\n", HUSK_VERSION);
+}
+
+static const char *default_root(bool rootless)
+{
+	static char buf[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (!rootless)
+		return "/run/husk";
+	if (xdg && *xdg) {
+		snprintf(buf, sizeof(buf), "%s/husk", xdg);
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "/tmp/husk-%u", (unsigned)getuid());
+	return buf;
+}
+
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CRIU };
+
+static int parse_globals(struct cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"log", required_argument, NULL, OPT_LOG},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"debug", no_argument, NULL, OPT_DEBUG},
+		{"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
+		{"rootless", required_argument, NULL, OPT_ROOTLESS},
+		{"criu", required_argument, NULL, OPT_CRIU},
+		{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+
+	/* '+': stop at the command name; options after it belong to the command. */
+	while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			g->root = optarg;
+			break;
+		case OPT_LOG:
+			g->log_path = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				g->log_json = true;
+			else if (strcmp(optarg, "text") == 0)
+				g->log_json = false;
+			else {
+				fprintf(stderr, "husk: --log-format: unknown format %s (want text or json)\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_DEBUG:
+			g->debug = true;
+			break;
+		case OPT_SYSTEMD:
+			g->systemd_cgroup = true;
+			break;
+		case OPT_ROOTLESS:
+		case OPT_CRIU:
+			break;
+		case 'v':
+			print_version();
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+static int open_log(const struct cli_globals *g)
+{
+	int fd;
+	if (!g->log_path) {
+		husk_log_setup(g->debug ? STDERR_FILENO : -1, g->log_json, g->debug);
+		return 0;
+	}
+	fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "husk: open log %s: %s\n", g->log_path, strerror(errno));
+		return -1;
+	}
+	husk_log_setup(fd, g->log_json, g->debug);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_globals g = {0};
+	int first;
+
+	g.rootless = geteuid() != 0;
+	first = parse_globals(&g, argc, argv);
+	if (first < 0)
+		return 1;
+	if (!g.root)
+		g.root = default_root(g.rootless);
+	if (first >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (open_log(&g) < 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[first], commands[i].name) == 0) {
+			optind = 1; /* each command parses its own argv with getopt */
+			return commands[i].run(&g, argc - first, argv + first);
+		}
+	}
+	fprintf(stderr, "husk: unknown command %s\nRun 'husk --help' for usage.\n", argv[first]);
+	return 1;
+}

@@ -1,0 +1,30 @@
+/* Error reporting for libhusk: an errno plus a message naming the step and
+ * the object. Every fallible function takes a `struct husk_err *` and returns
+ * a negative value on failure; callers add context with husk_err_prefix(). */
+#pragma once
+#include <stdarg.h>
+
+#define HUSK_ERR_MSG_MAX 1024
+
+struct husk_err {
+	int code; /* errno value, 0 when the failure has no errno (bad input) */
+	char msg[HUSK_ERR_MSG_MAX];
+};
+
+/* Record an error with an errno; returns -1 so callers can `return husk_err_set(...)`.
+ * The message gets ": strerror(code)" appended when code != 0. */
+int husk_err_set(struct husk_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Same, taking errno as the code. */
+int husk_err_sys(struct husk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prepend "context: " to the message already recorded; returns -1. */
+int husk_err_prefix(struct husk_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void husk_err_clear(struct husk_err *err)
+{
+	err->code = 0;
+	err->msg[0] = '\0';
+}
