@@ -1,0 +1,29 @@
+/* Root filesystem setup inside the container's mount namespace. Called by the
+ * container process (process.c) in this order:
+ *   husk_rootfs_prepare   before hooks: propagation, bind root, spec mounts,
+ *                         /dev (devices, symlinks, devpts), all resolved by fd
+ *                         inside the root
+ *   husk_rootfs_bind_console  when process.terminal: pty slave onto /dev/console
+ *   husk_rootfs_pivot     pivot_root (or MS_MOVE + chroot with --no-pivot)
+ *   husk_rootfs_finish    sysctl, masked and read-only paths, read-only root
+ * Every path that comes from config.json or the image is resolved inside the
+ * rootfs without following links out of it. */
+#pragma once
+#include "linux/linux.h"
+
+struct husk_rootfs_ctx {
+	int root_fd; /* O_PATH fd of the rootfs once bound onto itself, or -1 */
+	int proc_fd; /* verified procfs handle of the container, or -1 */
+};
+
+void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx);
+void husk_rootfs_ctx_close(struct husk_rootfs_ctx *ctx);
+
+int husk_rootfs_prepare(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
+			struct husk_err *err);
+int husk_rootfs_bind_console(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
+			     int pty_slave_fd, struct husk_err *err);
+int husk_rootfs_pivot(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
+		      struct husk_err *err);
+int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
+		       struct husk_err *err);
