@@ -11,6 +11,8 @@
 #pragma once
 #include "linux/linux.h"
 
+/* Implemented under src/linux/fs/. */
+
 struct husk_rootfs_ctx {
 	int root_fd; /* O_PATH fd of the rootfs once bound onto itself, or -1 */
 	int proc_fd; /* verified procfs handle of the container, or -1 */
