@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,7 @@ int cg_write(const struct cg_hier *h, const char *file, const char *val, struct 
 	return 0;
 }
 
-int cg_read(const struct cg_hier *h, const char *file, char *buf, size_t size,
-	    struct husk_err *err)
+int cg_read(const struct cg_hier *h, const char *file, char *buf, size_t size, struct husk_err *err)
 {
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
@@ -80,7 +80,8 @@ int cg_read_keyed(const struct cg_hier *h, const char *file, const char *key, ui
 
 	if (cg_read(h, file, buf, sizeof(buf), err) < 0)
 		return -1;
-	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+	for (char *line = buf; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
 			*v = strtoull(line + klen + 1, NULL, 10);
 			return 0;
@@ -105,7 +106,8 @@ struct cg_hier *cg_find(const struct husk_cgroup *cg, const char *controller)
 {
 	struct cg_hier *u;
 	for (size_t i = 0; i < cg->n; i++)
-		if (!cg->h[i].mount->unified && cg_list_has(cg->h[i].mount->controllers, ',', controller))
+		if (!cg->h[i].mount->unified &&
+		    cg_list_has(cg->h[i].mount->controllers, ',', controller))
 			return &cg->h[i];
 	u = cg_unified(cg);
 	if (u && cg_list_has(cg->layout->unified_controllers, ' ', controller))
@@ -322,7 +324,8 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 		goto fail;
 	if (spec->linux.resources || !rootless) {
 		static const struct husk_resources none;
-		const struct husk_resources *res = spec->linux.resources ? spec->linux.resources : &none;
+		const struct husk_resources *res =
+		    spec->linux.resources ? spec->linux.resources : &none;
 		if (cg_apply(cg, res, !rootless, err) < 0)
 			goto fail;
 	}

@@ -43,8 +43,8 @@ int cg_swap_to_v2(const struct husk_opt_i64 *swap, const struct husk_opt_i64 *li
 		return 0;
 	}
 	if (!limit->set || limit->v == 0 || limit_unlimited)
-		return husk_err_set(err, 0,
-				    "linux.resources.memory.swap: a swap limit needs a memory limit");
+		return husk_err_set(
+		    err, 0, "linux.resources.memory.swap: a swap limit needs a memory limit");
 	if (swap->v < limit->v)
 		return husk_err_set(err, 0,
 				    "linux.resources.memory.swap: %" PRId64

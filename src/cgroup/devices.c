@@ -14,23 +14,26 @@
 #include "cgroup/internal.h"
 #include "util/cleanup.h"
 
-#define RULE(t, maj, min, acc) {.allow = true, .type = t, .major = maj, .minor = min, .access = acc}
+#define RULE(t, maj, min, acc)                                                                     \
+	{                                                                                          \
+		.allow = true, .type = t, .major = maj, .minor = min, .access = acc                \
+	}
 
 /* runc's defaults, appended after the config's own rules. */
 const struct husk_device_rule cg_default_device_rules[] = {
-	RULE('c', -1, -1, "m"),	  RULE('b', -1, -1, "m"), /* mknod of any node */
-	RULE('c', 1, 3, "rwm"),	  /* /dev/null */
-	RULE('c', 1, 8, "rwm"),	  /* /dev/random */
-	RULE('c', 1, 7, "rwm"),	  /* /dev/full */
-	RULE('c', 5, 0, "rwm"),	  /* /dev/tty */
-	RULE('c', 1, 5, "rwm"),	  /* /dev/zero */
-	RULE('c', 1, 9, "rwm"),	  /* /dev/urandom */
-	RULE('c', 136, -1, "rwm"), /* /dev/pts/N */
-	RULE('c', 5, 2, "rwm"),	  /* /dev/ptmx */
-	RULE('c', 10, 200, "rwm"), /* /dev/net/tun */
+    RULE('c', -1, -1, "m"),    RULE('b', -1, -1, "m"), /* mknod of any node */
+    RULE('c', 1, 3, "rwm"),			       /* /dev/null */
+    RULE('c', 1, 8, "rwm"),			       /* /dev/random */
+    RULE('c', 1, 7, "rwm"),			       /* /dev/full */
+    RULE('c', 5, 0, "rwm"),			       /* /dev/tty */
+    RULE('c', 1, 5, "rwm"),			       /* /dev/zero */
+    RULE('c', 1, 9, "rwm"),			       /* /dev/urandom */
+    RULE('c', 136, -1, "rwm"),			       /* /dev/pts/N */
+    RULE('c', 5, 2, "rwm"),			       /* /dev/ptmx */
+    RULE('c', 10, 200, "rwm"),			       /* /dev/net/tun */
 };
 const size_t cg_n_default_device_rules =
-	sizeof(cg_default_device_rules) / sizeof(cg_default_device_rules[0]);
+    sizeof(cg_default_device_rules) / sizeof(cg_default_device_rules[0]);
 
 static void fmt_num(char *buf, size_t size, int64_t v)
 {
@@ -57,8 +60,8 @@ int cg_devices_v1(const struct cg_hier *h, const struct husk_device_rule *rules,
 		} else {
 			fmt_num(maj, sizeof(maj), r->type == 'a' ? -1 : r->major);
 			fmt_num(min, sizeof(min), r->type == 'a' ? -1 : r->minor);
-			snprintf(line, sizeof(line), "%c %s:%s %s", r->type == 'a' ? 'c' : r->type, maj,
-				 min, acc);
+			snprintf(line, sizeof(line), "%c %s:%s %s", r->type == 'a' ? 'c' : r->type,
+				 maj, min, acc);
 		}
 		if (r->type == 'a' && !all_access) {
 			char bline[96];

@@ -82,14 +82,14 @@ static size_t emit_rule(const struct husk_device_rule *r, int acc, struct bpf_in
 	return n;
 }
 
-int husk_devices_bpf_build(const struct husk_device_rule *rules, size_t n,
-			   struct bpf_insn **insns, size_t *n_insns, struct husk_err *err)
+int husk_devices_bpf_build(const struct husk_device_rule *rules, size_t n, struct bpf_insn **insns,
+			   size_t *n_insns, struct husk_err *err)
 {
 	static const struct bpf_insn prologue[] = {
-		LDX_W(R_ACCESS_TYPE, 1, 0),   MOV32_REG(R_TYPE, R_ACCESS_TYPE),
-		AND32_K(R_TYPE, 0xffff),      MOV32_REG(R_ACCESS, R_ACCESS_TYPE),
-		RSH32_K(R_ACCESS, 16),	      LDX_W(R_MAJOR, 1, 4),
-		LDX_W(R_MINOR, 1, 8),
+	    LDX_W(R_ACCESS_TYPE, 1, 0), MOV32_REG(R_TYPE, R_ACCESS_TYPE),
+	    AND32_K(R_TYPE, 0xffff),	MOV32_REG(R_ACCESS, R_ACCESS_TYPE),
+	    RSH32_K(R_ACCESS, 16),	LDX_W(R_MAJOR, 1, 4),
+	    LDX_W(R_MINOR, 1, 8),
 	};
 	size_t np = sizeof(prologue) / sizeof(prologue[0]);
 	size_t cap = np + 8 * n + 2, len = np;

@@ -13,5 +13,5 @@
  * rule matching an access decides. An allow rule matches when it grants
  * every requested access bit; a deny rule when it names any of them. Type
  * 'a' matches every device whatever its major/minor. Caller frees *insns. */
-int husk_devices_bpf_build(const struct husk_device_rule *rules, size_t n,
-			   struct bpf_insn **insns, size_t *n_insns, struct husk_err *err);
+int husk_devices_bpf_build(const struct husk_device_rule *rules, size_t n, struct bpf_insn **insns,
+			   size_t *n_insns, struct husk_err *err);

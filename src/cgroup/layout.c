@@ -52,7 +52,8 @@ void husk_cgroup_test_setup(const char *root, enum husk_cgroup_mode mode,
 	layout_free(cached);
 	cached = NULL;
 	snprintf(test_root, sizeof(test_root), "%s", root ? root : "");
-	snprintf(test_self, sizeof(test_self), "%s", root && self_cgroup_file ? self_cgroup_file : "");
+	snprintf(test_self, sizeof(test_self), "%s",
+		 root && self_cgroup_file ? self_cgroup_file : "");
 	test_mode = mode;
 }
 
@@ -142,8 +143,8 @@ static char *v1_mount_dir(const char *controllers)
 /* Only real controllers and the systemd named hierarchy are joined, like runc. */
 static bool v1_wanted(const char *controllers)
 {
-	return controllers[0] && (strncmp(controllers, "name=", 5) != 0 ||
-				  strcmp(controllers, "name=systemd") == 0);
+	return controllers[0] &&
+	       (strncmp(controllers, "name=", 5) != 0 || strcmp(controllers, "name=systemd") == 0);
 }
 
 static int add_mount(struct cg_layout *l, const char *controllers, const char *own, bool unified,
@@ -201,7 +202,8 @@ static int parse_self_cgroup(struct cg_layout *l, struct husk_err *err)
 		*ctrls++ = '\0';
 		*own++ = '\0';
 		bool unified = strcmp(line, "0") == 0 && ctrls[0] == '\0';
-		if (unified ? l->mode == HUSK_CGROUP_V1 : l->mode == HUSK_CGROUP_V2 || !v1_wanted(ctrls))
+		if (unified ? l->mode == HUSK_CGROUP_V1
+			    : l->mode == HUSK_CGROUP_V2 || !v1_wanted(ctrls))
 			continue;
 		if (add_mount(l, ctrls, own, unified, err) < 0)
 			return -1;

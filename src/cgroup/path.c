@@ -23,10 +23,11 @@ int cg_path_normalize(const char *cgroups_path, const char *id, char **out, bool
 	char *res, *w;
 
 	if (is_systemd_form(p))
-		return husk_err_set(err, 0,
-				    "linux.cgroupsPath %s: the systemd cgroup driver is not supported "
-				    "(use a plain path such as /husk/%s)",
-				    p, id);
+		return husk_err_set(
+		    err, 0,
+		    "linux.cgroupsPath %s: the systemd cgroup driver is not supported "
+		    "(use a plain path such as /husk/%s)",
+		    p, id);
 	*absolute = p[0] == '/';
 	res = malloc(len + 2);
 	if (!res)
@@ -36,7 +37,8 @@ int cg_path_normalize(const char *cgroups_path, const char *id, char **out, bool
 		size_t n = strcspn(s, "/");
 		if (n == 2 && s[0] == '.' && s[1] == '.') {
 			free(res);
-			return husk_err_set(err, 0, "linux.cgroupsPath %s: \"..\" is not allowed", p);
+			return husk_err_set(err, 0, "linux.cgroupsPath %s: \"..\" is not allowed",
+					    p);
 		}
 		if (n > 0 && !(n == 1 && s[0] == '.')) {
 			*w++ = '/';
@@ -86,16 +88,18 @@ char *cg_path_resolve(const char *norm, bool absolute, const char *own, bool uni
 /* Saved form. Usually just the path ("/husk/c1"): every hierarchy uses it
  * and only the leaf was created. When hierarchies differ (relative paths on
  * v1 resolve per hierarchy) or parents were created, one line per hierarchy
- * follows: "<controllers or 0>\t<parents>\t<path or ->" ("-": not joined). */
-static bool needs_lines(const struct husk_cgroup *cg)
+ * follows: "<controllers or 0>\t<parents>\t<path or ->" ("-": not joined),
+ * or a single "*\t<parents>\t<path>" line that holds for all. */
+/* One path and one parent count for every mounted hierarchy? */
+static bool uniform(const struct husk_cgroup *cg)
 {
-	if (cg->n == 0)
-		return true;
-	for (size_t i = 0; i < cg->n; i++)
-		if (!cg->h[i].path || cg->h[i].parents ||
+	if (cg->n == 0 || cg->n != cg->layout->n)
+		return false;
+	for (size_t i = 1; i < cg->n; i++)
+		if (cg->h[i].parents != cg->h[0].parents ||
 		    strcmp(cg->h[i].path, cg->h[0].path) != 0)
-			return true;
-	return cg->n != cg->layout->n;
+			return false;
+	return true;
 }
 
 static const char *key_of(const struct cg_mount *m)
@@ -109,13 +113,15 @@ char *cg_saved_encode(const struct husk_cgroup *cg)
 	size_t size = 0;
 	FILE *f;
 
-	if (!needs_lines(cg))
+	if (uniform(cg) && cg->h[0].parents == 0)
 		return strdup(cg->h[0].path);
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return NULL;
 	fputs(cg->n ? cg->h[0].path : "-", f);
-	for (size_t i = 0; i < cg->layout->n; i++) {
+	if (uniform(cg)) /* "*" stands for every hierarchy */
+		fprintf(f, "\n*\t%u\t%s", cg->h[0].parents, cg->h[0].path);
+	for (size_t i = 0; !uniform(cg) && i < cg->layout->n; i++) {
 		const struct cg_mount *m = &cg->layout->m[i];
 		const struct cg_hier *h = NULL;
 		for (size_t j = 0; j < cg->n; j++)
@@ -149,7 +155,8 @@ static int add_hier(struct husk_cgroup *cg, const struct cg_mount *m, const char
 static bool find_line(char *rest, const char *key, char **path, unsigned *parents)
 {
 	size_t klen = strlen(key);
-	for (char *line = rest; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+	for (char *line = rest; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		char *tab;
 		if (strncmp(line, key, klen) != 0 || line[klen] != '\t')
 			continue;
@@ -183,7 +190,8 @@ int cg_saved_decode(struct husk_cgroup *cg, const char *saved, struct husk_err *
 	for (size_t i = 0; i < l->n; i++) {
 		char *path = copy;
 		unsigned parents = 0;
-		if (find_line(rest, key_of(&l->m[i]), &path, &parents)) {
+		if (find_line(rest, key_of(&l->m[i]), &path, &parents) ||
+		    find_line(rest, "*", &path, &parents)) {
 			size_t len = strcspn(path, "\n");
 			_cleanup_free_ char *one = strndup(path, len);
 			if (!one)

@@ -189,7 +189,8 @@ int husk_cgroup_freeze(struct husk_cgroup *cg, bool frozen, struct husk_err *err
 	bool v2;
 	struct cg_hier *h = freezer_hier(cg, &v2);
 	if (!h)
-		return husk_err_set(err, ENOTSUP, "%s: no freezer cgroup", frozen ? "pause" : "resume");
+		return husk_err_set(err, ENOTSUP, "%s: no freezer cgroup",
+				    frozen ? "pause" : "resume");
 	return v2 ? cg_freeze_v2(h, frozen, err) : cg_freeze_v1(h, frozen, err);
 }
 

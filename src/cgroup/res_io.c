@@ -24,8 +24,9 @@ static int weight_v1(const struct cg_hier *h, const struct husk_blkio *b, struct
 		file = pick(h, "blkio.weight", "blkio.bfq.weight");
 		if (!file)
 			return husk_err_set(err, 0,
-					    F_IO ".weight: neither blkio.weight nor blkio.bfq.weight "
-						 "is available (no weight-capable I/O scheduler)");
+					    F_IO
+					    ".weight: neither blkio.weight nor blkio.bfq.weight "
+					    "is available (no weight-capable I/O scheduler)");
 		snprintf(val, sizeof(val), "%u", b->weight);
 		if (cg_set(h, F_IO ".weight", file, val, err) < 0)
 			return -1;
@@ -41,8 +42,9 @@ static int weight_v1(const struct cg_hier *h, const struct husk_blkio *b, struct
 			file = pick(h, "blkio.weight_device", "blkio.bfq.weight_device");
 			if (!file)
 				return husk_err_set(err, 0,
-						    F_IO ".weightDevice: no blkio weight_device file "
-							 "(no weight-capable I/O scheduler)");
+						    F_IO
+						    ".weightDevice: no blkio weight_device file "
+						    "(no weight-capable I/O scheduler)");
 			snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
 				 d->weight);
 			if (cg_set(h, F_IO ".weightDevice", file, val, err) < 0)
@@ -51,7 +53,8 @@ static int weight_v1(const struct cg_hier *h, const struct husk_blkio *b, struct
 		if (d->has_leaf_weight) {
 			snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
 				 d->leaf_weight);
-			if (cg_set(h, F_IO ".weightDevice", "blkio.leaf_weight_device", val, err) < 0)
+			if (cg_set(h, F_IO ".weightDevice", "blkio.leaf_weight_device", val, err) <
+			    0)
 				return -1;
 		}
 	}
@@ -77,8 +80,8 @@ static int weight_v2(const struct cg_hier *h, const struct husk_blkio *b, struct
 	for (size_t i = 0; i < b->n_weight_devices; i++) {
 		const struct husk_blkio_weight_device *d = &b->weight_devices[i];
 		if (d->has_leaf_weight)
-			return husk_err_set(err, 0,
-					    F_IO ".weightDevice.leafWeight: not supported on cgroup v2");
+			return husk_err_set(
+			    err, 0, F_IO ".weightDevice.leafWeight: not supported on cgroup v2");
 		if (!d->has_weight)
 			continue;
 		snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
@@ -95,14 +98,14 @@ struct throttle_kind {
 };
 
 static const struct throttle_kind throttles[] = {
-	{F_IO ".throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps",
-	 offsetof(struct husk_blkio, read_bps)},
-	{F_IO ".throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps",
-	 offsetof(struct husk_blkio, write_bps)},
-	{F_IO ".throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops",
-	 offsetof(struct husk_blkio, read_iops)},
-	{F_IO ".throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops",
-	 offsetof(struct husk_blkio, write_iops)},
+    {F_IO ".throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps",
+     offsetof(struct husk_blkio, read_bps)},
+    {F_IO ".throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps",
+     offsetof(struct husk_blkio, write_bps)},
+    {F_IO ".throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops",
+     offsetof(struct husk_blkio, read_iops)},
+    {F_IO ".throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops",
+     offsetof(struct husk_blkio, write_iops)},
 };
 
 static int throttle(const struct cg_hier *h, const struct husk_blkio *b, struct husk_err *err)
@@ -110,20 +113,21 @@ static int throttle(const struct cg_hier *h, const struct husk_blkio *b, struct 
 	for (size_t k = 0; k < sizeof(throttles) / sizeof(throttles[0]); k++) {
 		const struct throttle_kind *t = &throttles[k];
 		const struct husk_throttle_list *l =
-			(const struct husk_throttle_list *)((const char *)b + t->offset);
+		    (const struct husk_throttle_list *)((const char *)b + t->offset);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct husk_blkio_throttle *d = &l->v[i];
 			char val[96];
 			if (!h->mount->unified)
-				snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
-					 d->minor, d->rate);
+				snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %" PRIu64,
+					 d->major, d->minor, d->rate);
 			else if (d->rate == 0) /* 0 removes the limit, as on v1 */
-				snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %s=max", d->major,
-					 d->minor, t->v2_key);
+				snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %s=max",
+					 d->major, d->minor, t->v2_key);
 			else
 				snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %s=%" PRIu64,
 					 d->major, d->minor, t->v2_key, d->rate);
-			if (cg_set(h, t->field, h->mount->unified ? "io.max" : t->v1_file, val, err) < 0)
+			if (cg_set(h, t->field, h->mount->unified ? "io.max" : t->v1_file, val,
+				   err) < 0)
 				return -1;
 		}
 	}

@@ -89,15 +89,16 @@ static int memory_v1(const struct cg_hier *h, const struct husk_memory *m, struc
 {
 	if (v1_limit_and_swap(h, m, err) < 0)
 		return -1;
-	if (m->reservation.set &&
-	    set_i64(h, F_MEM ".reservation", "memory.soft_limit_in_bytes", m->reservation.v, err) < 0)
+	if (m->reservation.set && set_i64(h, F_MEM ".reservation", "memory.soft_limit_in_bytes",
+					  m->reservation.v, err) < 0)
 		return -1;
 	if (kmem(h, F_MEM ".kernel", "memory.kmem.limit_in_bytes", &m->kernel, err) < 0 ||
 	    kmem(h, F_MEM ".kernelTCP", "memory.kmem.tcp.limit_in_bytes", &m->kernel_tcp, err) < 0)
 		return -1;
 	if (m->swappiness.set) {
 		if (m->swappiness.v > 100)
-			return husk_err_set(err, 0, F_MEM ".swappiness: %" PRIu64 " is not in 0-100",
+			return husk_err_set(err, 0,
+					    F_MEM ".swappiness: %" PRIu64 " is not in 0-100",
 					    m->swappiness.v);
 		if (set_u64(h, F_MEM ".swappiness", "memory.swappiness", m->swappiness.v, err) < 0)
 			return -1;
@@ -105,9 +106,8 @@ static int memory_v1(const struct cg_hier *h, const struct husk_memory *m, struc
 	if (m->has_disable_oom_killer && m->disable_oom_killer &&
 	    cg_set(h, F_MEM ".disableOOMKiller", "memory.oom_control", "1", err) < 0)
 		return -1;
-	if (m->has_use_hierarchy &&
-	    cg_set(h, F_MEM ".useHierarchy", "memory.use_hierarchy", m->use_hierarchy ? "1" : "0",
-		   err) < 0)
+	if (m->has_use_hierarchy && cg_set(h, F_MEM ".useHierarchy", "memory.use_hierarchy",
+					   m->use_hierarchy ? "1" : "0", err) < 0)
 		return -1;
 	return 0;
 }
@@ -170,7 +170,8 @@ static int cpu_v1(const struct cg_hier *h, const struct husk_cpu *c, struct husk
 	    set_u64(h, F_CPU ".realtimePeriod", "cpu.rt_period_us", c->realtime_period.v, err) < 0)
 		return -1;
 	if (c->realtime_runtime.set && c->realtime_runtime.v &&
-	    set_i64(h, F_CPU ".realtimeRuntime", "cpu.rt_runtime_us", c->realtime_runtime.v, err) < 0)
+	    set_i64(h, F_CPU ".realtimeRuntime", "cpu.rt_runtime_us", c->realtime_runtime.v, err) <
+		0)
 		return -1;
 	if (c->idle.set && set_i64(h, F_CPU ".idle", "cpu.idle", c->idle.v, err) < 0)
 		return -1;

@@ -24,8 +24,8 @@ struct cg_hier *cg_need(const struct husk_cgroup *cg, const char *controller, co
 {
 	struct cg_hier *h = cg_find(cg, controller);
 	if (!h)
-		husk_err_set(err, 0, "%s: the %s cgroup controller is not available on this host", field,
-			     controller);
+		husk_err_set(err, 0, "%s: the %s cgroup controller is not available on this host",
+			     field, controller);
 	return h;
 }
 
@@ -63,7 +63,8 @@ static int apply_hugetlb(struct husk_cgroup *cg, const struct husk_resources *re
 		snprintf(file, sizeof(file), "hugetlb.%s.%s", hp->page_size,
 			 h->mount->unified ? "max" : "limit_in_bytes");
 		if (!cg_has_file(h, file))
-			return husk_err_set(err, 0, "%s: %s not available (page size %s not supported)",
+			return husk_err_set(err, 0,
+					    "%s: %s not available (page size %s not supported)",
 					    field, file, hp->page_size);
 		if (cg_set(h, field, file, val, err) < 0)
 			return -1;
@@ -76,8 +77,7 @@ static int apply_hugetlb(struct husk_cgroup *cg, const struct husk_resources *re
 	return 0;
 }
 
-static int apply_net(struct husk_cgroup *cg, const struct husk_resources *res,
-		     struct husk_err *err)
+static int apply_net(struct husk_cgroup *cg, const struct husk_resources *res, struct husk_err *err)
 {
 	struct cg_hier *h;
 	char val[160];
@@ -96,7 +96,8 @@ static int apply_net(struct husk_cgroup *cg, const struct husk_resources *res,
 			return -1;
 		snprintf(val, sizeof(val), "%s %" PRIu32, res->net_priorities[i].name,
 			 res->net_priorities[i].priority);
-		if (cg_set(h, "linux.resources.network.priorities", "net_prio.ifpriomap", val, err) < 0)
+		if (cg_set(h, "linux.resources.network.priorities", "net_prio.ifpriomap", val,
+			   err) < 0)
 			return -1;
 	}
 	return 0;
@@ -119,7 +120,8 @@ static int apply_rdma(struct husk_cgroup *cg, const struct husk_resources *res,
 			len += snprintf(val + len, sizeof(val) - len, " hca_handle=%" PRIu32,
 					r->hca_handles);
 		if (r->has_hca_objects)
-			snprintf(val + len, sizeof(val) - len, " hca_object=%" PRIu32, r->hca_objects);
+			snprintf(val + len, sizeof(val) - len, " hca_object=%" PRIu32,
+				 r->hca_objects);
 		if (cg_set(h, "linux.resources.rdma", "rdma.max", val, err) < 0)
 			return -1;
 	}
@@ -146,8 +148,9 @@ static int apply_unified(struct husk_cgroup *cg, const struct husk_kvv *kv, stru
 		if (!cg_has_file(u, key)) {
 			size_t clen = strcspn(key, ".");
 			_cleanup_free_ char *ctrl = strndup(key, clen);
-			bool known = ctrl && (strcmp(ctrl, "cgroup") == 0 ||
-					      cg_list_has(cg->layout->unified_controllers, ' ', ctrl));
+			bool known =
+			    ctrl && (strcmp(ctrl, "cgroup") == 0 ||
+				     cg_list_has(cg->layout->unified_controllers, ' ', ctrl));
 			return husk_err_set(err, 0, "%s: no such file in %s%s", field, u->dir,
 					    known ? "" : " (controller not enabled on cgroup2)");
 		}
@@ -178,7 +181,8 @@ static int apply_devices(struct husk_cgroup *cg, const struct husk_resources *re
 		return cg_devices_v1(h, rules, n, err);
 	h = cg_unified(cg);
 	if (!h)
-		return husk_err_set(err, 0, "linux.resources.devices: no devices cgroup on this host");
+		return husk_err_set(err, 0,
+				    "linux.resources.devices: no devices cgroup on this host");
 	return cg_devices_v2(h, rules, n, err);
 }
 
@@ -286,8 +290,7 @@ static int enable_level(const struct cg_hier *level, void *arg)
 
 /* A cgroup2 child sees a controller only once every ancestor enabled it in
  * cgroup.subtree_control. Cheap check first: the leaf already has them all. */
-int cg_v2_enable_controllers(const struct cg_hier *h, const char *available,
-			     struct husk_err *err)
+int cg_v2_enable_controllers(const struct cg_hier *h, const char *available, struct husk_err *err)
 {
 	char have[512], want[512] = "";
 	size_t len = 0;

@@ -98,11 +98,14 @@ static void cpu_stats(struct jw *w, const struct husk_cgroup *cg)
 		num(w, "user", keyed(cpu, "cpu.stat", "user_usec") * 1000, false);
 	} else if (acct) {
 		num(w, "total", rd(acct, "cpuacct.usage"), true);
-		if (cg_read(acct, "cpuacct.usage_percpu", buf, sizeof(buf), &(struct husk_err){0}) == 0)
+		if (cg_read(acct, "cpuacct.usage_percpu", buf, sizeof(buf),
+			    &(struct husk_err){0}) == 0)
 			num_list(w, "percpu", buf);
-		if (cg_read(acct, "cpuacct.usage_percpu_sys", buf, sizeof(buf), &(struct husk_err){0}) == 0)
+		if (cg_read(acct, "cpuacct.usage_percpu_sys", buf, sizeof(buf),
+			    &(struct husk_err){0}) == 0)
 			num_list(w, "percpu_kernel", buf);
-		if (cg_read(acct, "cpuacct.usage_percpu_user", buf, sizeof(buf), &(struct husk_err){0}) == 0)
+		if (cg_read(acct, "cpuacct.usage_percpu_user", buf, sizeof(buf),
+			    &(struct husk_err){0}) == 0)
 			num_list(w, "percpu_user", buf);
 		/* cpuacct.stat counts clock ticks; report nanoseconds. */
 		num(w, "kernel", keyed(acct, "cpuacct.stat", "system") * (1000000000 / tck), false);
