@@ -46,12 +46,12 @@ int husk_fs_open_dev(int root_fd, struct husk_err *err)
 				  HUSK_RESOLVE_STRICT);
 	}
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV))
-		return husk_err_set(err, errno, "/dev in rootfs is not a directory");
+		return husk_err_set(err, 0, "/dev in rootfs is a symlink or not a directory");
 	if (fd < 0)
 		return husk_err_sys(err, "open /dev in rootfs");
 	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		close(fd);
-		return husk_err_set(err, ENOTDIR, "/dev in rootfs is not a directory");
+		return husk_err_set(err, 0, "/dev in rootfs is a symlink or not a directory");
 	}
 	return fd;
 }

@@ -74,7 +74,36 @@ int husk_split_path(const char *path, char *parent, size_t plen, char *base, siz
  * prefix is resolved from dirfd again, so a symlink component is followed
  * within the scope `resolve` allows and never outside it; the directory is
  * then made with mkdirat() relative to its already-resolved parent. */
-static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve,
+static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
+		       struct husk_err *err);
+
+/* A component that exists as a dangling symlink: continue with the link's
+ * target spliced into the path, as the kernel would resolve it inside the
+ * root (an absolute target restarts at the root). The creation then happens
+ * where the link points, still inside the root. */
+static int follow_dangling(int dirfd, int cur, const char *prefix, size_t comp_len,
+			   const char *rest, mode_t mode, uint64_t resolve, int links,
+			   struct husk_err *err)
+{
+	char target[PATH_MAX], next[PATH_MAX];
+	const char *comp = prefix + strlen(prefix) - comp_len;
+	ssize_t n = readlinkat(cur, comp, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return husk_err_set(err, ENOENT, "mkdir /%s in rootfs", prefix);
+	target[n] = '\0';
+	if (links >= 40)
+		return husk_err_set(err, ELOOP, "mkdir /%s in rootfs", prefix);
+	int len = target[0] == '/'
+		      ? snprintf(next, sizeof(next), "%s/%s", target, rest)
+		      : snprintf(next, sizeof(next), "%.*s/%s/%s", (int)(strlen(prefix) - comp_len),
+				 prefix, target, rest);
+	if (len >= (int)sizeof(next))
+		return husk_err_set(err, ENAMETOOLONG, "mkdir /%s in rootfs", prefix);
+	return mkdir_steps(dirfd, next, mode, resolve, links + 1, err);
+}
+
+static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
 		       struct husk_err *err)
 {
 	char prefix[PATH_MAX];
@@ -104,6 +133,9 @@ static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolv
 			if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST)
 				return husk_err_sys(err, "mkdir /%s in rootfs", prefix);
 			next = husk_openat2(dirfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
+			if (next < 0 && errno == ENOENT)
+				return follow_dangling(dirfd, cur, prefix, n, p, mode, resolve,
+						       links, err);
 		}
 		if (next < 0)
 			return husk_err_sys(err, "open /%s in rootfs", prefix);
@@ -122,7 +154,7 @@ int husk_mkdir_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, st
 		return fd;
 	if (errno != ENOENT)
 		return husk_err_sys(err, "open %s in rootfs", path);
-	return mkdir_steps(dirfd, path, mode, resolve, err);
+	return mkdir_steps(dirfd, path, mode, resolve, 0, err);
 }
 
 /* fd of the non-directory `path` under dirfd; a missing one is created as an
@@ -151,10 +183,10 @@ int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, s
 	return fd;
 }
 
-/* After mounting onto fd, make sure the place it names is still inside the
- * root: a directory renamed away by a racing process must not carry our
- * mount with it (CVE-2021-30465). */
-int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err)
+/* Where fd lies, as a path from the container's root ("/dev/pts"); an error
+ * naming `dest` when it lies outside the root. */
+int husk_fd_root_path(const struct husk_fs *fs, int fd, const char *dest, char *out, size_t len,
+		      struct husk_err *err)
 {
 	char link[32], got[PATH_MAX];
 	size_t rl = strlen(fs->root_path);
@@ -165,10 +197,35 @@ int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, str
 		return husk_err_sys(err, "mount destination %s: check", dest);
 	got[n] = '\0';
 	if (rl == 1)
-		return 0;
-	if (strncmp(got, fs->root_path, rl) != 0 || (got[rl] != '/' && got[rl] != '\0'))
+		rl = 0; /* the root is the host's "/" */
+	else if (strncmp(got, fs->root_path, rl) != 0 || (got[rl] != '/' && got[rl] != '\0'))
 		return husk_err_set(err, EXDEV,
 				    "mount destination %s: resolves outside the rootfs (%s)", dest,
 				    got);
+	snprintf(out, len, "%s", got[rl] ? got + rl : "/");
 	return 0;
+}
+
+/* After mounting onto fd, make sure the place it names is still inside the
+ * root: a directory renamed away by a racing process must not carry our
+ * mount with it (CVE-2021-30465). */
+int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err)
+{
+	char path[PATH_MAX];
+	return husk_fd_root_path(fs, fd, dest, path, sizeof(path), err);
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+void husk_unescape_mountinfo(char *s)
+{
+	char *out = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
+			*out++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
 }

@@ -21,11 +21,15 @@ static int open_dev_null(struct husk_fs *fs, struct husk_err *err)
 	struct stat st;
 	int fd = husk_openat2(fs->ctx->root_fd, "dev/null", O_PATH | O_NOFOLLOW, 0,
 			      HUSK_RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+	if (fd < 0 && errno == ELOOP)
+		return husk_err_set(err, 0,
+				    "mask paths: /dev/null in rootfs is not the null device");
 	if (fd < 0)
 		return husk_err_sys(err, "mask paths: open /dev/null");
 	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
 		close(fd);
-		return husk_err_set(err, EPERM, "mask paths: /dev/null is not the null device");
+		return husk_err_set(err, 0,
+				    "mask paths: /dev/null in rootfs is not the null device");
 	}
 	return fd;
 }
