@@ -1,0 +1,206 @@
+/* Opening and creating paths of the container by fd. A path from config.json
+ * or the image is only ever looked up relative to an fd of the rootfs (or of
+ * a directory inside it) with openat2's RESOLVE_* scoping, so a symlink
+ * planted in the image, or swapped in by a racing container, cannot carry a
+ * lookup, a mkdir or a mount out of the root. */
+#include "linux/fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint64_t resolve)
+{
+	struct open_how how = {
+	    .flags = flags | O_CLOEXEC,
+	    .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+	    .resolve = resolve,
+	};
+	long fd;
+
+	/* RESOLVE_IN_ROOT answers EAGAIN when a concurrent rename could have
+	 * let ".." escape; the kernel asks us to retry. */
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return (int)fd;
+}
+
+int husk_open_at(int dirfd, const char *path, uint64_t flags, uint64_t resolve,
+		 struct husk_err *err)
+{
+	int fd = husk_openat2(dirfd, path, flags, 0, resolve);
+	if (fd < 0)
+		return husk_err_sys(err, "open %s in rootfs", path);
+	return fd;
+}
+
+/* Split "a/b/c" into parent "a/b" and base "c" (trailing slashes ignored);
+ * the parent of "c" is ".", of "/c" is "/". Returns -1 when there is no
+ * usable base name ("", "/", "x/..") or a part does not fit. */
+int husk_split_path(const char *path, char *parent, size_t plen, char *base, size_t blen)
+{
+	size_t n = strlen(path), i;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (i = n; i > 0 && path[i - 1] != '/'; i--)
+		;
+	if (n - i == 0 || n - i >= blen || i + 2 > plen)
+		return -1;
+	memcpy(base, path + i, n - i);
+	base[n - i] = '\0';
+	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return -1;
+	while (i > 1 && path[i - 1] == '/')
+		i--;
+	if (i == 0)
+		memcpy(parent, ".", 2);
+	else {
+		memcpy(parent, path, i);
+		parent[i] = '\0';
+	}
+	return 0;
+}
+
+/* Create the missing directories of `path` one component at a time. Each
+ * prefix is resolved from dirfd again, so a symlink component is followed
+ * within the scope `resolve` allows and never outside it; the directory is
+ * then made with mkdirat() relative to its already-resolved parent. */
+static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
+		       struct husk_err *err);
+
+/* A component that exists as a dangling symlink: continue with the link's
+ * target spliced into the path, as the kernel would resolve it inside the
+ * root (an absolute target restarts at the root). The creation then happens
+ * where the link points, still inside the root. */
+static int follow_dangling(int dirfd, int cur, const char *prefix, size_t comp_len,
+			   const char *rest, mode_t mode, uint64_t resolve, int links,
+			   struct husk_err *err)
+{
+	char target[PATH_MAX], next[PATH_MAX];
+	const char *comp = prefix + strlen(prefix) - comp_len;
+	ssize_t n = readlinkat(cur, comp, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return husk_err_set(err, ENOENT, "mkdir /%s in rootfs", prefix);
+	target[n] = '\0';
+	if (links >= 40)
+		return husk_err_set(err, ELOOP, "mkdir /%s in rootfs", prefix);
+	int len = target[0] == '/'
+		      ? snprintf(next, sizeof(next), "%s/%s", target, rest)
+		      : snprintf(next, sizeof(next), "%.*s/%s/%s", (int)(strlen(prefix) - comp_len),
+				 prefix, target, rest);
+	if (len >= (int)sizeof(next))
+		return husk_err_set(err, ENAMETOOLONG, "mkdir /%s in rootfs", prefix);
+	return mkdir_steps(dirfd, next, mode, resolve, links + 1, err);
+}
+
+static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
+		       struct husk_err *err)
+{
+	char prefix[PATH_MAX];
+	size_t len = 0;
+	_cleanup_close_ int cur = husk_openat2(dirfd, ".", O_PATH | O_DIRECTORY, 0, resolve);
+
+	if (cur < 0)
+		return husk_err_sys(err, "open rootfs");
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (len + n + 2 > sizeof(prefix))
+			return husk_err_set(err, ENAMETOOLONG, "mkdir %s in rootfs", path);
+		if (len)
+			prefix[len++] = '/';
+		memcpy(prefix + len, p, n);
+		len += n;
+		prefix[len] = '\0';
+		const char *comp = prefix + len - n;
+		p += n;
+
+		int next = husk_openat2(dirfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST)
+				return husk_err_sys(err, "mkdir /%s in rootfs", prefix);
+			next = husk_openat2(dirfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
+			if (next < 0 && errno == ENOENT)
+				return follow_dangling(dirfd, cur, prefix, n, p, mode, resolve,
+						       links, err);
+		}
+		if (next < 0)
+			return husk_err_sys(err, "open /%s in rootfs", prefix);
+		close(cur);
+		cur = next;
+	}
+	return HUSK_STEAL_FD(cur);
+}
+
+/* O_PATH fd of directory `path` under dirfd, created (with parents) if missing. */
+int husk_mkdir_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, struct husk_err *err)
+{
+	/* The common case, everything exists, costs one syscall. */
+	int fd = husk_openat2(dirfd, path, O_PATH | O_DIRECTORY, 0, resolve);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return husk_err_sys(err, "open %s in rootfs", path);
+	return mkdir_steps(dirfd, path, mode, resolve, 0, err);
+}
+
+/* fd of the non-directory `path` under dirfd; a missing one is created as an
+ * empty regular file (a bind-mount target), its parents as directories. */
+int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, struct husk_err *err)
+{
+	char parent[PATH_MAX], base[NAME_MAX + 1];
+	int fd = husk_openat2(dirfd, path, O_PATH, 0, resolve);
+
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return husk_err_sys(err, "open %s in rootfs", path);
+	if (husk_split_path(path, parent, sizeof(parent), base, sizeof(base)) < 0)
+		return husk_err_set(err, EINVAL, "create %s in rootfs", path);
+
+	_cleanup_close_ int dir = husk_mkdir_at(dirfd, parent, 0755, resolve, err);
+	if (dir < 0)
+		return -1;
+	/* O_EXCL|O_NOFOLLOW: never open something that appeared meanwhile. */
+	fd = openat(dir, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST)
+		fd = husk_openat2(dirfd, path, O_PATH, 0, resolve);
+	if (fd < 0)
+		return husk_err_sys(err, "create %s in rootfs", path);
+	return fd;
+}
+
+/* After mounting onto fd, make sure the place it names is still inside the
+ * root: a directory renamed away by a racing process must not carry our
+ * mount with it (CVE-2021-30465). */
+int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err)
+{
+	char link[32], got[PATH_MAX];
+	size_t rl = strlen(fs->root_path);
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, got, sizeof(got) - 1);
+	if (n < 0)
+		return husk_err_sys(err, "mount destination %s: check", dest);
+	got[n] = '\0';
+	if (rl == 1)
+		return 0;
+	if (strncmp(got, fs->root_path, rl) != 0 || (got[rl] != '/' && got[rl] != '\0'))
+		return husk_err_set(err, EXDEV,
+				    "mount destination %s: resolves outside the rootfs (%s)", dest,
+				    got);
+	return 0;
+}

@@ -1,0 +1,183 @@
+/* The spec's mounts, in order. Each destination is resolved (and created)
+ * inside the root by fd, the mount is put onto that fd, and the fd is
+ * re-checked to still lie inside the root afterwards. */
+#include "linux/fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "util/cleanup.h"
+#include "util/log.h"
+
+/* MS_* bits that are not per-mount flags but requests (bind, propagation). */
+#define MS_NOT_FLAGS                                                                               \
+	(MS_BIND | MS_REC | MS_REMOUNT | MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+
+bool husk_mount_is_bind(const struct husk_mount *m)
+{
+	return m->opts.bind || (m->opts.flags & MS_BIND) ||
+	       (m->type && strcmp(m->type, "bind") == 0);
+}
+
+static bool type_is(const struct husk_mount *m, const char *type)
+{
+	return m->type && strcmp(m->type, type) == 0;
+}
+
+static const char *mount_name(const struct husk_mount *m)
+{
+	if (husk_mount_is_bind(m))
+		return m->source ? m->source : "(none)";
+	return m->type ? m->type : (m->source ? m->source : "(none)");
+}
+
+/* Recursive attributes ("rro", "rnosuid", ...) and propagation apply to the
+ * mount now sitting on the destination, reached by resolving it again. */
+static int apply_after(struct husk_fs *fs, const struct husk_mount *m, int mnt_fd)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!m->opts.attr_set && !m->opts.attr_clr && !m->opts.propagation)
+		return 0;
+	if (mnt_fd < 0) {
+		fd =
+		    husk_openat2(fs->ctx->root_fd, m->destination, O_PATH, 0, HUSK_RESOLVE_IN_ROOT);
+		if (fd < 0)
+			return -1;
+		mnt_fd = fd;
+	}
+	if (husk_mount_setattr(mnt_fd, true, m->opts.attr_set, m->opts.attr_clr) < 0)
+		return -1;
+	return husk_mount_propagate(mnt_fd, m->opts.propagation);
+}
+
+/* A bind source relative to the bundle, as runc resolves it. */
+static void bind_source(const struct husk_fs *fs, const struct husk_mount *m, char *buf, size_t len)
+{
+	if (m->source && m->source[0] != '/' && fs->p->bundle)
+		snprintf(buf, len, "%s/%s", fs->p->bundle, m->source);
+	else
+		snprintf(buf, len, "%s", m->source ? m->source : "");
+}
+
+/* Bind: clone the source tree, set its flags while still detached (so it is
+ * never visible read-write, and flags the source has locked are kept: only
+ * the named ones change), then attach it onto the destination fd. */
+static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
+{
+	char src[PATH_MAX];
+	struct stat st;
+	struct husk_mount_attr attr;
+	unsigned int tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+
+	bind_source(fs, m, src, sizeof(src));
+	if (m->opts.recursive || (m->opts.flags & MS_REC))
+		tree_flags |= AT_RECURSIVE;
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, tree_flags);
+	if (tree < 0 || fstat(tree, &st) < 0)
+		return husk_err_sys(err, "mount %s on %s: open source", src, m->destination);
+
+	_cleanup_close_ int target =
+	    S_ISDIR(st.st_mode)
+		? husk_mkdir_at(fs->ctx->root_fd, m->destination, 0755, HUSK_RESOLVE_IN_ROOT, err)
+		: husk_mkfile_at(fs->ctx->root_fd, m->destination, 0644, HUSK_RESOLVE_IN_ROOT, err);
+	if (target < 0)
+		return husk_err_prefix(err, "mount %s on %s", src, m->destination);
+
+	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
+	if (m->opts.clear_flags) {
+		struct husk_mount_attr clr;
+		husk_ms_to_attr(
+		    m->opts.clear_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), &clr);
+		attr.clr |= clr.set & ~attr.set;
+	}
+	if (husk_mount_setattr(tree, false, attr.set, attr.clr) < 0)
+		return husk_err_sys(err, "mount %s on %s: set flags", src, m->destination);
+	if (husk_move_onto(tree, target) < 0)
+		return husk_err_sys(err, "mount %s on %s", src, m->destination);
+	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
+		return -1;
+	if (apply_after(fs, m, tree) < 0)
+		return husk_err_sys(err, "mount %s on %s: set attributes", src, m->destination);
+	return 0;
+}
+
+/* proc gets its own superblock through fsopen(): the mount fd is kept as the
+ * container's verified procfs handle (sysctl and the process code use it). */
+static int mount_proc(struct husk_fs *fs, const struct husk_mount *m, int target,
+		      struct husk_err *err)
+{
+	int mnt = husk_fs_new_mount("proc", m->source ? m->source : "proc", m->opts.data,
+				    m->opts.flags & ~MS_NOT_FLAGS);
+	if (mnt < 0)
+		return husk_err_sys(err, "mount proc on %s", m->destination);
+	if (husk_move_onto(mnt, target) < 0) {
+		husk_err_sys(err, "mount proc on %s", m->destination);
+		close(mnt);
+		return -1;
+	}
+	if (fs->ctx->proc_fd >= 0)
+		close(fs->ctx->proc_fd);
+	fs->ctx->proc_fd = mnt;
+	return husk_fd_check_inside(fs, target, m->destination, err);
+}
+
+/* sysfs needs a network namespace owned by the container's user namespace;
+ * without one the kernel refuses, and the host's /sys is bound instead. */
+static int mount_sysfs_fallback(struct husk_fs *fs, const struct husk_mount *m, int target)
+{
+	struct husk_mount_attr attr;
+	_cleanup_close_ int tree =
+	    open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return -1;
+	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
+	if (husk_mount_setattr(tree, true, attr.set, attr.clr) < 0)
+		return -1;
+	return husk_move_onto(tree, target);
+}
+
+static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
+{
+	const char *type = m->type;
+	_cleanup_close_ int target =
+	    husk_mkdir_at(fs->ctx->root_fd, m->destination, 0755, HUSK_RESOLVE_IN_ROOT, err);
+
+	if (target < 0)
+		return husk_err_prefix(err, "mount %s on %s", mount_name(m), m->destination);
+	if (type_is(m, "proc"))
+		return mount_proc(fs, m, target, err);
+	if (type_is(m, "cgroup"))
+		return husk_fs_mount_cgroup(fs, m, target, err);
+
+	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type,
+				  m->opts.flags & ~MS_NOT_FLAGS, m->opts.data);
+	if (rc < 0 && errno == EPERM && fs->userns && type_is(m, "sysfs")) {
+		husk_debug("sysfs on %s: not permitted, binding the host's /sys", m->destination);
+		rc = mount_sysfs_fallback(fs, m, target);
+	}
+	if (rc < 0)
+		return husk_err_sys(err, "mount %s on %s", mount_name(m), m->destination);
+	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
+		return -1;
+	if (apply_after(fs, m, -1) < 0)
+		return husk_err_sys(err, "mount %s on %s: set attributes", mount_name(m),
+				    m->destination);
+	return 0;
+}
+
+int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err)
+{
+	for (size_t i = 0; i < fs->spec->n_mounts; i++) {
+		const struct husk_mount *m = &fs->spec->mounts[i];
+		int rc = husk_mount_is_bind(m) ? mount_bind(fs, m, err) : mount_fs(fs, m, err);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
