@@ -44,8 +44,8 @@ def summary(xs):
     return {"median": statistics.median(xs), "p10": quantile(xs, 0.1), "p90": quantile(xs, 0.9), "n": len(xs)}
 
 
-def fmt_ms(x):
-    return "-" if x is None else f"{x * 1000:.2f}"
+def fmt_ms(x, scale=1000):
+    return "-" if x is None else f"{x * scale:.2f}"
 
 
 def ratio(a, b):
@@ -141,10 +141,11 @@ class Bench:
         bl.progress_done()
         return samples
 
-    def table(self, title, samples, keys=("wall", "cpu", "user", "sys"), floor_names=()):
+    def table(self, title, samples, keys=("wall", "cpu", "user", "sys"), floor_names=(), unit="ms"):
         """Prints medians [p10-p90] per runtime, then the husk ratios of the medians."""
+        scale = 1000 if unit == "ms" else 1
         self.out(title)
-        self.out((f"  {'':<12}" + "".join(f"{k + ' ms':<24}" for k in keys)).rstrip())
+        self.out((f"  {'':<12}" + "".join(f"{k + ' ' + unit:<24}" for k in keys)).rstrip())
         stats = {}
         for name, rows in samples.items():
             if not rows:
@@ -153,7 +154,8 @@ class Bench:
             cells = ""
             for k in keys:
                 s = stats[name][k]
-                cells += f"{fmt_ms(s['median']):>8} [{fmt_ms(s['p10'])}-{fmt_ms(s['p90'])}]".ljust(24)
+                med, lo, hi = (fmt_ms(s[q], scale) for q in ("median", "p10", "p90"))
+                cells += f"{med:>8} [{lo}-{hi}]".ljust(24)
             self.out(f"  {name:<12}{cells}".rstrip())
         for other in ["crun", "runc", *floor_names]:
             if "husk" in stats and other in stats:
@@ -202,6 +204,7 @@ class Bench:
             f"[{key}] {self.seq} `run /bin/true` containers, {parallel} at a time: total for the batch"
             f" ({self.reps} batches each; cpu = sum over the batch)",
             samples,
+            unit="s",
         )
         self.record(key, samples, stats, containers=self.seq, parallel=parallel)
 
@@ -243,8 +246,9 @@ class Bench:
                     f"  cgroup mem {fmt_ratio(ratio(h['cgroup_bytes'], o['cgroup_bytes']))}"
                     f"  slab {fmt_ratio(ratio(h['slab_kb'], o['slab_kb']))}"
                 )
-        self.out("  (cgroup mem = memory.usage_in_bytes of the runtime's v1 memory parent cgroup with all")
-        self.out("   containers running; slab = growth of Slab in /proc/meminfo, noisy on a shared host)")
+        self.out("  (cgroup mem = sum of memory.usage_in_bytes of the containers' v1 memory cgroups with all")
+        self.out("   of them running; slab, sunreclaim = growth in /proc/meminfo from before the first create")
+        self.out("   to after the last start: kernel objects, but noisy on a shared host)")
         self.out()
         self.raw["sections"]["detached"] = {"containers": n, "rounds": per_round, "mean": results}
 
