@@ -28,8 +28,9 @@ struct husk_fs {
 	char root_path[PATH_MAX]; /* the root as the kernel names it, for re-checks */
 };
 
-int husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
-		 struct husk_err *err);
+void husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p,
+		  struct husk_rootfs_ctx *ctx);
+int husk_fs_read_root_path(struct husk_fs *fs, struct husk_err *err);
 
 /* fdpath.c: open and create by fd, never leaving the directory given. */
 int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint64_t resolve);
@@ -39,6 +40,9 @@ int husk_mkdir_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, st
 int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve,
 		   struct husk_err *err);
 int husk_split_path(const char *path, char *parent, size_t plen, char *base, size_t blen);
+void husk_unescape_mountinfo(char *s);
+int husk_fd_root_path(const struct husk_fs *fs, int fd, const char *dest, char *out, size_t len,
+		      struct husk_err *err);
 int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err);
 
 /* mountapi.c: thin wrappers over the new mount API and classic mount(2). */
