@@ -229,6 +229,32 @@ static void case_binds(void)
 	CHECK(open("/flat/file", O_WRONLY) >= 0, "plain bind not writable: %s", strerror(errno));
 }
 
+/* tmpcopyup: the tmpfs starts with the image's files (links copied as
+ * links, owners kept), and "ro" applies after the copy. */
+static void case_tmpcopyup(void)
+{
+	struct husk_rootfs_ctx ctx;
+	char mounts[1024], buf[16] = "";
+	struct stat st;
+	sh("mkdir -p %s/etc/sub && echo hi > %s/etc/sub/f && chown 12:34 %s/etc/sub/f && "
+	   "ln -s /etc/shadow %s/etc/link",
+	   root, root, root, root);
+	snprintf(mounts, sizeof(mounts),
+		 "%s,{\"destination\":\"/etc\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+		 "\"options\":[\"tmpcopyup\",\"ro\"]}",
+		 default_mounts);
+	struct husk_spec *s = spec_with(mounts, "", false);
+	const char *e = setup(s, &ctx, -1);
+	CHECK(!e, "setup: %s", e);
+	CHECK(fs_is("/etc", TMPFS_MAGIC), "/etc is not a tmpfs");
+	int fd = open("/etc/sub/f", O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf) - 1) == 3 && strcmp(buf, "hi\n") == 0,
+	      "copied file content");
+	CHECK(stat("/etc/sub/f", &st) == 0 && st.st_uid == 12 && st.st_gid == 34, "copied owner");
+	check_link("/etc/link", "/etc/shadow");
+	CHECK(mkdir("/etc/x", 0755) < 0 && errno == EROFS, "tmpfs not read-only");
+}
+
 /* The image makes /dev a symlink to a host directory and the spec mounts
  * no tmpfs there: creating nodes must fail, not land on the host. */
 static void case_dev_symlink(void)
@@ -353,6 +379,7 @@ int main(void)
 	} cases[] = {
 	    {"default spec: mounts, /dev, sysctl, masked, read-only", case_default},
 	    {"binds: file target, ro, rro, bind vs rbind", case_binds},
+	    {"tmpcopyup: tmpfs filled from the image, then read-only", case_tmpcopyup},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
 	    {"attack: /dev/null is a symlink to a procfs file", case_fake_dev_null},
