@@ -90,7 +90,8 @@ static int validate_sysctl_key(struct jctx *c, const struct husk_spec *s, const 
 		    "\"%s\" is not isolated by any namespace; refusing to change it for the host",
 		    raw);
 	if (!s->linux.ns[ns].enabled)
-		return jfail(c, "\"%s\" requires a %s namespace", raw, husk_ns_name(ns));
+		return jfail(c, "\"%s\" requires %s %s namespace", raw,
+			     ns == HUSK_NS_IPC ? "an" : "a", husk_ns_name(ns));
 	return 0;
 }
 

@@ -26,21 +26,6 @@ struct v1_hier {
 	char controllers[256]; /* "cpu,cpuacct" or "name=systemd" */
 };
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *out = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
-			*out++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
 /* Keep the controller names of a v1 superblock's options ("rw,cpu,xattr"). */
 static void controllers_of(const char *super_opts, char *out, size_t len)
 {
@@ -77,8 +62,8 @@ static bool parse_v1_line(char *line, struct v1_hier *h)
 	}
 	if (nf < 10 || strcmp(f[7], "cgroup") != 0)
 		return false;
-	unescape(f[3]);
-	unescape(f[4]);
+	husk_unescape_mountinfo(f[3]);
+	husk_unescape_mountinfo(f[4]);
 	snprintf(h->root, sizeof(h->root), "%s", f[3]);
 	snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", f[4]);
 	controllers_of(f[9], h->controllers, sizeof(h->controllers));

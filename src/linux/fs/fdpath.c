@@ -183,10 +183,10 @@ int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, s
 	return fd;
 }
 
-/* After mounting onto fd, make sure the place it names is still inside the
- * root: a directory renamed away by a racing process must not carry our
- * mount with it (CVE-2021-30465). */
-int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err)
+/* Where fd lies, as a path from the container's root ("/dev/pts"); an error
+ * naming `dest` when it lies outside the root. */
+int husk_fd_root_path(const struct husk_fs *fs, int fd, const char *dest, char *out, size_t len,
+		      struct husk_err *err)
 {
 	char link[32], got[PATH_MAX];
 	size_t rl = strlen(fs->root_path);
@@ -197,10 +197,35 @@ int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, str
 		return husk_err_sys(err, "mount destination %s: check", dest);
 	got[n] = '\0';
 	if (rl == 1)
-		return 0;
-	if (strncmp(got, fs->root_path, rl) != 0 || (got[rl] != '/' && got[rl] != '\0'))
+		rl = 0; /* the root is the host's "/" */
+	else if (strncmp(got, fs->root_path, rl) != 0 || (got[rl] != '/' && got[rl] != '\0'))
 		return husk_err_set(err, EXDEV,
 				    "mount destination %s: resolves outside the rootfs (%s)", dest,
 				    got);
+	snprintf(out, len, "%s", got[rl] ? got + rl : "/");
 	return 0;
+}
+
+/* After mounting onto fd, make sure the place it names is still inside the
+ * root: a directory renamed away by a racing process must not carry our
+ * mount with it (CVE-2021-30465). */
+int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err)
+{
+	char path[PATH_MAX];
+	return husk_fd_root_path(fs, fd, dest, path, sizeof(path), err);
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+void husk_unescape_mountinfo(char *s)
+{
+	char *out = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
+			*out++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
 }

@@ -28,8 +28,9 @@ struct husk_fs {
 	char root_path[PATH_MAX]; /* the root as the kernel names it, for re-checks */
 };
 
-int husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
-		 struct husk_err *err);
+void husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p,
+		  struct husk_rootfs_ctx *ctx);
+int husk_fs_read_root_path(struct husk_fs *fs, struct husk_err *err);
 
 /* fdpath.c: open and create by fd, never leaving the directory given. */
 int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint64_t resolve);
@@ -39,6 +40,9 @@ int husk_mkdir_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, st
 int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve,
 		   struct husk_err *err);
 int husk_split_path(const char *path, char *parent, size_t plen, char *base, size_t blen);
+void husk_unescape_mountinfo(char *s);
+int husk_fd_root_path(const struct husk_fs *fs, int fd, const char *dest, char *out, size_t len,
+		      struct husk_err *err);
 int husk_fd_check_inside(const struct husk_fs *fs, int fd, const char *dest, struct husk_err *err);
 
 /* mountapi.c: thin wrappers over the new mount API and classic mount(2). */
@@ -59,6 +63,10 @@ int husk_fs_new_mount(const char *type, const char *source, const char *data,
 /* mounts.c: the spec's mounts, in order. */
 int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err);
 bool husk_mount_is_bind(const struct husk_mount *m);
+
+/* copyup.c: tmpcopyup */
+int husk_copyup_open(int target_fd);
+int husk_copyup(int covered_fd, int tmpfs_fd);
 
 /* cgroupfs.c: a "cgroup" mount (usually /sys/fs/cgroup). */
 int husk_fs_mount_cgroup(struct husk_fs *fs, const struct husk_mount *m, int target_fd,

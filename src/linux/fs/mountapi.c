@@ -29,6 +29,8 @@ void husk_ms_to_attr(unsigned long ms, struct husk_mount_attr *out)
 		out->set |= MOUNT_ATTR_NOEXEC;
 	if (ms & MS_NODIRATIME)
 		out->set |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOSYMFOLLOW)
+		out->set |= MOUNT_ATTR_NOSYMFOLLOW;
 	if (ms & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
 		out->clr |= MOUNT_ATTR__ATIME;
 		if (ms & MS_NOATIME)

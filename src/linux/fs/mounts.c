@@ -36,6 +36,42 @@ static const char *mount_name(const struct husk_mount *m)
 	return m->type ? m->type : (m->source ? m->source : "(none)");
 }
 
+/* What runc lets a mount cover below /proc: files lxcfs emulates. */
+static const char *const proc_mount_allowed[] = {
+    "/proc/cpuinfo", "/proc/diskstats",
+    "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+/* Nothing but a procfs may cover /proc, and below it only the files in the
+ * list above: a bind over /proc/self/attr or /proc/sys would let the image
+ * steer the runtime's later writes. The destination as resolved counts, not
+ * as written, so a symlink into /proc is caught too. `source_fd` is the
+ * tree to be mounted, or -1 for a new filesystem of m->type. */
+static int check_proc_dest(struct husk_fs *fs, const struct husk_mount *m, int target,
+			   int source_fd, struct husk_err *err)
+{
+	char path[PATH_MAX];
+
+	if (husk_fd_root_path(fs, target, m->destination, path, sizeof(path), err) < 0)
+		return -1;
+	if (strncmp(path, "/proc", 5) != 0 || (path[5] != '/' && path[5] != '\0'))
+		return 0;
+	if (path[5] == '\0') {
+		if (source_fd >= 0 ? husk_procfs_check(source_fd) == 0 : type_is(m, "proc"))
+			return 0;
+		return husk_err_set(err, 0, "mount %s on %s: only procfs may be mounted on /proc",
+				    mount_name(m), m->destination);
+	}
+	for (size_t i = 0; i < HUSK_ARRAY_SIZE(proc_mount_allowed); i++)
+		if (strcmp(path, proc_mount_allowed[i]) == 0)
+			return 0;
+	return husk_err_set(err, 0, "mount %s on %s: %s is inside /proc", mount_name(m),
+			    m->destination, path);
+}
+
 /* Recursive attributes ("rro", "rnosuid", ...) and propagation apply to the
  * mount now sitting on the destination, reached by resolving it again. */
 static int apply_after(struct husk_fs *fs, const struct husk_mount *m, int mnt_fd)
@@ -88,6 +124,8 @@ static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct hus
 		: husk_mkfile_at(fs->ctx->root_fd, m->destination, 0644, HUSK_RESOLVE_IN_ROOT, err);
 	if (target < 0)
 		return husk_err_prefix(err, "mount %s on %s", src, m->destination);
+	if (check_proc_dest(fs, m, target, tree, err) < 0)
+		return -1;
 
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
 	if (m->opts.clear_flags) {
@@ -142,6 +180,18 @@ static int mount_sysfs_fallback(struct husk_fs *fs, const struct husk_mount *m, 
 	return husk_move_onto(tree, target);
 }
 
+static int copy_up(struct husk_fs *fs, const struct husk_mount *m, int covered,
+		   struct husk_err *err)
+{
+	_cleanup_close_ int top = husk_openat2(fs->ctx->root_fd, m->destination,
+					       O_RDONLY | O_DIRECTORY, 0, HUSK_RESOLVE_IN_ROOT);
+	if (top < 0 || husk_copyup(covered, top) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: tmpcopyup", m->destination);
+	if ((m->opts.flags & MS_RDONLY) && husk_mount_setattr(top, false, MOUNT_ATTR_RDONLY, 0) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: make read-only", m->destination);
+	return 0;
+}
+
 static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
 {
 	const char *type = m->type;
@@ -150,13 +200,22 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 
 	if (target < 0)
 		return husk_err_prefix(err, "mount %s on %s", mount_name(m), m->destination);
+	if (check_proc_dest(fs, m, target, -1, err) < 0)
+		return -1;
 	if (type_is(m, "proc"))
 		return mount_proc(fs, m, target, err);
 	if (type_is(m, "cgroup"))
 		return husk_fs_mount_cgroup(fs, m, target, err);
 
-	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type,
-				  m->opts.flags & ~MS_NOT_FLAGS, m->opts.data);
+	_cleanup_close_ int covered = -1;
+	if (m->opts.tmpcopyup && type_is(m, "tmpfs") && (covered = husk_copyup_open(target)) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: open for tmpcopyup", m->destination);
+
+	/* A read-only tmpfs is filled first and made read-only after. */
+	unsigned long flags = m->opts.flags & ~MS_NOT_FLAGS;
+	if (covered >= 0)
+		flags &= ~(unsigned long)MS_RDONLY;
+	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags, m->opts.data);
 	if (rc < 0 && errno == EPERM && fs->userns && type_is(m, "sysfs")) {
 		husk_debug("sysfs on %s: not permitted, binding the host's /sys", m->destination);
 		rc = mount_sysfs_fallback(fs, m, target);
@@ -164,6 +223,8 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	if (rc < 0)
 		return husk_err_sys(err, "mount %s on %s", mount_name(m), m->destination);
 	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
+		return -1;
+	if (covered >= 0 && copy_up(fs, m, covered, err) < 0)
 		return -1;
 	if (apply_after(fs, m, -1) < 0)
 		return husk_err_sys(err, "mount %s on %s: set attributes", mount_name(m),

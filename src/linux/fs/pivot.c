@@ -4,6 +4,9 @@
 #include "linux/fs/fs.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -63,7 +66,7 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->ctx->root_fd < 0)
 		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
-	return husk_fs_init(fs, fs->p, fs->ctx, err);
+	return 0;
 }
 
 static int do_pivot_root(struct husk_fs *fs, struct husk_err *err)
@@ -80,8 +83,50 @@ static int do_pivot_root(struct husk_fs *fs, struct husk_err *err)
 	return 0;
 }
 
+/* True when mountpoint `mp` is `root` or lies under it. */
+static bool path_under(const char *mp, const char *root)
+{
+	size_t rl = strlen(root);
+	if (strcmp(root, "/") == 0)
+		return true;
+	return strncmp(mp, root, rl) == 0 && (mp[rl] == '/' || mp[rl] == '\0');
+}
+
+/* Without pivot_root the host's other mounts stay in the namespace, only
+ * out of sight of the chroot. Detach every mount that is neither the root,
+ * inside it, nor one of its ancestors; one we may not detach (locked in a
+ * user namespace) is covered with an empty tmpfs instead. */
+static int detach_host_mounts(struct husk_fs *fs, struct husk_err *err)
+{
+	char root[PATH_MAX];
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	_cleanup_fclose_ FILE *mi = fopen("/proc/self/mountinfo", "re");
+
+	if (!mi || husk_fs_read_root_path(fs, err) < 0)
+		return mi ? -1 : husk_err_sys(err, "read /proc/self/mountinfo");
+	snprintf(root, sizeof(root), "%s", fs->root_path);
+	while (getline(&line, &cap, mi) > 0) {
+		char mp[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		husk_unescape_mountinfo(mp);
+		if (path_under(mp, root) || path_under(root, mp))
+			continue;
+		if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EINVAL)
+			continue; /* already gone with a detached parent */
+		if (errno != EPERM || mount("tmpfs", mp, "tmpfs", MS_RDONLY, NULL) < 0)
+			return husk_err_sys(err, "no-pivot: hide host mount %s", mp);
+	}
+	return 0;
+}
+
 static int do_move_root(struct husk_fs *fs, struct husk_err *err)
 {
+	if (detach_host_mounts(fs, err) < 0)
+		return -1;
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 		return husk_err_sys(err, "move rootfs %s onto /", fs->p->rootfs);
 	if (chroot(".") < 0)

@@ -22,24 +22,27 @@ void husk_rootfs_ctx_close(struct husk_rootfs_ctx *ctx)
 	husk_rootfs_ctx_init(ctx);
 }
 
-/* Fill in what every step needs: the root's own name (from its fd, so
- * symlinks in the configured path do not matter) for the post-mount checks. */
-int husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
-		 struct husk_err *err)
+void husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p,
+		  struct husk_rootfs_ctx *ctx)
 {
-	char link[32];
-
 	fs->p = p;
 	fs->spec = p->spec;
 	fs->ctx = ctx;
 	fs->userns = p->spec->linux.ns[HUSK_NS_USER].enabled;
 	fs->root_path[0] = '\0';
-	if (ctx->root_fd < 0)
-		return 0;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", ctx->root_fd);
+}
+
+/* The root's own name (read from its fd, so symlinks in the configured
+ * path do not matter), which the post-mount checks compare against. Only
+ * meaningful before pivot_root. */
+int husk_fs_read_root_path(struct husk_fs *fs, struct husk_err *err)
+{
+	char link[32];
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fs->ctx->root_fd);
 	ssize_t n = readlink(link, fs->root_path, sizeof(fs->root_path) - 1);
 	if (n < 0)
-		return husk_err_sys(err, "rootfs %s: read its path", p->rootfs);
+		return husk_err_sys(err, "rootfs %s: read its path", fs->p->rootfs);
 	fs->root_path[n] = '\0';
 	return 0;
 }
@@ -54,9 +57,10 @@ static int need_root(const struct husk_rootfs_ctx *ctx, struct husk_err *err)
 int husk_rootfs_prepare(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
 			struct husk_err *err)
 {
-	struct husk_fs fs = {.p = p, .spec = p->spec, .ctx = ctx};
+	struct husk_fs fs;
 
-	if (husk_fs_prepare_root(&fs, err) < 0)
+	husk_fs_init(&fs, p, ctx);
+	if (husk_fs_prepare_root(&fs, err) < 0 || husk_fs_read_root_path(&fs, err) < 0)
 		return -1;
 	if (husk_fs_mount_all(&fs, err) < 0)
 		return -1;
@@ -68,7 +72,8 @@ int husk_rootfs_bind_console(const struct husk_spawn_params *p, struct husk_root
 {
 	struct husk_fs fs;
 
-	if (need_root(ctx, err) < 0 || husk_fs_init(&fs, p, ctx, err) < 0)
+	husk_fs_init(&fs, p, ctx);
+	if (need_root(ctx, err) < 0 || husk_fs_read_root_path(&fs, err) < 0)
 		return -1;
 	return husk_fs_bind_console(&fs, pty_slave_fd, err);
 }
@@ -78,7 +83,8 @@ int husk_rootfs_pivot(const struct husk_spawn_params *p, struct husk_rootfs_ctx 
 {
 	struct husk_fs fs;
 
-	if (need_root(ctx, err) < 0 || husk_fs_init(&fs, p, ctx, err) < 0)
+	husk_fs_init(&fs, p, ctx);
+	if (need_root(ctx, err) < 0)
 		return -1;
 	return husk_fs_pivot(&fs, err);
 }
@@ -89,9 +95,9 @@ int husk_rootfs_pivot(const struct husk_spawn_params *p, struct husk_rootfs_ctx 
 int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
 		       struct husk_err *err)
 {
-	struct husk_fs fs = {
-	    .p = p, .spec = p->spec, .ctx = ctx, .userns = p->spec->linux.ns[HUSK_NS_USER].enabled};
+	struct husk_fs fs;
 
+	husk_fs_init(&fs, p, ctx);
 	if (need_root(ctx, err) < 0)
 		return -1;
 	if (husk_fs_sysctl(&fs, err) < 0)
