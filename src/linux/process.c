@@ -31,7 +31,8 @@ pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 	struct clone_args args = {
 	    .flags = flags | CLONE_PIDFD,
 	    .pidfd = (uint64_t)(uintptr_t)pidfd,
-	    .exit_signal = SIGCHLD,
+	    /* With CLONE_PARENT the kernel takes the caller's exit signal. */
+	    .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 	};
 	long pid;
 
