@@ -64,6 +64,10 @@ int husk_fs_new_mount(const char *type, const char *source, const char *data,
 int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err);
 bool husk_mount_is_bind(const struct husk_mount *m);
 
+/* copyup.c: tmpcopyup */
+int husk_copyup_open(int target_fd);
+int husk_copyup(int covered_fd, int tmpfs_fd);
+
 /* cgroupfs.c: a "cgroup" mount (usually /sys/fs/cgroup). */
 int husk_fs_mount_cgroup(struct husk_fs *fs, const struct husk_mount *m, int target_fd,
 			 struct husk_err *err);

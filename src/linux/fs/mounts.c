@@ -180,6 +180,18 @@ static int mount_sysfs_fallback(struct husk_fs *fs, const struct husk_mount *m, 
 	return husk_move_onto(tree, target);
 }
 
+static int copy_up(struct husk_fs *fs, const struct husk_mount *m, int covered,
+		   struct husk_err *err)
+{
+	_cleanup_close_ int top = husk_openat2(fs->ctx->root_fd, m->destination,
+					       O_RDONLY | O_DIRECTORY, 0, HUSK_RESOLVE_IN_ROOT);
+	if (top < 0 || husk_copyup(covered, top) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: tmpcopyup", m->destination);
+	if ((m->opts.flags & MS_RDONLY) && husk_mount_setattr(top, false, MOUNT_ATTR_RDONLY, 0) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: make read-only", m->destination);
+	return 0;
+}
+
 static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
 {
 	const char *type = m->type;
@@ -195,8 +207,15 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	if (type_is(m, "cgroup"))
 		return husk_fs_mount_cgroup(fs, m, target, err);
 
-	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type,
-				  m->opts.flags & ~MS_NOT_FLAGS, m->opts.data);
+	_cleanup_close_ int covered = -1;
+	if (m->opts.tmpcopyup && type_is(m, "tmpfs") && (covered = husk_copyup_open(target)) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: open for tmpcopyup", m->destination);
+
+	/* A read-only tmpfs is filled first and made read-only after. */
+	unsigned long flags = m->opts.flags & ~MS_NOT_FLAGS;
+	if (covered >= 0)
+		flags &= ~(unsigned long)MS_RDONLY;
+	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags, m->opts.data);
 	if (rc < 0 && errno == EPERM && fs->userns && type_is(m, "sysfs")) {
 		husk_debug("sysfs on %s: not permitted, binding the host's /sys", m->destination);
 		rc = mount_sysfs_fallback(fs, m, target);
@@ -204,6 +223,8 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	if (rc < 0)
 		return husk_err_sys(err, "mount %s on %s", mount_name(m), m->destination);
 	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
+		return -1;
+	if (covered >= 0 && copy_up(fs, m, covered, err) < 0)
 		return -1;
 	if (apply_after(fs, m, -1) < 0)
 		return husk_err_sys(err, "mount %s on %s: set attributes", mount_name(m),
