@@ -205,7 +205,8 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		  .want_pty_master = p->want_pty_master && !p->console_socket,
 		  .preserve_fds = p->preserve_fds,
 		  .fifo_fd = -1,
-		  .proc_fd = -1},
+		  .proc_fd = -1,
+		  .setgroups_denied = husk_userns_setgroups_denied(p->spec)},
 	    .target_pidfd = -1,
 	    .ns_flags = husk_ns_all_flags(p->spec),
 	};

@@ -141,6 +141,7 @@ struct husk_child {
 	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
 	int proc_fd; /* host /proc, O_PATH, opened before pivot */
 	pid_t host_pid;
+	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
 	struct husk_ns_fds ns;
 	struct husk_rootfs_ctx rootfs;
 	void *seccomp;	 /* compiled filter or NULL */

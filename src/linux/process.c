@@ -261,7 +261,8 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 			       .want_pty_master = p->want_pty_master && !p->console_socket,
 			       .preserve_fds = p->preserve_fds,
 			       .fifo_fd = -1,
-			       .proc_fd = -1};
+			       .proc_fd = -1,
+			       .setgroups_denied = husk_userns_setgroups_denied(p->spec)};
 	int sv[2], pidfd = -1;
 	bool into_cgroup;
 
