@@ -105,11 +105,14 @@ class Bench:
         ]
 
     def preflight(self):
-        """One run of /bin/true per runtime; a runtime that fails is left out."""
+        """One run of /bin/true per runtime, and for the runtimes a check that the
+        container really ran; a runtime that fails is left out."""
         ok = []
         for rt in self.runtimes + self.floor_rts:
             try:
                 rt.run_true(netns=False)
+                if not isinstance(rt, bl.Floor):
+                    rt.sanity()
                 ok.append(rt)
             except bl.RunFailed as e:
                 self.out(f"preflight: {rt.name} FAILED, left out of the comparison: {e}")
