@@ -512,6 +512,19 @@ class Floor(Runtime):
 # ---------------------------------------------------------------- description
 
 
+def stripped_size(path, work):
+    """Size of the binary without symbols and debug info (what a package ships)."""
+    out = os.path.join(work, "t", "stripped")
+    try:
+        subprocess.run(["strip", "-o", out, path], check=True, capture_output=True, timeout=30)
+        return os.stat(out).st_size
+    except (OSError, subprocess.SubprocessError):
+        return os.stat(path).st_size
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+
+
 def linked_libraries(path):
     try:
         out = subprocess.run(["ldd", path], capture_output=True, text=True, timeout=10).stdout
