@@ -168,8 +168,7 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 		return -1;
 	if (change_dir(proc->cwd, &cwd_done, err) < 0 ||
 	    husk_caps_drop_bounding(&proc->caps, err) < 0 ||
-	    husk_identity_apply(&proc->user, !husk_userns_setgroups_denied(c->spec), true, err) <
-		0 ||
+	    husk_identity_apply(&proc->user, !c->setgroups_denied, true, err) < 0 ||
 	    husk_caps_apply(&proc->caps, err) < 0)
 		return -1;
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

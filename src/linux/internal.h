@@ -56,6 +56,8 @@ int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 /* CLONE_NEW* flags clone3 creates (new namespaces except cgroup and time,
  * which the child unshares once it sits in its cgroups / has its offsets). */
 uint64_t husk_ns_clone_flags(const struct husk_spec *spec);
+/* Every namespace the container has (new or joined): what exec enters. */
+uint64_t husk_ns_all_flags(const struct husk_spec *spec);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
  * a pid namespace only applies to children, and with a new user namespace
  * every other path must be joined while the process still has host caps. */
@@ -139,6 +141,7 @@ struct husk_child {
 	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
 	int proc_fd; /* host /proc, O_PATH, opened before pivot */
 	pid_t host_pid;
+	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
 	struct husk_ns_fds ns;
 	struct husk_rootfs_ctx rootfs;
 	void *seccomp;	 /* compiled filter or NULL */
@@ -159,7 +162,7 @@ __attribute__((noreturn)) void husk_child_exec(struct husk_child *c);
 
 /* clone3 wrapper: returns pid (0 in the child), fills *pidfd. Retries
  * without CLONE_INTO_CGROUP when the kernel refuses it; *into_cgroup says
- * whether it was used. */
+ * whether it was used. With CLONE_PARENT the exit signal is inherited. */
 pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 		  struct husk_err *err);
 /* Write pid into cgroup.procs of the v2 directory fd. */

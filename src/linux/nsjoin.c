@@ -86,6 +86,15 @@ uint64_t husk_ns_clone_flags(const struct husk_spec *spec)
 	return flags;
 }
 
+uint64_t husk_ns_all_flags(const struct husk_spec *spec)
+{
+	uint64_t flags = 0;
+	for (int t = 0; t < HUSK_NS_COUNT; t++)
+		if (spec->linux.ns[t].enabled)
+			flags |= ns_info[t].flag;
+	return flags;
+}
+
 static int ns_setns(int fd, enum husk_ns_type t, const char *what, struct husk_err *err)
 {
 	if (setns(fd, (int)ns_info[t].flag) < 0)

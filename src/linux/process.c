@@ -31,7 +31,8 @@ pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 	struct clone_args args = {
 	    .flags = flags | CLONE_PIDFD,
 	    .pidfd = (uint64_t)(uintptr_t)pidfd,
-	    .exit_signal = SIGCHLD,
+	    /* With CLONE_PARENT the kernel takes the caller's exit signal. */
+	    .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 	};
 	long pid;
 
@@ -260,7 +261,8 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 			       .want_pty_master = p->want_pty_master && !p->console_socket,
 			       .preserve_fds = p->preserve_fds,
 			       .fifo_fd = -1,
-			       .proc_fd = -1};
+			       .proc_fd = -1,
+			       .setgroups_denied = husk_userns_setgroups_denied(p->spec)};
 	int sv[2], pidfd = -1;
 	bool into_cgroup;
 

@@ -11,6 +11,8 @@ void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx)
 {
 	ctx->root_fd = -1;
 	ctx->proc_fd = -1;
+	ctx->idmap_fds = NULL;
+	ctx->n_idmap_fds = 0;
 }
 
 void husk_rootfs_ctx_close(struct husk_rootfs_ctx *ctx)
