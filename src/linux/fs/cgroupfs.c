@@ -157,8 +157,10 @@ static int mount_one_v1(struct husk_fs *fs, const struct husk_mount *m, const st
 
 	int rc;
 	if (fs->spec->linux.ns[HUSK_NS_CGROUP].enabled)
-		rc = husk_mount_on_fd("cgroup", dir, "cgroup", m->opts.flags & ~MS_NOT_FLAGS,
-				      h->controllers);
+		/* A named hierarchy shows its name as the source, as with runc. */
+		rc = husk_mount_on_fd(strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5
+									       : "cgroup",
+				      dir, "cgroup", m->opts.flags & ~MS_NOT_FLAGS, h->controllers);
 	else
 		rc = bind_hierarchy(m, h, own, dir);
 	if (rc < 0)
