@@ -35,6 +35,7 @@ asan: deps $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 
 check: build asan
+	HUSK_ENGINE_DEPS=1 sh scripts/deps.sh
 	sh scripts/check.sh $(BUILD) $(ASAN)
 
 bench: build

@@ -7,6 +7,9 @@ libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 li
 if [ "${HUSK_BENCH_DEPS:-0}" = 1 ]; then
 	need_pkgs="$need_pkgs crun runc hyperfine time strace valgrind"
 fi
+if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
+	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables containerd docker.io bsdutils"
+fi
 missing=""
 for p in $need_pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,73 @@
+"""Engine tests: Podman, containerd (ctr) and Docker from Debian's packages
+drive the freshly built husk through the recipes beside this file."""
+import os
+import re
+import subprocess
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENGINES = ["podman", "containerd", "docker"]
+# The checks each recipe's `smoke` reports (see README.md beside this file).
+CHECKS = [
+    "run-echo", "exit-code", "run-detached", "runtime-selected", "exec", "exec-tty",
+    "logs", "pause", "unpause", "stop", "rm", "run-tty", "memory-limit",
+    "memory-oom-kill", "pids-limit", "cpu-quota", "user", "read-only", "bind-mount",
+    "cap-drop", "network-none",
+]
+LINE = re.compile(r"^(ok|not ok) - (\S+)")
+
+
+def recipe(engine, action, env, timeout=600):
+    return subprocess.run(["sh", os.path.join(HERE, f"{engine}.sh"), action], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def engine_env(tmp_path_factory):
+    runtime = os.environ.get("HUSK")
+    if not runtime:
+        pytest.skip("HUSK is not set")
+    env = dict(os.environ)
+    env["RUNTIME"] = os.path.realpath(runtime)
+    env["ENGINES_DIR"] = os.environ.get("HUSK_ENGINES_DIR", "/tmp/husk-eng")
+    env.pop("ASAN_OPTIONS", None)
+    env.pop("UBSAN_OPTIONS", None)
+    return env
+
+
+class SmokeRun:
+    def __init__(self, engine, env):
+        self.engine = engine
+        self.results = {}
+        self.log = ""
+        steps = ["setup"] + (["start"] if engine != "podman" else []) + ["smoke"]
+        try:
+            for step in steps:
+                p = recipe(engine, step, env)
+                self.log += f"$ {engine}.sh {step} (rc={p.returncode})\n{p.stdout}{p.stderr}"
+                if step != "smoke" and p.returncode != 0:
+                    break
+                if step == "smoke":
+                    for line in p.stdout.splitlines():
+                        m = LINE.match(line)
+                        if m:
+                            self.results[m.group(2)] = m.group(1) == "ok"
+        finally:
+            p = recipe(engine, "teardown", env)
+            self.log += f"$ {engine}.sh teardown (rc={p.returncode})\n{p.stdout}{p.stderr}"
+            self.teardown_rc = p.returncode
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(engine_env):
+    return {}
+
+
+@pytest.fixture
+def smoke(smoke_runs, engine_env, request):
+    engine = request.param
+    if engine not in smoke_runs:
+        smoke_runs[engine] = SmokeRun(engine, engine_env)
+    return smoke_runs[engine]
