@@ -567,6 +567,16 @@ def version(path):
         return "(unknown)"
 
 
+def git_commit(path):
+    """", commit abc1234" when the binary lies in a git checkout (a husk build)."""
+    try:
+        out = subprocess.run(["git", "-C", os.path.dirname(os.path.realpath(path)), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return f", commit {out.stdout.strip()}" if out.returncode == 0 and out.stdout.strip() else ""
+
+
 def machine(runtimes):
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -589,7 +599,8 @@ def machine(runtimes):
         "kernel": platform.release(),
         "mem": f"{meminfo()['MemTotal'] / 1024 / 1024:.1f} GiB RAM",
         "os": osname,
-        "versions": {rt.name: f"{version(rt.path)}  ({os.path.realpath(rt.path)})" for rt in runtimes},
+        "versions": {rt.name: f"{version(rt.path)}{git_commit(rt.path)}  ({os.path.realpath(rt.path)})"
+                     for rt in runtimes},
     }
 
 
