@@ -86,22 +86,10 @@ char *cg_path_resolve(const char *norm, bool absolute, const char *own, bool uni
 }
 
 /* Saved form. Usually just the path ("/husk/c1"): every hierarchy uses it
- * and only the leaf was created. When hierarchies differ (relative paths on
- * v1 resolve per hierarchy) or parents were created, one line per hierarchy
- * follows: "<controllers or 0>\t<parents>\t<path or ->" ("-": not joined),
- * or a single "*\t<parents>\t<path>" line that holds for all. */
-/* One path and one parent count for every mounted hierarchy? */
-static bool uniform(const struct husk_cgroup *cg)
-{
-	if (cg->n == 0 || cg->n != cg->layout->n)
-		return false;
-	for (size_t i = 1; i < cg->n; i++)
-		if (cg->h[i].parents != cg->h[0].parents ||
-		    strcmp(cg->h[i].path, cg->h[0].path) != 0)
-			return false;
-	return true;
-}
-
+ * and created none of its parents. Otherwise lines follow: "*\t<parents>\t
+ * <path>" when parents were created, then "<controllers or 0>\t<parents>\t
+ * <path or ->" for each hierarchy that differs ("-": not joined), as
+ * relative paths on v1 resolve per hierarchy. */
 static const char *key_of(const struct cg_mount *m)
 {
 	return m->unified ? "0" : m->controllers;
@@ -109,24 +97,25 @@ static const char *key_of(const struct cg_mount *m)
 
 char *cg_saved_encode(const struct husk_cgroup *cg)
 {
+	const char *def = cg->n ? cg->h[0].path : "-";
+	unsigned def_parents = cg->n ? cg->h[0].parents : 0;
 	char *buf = NULL;
 	size_t size = 0;
-	FILE *f;
+	FILE *f = open_memstream(&buf, &size);
 
-	if (uniform(cg) && cg->h[0].parents == 0)
-		return strdup(cg->h[0].path);
-	f = open_memstream(&buf, &size);
 	if (!f)
 		return NULL;
-	fputs(cg->n ? cg->h[0].path : "-", f);
-	if (uniform(cg)) /* "*" stands for every hierarchy */
-		fprintf(f, "\n*\t%u\t%s", cg->h[0].parents, cg->h[0].path);
-	for (size_t i = 0; !uniform(cg) && i < cg->layout->n; i++) {
+	fputs(def, f);
+	if (def_parents) /* "*": the default for every hierarchy not listed */
+		fprintf(f, "\n*\t%u\t%s", def_parents, def);
+	for (size_t i = 0; i < cg->layout->n; i++) {
 		const struct cg_mount *m = &cg->layout->m[i];
 		const struct cg_hier *h = NULL;
 		for (size_t j = 0; j < cg->n; j++)
 			if (cg->h[j].mount == m)
 				h = &cg->h[j];
+		if (h && h->parents == def_parents && strcmp(h->path, def) == 0)
+			continue;
 		fprintf(f, "\n%s\t%u\t%s", key_of(m), h ? h->parents : 0, h ? h->path : "-");
 	}
 	if (fclose(f) != 0) {

@@ -66,17 +66,20 @@ static const char *const default_mounts =
     "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
     "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\"]}";
 
+static const char *extra_ns = "";  /* more linux.namespaces entries */
+static const char *extra_top = ""; /* more top-level members */
+
 static struct husk_spec *spec_with(const char *mounts, const char *linux_extra, bool readonly)
 {
 	char json[8192];
 	struct husk_err err = {0};
 	snprintf(
 	    json, sizeof(json),
-	    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s\",\"readonly\":%s},"
-	    "\"mounts\":[%s],\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"uts\"}],"
+	    "{\"ociVersion\":\"1.0.2\"%s,\"root\":{\"path\":\"%s\",\"readonly\":%s},"
+	    "\"mounts\":[%s],\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"uts\"}%s],"
 	    "\"maskedPaths\":[\"/proc/kcore\",\"/proc/keys\",\"/proc/acpi\",\"/proc/nope\"],"
 	    "\"readonlyPaths\":[\"/proc/sys\",\"/proc/nope\"]%s}}",
-	    root, readonly ? "true" : "false", mounts, linux_extra);
+	    extra_top, root, readonly ? "true" : "false", mounts, extra_ns, linux_extra);
 	struct husk_spec *s = husk_spec_parse(json, strlen(json), &err);
 	if (!s) {
 		fprintf(stderr, "spec: %s\n", err.msg);
@@ -158,6 +161,8 @@ static bool fs_is(const char *path, long magic)
 static void case_default(void)
 {
 	struct husk_rootfs_ctx ctx;
+	extra_top = ",\"process\":{\"cwd\":\"/work/deep\",\"args\":[\"sh\"],"
+		    "\"user\":{\"uid\":0,\"gid\":0}}";
 	struct husk_spec *s = spec_with(
 	    default_mounts,
 	    ",\"sysctl\":{\"kernel.domainname\":\"husk.test\"},"
@@ -201,6 +206,7 @@ static void case_default(void)
 	CHECK(mkdir("/newdir", 0755) < 0 && errno == EROFS, "root writable");
 	CHECK(mkdir("/dev/newdir", 0755) == 0, "/dev not writable: %s", strerror(errno));
 	CHECK(ctx.proc_fd >= 0 && ctx.root_fd >= 0, "ctx fds");
+	CHECK(stat("/work/deep", &st) == 0 && S_ISDIR(st.st_mode), "process.cwd not created");
 }
 
 /* Binds: a file target is created as a file, "ro" sticks, "rro" reaches
@@ -253,6 +259,88 @@ static void case_tmpcopyup(void)
 	CHECK(stat("/etc/sub/f", &st) == 0 && st.st_uid == 12 && st.st_gid == 34, "copied owner");
 	check_link("/etc/link", "/etc/shadow");
 	CHECK(mkdir("/etc/x", 0755) < 0 && errno == EROFS, "tmpfs not read-only");
+}
+
+/* An idmapped bind made by the container process itself (no user
+ * namespace): disk uid 0 shows as 1000, an unmapped one as the overflow id. */
+static void case_idmap(void)
+{
+	struct husk_rootfs_ctx ctx;
+	char mounts[1024];
+	struct stat st;
+	sh("touch %s/by0 %s/by5 && chown 5:5 %s/by5", hostdir, hostdir, hostdir);
+	snprintf(mounts, sizeof(mounts),
+		 "{\"destination\":\"/idm\",\"source\":\"%s\",\"options\":[\"rbind\"],"
+		 "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}],"
+		 "\"gidMappings\":[{\"containerID\":0,\"hostID\":1001,\"size\":1}]}",
+		 hostdir);
+	struct husk_spec *s = spec_with(mounts, "", false);
+	const char *e = setup(s, &ctx, -1);
+	CHECK(!e, "setup: %s", e);
+	CHECK(stat("/idm/by0", &st) == 0 && st.st_uid == 1000 && st.st_gid == 1001,
+	      "by0 shows as %u:%u", st.st_uid, st.st_gid);
+	CHECK(stat("/idm/by5", &st) == 0 && st.st_uid == 65534, "by5 shows as %u", st.st_uid);
+}
+
+/* With its own user namespace the container process may not idmap a host
+ * filesystem: the runtime builds the tree (husk_rootfs_open_idmapped) and
+ * the child attaches it. Also covers device nodes bound from the host,
+ * since mknod is refused in a user namespace. */
+static void case_idmap_userns(void)
+{
+	struct husk_rootfs_ctx ctx;
+	struct husk_err err = {0};
+	char mounts[1024];
+	struct stat st;
+	int to_parent[2], to_child[2], fds[4];
+	sh("touch %s/by0 && mkdir %s/idm && chmod 755 %s/.. %s", hostdir, root, root, root);
+	snprintf(mounts, sizeof(mounts),
+		 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+		 "{\"destination\":\"/idm\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"],"
+		 "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+		 "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}",
+		 hostdir);
+	extra_ns = ",{\"type\":\"user\"}";
+	struct husk_spec *s = spec_with(mounts,
+					",\"uidMappings\":[{\"containerID\":0,"
+					"\"hostID\":100000,\"size\":65536}],"
+					"\"gidMappings\":[{\"containerID\":0,"
+					"\"hostID\":100000,\"size\":65536}]",
+					false);
+	struct husk_spawn_params p = params(s);
+	CHECK(husk_rootfs_open_idmapped(&p, 0, fds, &err) == 0, "open_idmapped: %s", err.msg);
+	CHECK(fds[0] < 0 && fds[1] >= 0, "idmapped fds %d %d", fds[0], fds[1]);
+
+	CHECK(pipe(to_parent) == 0 && pipe(to_child) == 0, "pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		CHECK(unshare(CLONE_NEWUSER) == 0, "unshare user ns: %s", strerror(errno));
+		CHECK(write(to_parent[1], "u", 1) == 1 && read(to_child[0], &c, 1) == 1, "sync");
+		CHECK(setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0, "become root");
+		CHECK(unshare(CLONE_NEWNS) == 0, "unshare mount ns: %s", strerror(errno));
+		husk_rootfs_ctx_init(&ctx);
+		ctx.idmap_fds = fds;
+		ctx.n_idmap_fds = 2;
+		CHECK(husk_rootfs_prepare(&p, &ctx, &err) == 0, "prepare: %s", err.msg);
+		CHECK(fds[1] == -1, "prepare did not take the handed tree");
+		CHECK(husk_rootfs_pivot(&p, &ctx, &err) == 0, "pivot: %s", err.msg);
+		CHECK(husk_rootfs_finish(&p, &ctx, &err) == 0, "finish: %s", err.msg);
+		CHECK(stat("/idm/by0", &st) == 0 && st.st_uid == 0, "by0 shows as %u", st.st_uid);
+		CHECK(open("/idm/by0", O_WRONLY) < 0 && errno == EROFS, "idmapped bind not ro");
+		check_chr("/dev/null", 1, 3, 0666);
+		CHECK(is_mount_root("/dev/null"), "/dev/null is not a bind of the host node");
+		_exit(0);
+	}
+	CHECK(pid > 0, "fork");
+	char c;
+	CHECK(read(to_parent[0], &c, 1) == 1, "sync");
+	sh("echo '0 100000 65536' > /proc/%d/uid_map && echo '0 100000 65536' > /proc/%d/gid_map",
+	   (int)pid, (int)pid);
+	CHECK(write(to_child[1], "g", 1) == 1, "sync");
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
 }
 
 /* The image makes /dev a symlink to a host directory and the spec mounts
@@ -380,6 +468,8 @@ int main(void)
 	    {"default spec: mounts, /dev, sysctl, masked, read-only", case_default},
 	    {"binds: file target, ro, rro, bind vs rbind", case_binds},
 	    {"tmpcopyup: tmpfs filled from the image, then read-only", case_tmpcopyup},
+	    {"idmap: a bind with its own uid/gid mappings", case_idmap},
+	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
 	    {"attack: /dev/null is a symlink to a procfs file", case_fake_dev_null},

@@ -63,6 +63,14 @@ int husk_fs_new_mount(const char *type, const char *source, const char *data,
 /* mounts.c: the spec's mounts, in order. */
 int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err);
 bool husk_mount_is_bind(const struct husk_mount *m);
+int husk_bind_source_tree(const struct husk_spawn_params *p, const struct husk_mount *m,
+			  struct husk_err *err);
+int husk_bind_tree_flags(const struct husk_mount *m, int tree);
+
+/* idmap.c */
+bool husk_mount_is_idmapped(const struct husk_mount *m);
+int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, int tree,
+		    int container_userns, struct husk_err *err);
 
 /* copyup.c: tmpcopyup */
 int husk_copyup_open(int target_fd);

@@ -93,31 +93,80 @@ static int apply_after(struct husk_fs *fs, const struct husk_mount *m, int mnt_f
 }
 
 /* A bind source relative to the bundle, as runc resolves it. */
-static void bind_source(const struct husk_fs *fs, const struct husk_mount *m, char *buf, size_t len)
+static void bind_source(const struct husk_spawn_params *p, const struct husk_mount *m, char *buf,
+			size_t len)
 {
-	if (m->source && m->source[0] != '/' && fs->p->bundle)
-		snprintf(buf, len, "%s/%s", fs->p->bundle, m->source);
+	if (m->source && m->source[0] != '/' && p->bundle)
+		snprintf(buf, len, "%s/%s", p->bundle, m->source);
 	else
 		snprintf(buf, len, "%s", m->source ? m->source : "");
 }
 
-/* Bind: clone the source tree, set its flags while still detached (so it is
- * never visible read-write, and flags the source has locked are kept: only
- * the named ones change), then attach it onto the destination fd. */
-static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
+/* A detached clone of the bind source ("rbind": with its submounts). */
+int husk_bind_source_tree(const struct husk_spawn_params *p, const struct husk_mount *m,
+			  struct husk_err *err)
 {
 	char src[PATH_MAX];
-	struct stat st;
-	struct husk_mount_attr attr;
-	unsigned int tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+	unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
 
-	bind_source(fs, m, src, sizeof(src));
+	bind_source(p, m, src, sizeof(src));
 	if (m->opts.recursive || (m->opts.flags & MS_REC))
-		tree_flags |= AT_RECURSIVE;
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, tree_flags);
-	if (tree < 0 || fstat(tree, &st) < 0)
+		flags |= AT_RECURSIVE;
+	int tree = open_tree(AT_FDCWD, src, flags);
+	if (tree < 0)
 		return husk_err_sys(err, "mount %s on %s: open source", src, m->destination);
+	return tree;
+}
 
+/* Flags of a bind, set while the tree is still detached so it is never
+ * visible with the wrong ones: the per-mount flags on its top, the "r"
+ * variants on every mount in it. Only the named flags change, so what the
+ * source has (and may have locked: nosuid, nodev...) is kept. */
+int husk_bind_tree_flags(const struct husk_mount *m, int tree)
+{
+	struct husk_mount_attr attr, clr;
+
+	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
+	husk_ms_to_attr(m->opts.clear_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), &clr);
+	attr.clr |= clr.set & ~attr.set;
+	if (husk_mount_setattr(tree, false, attr.set, attr.clr) < 0)
+		return -1;
+	return husk_mount_setattr(tree, true, m->opts.attr_set, m->opts.attr_clr);
+}
+
+/* The tree the runtime built for this mount (idmapped, see idmap.c), if any. */
+static int handed_tree(struct husk_fs *fs, const struct husk_mount *m)
+{
+	size_t i = (size_t)(m - fs->spec->mounts);
+	if (!fs->ctx->idmap_fds || i >= fs->ctx->n_idmap_fds || fs->ctx->idmap_fds[i] < 0)
+		return -1;
+	return HUSK_STEAL_FD(fs->ctx->idmap_fds[i]);
+}
+
+static int own_tree(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
+{
+	_cleanup_close_ int tree = husk_bind_source_tree(fs->p, m, err);
+	if (tree < 0)
+		return -1;
+	if (husk_mount_is_idmapped(m) && husk_idmap_tree(fs->spec, m, tree, -1, err) < 0)
+		return -1;
+	if (husk_bind_tree_flags(m, tree) < 0)
+		return husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
+	return HUSK_STEAL_FD(tree);
+}
+
+/* Bind: a detached tree with its flags already set, attached onto the
+ * destination fd; propagation once it is attached. */
+static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
+{
+	struct stat st;
+	const char *src = m->source ? m->source : "(none)";
+	_cleanup_close_ int tree = handed_tree(fs, m);
+
+	if (tree < 0 && (tree = own_tree(fs, m, err)) < 0)
+		return -1;
+	if (fstat(tree, &st) < 0)
+		return husk_err_sys(err, "mount %s on %s: open source", src, m->destination);
 	_cleanup_close_ int target =
 	    S_ISDIR(st.st_mode)
 		? husk_mkdir_at(fs->ctx->root_fd, m->destination, 0755, HUSK_RESOLVE_IN_ROOT, err)
@@ -126,22 +175,12 @@ static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct hus
 		return husk_err_prefix(err, "mount %s on %s", src, m->destination);
 	if (check_proc_dest(fs, m, target, tree, err) < 0)
 		return -1;
-
-	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
-	if (m->opts.clear_flags) {
-		struct husk_mount_attr clr;
-		husk_ms_to_attr(
-		    m->opts.clear_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), &clr);
-		attr.clr |= clr.set & ~attr.set;
-	}
-	if (husk_mount_setattr(tree, false, attr.set, attr.clr) < 0)
-		return husk_err_sys(err, "mount %s on %s: set flags", src, m->destination);
 	if (husk_move_onto(tree, target) < 0)
 		return husk_err_sys(err, "mount %s on %s", src, m->destination);
 	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
 		return -1;
-	if (apply_after(fs, m, tree) < 0)
-		return husk_err_sys(err, "mount %s on %s: set attributes", src, m->destination);
+	if (husk_mount_propagate(tree, m->opts.propagation) < 0)
+		return husk_err_sys(err, "mount %s on %s: set propagation", src, m->destination);
 	return 0;
 }
 
