@@ -332,7 +332,7 @@ class Runtime:
             f.seek(since)
             return f.read()[-1500:].decode(errors="replace").strip()
 
-    def timed(self, argv):
+    def timed(self, argv, expect=0):
         """Runs argv under bench/timer (a small static C program, so the clocks sit
         right around the command and ru_maxrss is the command's, not Python's)."""
         since = os.fstat(self.errfd).st_size
@@ -348,7 +348,7 @@ class Runtime:
             code, wall_ns, utime_us, stime_us, maxrss_kb = (int(x) for x in line.split())
         except ValueError:
             raise RunFailed(f"timer failed for {argv}: {self.err_tail(since)}")
-        if code != 0:
+        if code != expect:
             cmd = " ".join([os.path.basename(argv[0])] + argv[1:])
             raise RunFailed(f"`{cmd}` exited {code}: {self.err_tail(since)}")
         user, sys_ = utime_us / 1e6, stime_us / 1e6
@@ -366,6 +366,18 @@ class Runtime:
         s = self.timed(self.cmd("run", "--bundle", b, cid))
         self.live.discard(cid)
         return s
+
+    def sanity(self):
+        """A runtime that exits 0 without really running the container would look fast:
+        check in one `run` that the process is PID 1 with our hostname, in a read-only
+        root with /proc and /dev/null, and that its exit status comes back."""
+        cid = self.new_id()
+        script = ('[ $$ = 1 ] && [ "$(hostname)" = bench ] && [ -e /proc/1/status ] && [ -c /dev/null ]'
+                  ' && ! touch /rofile 2>/dev/null && exit 42')
+        b = self.bundle(0, cid, ["/bin/sh", "-c", script])
+        self.live.add(cid)
+        self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
+        self.live.discard(cid)
 
     def create_start(self, cid, b, pidfile):
         self.live.add(cid)
@@ -498,6 +510,19 @@ class Floor(Runtime):
 
 
 # ---------------------------------------------------------------- description
+
+
+def stripped_size(path, work):
+    """Size of the binary without symbols and debug info (what a package ships)."""
+    out = os.path.join(work, "t", "stripped")
+    try:
+        subprocess.run(["strip", "-o", out, path], check=True, capture_output=True, timeout=30)
+        return os.stat(out).st_size
+    except (OSError, subprocess.SubprocessError):
+        return os.stat(path).st_size
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
 
 
 def linked_libraries(path):

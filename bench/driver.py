@@ -105,11 +105,14 @@ class Bench:
         ]
 
     def preflight(self):
-        """One run of /bin/true per runtime; a runtime that fails is left out."""
+        """One run of /bin/true per runtime, and for the runtimes a check that the
+        container really ran; a runtime that fails is left out."""
         ok = []
         for rt in self.runtimes + self.floor_rts:
             try:
                 rt.run_true(netns=False)
+                if not isinstance(rt, bl.Floor):
+                    rt.sanity()
                 ok.append(rt)
             except bl.RunFailed as e:
                 self.out(f"preflight: {rt.name} FAILED, left out of the comparison: {e}")
@@ -270,9 +273,10 @@ class Bench:
         for rt in self.runtimes:
             real = os.path.realpath(rt.path)
             size = os.stat(real).st_size
+            stripped = bl.stripped_size(real, self.work)
             libs = bl.linked_libraries(real)
-            sizes[rt.name] = {"path": real, "bytes": size, "libs": libs}
-            self.out(f"  {rt.name:<6}{size / 1024:>9.0f} KiB  {real}")
+            sizes[rt.name] = {"path": real, "bytes": size, "stripped_bytes": stripped, "libs": libs}
+            self.out(f"  {rt.name:<6}{size / 1024:>9.0f} KiB  ({stripped / 1024:.0f} KiB stripped)  {real}")
             self.out(f"  {'':<6}{'libs:':>9}  {', '.join(libs) if libs else '(static)'}")
         self.out()
         self.raw["size"] = sizes
@@ -345,7 +349,7 @@ class Bench:
             day = self.machine["date"][:10]
             host = os.environ.get("BENCH_HOST") or platform.node() or "dev"
             os.makedirs(self.args.docs, exist_ok=True)
-            md = os.path.join(self.args.docs, f"{day}-{host}.md")
+            md = os.path.normpath(os.path.join(self.args.docs, f"{day}-{host}.md"))
             with open(md, "w") as f:
                 f.write(bl.markdown(self.machine, self.report))
             with open(md[:-3] + ".json", "w") as f:

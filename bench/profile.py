@@ -146,6 +146,73 @@ class Profiler:
         self.out(f"  (distinct syscalls: " + ", ".join(f"{n} {len(counts[n])}" for n in names) + ")")
         self.out()
 
+    # ------------------------------------------------------------ timeline
+
+    @staticmethod
+    def phases(path):
+        """Splits an `strace -f -ttt` log of one run into phases, and finds the longest
+        gaps between consecutive syscalls (where the time went)."""
+        rows = []
+        with open(path) as f:
+            for line in f:
+                parts = line.split(None, 2)
+                if len(parts) == 3:
+                    rows.append((float(parts[1]), parts[0], parts[2].strip()))
+        if not rows:
+            return None
+        t0, end = rows[0][0], rows[-1][0]
+        clone = next((t for t, _, s in rows if s.startswith(("clone(", "clone3(")) and "CLONE_NEW" in s), None)
+        execs = [(t, pid) for t, pid, s in rows if s.startswith(("execve(\"/bin/true\"", "execveat("))]
+        exec_t, exec_pid = execs[-1] if execs else (None, None)
+        exit_t = next((t for t, pid, s in rows if pid == exec_pid and t >= exec_t and "exit" in s), None)
+        # strace prints a syscall when it returns (or "unfinished" when another
+        # process interleaves). Per process, a gap is the user-space work since its
+        # previous syscall plus the duration of the syscall that ends the gap; waits
+        # for the other process (recvmsg, poll, wait4, read) show up as gaps too.
+        last, gaps = {}, []
+        for t, pid, s in rows:
+            if pid in last and not s.startswith("+++"):
+                gaps.append((t - last[pid], pid, s[:90]))
+            last[pid] = t
+        gaps.sort(reverse=True)
+        ms = lambda a, b: (b - a) * 1000 if a is not None and b is not None else None  # noqa: E731
+        return {
+            "total": ms(t0, end), "to clone": ms(t0, clone), "clone to exec": ms(clone, exec_t),
+            "container": ms(exec_t, exit_t), "after exit": ms(exit_t, end), "gaps": gaps[:5],
+        }
+
+    def timeline(self):
+        runs = int(os.environ.get("PROFILE_RUNS", "5"))
+        self.out(f"[timeline] phases of one `run /bin/true` from `strace -f -ttt` (median of {runs} runs, ms;")
+        self.out("           strace slows every syscall several times over, so compare the phases")
+        self.out("           between runtimes, not with the bench's wall times)")
+        keys = ("total", "to clone", "clone to exec", "container", "after exit")
+        self.out(f"  {'':<8}" + "".join(f"{k:>15}" for k in keys))
+        gaps = {}
+        for rt in self.runtimes + [self.floor]:
+            got = []
+            for i in range(runs):
+                path = os.path.join(self.out_dir, f"timeline-{rt.name}-{i}.txt")
+                if self.wrapped(rt, ["strace", "-f", "-ttt", "-o", path], "strace timeline"):
+                    ph = self.phases(path)
+                    if ph:
+                        got.append(ph)
+            if not got:
+                continue
+            cells = ""
+            for k in keys:
+                vals = sorted(g[k] for g in got if g[k] is not None)
+                cells += f"{vals[len(vals) // 2]:>15.2f}" if vals else f"{'-':>15}"
+            self.out(f"  {rt.name:<8}{cells}")
+            gaps[rt.name] = min(got, key=lambda g: g["total"])["gaps"]
+        self.out()
+        for name, g in gaps.items():
+            self.out(f"  longest gaps between a process's syscall returns, {name} (fastest run), with the")
+            self.out("  syscall that ends the gap (its own time plus the user-space work before it):")
+            for d, pid, s in g:
+                self.out(f"    {d * 1000:7.2f} ms  [{pid}] {s}")
+        self.out()
+
     # ------------------------------------------------------------ callgrind
 
     @staticmethod
@@ -233,6 +300,7 @@ def main():
         what = args.what.split(",")
         if "strace" in what:
             p.strace()
+            p.timeline()
         if "callgrind" in what:
             p.callgrind()
         os.makedirs(args.results, exist_ok=True)

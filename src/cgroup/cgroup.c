@@ -110,7 +110,7 @@ struct cg_hier *cg_find(const struct husk_cgroup *cg, const char *controller)
 		    cg_list_has(cg->h[i].mount->controllers, ',', controller))
 			return &cg->h[i];
 	u = cg_unified(cg);
-	if (u && cg_list_has(cg->layout->unified_controllers, ' ', controller))
+	if (u && cg_list_has(cg_unified_controllers(cg->layout), ' ', controller))
 		return u;
 	return NULL;
 }
@@ -318,7 +318,12 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 	if (cpuset && !cpuset->mount->unified && cpuset->created &&
 	    cg_cpuset_inherit(cpuset, err) < 0)
 		goto fail;
-	if (u && u->created && cg_v2_enable_controllers(u, l->unified_controllers, err) < 0)
+	/* Pure v2: every controller, as runc. Hybrid: cgroup2 controllers only
+	 * when the config uses them, so the host's subtree_control stays as it
+	 * was for everyone else. */
+	const struct husk_resources *r = spec->linux.resources;
+	bool v2_needed = l->mode == HUSK_CGROUP_V2 || (r && (r->n_hugepages || r->unified.n));
+	if (u && v2_needed && cg_v2_enable_controllers(u, cg_unified_controllers(l), err) < 0)
 		goto fail;
 	if (open_v2_fd(cg, err) < 0)
 		goto fail;

@@ -20,7 +20,7 @@ struct cg_layout {
 	enum husk_cgroup_mode mode;
 	struct cg_mount *m;
 	size_t n;
-	char *unified_controllers; /* root cgroup.controllers of the unified mount */
+	char *unified_controllers; /* use cg_unified_controllers() */
 };
 
 /* The container's directory in one hierarchy. */
@@ -47,6 +47,8 @@ const struct cg_layout *cg_layout_get(struct husk_err *err);
 void husk_cgroup_test_setup(const char *root, enum husk_cgroup_mode mode,
 			    const char *self_cgroup_file);
 bool cg_list_has(const char *list, char sep, const char *word);
+/* Root cgroup.controllers of the unified mount ("" when none). */
+const char *cg_unified_controllers(const struct cg_layout *l);
 
 /* ---- paths (path.c) ---- */
 /* Normalise linux.cgroupsPath: NULL/"" -> relative `id`; rejects "..", the

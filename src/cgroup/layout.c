@@ -211,29 +211,29 @@ static int parse_self_cgroup(struct cg_layout *l, struct husk_err *err)
 	return 0;
 }
 
-static int read_unified_controllers(struct cg_layout *l, struct husk_err *err)
+/* Read on first use: only cgroup2 controller lookups need it, and most
+ * commands (state, kill, delete) never ask. "" when it cannot be read. */
+const char *cg_unified_controllers(const struct cg_layout *l)
 {
-	char path[PATH_MAX], buf[512];
+	struct cg_layout *w = (struct cg_layout *)l;
+	char path[PATH_MAX], buf[512] = "";
 	_cleanup_close_ int fd = -1;
-	ssize_t n;
 
-	for (size_t i = 0; i < l->n; i++) {
-		if (!l->m[i].unified)
+	if (w->unified_controllers)
+		return w->unified_controllers;
+	for (size_t i = 0; i < w->n && fd < 0; i++) {
+		if (!w->m[i].unified)
 			continue;
-		snprintf(path, sizeof(path), "%s/cgroup.controllers", l->m[i].dir);
+		snprintf(path, sizeof(path), "%s/cgroup.controllers", w->m[i].dir);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return husk_err_sys(err, "open %s", path);
-		n = read(fd, buf, sizeof(buf) - 1);
-		if (n < 0)
-			return husk_err_sys(err, "read %s", path);
-		buf[n] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		l->unified_controllers = strdup(buf);
-		if (!l->unified_controllers)
-			return husk_err_set(err, ENOMEM, "cgroup layout");
 	}
-	return 0;
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	w->unified_controllers = strdup(buf);
+	return w->unified_controllers ? w->unified_controllers : "";
 }
 
 const struct cg_layout *cg_layout_get(struct husk_err *err)
@@ -247,8 +247,7 @@ const struct cg_layout *cg_layout_get(struct husk_err *err)
 		husk_err_set(err, ENOMEM, "cgroup layout");
 		return NULL;
 	}
-	if (detect_mode(&l->mode, err) < 0 || parse_self_cgroup(l, err) < 0 ||
-	    read_unified_controllers(l, err) < 0) {
+	if (detect_mode(&l->mode, err) < 0 || parse_self_cgroup(l, err) < 0) {
 		layout_free(l);
 		return NULL;
 	}

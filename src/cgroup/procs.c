@@ -225,37 +225,50 @@ static int signal_each(struct husk_cgroup *cg, int sig, size_t *left, struct hus
 	return 0;
 }
 
-int husk_cgroup_kill_all(struct husk_cgroup *cg, int sig, struct husk_err *err)
+/* SIGKILL needs no freezing: a killed task forks no more, and a child
+ * forked before the signal shows up in the next round. Frozen tasks die only
+ * once thawed, so thaw after signalling. */
+static int kill_everything(struct husk_cgroup *cg, struct husk_err *err)
 {
 	struct cg_hier *u = cg_unified(cg);
-	bool was_frozen = false;
 	size_t left = 0;
-	int ret;
 
-	/* cgroup.kill kills the whole subtree atomically, racing no fork. On
-	 * hybrid hosts go on below anyway: it thaws the v1 freezer (frozen
-	 * tasks die only once thawed) and catches any task not in cgroup2. */
-	if (sig == SIGKILL && u && cg_has_file(u, "cgroup.kill")) {
+	/* cgroup.kill kills the whole subtree at once, frozen or not. On hybrid
+	 * hosts go on anyway for the v1 freezer and any task not in cgroup2. */
+	if (u && cg_has_file(u, "cgroup.kill")) {
 		if (cg_write(u, "cgroup.kill", "1", err) < 0)
 			return -1;
 		if (cg->layout->mode == HUSK_CGROUP_V2)
 			return 0;
 	}
-	if (husk_cgroup_is_frozen(cg, &was_frozen, err) < 0)
+	if (signal_each(cg, SIGKILL, &left, err) < 0)
 		return -1;
-	/* Freeze first so no process forks past the list being signalled. */
-	if (!was_frozen && husk_cgroup_freeze(cg, true, err) < 0)
-		husk_err_clear(err); /* no freezer: signal anyway */
-	ret = signal_each(cg, sig, &left, err);
-	if (!was_frozen || sig == SIGKILL)
+	if (left > 0)
 		husk_cgroup_freeze(cg, false, &(struct husk_err){0});
-	if (ret < 0 || sig != SIGKILL)
-		return ret;
-	/* SIGKILL: repeat until the cgroup is empty (bounded to ~2s). */
 	for (int round = 0; left > 0 && round < 200; round++) {
 		usleep(round < 10 ? 1000 : 10000);
 		if (signal_each(cg, SIGKILL, &left, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int husk_cgroup_kill_all(struct husk_cgroup *cg, int sig, struct husk_err *err)
+{
+	bool was_frozen = false;
+	size_t left = 0;
+	int ret;
+
+	if (sig == SIGKILL)
+		return kill_everything(cg, err);
+	if (husk_cgroup_is_frozen(cg, &was_frozen, err) < 0)
+		return -1;
+	/* Freeze first so no process forks past the list being signalled; a
+	 * paused container stays paused (the signal waits for resume). */
+	if (!was_frozen && husk_cgroup_freeze(cg, true, err) < 0)
+		husk_err_clear(err); /* no freezer: signal anyway */
+	ret = signal_each(cg, sig, &left, err);
+	if (!was_frozen)
+		husk_cgroup_freeze(cg, false, &(struct husk_err){0});
+	return ret;
 }

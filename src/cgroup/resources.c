@@ -150,7 +150,7 @@ static int apply_unified(struct husk_cgroup *cg, const struct husk_kvv *kv, stru
 			_cleanup_free_ char *ctrl = strndup(key, clen);
 			bool known =
 			    ctrl && (strcmp(ctrl, "cgroup") == 0 ||
-				     cg_list_has(cg->layout->unified_controllers, ' ', ctrl));
+				     cg_list_has(cg_unified_controllers(cg->layout), ' ', ctrl));
 			return husk_err_set(err, 0, "%s: no such file in %s%s", field, u->dir,
 					    known ? "" : " (controller not enabled on cgroup2)");
 		}

@@ -7,6 +7,9 @@
 int husk_parse_process(struct jctx *c, json_t *obj, struct husk_process *p);
 int husk_parse_linux(struct jctx *c, json_t *obj, struct husk_linux *l);
 int husk_parse_resources(struct jctx *c, json_t *obj, struct husk_resources *r);
+/* memoryPolicy and netDevices (runtime spec 1.3). */
+int husk_parse_linux13(struct jctx *c, json_t *obj, struct husk_linux *l);
+void husk_linux13_clear(struct husk_linux *l);
 int husk_parse_seccomp(struct jctx *c, json_t *obj, struct husk_seccomp *s);
 int husk_parse_id_maps(struct jctx *c, json_t *obj, const char *key, struct husk_id_map **out,
 		       size_t *n);

@@ -317,7 +317,7 @@ int husk_parse_linux(struct jctx *c, json_t *lx, struct husk_linux *l)
 		return -1;
 	if (parse_propagation(c, lx, l) < 0 || parse_paths(c, lx, l) < 0 ||
 	    parse_personality(c, lx, l) < 0 || parse_intel_rdt(c, lx, l) < 0 ||
-	    parse_sub(c, lx, l) < 0)
+	    parse_sub(c, lx, l) < 0 || husk_parse_linux13(c, lx, l) < 0)
 		return -1;
 	return 0;
 }
@@ -358,5 +358,6 @@ void husk_linux_clear(struct husk_linux *l)
 		husk_strv_free(&l->personality->flags);
 		free(l->personality);
 	}
+	husk_linux13_clear(l);
 	memset(l, 0, sizeof(*l));
 }

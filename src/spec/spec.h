@@ -337,6 +337,19 @@ struct husk_personality {
 	struct husk_strv flags;
 };
 
+/* linux.memoryPolicy (spec 1.3): the NUMA policy set with set_mempolicy(2). */
+struct husk_memory_policy {
+	int mode;	    /* MPOL_* */
+	unsigned int flags; /* MPOL_F_* bits, or'ed into the mode */
+	char *nodes;	    /* node list "0-3,7"; NULL when absent */
+};
+
+/* linux.netDevices (spec 1.3): a host interface moved into the container. */
+struct husk_net_device {
+	char *host_name; /* the key: the interface's name on the host */
+	char *name;	 /* its name inside the container; NULL keeps host_name */
+};
+
 struct husk_linux {
 	struct husk_namespace ns[HUSK_NS_COUNT];
 	struct husk_id_map *uid_mappings;
@@ -356,8 +369,11 @@ struct husk_linux {
 	struct husk_strv masked_paths;
 	struct husk_strv readonly_paths;
 	char *mount_label;
-	struct husk_personality *personality; /* NULL when absent */
-	bool has_intel_rdt;		      /* parsed for validation; not supported */
+	struct husk_personality *personality;	  /* NULL when absent */
+	bool has_intel_rdt;			  /* parsed for validation; not supported */
+	struct husk_memory_policy *memory_policy; /* NULL when absent */
+	struct husk_net_device *net_devices;
+	size_t n_net_devices;
 };
 
 /* ---- the whole spec --------------------------------------------------- */

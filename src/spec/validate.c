@@ -111,6 +111,9 @@ int husk_validate_spec(struct jctx *c, const struct husk_spec *s)
 
 	if (validate_userns(c, l) < 0 || validate_timens(c, l) < 0 || validate_sysctl(c, s) < 0)
 		return -1;
+	/* Interfaces are moved into the container's own network namespace. */
+	if (l->n_net_devices && !l->ns[HUSK_NS_NETWORK].enabled)
+		return fail_at(c, "linux.netDevices", "requires a network namespace");
 	/* Without a UTS namespace the name would be the host's. */
 	if (s->hostname && s->hostname[0] && !l->ns[HUSK_NS_UTS].enabled)
 		return fail_at(c, "hostname", "requires a uts namespace");

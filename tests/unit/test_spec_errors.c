@@ -433,6 +433,41 @@ static void resources_errors(void **state)
 		    "linux.resources.hugepageLimits[0].pageSize: missing");
 }
 
+static void memory_policy_errors(void **state)
+{
+	parse_fails(LINUX("\"memoryPolicy\":{\"nodes\":\"0\"}"),
+		    "linux.memoryPolicy.mode: missing");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_FOO\"}"),
+		    "linux.memoryPolicy.mode: unknown memory policy mode \"MPOL_FOO\"");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\",\"flags\":"
+			  "[\"MPOL_F_X\"]}"),
+		    "linux.memoryPolicy.flags[0]: unknown memory policy flag \"MPOL_F_X\"");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\",\"flags\":"
+			  "[\"MPOL_F_STATIC_NODES\",\"MPOL_F_RELATIVE_NODES\"]}"),
+		    "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES "
+		    "exclude each other");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\"}"),
+		    "linux.memoryPolicy.nodes: required by MPOL_BIND");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_DEFAULT\",\"nodes\":\"1\"}"),
+		    "linux.memoryPolicy.nodes: must be empty with MPOL_DEFAULT");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"x\"}"),
+		    "linux.memoryPolicy.nodes: invalid node list \"x\"");
+}
+
+static void net_device_errors(void **state)
+{
+	parse_fails(LINUX("\"netDevices\":{\"eth0\":{}}"),
+		    "linux.netDevices: requires a network namespace");
+	parse_fails(LINUX("\"namespaces\":[{\"type\":\"network\"}],\"netDevices\":{\"eth0\":"
+			  "{\"name\":\"a/b\"}}"),
+		    "linux.netDevices.eth0.name: invalid interface name \"a/b\"");
+	parse_fails(LINUX("\"namespaces\":[{\"type\":\"network\"}],\"netDevices\":{\"..\":{}}"),
+		    "linux.netDevices: invalid interface name \"..\"");
+	parse_fails(LINUX("\"namespaces\":[{\"type\":\"network\"}],\"netDevices\":{\"eth0\":"
+			  "{\"name\":\"abcdefghijklmnop\"}}"),
+		    "linux.netDevices.eth0.name: invalid interface name \"abcdefghijklmnop\"");
+}
+
 static void nul_in_string(void **state)
 {
 	struct husk_err err = {0};
@@ -471,4 +506,5 @@ RUN(cmocka_unit_test(version_missing), cmocka_unit_test(version_wrong_type),
     cmocka_unit_test(seccomp_rule_names), cmocka_unit_test(seccomp_operator),
     cmocka_unit_test(seccomp_arg_index), cmocka_unit_test(seccomp_arch),
     cmocka_unit_test(seccomp_flag), cmocka_unit_test(resources_errors),
-    cmocka_unit_test(nul_in_string))
+    cmocka_unit_test(nul_in_string), cmocka_unit_test(memory_policy_errors),
+    cmocka_unit_test(net_device_errors))

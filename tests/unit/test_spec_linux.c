@@ -181,8 +181,38 @@ static void intel_rdt(void **state)
 	husk_spec_free(s);
 }
 
-RUN(cmocka_unit_test(namespaces), cmocka_unit_test(ns_tables),
-    cmocka_unit_test(user_namespace_mappings), cmocka_unit_test(join_user_namespace),
-    cmocka_unit_test(time_offsets), cmocka_unit_test(devices), cmocka_unit_test(propagation),
-    cmocka_unit_test(sysctl_allowed), cmocka_unit_test(paths_and_labels),
-    cmocka_unit_test(personality_domain), cmocka_unit_test(intel_rdt))
+static void memory_policy(void **state)
+{
+	struct husk_spec *s =
+	    parse_ok(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_INTERLEAVE\","
+			   "\"nodes\":\"0-3,7\",\"flags\":[\"MPOL_F_STATIC_NODES\"]}"));
+	assert_non_null(s->linux.memory_policy);
+	assert_int_equal(s->linux.memory_policy->mode, 3);
+	assert_string_equal(s->linux.memory_policy->nodes, "0-3,7");
+	assert_int_equal(s->linux.memory_policy->flags, 1 << 15);
+	husk_spec_free(s);
+	s = parse_ok(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_LOCAL\"}"));
+	assert_int_equal(s->linux.memory_policy->mode, 4);
+	assert_null(s->linux.memory_policy->nodes);
+	husk_spec_free(s);
+}
+
+static void net_devices(void **state)
+{
+	struct husk_spec *s =
+	    parse_ok(LINUX("\"namespaces\":[{\"type\":\"network\"}],"
+			   "\"netDevices\":{\"eth1\":{\"name\":\"ceth0\"},\"dummy0\":{}}"));
+	assert_int_equal(s->linux.n_net_devices, 2);
+	assert_string_equal(s->linux.net_devices[0].host_name, "eth1");
+	assert_string_equal(s->linux.net_devices[0].name, "ceth0");
+	assert_string_equal(s->linux.net_devices[1].host_name, "dummy0");
+	assert_null(s->linux.net_devices[1].name);
+	husk_spec_free(s);
+}
+
+RUN(cmocka_unit_test(memory_policy), cmocka_unit_test(net_devices), cmocka_unit_test(namespaces),
+    cmocka_unit_test(ns_tables), cmocka_unit_test(user_namespace_mappings),
+    cmocka_unit_test(join_user_namespace), cmocka_unit_test(time_offsets),
+    cmocka_unit_test(devices), cmocka_unit_test(propagation), cmocka_unit_test(sysctl_allowed),
+    cmocka_unit_test(paths_and_labels), cmocka_unit_test(personality_domain),
+    cmocka_unit_test(intel_rdt))

@@ -157,8 +157,10 @@ static int mount_one_v1(struct husk_fs *fs, const struct husk_mount *m, const st
 
 	int rc;
 	if (fs->spec->linux.ns[HUSK_NS_CGROUP].enabled)
-		rc = husk_mount_on_fd("cgroup", dir, "cgroup", m->opts.flags & ~MS_NOT_FLAGS,
-				      h->controllers);
+		/* A named hierarchy shows its name as the source, as with runc. */
+		rc = husk_mount_on_fd(strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5
+									       : "cgroup",
+				      dir, "cgroup", m->opts.flags & ~MS_NOT_FLAGS, h->controllers);
 	else
 		rc = bind_hierarchy(m, h, own, dir);
 	if (rc < 0)
@@ -191,6 +193,7 @@ static int mount_v1(struct husk_fs *fs, const struct husk_mount *m, int target,
 	mi = fopen("/proc/self/mountinfo", "re");
 	if (!mi)
 		return husk_err_sys(err, "mount cgroup on %s: read mountinfo", m->destination);
+	setvbuf(mi, NULL, _IOFBF, 1 << 16); /* few reads, not one per KiB */
 	while (getline(&line, &cap, mi) > 0) {
 		struct v1_hier h;
 		char key[300];

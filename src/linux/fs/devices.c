@@ -118,9 +118,14 @@ static int make_node(int base_fd, const char *rel, uint64_t resolve, const struc
 
 	if (husk_split_path(rel, parent, sizeof(parent), name, sizeof(name)) < 0)
 		return husk_err_set(err, EINVAL, "device %s: bad path", d->path);
-	_cleanup_close_ int dir = husk_mkdir_at(base_fd, parent, 0755, resolve, err);
-	if (dir < 0)
-		return husk_err_prefix(err, "device %s", d->path);
+	/* Most nodes sit right in /dev: no lookup needed for their parent. */
+	_cleanup_close_ int opened = -1;
+	int dir = base_fd;
+	if (strcmp(parent, ".") != 0) {
+		dir = opened = husk_mkdir_at(base_fd, parent, 0755, resolve, err);
+		if (dir < 0)
+			return husk_err_prefix(err, "device %s", d->path);
+	}
 
 	dev_t dev = d->type == 'p' ? 0 : makedev((unsigned int)d->major, (unsigned int)d->minor);
 	if (mknodat(dir, name, mode | node_type(d->type), dev) < 0) {

@@ -70,91 +70,66 @@ int husk_split_path(const char *path, char *parent, size_t plen, char *base, siz
 	return 0;
 }
 
-/* Create the missing directories of `path` one component at a time. Each
- * prefix is resolved from dirfd again, so a symlink component is followed
- * within the scope `resolve` allows and never outside it; the directory is
- * then made with mkdirat() relative to its already-resolved parent. */
-static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
-		       struct husk_err *err);
+static int mkdir_walk(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
+		      struct husk_err *err);
 
-/* A component that exists as a dangling symlink: continue with the link's
- * target spliced into the path, as the kernel would resolve it inside the
- * root (an absolute target restarts at the root). The creation then happens
+/* `name` in parent_fd exists but does not resolve: a dangling symlink.
+ * Continue with its target, as the kernel would resolve it inside the root
+ * (an absolute target starts again at the root), so the directory is made
  * where the link points, still inside the root. */
-static int follow_dangling(int dirfd, int cur, const char *prefix, size_t comp_len,
-			   const char *rest, mode_t mode, uint64_t resolve, int links,
-			   struct husk_err *err)
+static int follow_dangling(int dirfd, int parent_fd, const char *parent, const char *name,
+			   mode_t mode, uint64_t resolve, int links, struct husk_err *err)
 {
 	char target[PATH_MAX], next[PATH_MAX];
-	const char *comp = prefix + strlen(prefix) - comp_len;
-	ssize_t n = readlinkat(cur, comp, target, sizeof(target) - 1);
+	ssize_t n = readlinkat(parent_fd, name, target, sizeof(target) - 1);
 
 	if (n < 0)
-		return husk_err_set(err, ENOENT, "mkdir /%s in rootfs", prefix);
+		return husk_err_set(err, ENOENT, "mkdir %s/%s in rootfs", parent, name);
 	target[n] = '\0';
 	if (links >= 40)
-		return husk_err_set(err, ELOOP, "mkdir /%s in rootfs", prefix);
-	int len = target[0] == '/'
-		      ? snprintf(next, sizeof(next), "%s/%s", target, rest)
-		      : snprintf(next, sizeof(next), "%.*s/%s/%s", (int)(strlen(prefix) - comp_len),
-				 prefix, target, rest);
+		return husk_err_set(err, ELOOP, "mkdir %s/%s in rootfs", parent, name);
+	int len = target[0] == '/' ? snprintf(next, sizeof(next), "%s", target)
+				   : snprintf(next, sizeof(next), "%s/%s", parent, target);
 	if (len >= (int)sizeof(next))
-		return husk_err_set(err, ENAMETOOLONG, "mkdir /%s in rootfs", prefix);
-	return mkdir_steps(dirfd, next, mode, resolve, links + 1, err);
+		return husk_err_set(err, ENAMETOOLONG, "mkdir %s/%s in rootfs", parent, name);
+	return mkdir_walk(dirfd, next, mode, resolve, links + 1, err);
 }
 
-static int mkdir_steps(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
-		       struct husk_err *err)
+/* Open directory `path`, creating what is missing from the deepest existing
+ * ancestor down: each new directory is made with mkdirat() in its parent's
+ * fd, which was resolved inside the scope `resolve` allows, and the path is
+ * then resolved again from dirfd, so a symlink is only ever followed within
+ * that scope. The common cases cost one lookup (all there) or four (the last
+ * component missing). */
+static int mkdir_walk(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
+		      struct husk_err *err)
 {
-	char prefix[PATH_MAX];
-	size_t len = 0;
-	_cleanup_close_ int cur = husk_openat2(dirfd, ".", O_PATH | O_DIRECTORY, 0, resolve);
+	char parent[PATH_MAX], name[NAME_MAX + 1];
+	int fd = husk_openat2(dirfd, path, O_PATH | O_DIRECTORY, 0, resolve);
 
-	if (cur < 0)
-		return husk_err_sys(err, "open rootfs");
-	for (const char *p = path; *p;) {
-		while (*p == '/')
-			p++;
-		size_t n = strcspn(p, "/");
-		if (n == 0)
-			break;
-		if (len + n + 2 > sizeof(prefix))
-			return husk_err_set(err, ENAMETOOLONG, "mkdir %s in rootfs", path);
-		if (len)
-			prefix[len++] = '/';
-		memcpy(prefix + len, p, n);
-		len += n;
-		prefix[len] = '\0';
-		const char *comp = prefix + len - n;
-		p += n;
-
-		int next = husk_openat2(dirfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
-		if (next < 0 && errno == ENOENT) {
-			if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST)
-				return husk_err_sys(err, "mkdir /%s in rootfs", prefix);
-			next = husk_openat2(dirfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
-			if (next < 0 && errno == ENOENT)
-				return follow_dangling(dirfd, cur, prefix, n, p, mode, resolve,
-						       links, err);
-		}
-		if (next < 0)
-			return husk_err_sys(err, "open /%s in rootfs", prefix);
-		close(cur);
-		cur = next;
-	}
-	return HUSK_STEAL_FD(cur);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return husk_err_sys(err, "open %s in rootfs", path);
+	if (husk_split_path(path, parent, sizeof(parent), name, sizeof(name)) < 0)
+		return husk_err_set(err, ENOENT, "mkdir %s in rootfs", path);
+	_cleanup_close_ int parent_fd = mkdir_walk(dirfd, parent, mode, resolve, links, err);
+	if (parent_fd < 0)
+		return -1;
+	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
+		return husk_err_sys(err, "mkdir %s in rootfs", path);
+	fd = husk_openat2(dirfd, path, O_PATH | O_DIRECTORY, 0, resolve);
+	if (fd < 0 && errno == ENOENT)
+		return follow_dangling(dirfd, parent_fd, parent, name, mode, resolve, links, err);
+	if (fd < 0)
+		return husk_err_sys(err, "open %s in rootfs", path);
+	return fd;
 }
 
 /* O_PATH fd of directory `path` under dirfd, created (with parents) if missing. */
 int husk_mkdir_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, struct husk_err *err)
 {
-	/* The common case, everything exists, costs one syscall. */
-	int fd = husk_openat2(dirfd, path, O_PATH | O_DIRECTORY, 0, resolve);
-	if (fd >= 0)
-		return fd;
-	if (errno != ENOENT)
-		return husk_err_sys(err, "open %s in rootfs", path);
-	return mkdir_steps(dirfd, path, mode, resolve, 0, err);
+	return mkdir_walk(dirfd, path, mode, resolve, 0, err);
 }
 
 /* fd of the non-directory `path` under dirfd; a missing one is created as an
