@@ -33,8 +33,9 @@
 struct exec_job {
 	const struct husk_exec_params *p;
 	struct husk_child c;
-	int target_pidfd; /* the container's init */
-	uint64_t ns_flags;
+	int target_pidfd;  /* the container's init */
+	int time_fd;	   /* its time_for_children, or -1 */
+	uint64_t ns_flags; /* joined through target_pidfd */
 };
 
 __attribute__((noreturn)) static void final_main(struct husk_child *c)
@@ -57,6 +58,28 @@ static int join_container(const struct exec_job *job, uint64_t flags, struct hus
 {
 	if (flags && setns(job->target_pidfd, (int)flags) < 0)
 		return husk_err_sys(err, "join the namespaces of pid %d", (int)job->p->target_pid);
+	if (job->time_fd >= 0 && setns(job->time_fd, CLONE_NEWTIME) < 0)
+		return husk_err_sys(err, "join the time namespace of pid %d",
+				    (int)job->p->target_pid);
+	return 0;
+}
+
+/* The init enters its time namespace only at its own execve; until then
+ * the pidfd would give the host's. time_for_children is right either way. */
+static int open_time_ns(struct exec_job *job, struct husk_err *err)
+{
+	char path[64];
+
+	if (!(job->ns_flags & CLONE_NEWTIME))
+		return 0;
+	job->ns_flags &= ~(uint64_t)CLONE_NEWTIME;
+	snprintf(path, sizeof(path), "/proc/%d/ns/time_for_children", (int)job->p->target_pid);
+	job->time_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (job->time_fd < 0)
+		return husk_err_sys(err, "open %s", path);
+	/* Still alive, so the pid we opened by was not reused. */
+	if (syscall(SYS_pidfd_send_signal, job->target_pidfd, 0, NULL, 0) < 0)
+		return husk_err_sys(err, "container init %d", (int)job->p->target_pid);
 	return 0;
 }
 
@@ -160,6 +183,8 @@ static int job_prepare(struct exec_job *job, struct husk_err *err)
 	job->target_pidfd = (int)syscall(SYS_pidfd_open, p->target_pid, 0);
 	if (job->target_pidfd < 0)
 		return husk_err_sys(err, "pidfd_open %d", (int)p->target_pid);
+	if (open_time_ns(job, err) < 0)
+		return -1;
 	if (p->console_socket && (job->c.console_fd = connect_console(p->console_socket, err)) < 0)
 		return -1;
 	if (p->spec->linux.seccomp &&
@@ -172,6 +197,9 @@ static void job_release(struct exec_job *job)
 {
 	if (job->target_pidfd >= 0)
 		close(job->target_pidfd);
+	if (job->time_fd >= 0)
+		close(job->time_fd);
+	job->time_fd = -1;
 	if (job->c.console_fd >= 0)
 		close(job->c.console_fd);
 	if (job->c.sock >= 0)
@@ -208,6 +236,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		  .proc_fd = -1,
 		  .setgroups_denied = husk_userns_setgroups_denied(p->spec)},
 	    .target_pidfd = -1,
+	    .time_fd = -1,
 	    .ns_flags = husk_ns_all_flags(p->spec),
 	};
 	int sv[2], pidfd = -1;

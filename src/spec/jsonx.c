@@ -137,8 +137,9 @@ static char *mark_big_numbers(const char *json, size_t len, size_t *out_len)
 	return out;
 }
 
-json_t *jload(const char *json, size_t len, const char *what, struct husk_err *err)
+json_t *jload(struct jctx *c, const char *json, size_t len, const char *what)
 {
+	struct husk_err *err = c->err;
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, 0, &jerr);
 
@@ -152,6 +153,7 @@ json_t *jload(const char *json, size_t len, const char *what, struct husk_err *e
 			root = json_loadb(big, big_len, 0, &jerr2);
 			if (!root && !strstr(jerr2.text, "too big"))
 				jerr = jerr2;
+			c->big_numbers = root != NULL;
 		}
 	}
 	if (!root) {
@@ -169,8 +171,8 @@ json_t *jload(const char *json, size_t len, const char *what, struct husk_err *e
 
 int jv_str(struct jctx *c, json_t *v, char **out)
 {
-	const char *s;
-	if (!json_is_string(v) || (s = json_string_value(v))[0] == BIG_MARK)
+	const char *s = json_string_value(v); /* NULL when v is not a string */
+	if (!s || (c->big_numbers && s[0] == BIG_MARK))
 		return jfail(c, "must be a string");
 	if (memchr(s, '\0', json_string_length(v)))
 		return jfail(c, "must not contain a NUL byte");
@@ -199,7 +201,7 @@ int jv_i64(struct jctx *c, json_t *v, int64_t *out)
 
 int jv_u64(struct jctx *c, json_t *v, uint64_t *out)
 {
-	if (json_is_string(v) && json_string_value(v)[0] == BIG_MARK) {
+	if (c->big_numbers && json_is_string(v) && json_string_value(v)[0] == BIG_MARK) {
 		*out = strtoull(json_string_value(v) + 1, NULL, 10);
 		return 0;
 	}
@@ -214,7 +216,7 @@ int jv_u64(struct jctx *c, json_t *v, uint64_t *out)
 int jv_range(struct jctx *c, json_t *v, int64_t min, int64_t max, int64_t *out)
 {
 	int64_t x;
-	if (json_is_string(v) && json_string_value(v)[0] == BIG_MARK)
+	if (c->big_numbers && json_is_string(v) && json_string_value(v)[0] == BIG_MARK)
 		return jfail(c, "must be between %" PRId64 " and %" PRId64, min, max);
 	if (jv_i64(c, v, &x) < 0)
 		return -1;

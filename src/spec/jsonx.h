@@ -10,6 +10,7 @@
 
 struct jctx {
 	struct husk_err *err;
+	bool big_numbers; /* jload() carried integers above INT64_MAX as marked strings */
 	size_t len;
 	char path[512];
 };
@@ -24,9 +25,9 @@ int jfail(struct jctx *c, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Out of memory while parsing; returns -1. */
 int jnomem(struct jctx *c);
 
-/* Parse text into a JSON value; what names the document in syntax errors
- * ("config.json: line 3 column 5: ..."). */
-json_t *jload(const char *json, size_t len, const char *what, struct husk_err *err);
+/* Parse text into a JSON object; what names the document in syntax errors
+ * ("config.json: line 3 column 5: ..."). Sets c->big_numbers. */
+json_t *jload(struct jctx *c, const char *json, size_t len, const char *what);
 
 /* Value getters: the path of v is already pushed. */
 int jv_str(struct jctx *c, json_t *v, char **out);

@@ -252,7 +252,7 @@ struct husk_spec *husk_spec_parse(const char *json, size_t len, struct husk_err 
 {
 	struct jctx c = {.err = err};
 	struct husk_spec *s;
-	json_t *root = jload(json, len, "config.json", err);
+	json_t *root = jload(&c, json, len, "config.json");
 
 	if (!root)
 		return NULL;
@@ -343,7 +343,7 @@ struct husk_process *husk_process_parse(const char *json, size_t len, struct hus
 {
 	struct jctx c = {.err = err};
 	struct husk_process *p;
-	json_t *root = jload(json, len, "process.json", err);
+	json_t *root = jload(&c, json, len, "process.json");
 
 	if (!root)
 		return NULL;
@@ -363,7 +363,7 @@ struct husk_resources *husk_resources_parse(const char *json, size_t len, struct
 {
 	struct jctx c = {.err = err};
 	struct husk_resources *r;
-	json_t *root = jload(json, len, "resources", err);
+	json_t *root = jload(&c, json, len, "resources");
 
 	if (!root)
 		return NULL;

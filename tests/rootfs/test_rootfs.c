@@ -66,7 +66,8 @@ static const char *const default_mounts =
     "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
     "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\"]}";
 
-static const char *extra_ns = ""; /* more linux.namespaces entries */
+static const char *extra_ns = "";  /* more linux.namespaces entries */
+static const char *extra_top = ""; /* more top-level members */
 
 static struct husk_spec *spec_with(const char *mounts, const char *linux_extra, bool readonly)
 {
@@ -74,11 +75,11 @@ static struct husk_spec *spec_with(const char *mounts, const char *linux_extra, 
 	struct husk_err err = {0};
 	snprintf(
 	    json, sizeof(json),
-	    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s\",\"readonly\":%s},"
+	    "{\"ociVersion\":\"1.0.2\"%s,\"root\":{\"path\":\"%s\",\"readonly\":%s},"
 	    "\"mounts\":[%s],\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"uts\"}%s],"
 	    "\"maskedPaths\":[\"/proc/kcore\",\"/proc/keys\",\"/proc/acpi\",\"/proc/nope\"],"
 	    "\"readonlyPaths\":[\"/proc/sys\",\"/proc/nope\"]%s}}",
-	    root, readonly ? "true" : "false", mounts, extra_ns, linux_extra);
+	    extra_top, root, readonly ? "true" : "false", mounts, extra_ns, linux_extra);
 	struct husk_spec *s = husk_spec_parse(json, strlen(json), &err);
 	if (!s) {
 		fprintf(stderr, "spec: %s\n", err.msg);
@@ -160,6 +161,8 @@ static bool fs_is(const char *path, long magic)
 static void case_default(void)
 {
 	struct husk_rootfs_ctx ctx;
+	extra_top = ",\"process\":{\"cwd\":\"/work/deep\",\"args\":[\"sh\"],"
+		    "\"user\":{\"uid\":0,\"gid\":0}}";
 	struct husk_spec *s = spec_with(
 	    default_mounts,
 	    ",\"sysctl\":{\"kernel.domainname\":\"husk.test\"},"
@@ -203,6 +206,7 @@ static void case_default(void)
 	CHECK(mkdir("/newdir", 0755) < 0 && errno == EROFS, "root writable");
 	CHECK(mkdir("/dev/newdir", 0755) == 0, "/dev not writable: %s", strerror(errno));
 	CHECK(ctx.proc_fd >= 0 && ctx.root_fd >= 0, "ctx fds");
+	CHECK(stat("/work/deep", &st) == 0 && S_ISDIR(st.st_mode), "process.cwd not created");
 }
 
 /* Binds: a file target is created as a file, "ro" sticks, "rro" reaches

@@ -175,7 +175,32 @@ static void load_missing(void **state)
 			    "open /nonexistent-bundle/config.json: No such file or directory");
 }
 
-RUN(cmocka_unit_test(minimal_config), cmocka_unit_test(root_readonly),
+/* A value that looks like the internal marker of big numbers is still an
+ * ordinary string, and a big number is no string. */
+static void marker_lookalike_string(void **state)
+{
+	struct husk_spec *s = parse_ok(
+	    CONFIG(",\"hostname\":\"\\u00011\",\"linux\":{\"namespaces\":[{\"type\":\"uts\"}]}"));
+	assert_string_equal(s->hostname, "\0011");
+	husk_spec_free(s);
+	parse_fails(CONFIG(",\"hostname\":18446744073709551615"), "hostname: must be a string");
+	parse_fails(CONFIG(",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
+			   "\"RLIMIT_CORE\",\"soft\":1,\"hard\":\"\\u00011\"}]}"),
+		    "process.rlimits[0].hard: must be an integer");
+}
+
+static void too_big_numbers(void **state)
+{
+	parse_fails(CONFIG(",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
+			   "\"RLIMIT_CORE\",\"soft\":1,\"hard\":18446744073709551616}]}"),
+		    "config.json: line 1 column 150: too big integer near '18446744073709551616'");
+	parse_fails(CONFIG(",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"oomScoreAdj\":"
+			   "-18446744073709551615}"),
+		    "config.json: line 1 column 116: too big negative integer");
+}
+
+RUN(cmocka_unit_test(marker_lookalike_string), cmocka_unit_test(too_big_numbers),
+    cmocka_unit_test(minimal_config), cmocka_unit_test(root_readonly),
     cmocka_unit_test(unknown_members_ignored), cmocka_unit_test(null_is_absent),
     cmocka_unit_test(hostname_and_domainname), cmocka_unit_test(annotations),
     cmocka_unit_test(mounts), cmocka_unit_test(idmapped_mount), cmocka_unit_test(hooks),

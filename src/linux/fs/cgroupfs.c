@@ -219,8 +219,8 @@ static int mount_v2(struct husk_fs *fs, const struct husk_mount *m, int target,
 				  m->opts.data);
 
 	/* Without a cgroup namespace of its own, a user namespace may not
-	 * mount cgroup2: show the host's tree, as runc does. */
-	if (rc < 0 && errno == EPERM && fs->userns) {
+	 * mount cgroup2 (EPERM, or EBUSY): show the host's tree, as runc does. */
+	if (rc < 0 && (errno == EPERM || errno == EBUSY)) {
 		struct husk_mount_attr attr;
 		_cleanup_close_ int tree = open_tree(
 		    AT_FDCWD, "/sys/fs/cgroup", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);

@@ -56,6 +56,20 @@ static int need_root(const struct husk_rootfs_ctx *ctx, struct husk_err *err)
 	return 0;
 }
 
+/* process.cwd may be missing from the image: create it (as runc does) while
+ * the root can still be written, inside the root like any other path. */
+static int make_cwd(struct husk_fs *fs, struct husk_err *err)
+{
+	const struct husk_process *proc = fs->spec->process;
+	if (!proc || !proc->cwd || !*proc->cwd || strcmp(proc->cwd, "/") == 0)
+		return 0;
+	int fd = husk_mkdir_at(fs->ctx->root_fd, proc->cwd, 0755, HUSK_RESOLVE_IN_ROOT, err);
+	if (fd < 0)
+		return husk_err_prefix(err, "process.cwd");
+	close(fd);
+	return 0;
+}
+
 int husk_rootfs_prepare(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
 			struct husk_err *err)
 {
@@ -66,7 +80,9 @@ int husk_rootfs_prepare(const struct husk_spawn_params *p, struct husk_rootfs_ct
 		return -1;
 	if (husk_fs_mount_all(&fs, err) < 0)
 		return -1;
-	return husk_fs_setup_dev(&fs, err);
+	if (husk_fs_setup_dev(&fs, err) < 0)
+		return -1;
+	return make_cwd(&fs, err);
 }
 
 int husk_rootfs_bind_console(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
