@@ -103,6 +103,45 @@ static int test_user_namespace(void)
 	return 0;
 }
 
+/* Joining a user namespace by path (a pod's) with new pid and mount
+ * namespaces: they must belong to the joined user namespace, or mounting
+ * /proc fails. */
+static int test_join_user_namespace(void)
+{
+	struct tcase holder = {.args = "[\"sleep\",\"60\"]",
+			       .namespaces = userns_ns,
+			       .linux_extra = userns_maps,
+			       .keep_running = true};
+	struct tresult h, r;
+	char ns[1024], user[64], pid[64];
+
+	RUN(&holder, &h);
+	SPAWNED(&h);
+	CHECK(ptest_start(&h) == 0, "start holder");
+	ptest_ns(h.pid, "user", user, sizeof(user));
+	ptest_ns(h.pid, "pid", pid, sizeof(pid));
+	snprintf(ns, sizeof(ns),
+		 "[{\"type\":\"user\",\"path\":\"/proc/%d/ns/user\"},"
+		 "{\"type\":\"ipc\",\"path\":\"/proc/%d/ns/ipc\"},"
+		 "{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"}]",
+		 (int)h.pid, (int)h.pid);
+	struct tcase tc = {.script = "readlink /proc/self/ns/user; readlink /proc/self/ns/pid; "
+				     "cat /proc/self/uid_map; echo pid=$$",
+			   .namespaces = ns};
+	RUN(&tc, &r);
+	kill(h.pid, SIGKILL);
+	waitpid(h.pid, NULL, 0);
+	ptest_free(&h);
+	SPAWNED(&r);
+	CHECK(exited_ok(&r), "status %d: %s", r.status, r.out);
+	CHECK(strstr(r.out, user), "not in the holder's user namespace %s: %s", user, r.out);
+	CHECK(!strstr(r.out, pid) && strstr(r.out, "pid=1\n"), "pid namespace: %s", r.out);
+	CHECK(strstr(r.out, "100000"), "uid_map: %s", r.out);
+	CHECK(!r.orphans, "child left behind");
+	ptest_free(&r);
+	return 0;
+}
+
 static unsigned long long cap_field(const char *out, const char *name)
 {
 	const char *p = strstr(out, name);
@@ -526,6 +565,7 @@ static const struct {
 } tests[] = {
     {"new_namespaces", test_new_namespaces},
     {"user_namespace", test_user_namespace},
+    {"join_user_namespace", test_join_user_namespace},
     {"capabilities", test_capabilities},
     {"rlimits", test_rlimits},
     {"rlimit_error", test_rlimit_error},
