@@ -187,8 +187,13 @@ class Runtime:
 
     def cleanup(self):
         for cid in self.created:
-            self("kill", cid, "KILL", timeout=10)
-            self("delete", "--force", cid, timeout=10)
+            try:
+                self("kill", cid, "KILL", timeout=10)
+                self("delete", "--force", cid, timeout=10)
+            except OSError:  # the binary itself was destroyed by an attack
+                subprocess.run([runtime_binary(), "--root", self.root,
+                                "delete", "--force", cid],
+                               capture_output=True, timeout=10)
         self.created.clear()
         reap_children()
 

@@ -10,11 +10,14 @@ backport): defended.  The companion test shows the same attack helper
 escaping when a host directory fd *is* leaked (a raw chroot+fchdir setup).
 """
 
+import json
 import os
 import subprocess
 import uuid
 
 import pytest
+
+from conftest import skip_if_not_built
 
 
 @pytest.fixture
@@ -53,6 +56,39 @@ def test_no_host_fds_visible_inside(rt, bundle):
             _, num, *target = line.split(" ", 2)
             fds[int(num)] = target[0] if target else ""
     assert set(fds) <= {0, 1, 2}, f"extra fds in the container: {fds}"
+
+
+@pytest.fixture
+def running(rt, bundle, tmp_path):
+    bundle.config["process"]["args"] = ["/bin/sleep", "30"]
+    with open(tmp_path / "out", "w") as f:
+        assert rt.create(bundle, stdout=f).returncode == 0
+    assert rt("start", bundle.cid).returncode == 0
+    skip_if_not_built(rt("exec", bundle.cid, "/bin/true"), "exec")
+    return bundle
+
+
+def test_exec_cwd_proc_self_fd_does_not_reach_host(rt, running, host_secret,
+                                                   tmp_path):
+    """The `exec` variant of the CVE: the runtime's fds while joining a
+    running container."""
+    secret, token = host_secret
+    for fd in range(3, 21):
+        proc = dict(running.config["process"], cwd=f"/proc/self/fd/{fd}",
+                    args=["/attack", "cwd-escape", str(secret).lstrip("/")])
+        p = tmp_path / f"process{fd}.json"
+        p.write_text(json.dumps(proc))
+        r = rt("exec", "--process", p, running.cid)
+        assert token not in r.stdout, (
+            f"exec read a host file through cwd=/proc/self/fd/{fd}: {r.stdout}")
+
+
+def test_exec_sees_no_host_fds(rt, running):
+    r = rt("exec", running.cid, "/attack", "fds")
+    assert r.returncode == 0, r.stderr
+    fds = [int(l.split()[1]) for l in r.stdout.splitlines()
+           if l.startswith("FD ")]
+    assert set(fds) <= {0, 1, 2}, r.stdout
 
 
 def test_cwd_escape_attack_works_without_defence(rootfs_template, tmp_path,

@@ -61,7 +61,7 @@ static int need_root(const struct husk_rootfs_ctx *ctx, struct husk_err *err)
 static int make_cwd(struct husk_fs *fs, struct husk_err *err)
 {
 	const struct husk_process *proc = fs->spec->process;
-	if (!proc || !proc->cwd || !*proc->cwd)
+	if (!proc || !proc->cwd || !*proc->cwd || strcmp(proc->cwd, "/") == 0)
 		return 0;
 	int fd = husk_mkdir_at(fs->ctx->root_fd, proc->cwd, 0755, HUSK_RESOLVE_IN_ROOT, err);
 	if (fd < 0)
