@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import select
 import shutil
 import signal
@@ -368,15 +369,34 @@ class Runtime:
         return s
 
     def sanity(self):
-        """A runtime that exits 0 without really running the container would look fast:
-        check in one `run` that the process is PID 1 with our hostname, in a read-only
-        root with /proc and /dev/null, and that its exit status comes back."""
+        """A runtime that exits 0 without doing the whole job would look fast. Check in
+        one `run` that the container got what the config asks for, and that its exit
+        status comes back; the first failing check is the exit status."""
         cid = self.new_id()
-        script = ('[ $$ = 1 ] && [ "$(hostname)" = bench ] && [ -e /proc/1/status ] && [ -c /dev/null ]'
-                  ' && ! touch /rofile 2>/dev/null && exit 42')
+        checks = [
+            '[ $$ = 1 ]',  # own pid namespace
+            '[ "$(hostname)" = bench ]',
+            '! touch /rofile 2>/dev/null',  # read-only root
+            '[ -c /dev/null ] && [ -c /dev/urandom ] && [ -L /dev/ptmx ]',
+            'grep -q " /dev/pts devpts " /proc/mounts && grep -q " /dev/mqueue mqueue " /proc/mounts',
+            'grep -q " /dev/shm tmpfs " /proc/mounts && grep -q " /sys sysfs ro," /proc/mounts',
+            '[ ! -s /proc/kcore ] && ! echo 1 2>/dev/null >/proc/sys/kernel/ns_last_pid',  # masked, ro
+            'grep -q "^CapEff:.*0000000020000420$" /proc/self/status',
+            'grep -q "^NoNewPrivs:.*1$" /proc/self/status',
+            '[ "$(ulimit -n)" = 1024 ]',
+            f'grep -q ":memory:{self.cg}/{cid}$" /proc/self/cgroup',
+        ]
+        script = "".join(f"{c} || exit {10 + i}\n" for i, c in enumerate(checks)) + "exit 42\n"
         b = self.bundle(0, cid, ["/bin/sh", "-c", script])
         self.live.add(cid)
-        self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
+        try:
+            self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
+        except RunFailed as e:
+            m = re.search(r"exited (\d+)", str(e))
+            n = int(m.group(1)) - 10 if m else -1
+            if 0 <= n < len(checks):
+                raise RunFailed(f"the container failed the check `{checks[n]}`") from None
+            raise
         self.live.discard(cid)
 
     def create_start(self, cid, b, pidfile):
@@ -547,6 +567,16 @@ def version(path):
         return "(unknown)"
 
 
+def git_commit(path):
+    """", commit abc1234" when the binary lies in a git checkout (a husk build)."""
+    try:
+        out = subprocess.run(["git", "-C", os.path.dirname(os.path.realpath(path)), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return f", commit {out.stdout.strip()}" if out.returncode == 0 and out.stdout.strip() else ""
+
+
 def machine(runtimes):
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -569,7 +599,8 @@ def machine(runtimes):
         "kernel": platform.release(),
         "mem": f"{meminfo()['MemTotal'] / 1024 / 1024:.1f} GiB RAM",
         "os": osname,
-        "versions": {rt.name: f"{version(rt.path)}  ({os.path.realpath(rt.path)})" for rt in runtimes},
+        "versions": {rt.name: f"{version(rt.path)}{git_commit(rt.path)}  ({os.path.realpath(rt.path)})"
+                     for rt in runtimes},
     }
 
 

@@ -343,7 +343,7 @@ class Bench:
             f.write("\n".join(self.report) + "\n")
         js = os.path.join(self.args.results, f"{stamp}.json")
         with open(js, "w") as f:
-            json.dump(self.raw, f, indent=1)
+            json.dump(rounded(self.raw), f, indent=1)
         print(f"report: {txt}\nraw numbers: {js}")
         if self.args.docs:
             day = self.machine["date"][:10]
@@ -353,8 +353,19 @@ class Bench:
             with open(md, "w") as f:
                 f.write(bl.markdown(self.machine, self.report))
             with open(md[:-3] + ".json", "w") as f:
-                json.dump(self.raw, f, indent=1)
+                json.dump(rounded(self.raw), f)
             print(f"dated copy: {md}")
+
+
+def rounded(obj):
+    """Raw numbers to the microsecond (or byte): enough, and half the size."""
+    if isinstance(obj, float):
+        return round(obj, 6)
+    if isinstance(obj, dict):
+        return {k: rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [rounded(v) for v in obj]
+    return obj
 
 
 def main():

@@ -13,6 +13,7 @@ import fcntl
 import json
 import glob
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -90,7 +91,9 @@ class Profiler:
             for fd in fds:
                 os.close(fd)
         if res.returncode != 0:
-            self.out(f"  {rt.name} ({tag}) exited {res.returncode}: {res.stderr.strip()[-800:]}")
+            own = [ln for ln in res.stderr.splitlines() if ln.strip() and not ln.startswith("==")]
+            why = own[-1] if own else res.stderr.strip()[-300:]
+            self.out(f"  {rt.name} ({tag}) exited {res.returncode}: {why}")
             return False
         return True
 
@@ -240,9 +243,12 @@ class Profiler:
                       "--trace-children-skip=/bin/true,*/busybox", f"--callgrind-out-file={pattern}"]
             # valgrind keeps fds at the top of the range for itself and refuses the
             # container's setrlimit(NOFILE, 1024): the bundle drops rlimits here.
-            if not self.wrapped(rt, prefix, "callgrind", rlimits=False, sealed=rt.name == "crun"):
-                continue
+            ok = self.wrapped(rt, prefix, "callgrind", rlimits=False, sealed=rt.name == "crun")
             files = glob.glob(pattern.replace("%p", "*"))
+            if not files:
+                continue
+            if not ok:
+                self.out(f"  {rt.name}: INCOMPLETE, the counts below stop where it failed under valgrind")
             per_file = sorted(((self.callgrind_total(f), f) for f in files), reverse=True)
             totals[rt.name] = (sum(t for t, _ in per_file), per_file)
         for name, (total, files) in totals.items():
@@ -253,13 +259,15 @@ class Profiler:
         for name, (total, files) in totals.items():
             if not files:
                 continue
-            self.out(f"  top {TOP} functions of {name} by own instructions (callgrind_annotate, all processes):")
-            res = subprocess.run(
-                ["callgrind_annotate", "--inclusive=no", *[f for _, f in files]],
-                capture_output=True, text=True,
-            )
-            self.annotate_top(res.stdout)
-            self.out()
+            for inclusive in ("no", "yes"):
+                kind = "own" if inclusive == "no" else "inclusive (callees counted in)"
+                self.out(f"  top {TOP} functions of {name} by {kind} instructions (callgrind_annotate):")
+                res = subprocess.run(
+                    ["callgrind_annotate", f"--inclusive={inclusive}", *[f for _, f in files]],
+                    capture_output=True, text=True,
+                )
+                self.annotate_top(res.stdout)
+                self.out()
 
     def annotate_top(self, text):
         lines = text.splitlines()
@@ -292,6 +300,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--what", default="strace,callgrind")
+    ap.add_argument("--docs")
     args = ap.parse_args()
     p = Profiler(args)
     bl.install_signal_handlers()
@@ -311,6 +320,14 @@ def main():
         with open(path, "w") as f:
             f.write("\n".join(p.lines) + "\n")
         print(f"profile: {path}")
+        if args.docs:
+            host = os.environ.get("BENCH_HOST") or platform.node() or "dev"
+            md = os.path.normpath(os.path.join(args.docs, f"{stamp[:10]}-{host}-profile.md"))
+            os.makedirs(args.docs, exist_ok=True)
+            with open(md, "w") as f:
+                f.write(f"# husk profile, {stamp} ({host})\n\nProduced by `sh bench/profile.sh`; "
+                        "see bench/README.md.\n\n```\n" + "\n".join(p.lines) + "\n```\n")
+            print(f"dated copy: {md}")
     except KeyboardInterrupt:
         print("\ninterrupted: cleaning up", file=sys.stderr)
         return 130

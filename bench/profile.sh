@@ -3,7 +3,8 @@
 #   strace -f -c (syscall counts, system time, latency) side by side, and
 #   valgrind --tool=callgrind instruction counts with the top functions.
 # Usage: sh bench/profile.sh /abs/path/to/husk [strace|callgrind|strace,callgrind]
-# PROFILE_TOP sets how many rows to show (default 15). See bench/README.md.
+# PROFILE_TOP (rows, 15), PROFILE_RUNS (timeline runs, 5); BENCH_DOCS as in
+# run.sh (dated copy in docs/benchmarks; empty to skip). See bench/README.md.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
@@ -13,5 +14,5 @@ bench_prepare "${1:-}" strace valgrind callgrind_annotate
 status=0
 unshare -m --propagation private /usr/bin/python3 "$here/profile.py" \
 	--husk "$husk" --floor "$work/floor" --work "$work" --results "$here/results" \
-	--what "${2:-strace,callgrind}" || status=$?
+	--what "${2:-strace,callgrind}" --docs "${BENCH_DOCS-$here/../docs/benchmarks}" || status=$?
 exit "$status"

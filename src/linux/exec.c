@@ -33,8 +33,9 @@
 struct exec_job {
 	const struct husk_exec_params *p;
 	struct husk_child c;
-	int target_pidfd; /* the container's init */
-	uint64_t ns_flags;
+	int target_pidfd;  /* the container's init */
+	int time_fd;	   /* its time_for_children, or -1 */
+	uint64_t ns_flags; /* joined through target_pidfd */
 };
 
 __attribute__((noreturn)) static void final_main(struct husk_child *c)
@@ -57,6 +58,28 @@ static int join_container(const struct exec_job *job, uint64_t flags, struct hus
 {
 	if (flags && setns(job->target_pidfd, (int)flags) < 0)
 		return husk_err_sys(err, "join the namespaces of pid %d", (int)job->p->target_pid);
+	if (job->time_fd >= 0 && setns(job->time_fd, CLONE_NEWTIME) < 0)
+		return husk_err_sys(err, "join the time namespace of pid %d",
+				    (int)job->p->target_pid);
+	return 0;
+}
+
+/* The init enters its time namespace only at its own execve; until then
+ * the pidfd would give the host's. time_for_children is right either way. */
+static int open_time_ns(struct exec_job *job, struct husk_err *err)
+{
+	char path[64];
+
+	if (!(job->ns_flags & CLONE_NEWTIME))
+		return 0;
+	job->ns_flags &= ~(uint64_t)CLONE_NEWTIME;
+	snprintf(path, sizeof(path), "/proc/%d/ns/time_for_children", (int)job->p->target_pid);
+	job->time_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (job->time_fd < 0)
+		return husk_err_sys(err, "open %s", path);
+	/* Still alive, so the pid we opened by was not reused. */
+	if (syscall(SYS_pidfd_send_signal, job->target_pidfd, 0, NULL, 0) < 0)
+		return husk_err_sys(err, "container init %d", (int)job->p->target_pid);
 	return 0;
 }
 
@@ -113,28 +136,17 @@ static pid_t clone_via_intermediate(struct exec_job *job, int sock, int *pidfd, 
 {
 	int ipidfd = -1;
 	bool unused;
-	struct husk_msg m;
 	pid_t ipid = husk_clone3(0, -1, &ipidfd, &unused, err);
 
 	if (ipid == 0)
 		intermediate_main(job);
 	if (ipid < 0)
 		return -1;
-	int rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
-	husk_kill_and_reap(ipid, ipidfd); /* it exits on its own; this reaps it */
-	close(ipidfd);
-	if (rc < 0)
-		return -1;
-	*into = m.code != 0;
-	pid_t pid = (pid_t)m.value;
-	/* Our child thanks to CLONE_PARENT, so the pid cannot be reused. */
-	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (*pidfd < 0) {
-		husk_err_sys(err, "pidfd_open %d", (int)pid);
-		husk_kill_and_reap(pid, -1);
-		return -1;
-	}
-	return pid;
+	/* Ours to close first, or a failed intermediate would keep the
+	 * socket open and the wait for its report would not end. */
+	close(job->c.sock);
+	job->c.sock = -1;
+	return husk_intermediate_result(ipid, ipidfd, sock, pidfd, into, err);
 }
 
 static int connect_console(const char *path, struct husk_err *err)
@@ -160,6 +172,8 @@ static int job_prepare(struct exec_job *job, struct husk_err *err)
 	job->target_pidfd = (int)syscall(SYS_pidfd_open, p->target_pid, 0);
 	if (job->target_pidfd < 0)
 		return husk_err_sys(err, "pidfd_open %d", (int)p->target_pid);
+	if (open_time_ns(job, err) < 0)
+		return -1;
 	if (p->console_socket && (job->c.console_fd = connect_console(p->console_socket, err)) < 0)
 		return -1;
 	if (p->spec->linux.seccomp &&
@@ -172,6 +186,9 @@ static void job_release(struct exec_job *job)
 {
 	if (job->target_pidfd >= 0)
 		close(job->target_pidfd);
+	if (job->time_fd >= 0)
+		close(job->time_fd);
+	job->time_fd = -1;
 	if (job->c.console_fd >= 0)
 		close(job->c.console_fd);
 	if (job->c.sock >= 0)
@@ -208,6 +225,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		  .proc_fd = -1,
 		  .setgroups_denied = husk_userns_setgroups_denied(p->spec)},
 	    .target_pidfd = -1,
+	    .time_fd = -1,
 	    .ns_flags = husk_ns_all_flags(p->spec),
 	};
 	int sv[2], pidfd = -1;

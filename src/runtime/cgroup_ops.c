@@ -192,6 +192,18 @@ static int check_stopped(struct husk_events *ev, bool *stopped, struct husk_err 
 	return 0;
 }
 
+/* OOM kills counted since the last call. */
+static unsigned new_ooms(struct husk_events *ev)
+{
+	uint64_t count = ev->ooms;
+	husk_cgroup_oom_count(ev->cg, &count, &(struct husk_err){0});
+	if (count <= ev->ooms)
+		return 0;
+	unsigned n = (unsigned)(count - ev->ooms);
+	ev->ooms = count;
+	return n;
+}
+
 int husk_events_wait(struct husk_events *ev, int timeout_ms, unsigned *oom, bool *stopped,
 		     struct husk_err *err)
 {
@@ -202,9 +214,14 @@ int husk_events_wait(struct husk_events *ev, int timeout_ms, unsigned *oom, bool
 	for (;;) {
 		long now = now_ms(), left = deadline - now;
 		if (now >= ev->next_check_ms) {
-			if (check_stopped(ev, stopped, err) < 0 || *stopped)
-				return *stopped ? 0 : -1;
+			/* The count is read on every check too: an OOM that kills
+			 * the init must still be reported before "stopped". */
+			if (check_stopped(ev, stopped, err) < 0)
+				return -1;
+			*oom = new_ooms(ev); /* after: a kill that stopped it is counted */
 			ev->next_check_ms = now + 1000;
+			if (*oom || *stopped)
+				return 0;
 		}
 		if (left <= 0)
 			return 0;
@@ -216,15 +233,15 @@ int husk_events_wait(struct husk_events *ev, int timeout_ms, unsigned *oom, bool
 			return husk_err_sys(err, "events %s: poll", ev->id);
 		if (r > 0) {
 			char drain[4096];
-			uint64_t count = ev->ooms;
 			while (read(ev->oom_fd, drain, sizeof(drain)) > 0)
 				;
-			husk_cgroup_oom_count(ev->cg, &count, &(struct husk_err){0});
-			/* memory.events also changes for other reasons: only a
-			 * grown oom_kill count is an OOM event. */
-			*oom = count > ev->ooms ? (unsigned)(count - ev->ooms) : 0;
-			ev->ooms = count > ev->ooms ? count : ev->ooms;
-			return 0;
+			/* v1 notifies as the OOM starts, before the kill is
+			 * counted: look again shortly if nothing shows yet.
+			 * memory.events (v2) also changes for other reasons. */
+			*oom = new_ooms(ev);
+			if (*oom)
+				return 0;
+			ev->next_check_ms = now_ms() + 50;
 		}
 	}
 }

@@ -343,6 +343,21 @@ static int parse_console_size(struct jctx *c, json_t *proc, struct husk_process 
 	return 0;
 }
 
+/* The program's environment is handed to execve as is: every entry must
+ * name a variable, as runc requires. */
+static int check_env(struct jctx *c, const struct husk_strv *env)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		if (!eq || eq == env->v[i]) {
+			jp_key(c, "env");
+			jp_idx(c, i);
+			return jfail(c, "must be KEY=value, got \"%s\"", env->v[i]);
+		}
+	}
+	return 0;
+}
+
 static int parse_identity(struct jctx *c, json_t *proc, struct husk_process *p)
 {
 	int64_t adj;
@@ -360,6 +375,8 @@ static int parse_identity(struct jctx *c, json_t *proc, struct husk_process *p)
 	}
 	if (jm_strv(c, proc, "args", &p->args) < 0 || jm_strv(c, proc, "env", &p->env) < 0 ||
 	    jm_str(c, proc, "commandLine", &p->command_line) < 0)
+		return -1;
+	if (check_env(c, &p->env) < 0)
 		return -1;
 	if (p->args.n == 0) {
 		size_t old = jp_key(c, "args");

@@ -430,5 +430,6 @@ char *husk_spec_default_json(bool rootless, struct husk_err *err);
 /* `husk features`: the OCI features document. */
 char *husk_features_json(struct husk_err *err);
 
-/* Valid container id: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 bytes, no "/" or "..". */
+/* Valid container id (runc's rule): 1 to 1024 bytes of [A-Za-z0-9_.+-], and not "."
+ * or "..", so it is always one harmless path component. */
 int husk_id_validate(const char *id, struct husk_err *err);

@@ -81,6 +81,13 @@ static void env_type(void **state)
 	parse_fails(PROC(",\"env\":\"A=1\""), "process.env: must be an array of strings");
 }
 
+static void env_entry_format(void **state)
+{
+	parse_fails(PROC(",\"env\":[\"A=1\",\"NOEQUALS\"]"),
+		    "process.env[1]: must be KEY=value, got \"NOEQUALS\"");
+	parse_fails(PROC(",\"env\":[\"=x\"]"), "process.env[0]: must be KEY=value, got \"=x\"");
+}
+
 static void unknown_capability(void **state)
 {
 	parse_fails(PROC(",\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_FOO\"]}"),
@@ -482,11 +489,11 @@ RUN(cmocka_unit_test(version_missing), cmocka_unit_test(version_wrong_type),
     cmocka_unit_test(process_not_object), cmocka_unit_test(args_empty),
     cmocka_unit_test(args_absent), cmocka_unit_test(args_wrong_item), cmocka_unit_test(cwd_missing),
     cmocka_unit_test(cwd_relative), cmocka_unit_test(terminal_type), cmocka_unit_test(env_type),
-    cmocka_unit_test(unknown_capability), cmocka_unit_test(capability_without_prefix),
-    cmocka_unit_test(capability_lowercase), cmocka_unit_test(unknown_rlimit),
-    cmocka_unit_test(rlimit_soft_above_hard), cmocka_unit_test(rlimit_duplicate),
-    cmocka_unit_test(rlimit_missing_hard), cmocka_unit_test(rlimit_negative),
-    cmocka_unit_test(umask_range), cmocka_unit_test(uid_range),
+    cmocka_unit_test(env_entry_format), cmocka_unit_test(unknown_capability),
+    cmocka_unit_test(capability_without_prefix), cmocka_unit_test(capability_lowercase),
+    cmocka_unit_test(unknown_rlimit), cmocka_unit_test(rlimit_soft_above_hard),
+    cmocka_unit_test(rlimit_duplicate), cmocka_unit_test(rlimit_missing_hard),
+    cmocka_unit_test(rlimit_negative), cmocka_unit_test(umask_range), cmocka_unit_test(uid_range),
     cmocka_unit_test(additional_gid_type), cmocka_unit_test(oom_score_adj_range),
     cmocka_unit_test(scheduler_errors), cmocka_unit_test(io_priority_errors),
     cmocka_unit_test(cpu_affinity_error), cmocka_unit_test(mount_destination_relative),

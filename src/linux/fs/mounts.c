@@ -129,7 +129,11 @@ int husk_bind_tree_flags(const struct husk_mount *m, int tree)
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
 	husk_ms_to_attr(m->opts.clear_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), &clr);
 	attr.clr |= clr.set & ~attr.set;
-	if (husk_mount_setattr(tree, false, attr.set, attr.clr) < 0)
+	/* Flags the source has locked (a user namespace cannot clear what its
+	 * owner set) stay, as runc keeps them: retry without clearing. */
+	if (husk_mount_setattr(tree, false, attr.set, attr.clr) < 0 &&
+	    (errno != EPERM || !(attr.clr & ~(uint64_t)MOUNT_ATTR__ATIME) ||
+	     husk_mount_setattr(tree, false, attr.set, attr.clr & MOUNT_ATTR__ATIME) < 0))
 		return -1;
 	return husk_mount_setattr(tree, true, m->opts.attr_set, m->opts.attr_clr);
 }

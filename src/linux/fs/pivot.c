@@ -34,12 +34,27 @@ static int mount_root_of(int fd)
 	return -1;
 }
 
+/* The propagation prepare gave the host mounts' copies. */
+static unsigned long host_propagation(const struct husk_fs *fs)
+{
+	const struct husk_linux *l = &fs->spec->linux;
+	return l->has_rootfs_propagation ? l->rootfs_propagation : MS_SLAVE | MS_REC;
+}
+
+/* Whether some copied host mount may still be shared: rootfsPropagation
+ * "shared", or one that was not recursive. */
+static bool root_may_share(const struct husk_fs *fs)
+{
+	unsigned long prop = host_propagation(fs);
+	return !(prop & MS_REC) || (prop & MS_SHARED);
+}
+
 /* pivot_root refuses a shared parent mount: when the host mounts stay
  * shared (rootfsPropagation "shared", or not recursive), make the mount
  * that holds the rootfs private first. */
-static int parent_mount_private(struct husk_fs *fs, unsigned long prop, struct husk_err *err)
+static int parent_mount_private(struct husk_fs *fs, struct husk_err *err)
 {
-	if ((prop & MS_REC) && !(prop & MS_SHARED))
+	if (!root_may_share(fs))
 		return 0;
 	_cleanup_close_ int dir = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int root = dir < 0 ? -1 : mount_root_of(dir);
@@ -50,14 +65,11 @@ static int parent_mount_private(struct husk_fs *fs, unsigned long prop, struct h
 
 int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 {
-	const struct husk_linux *l = &fs->spec->linux;
 	/* Our copies of the host mounts must not push events back to the host
-	 * (rslave by default, as runc), whatever the config asks for later. */
-	unsigned long prop = l->has_rootfs_propagation ? l->rootfs_propagation : MS_SLAVE | MS_REC;
-
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+	 * (rslave by default, as runc); rootfsPropagation may ask otherwise. */
+	if (mount(NULL, "/", NULL, host_propagation(fs), NULL) < 0)
 		return husk_err_sys(err, "set propagation of /");
-	if (parent_mount_private(fs, prop, err) < 0)
+	if (parent_mount_private(fs, err) < 0)
 		return -1;
 	if (mount(fs->p->rootfs, fs->p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return husk_err_sys(err, "bind rootfs %s", fs->p->rootfs);
@@ -75,8 +87,9 @@ static int do_pivot_root(struct husk_fs *fs, struct husk_err *err)
 	 * detaching "." then drops it without needing a directory for it. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return husk_err_sys(err, "pivot_root %s", fs->p->rootfs);
-	/* The detach must not propagate to the host's copy of these mounts. */
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+	/* The detach must not propagate to the host's copy of these mounts:
+	 * make the old root rslave unless prepare already made it so. */
+	if (root_may_share(fs) && mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return husk_err_sys(err, "pivot_root %s: make old root rslave", fs->p->rootfs);
 	if (umount2(".", MNT_DETACH) < 0)
 		return husk_err_sys(err, "pivot_root %s: detach old root", fs->p->rootfs);
