@@ -101,20 +101,27 @@ static int read_small(const char *path, char *buf, size_t len)
 	return r < 0 ? -1 : 0;
 }
 
+/* How much of our cgroup path the mount's root covers; -1 when our cgroup
+ * lies outside what that mount shows. */
+static ssize_t root_prefix_len(const struct v1_hier *h, const char *own)
+{
+	size_t rl = strlen(h->root);
+	if (strcmp(h->root, "/") == 0)
+		return 0;
+	if (strncmp(own, h->root, rl) != 0 || (own[rl] != '/' && own[rl] != '\0'))
+		return -1;
+	return (ssize_t)rl;
+}
+
 /* Host path of our cgroup in hierarchy h: its mountpoint plus our path
  * relative to the mount's root. */
 static int bind_hierarchy(const struct husk_mount *m, const struct v1_hier *h, const char *own,
 			  int dir_fd)
 {
 	char src[PATH_MAX];
-	size_t rl = strlen(h->root);
 	struct husk_mount_attr attr;
 
-	if (strcmp(h->root, "/") == 0)
-		rl = 0;
-	else if (strncmp(own, h->root, rl) != 0 || (own[rl] != '/' && own[rl] != '\0'))
-		return errno = ENOENT, -1;
-	snprintf(src, sizeof(src), "%s%s", h->mountpoint, own + rl);
+	snprintf(src, sizeof(src), "%s%s", h->mountpoint, own + root_prefix_len(h, own));
 
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
@@ -146,8 +153,12 @@ static int mount_one_v1(struct husk_fs *fs, const struct husk_mount *m, const st
 	const char *name =
 	    strrchr(h->mountpoint, '/') ? strrchr(h->mountpoint, '/') + 1 : h->mountpoint;
 
+	bool cgroupns = fs->spec->linux.ns[HUSK_NS_CGROUP].enabled;
+
 	if (!own_cgroup(cgroups, h->controllers, own, sizeof(own)))
 		return 0; /* a hierarchy we are not part of */
+	if (!cgroupns && root_prefix_len(h, own) < 0)
+		return 0; /* our cgroup is not visible through the host's mount */
 	if (mkdirat(tmp_fd, name, 0755) < 0 && errno != EEXIST)
 		return husk_err_sys(err, "mount cgroup on %s/%s: mkdir", m->destination, name);
 	_cleanup_close_ int dir =
@@ -156,7 +167,7 @@ static int mount_one_v1(struct husk_fs *fs, const struct husk_mount *m, const st
 		return husk_err_sys(err, "mount cgroup on %s/%s", m->destination, name);
 
 	int rc;
-	if (fs->spec->linux.ns[HUSK_NS_CGROUP].enabled)
+	if (cgroupns)
 		/* A named hierarchy shows its name as the source, as with runc. */
 		rc = husk_mount_on_fd(strncmp(h->controllers, "name=", 5) == 0 ? h->controllers + 5
 									       : "cgroup",

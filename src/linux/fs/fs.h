@@ -1,7 +1,21 @@
 /* Internal interface of the rootfs code (src/linux/fs/). Each facility lives
  * in its own file; rootfs.c strings them together in the order the container
- * process needs them. Every path that comes from config.json or the image is
- * resolved by fd inside the rootfs, never by a host path lookup. */
+ * process needs them.
+ *
+ * Decisions:
+ * - Every path that comes from config.json or the image is resolved by fd
+ *   inside the rootfs (openat2 RESOLVE_IN_ROOT; /dev and procfs with no
+ *   symlinks at all), never by a host path lookup. Missing directories are
+ *   made with mkdirat() in their resolved parent's fd.
+ * - Mounts go onto that fd: binds and fresh procfs/tmpfs are built detached
+ *   (open_tree/fsmount), get their flags while detached, and are attached
+ *   with move_mount(); other filesystems use one mount(2) on
+ *   /proc/self/fd/N. After attaching, the fd's path is checked to still lie
+ *   inside the root (CVE-2021-30465).
+ * - Flags are changed with mount_setattr(), which only touches the named
+ *   ones, so flags a source has locked are kept without reading them first.
+ * - Needs Linux 5.12+ (openat2, new mount API, mount_setattr); there is no
+ *   fallback to path-based mounting. */
 #pragma once
 /* gnu17 predefines `linux` as 1, which would eat struct husk_spec's member. */
 #undef linux
