@@ -136,28 +136,17 @@ static pid_t clone_via_intermediate(struct exec_job *job, int sock, int *pidfd, 
 {
 	int ipidfd = -1;
 	bool unused;
-	struct husk_msg m;
 	pid_t ipid = husk_clone3(0, -1, &ipidfd, &unused, err);
 
 	if (ipid == 0)
 		intermediate_main(job);
 	if (ipid < 0)
 		return -1;
-	int rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
-	husk_kill_and_reap(ipid, ipidfd); /* it exits on its own; this reaps it */
-	close(ipidfd);
-	if (rc < 0)
-		return -1;
-	*into = m.code != 0;
-	pid_t pid = (pid_t)m.value;
-	/* Our child thanks to CLONE_PARENT, so the pid cannot be reused. */
-	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (*pidfd < 0) {
-		husk_err_sys(err, "pidfd_open %d", (int)pid);
-		husk_kill_and_reap(pid, -1);
-		return -1;
-	}
-	return pid;
+	/* Ours to close first, or a failed intermediate would keep the
+	 * socket open and the wait for its report would not end. */
+	close(job->c.sock);
+	job->c.sock = -1;
+	return husk_intermediate_result(ipid, ipidfd, sock, pidfd, into, err);
 }
 
 static int connect_console(const char *path, struct husk_err *err)

@@ -56,6 +56,9 @@ int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 /* CLONE_NEW* flags clone3 creates (new namespaces except cgroup and time,
  * which the child unshares once it sits in its cgroups / has its offsets). */
 uint64_t husk_ns_clone_flags(const struct husk_spec *spec);
+/* A user namespace to join rather than create: clone3 then runs in an
+ * intermediate process that joined it (and the other paths) first. */
+bool husk_ns_user_by_path(const struct husk_spec *spec);
 /* Every namespace the container has (new or joined): what exec enters. */
 uint64_t husk_ns_all_flags(const struct husk_spec *spec);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
@@ -165,6 +168,11 @@ __attribute__((noreturn)) void husk_child_exec(struct husk_child *c);
  * whether it was used. With CLONE_PARENT the exit signal is inherited. */
 pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 		  struct husk_err *err);
+/* After clone3 of an intermediate (pid ipid) that reports the final
+ * process with HUSK_MSG_CHILD_PID and exits: reap it, return that pid and
+ * a pidfd for it. */
+pid_t husk_intermediate_result(pid_t ipid, int ipidfd, int sock, int *pidfd, bool *into,
+			       struct husk_err *err);
 /* Write pid into cgroup.procs of the v2 directory fd. */
 int husk_cgroup_fd_attach(int cgroup_fd, pid_t pid, struct husk_err *err);
 void husk_kill_and_reap(pid_t pid, int pidfd);

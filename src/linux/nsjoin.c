@@ -66,15 +66,16 @@ bool husk_ns_joined_by_parent(const struct husk_spec *spec, enum husk_ns_type t)
 	return t != HUSK_NS_USER && husk_userns_is_new(spec);
 }
 
-/* Joining a user namespace by path happens in the child, so namespaces it
- * creates after that must be unshared there too, to be owned by it. Only the
- * pid namespace has to come from clone3 in any case. */
+/* With a user namespace given by path, clone3 runs in an intermediate that
+ * joined it first (process.c), so the new namespaces are owned by it. */
 static bool created_by_clone(const struct husk_spec *spec, enum husk_ns_type t)
 {
-	if (!ns_is_new(spec, t) || t == HUSK_NS_CGROUP || t == HUSK_NS_TIME)
-		return false;
-	return t == HUSK_NS_PID || !spec->linux.ns[HUSK_NS_USER].path ||
-	       !spec->linux.ns[HUSK_NS_USER].enabled;
+	return ns_is_new(spec, t) && t != HUSK_NS_CGROUP && t != HUSK_NS_TIME;
+}
+
+bool husk_ns_user_by_path(const struct husk_spec *spec)
+{
+	return spec->linux.ns[HUSK_NS_USER].enabled && spec->linux.ns[HUSK_NS_USER].path;
 }
 
 uint64_t husk_ns_clone_flags(const struct husk_spec *spec)

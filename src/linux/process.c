@@ -232,23 +232,86 @@ static int parent_setup_child(const struct husk_spawn_params *p, pid_t pid, bool
 	return husk_msg_send(sock, HUSK_MSG_GO, pid, -1, err);
 }
 
-static int spawn_clone(const struct husk_spawn_params *p, struct husk_child *c, int *pidfd,
-		       bool *into_cgroup, struct husk_err *err)
+/* A user namespace given by path: an intermediate joins it and the other
+ * paths, then clone3s the container process with CLONE_PARENT, so the new
+ * namespaces belong to that user namespace and the process is still our
+ * child (no orphan). The intermediate reports the pid and exits. */
+__attribute__((noreturn)) static void intermediate_main(const struct husk_spawn_params *p,
+							struct husk_child *c)
+{
+	struct husk_err err;
+	int pidfd = -1;
+	bool into;
+
+	husk_err_clear(&err);
+	if (husk_ns_child_join(p->spec, &c->ns, &err) < 0)
+		husk_child_fail(c, &err);
+	pid_t pid = husk_clone3(CLONE_PARENT | husk_ns_clone_flags(p->spec), p->cgroup_fd, &pidfd,
+				&into, &err);
+	if (pid == 0)
+		husk_child_main(c);
+	if (pid < 0)
+		husk_child_fail(c, &err);
+	struct husk_msg m = {.type = HUSK_MSG_CHILD_PID, .code = into, .value = pid};
+	if (husk_send_fd(c->sock, &m, sizeof(m) - sizeof(m.text) + 1, -1, &err) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* Parent side of the intermediate: its report, then reap it. */
+pid_t husk_intermediate_result(pid_t ipid, int ipidfd, int sock, int *pidfd, bool *into,
+			       struct husk_err *err)
+{
+	struct husk_msg m;
+	int rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
+
+	husk_kill_and_reap(ipid, ipidfd); /* it exits on its own; this reaps it */
+	if (ipidfd >= 0)
+		close(ipidfd);
+	if (rc < 0)
+		return -1;
+	*into = m.code != 0;
+	pid_t pid = (pid_t)m.value;
+	/* Our child thanks to CLONE_PARENT, so the pid cannot be reused. */
+	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (*pidfd < 0) {
+		husk_err_sys(err, "pidfd_open %d", (int)pid);
+		husk_kill_and_reap(pid, -1);
+		return -1;
+	}
+	return pid;
+}
+
+static pid_t spawn_clone(const struct husk_spawn_params *p, struct husk_child *c, int sock,
+			 int *pidfd, bool *into_cgroup, struct husk_err *err)
 {
 	struct husk_ns_saved saved;
-	int rc = husk_ns_parent_enter(p->spec, &c->ns, &saved, err);
+	bool via_intermediate = husk_ns_user_by_path(p->spec);
+	int rc = husk_ns_parent_enter(p->spec, &c->ns, &saved, err), ipidfd = -1;
 	pid_t pid = -1;
 
-	if (rc == 0)
+	if (rc == 0 && via_intermediate)
+		pid = husk_clone3(0, -1, &ipidfd, into_cgroup, err);
+	else if (rc == 0)
 		pid = husk_clone3(husk_ns_clone_flags(p->spec), p->cgroup_fd, pidfd, into_cgroup,
 				  err);
+	if (pid == 0 && via_intermediate)
+		intermediate_main(p, c);
 	if (pid == 0)
 		husk_child_main(c);
 	if (husk_ns_parent_leave(&saved, err) < 0 && pid > 0) {
-		husk_kill_and_reap(pid, *pidfd);
+		husk_kill_and_reap(pid, via_intermediate ? ipidfd : *pidfd);
 		return -1;
 	}
-	return rc < 0 ? -1 : pid;
+	if (rc < 0 || pid < 0)
+		return -1;
+	if (!via_intermediate)
+		return pid;
+	/* Our copies of the child's fds go first, or a failed intermediate
+	 * would leave the socket open and the wait below would not end. */
+	close(c->sock);
+	c->sock = -1;
+	return husk_intermediate_result(pid, ipidfd, sock, pidfd, into_cgroup, err);
 }
 
 int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result *out,
@@ -279,7 +342,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	c.sock = sv[1];
 	pid_t pid = -1;
 	if (child_prepare(p, &c, err) == 0)
-		pid = spawn_clone(p, &c, &pidfd, &into_cgroup, err);
+		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);
 	child_release(&c);
 	if (pid < 0)
 		return -1;

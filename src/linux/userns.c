@@ -131,16 +131,20 @@ static bool maps_contain_zero(const struct husk_id_map *maps, size_t n)
 }
 
 /* Until now the child kept the runtime's ids, which have no name inside
- * the namespace; files it creates during setup must belong to its root. */
+ * the namespace; files it creates during setup must belong to its root.
+ * In a joined namespace the mappings are unknown: root if it is mapped. */
 int husk_userns_become_root(const struct husk_spec *spec, struct husk_err *err)
 {
 	const struct husk_linux *l = &spec->linux;
+	bool joined = husk_ns_user_by_path(spec);
 
-	if (!husk_userns_is_new(spec))
+	if (!husk_userns_is_new(spec) && !joined)
 		return 0;
-	if (maps_contain_zero(l->gid_mappings, l->n_gid_mappings) && setresgid(0, 0, 0) < 0)
+	if ((joined || maps_contain_zero(l->gid_mappings, l->n_gid_mappings)) &&
+	    setresgid(0, 0, 0) < 0 && !(joined && errno == EINVAL))
 		return husk_err_sys(err, "setresgid 0 in the user namespace");
-	if (maps_contain_zero(l->uid_mappings, l->n_uid_mappings) && setresuid(0, 0, 0) < 0)
+	if ((joined || maps_contain_zero(l->uid_mappings, l->n_uid_mappings)) &&
+	    setresuid(0, 0, 0) < 0 && !(joined && errno == EINVAL))
 		return husk_err_sys(err, "setresuid 0 in the user namespace");
 	return 0;
 }

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +99,45 @@ static int test_user_namespace(void)
 	CHECK(sscanf(r.out, " %u %u %u", &a, &b, &c) == 3 && a == 0 && b == 100000 && c == 65536,
 	      "uid_map: %s", r.out);
 	CHECK(strstr(r.out, "uid=1000 gid=1000 groups=10"), "id: %s", r.out);
+	ptest_free(&r);
+	return 0;
+}
+
+/* Joining a user namespace by path (a pod's) with new pid and mount
+ * namespaces: they must belong to the joined user namespace, or mounting
+ * /proc fails. */
+static int test_join_user_namespace(void)
+{
+	struct tcase holder = {.args = "[\"sleep\",\"60\"]",
+			       .namespaces = userns_ns,
+			       .linux_extra = userns_maps,
+			       .keep_running = true};
+	struct tresult h, r;
+	char ns[1024], user[64], pid[64];
+
+	RUN(&holder, &h);
+	SPAWNED(&h);
+	CHECK(ptest_start(&h) == 0, "start holder");
+	ptest_ns(h.pid, "user", user, sizeof(user));
+	ptest_ns(h.pid, "pid", pid, sizeof(pid));
+	snprintf(ns, sizeof(ns),
+		 "[{\"type\":\"user\",\"path\":\"/proc/%d/ns/user\"},"
+		 "{\"type\":\"ipc\",\"path\":\"/proc/%d/ns/ipc\"},"
+		 "{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"uts\"}]",
+		 (int)h.pid, (int)h.pid);
+	struct tcase tc = {.script = "readlink /proc/self/ns/user; readlink /proc/self/ns/pid; "
+				     "cat /proc/self/uid_map; echo pid=$$",
+			   .namespaces = ns};
+	RUN(&tc, &r);
+	kill(h.pid, SIGKILL);
+	waitpid(h.pid, NULL, 0);
+	ptest_free(&h);
+	SPAWNED(&r);
+	CHECK(exited_ok(&r), "status %d: %s", r.status, r.out);
+	CHECK(strstr(r.out, user), "not in the holder's user namespace %s: %s", user, r.out);
+	CHECK(!strstr(r.out, pid) && strstr(r.out, "pid=1\n"), "pid namespace: %s", r.out);
+	CHECK(strstr(r.out, "100000"), "uid_map: %s", r.out);
+	CHECK(!r.orphans, "child left behind");
 	ptest_free(&r);
 	return 0;
 }
@@ -260,6 +301,84 @@ static int test_seccomp_kill(void)
 	CHECK(strstr(r.out, "rc=159") || (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSYS),
 	      "not killed by SIGSYS: status %d: %s", r.status, r.out);
 	ptest_free(&r);
+	return 0;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
+		return -1;
+	return fd;
+}
+
+/* One message with an fd, as the seccomp agent receives it. */
+static int recv_with_fd(int conn, char *buf, size_t len, int *fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = buf, .iov_len = len - 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.b,
+			    .msg_controllen = sizeof(control.b)};
+	ssize_t n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
+	*fd = -1;
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return 0;
+}
+
+/* SCMP_ACT_NOTIFY: the listener reaches listenerPath with the state; once
+ * the agent closes it, the notified syscall fails with ENOSYS. */
+static int test_seccomp_notify(void)
+{
+	char sock[160], extra[512], msg[4096], link[64], target[64] = "";
+	snprintf(sock, sizeof(sock), "%s/agent.sock", ptest_base);
+	int lfd = listen_unix(sock);
+	CHECK(lfd >= 0, "listen %s: %s", sock, strerror(errno));
+	snprintf(extra, sizeof(extra),
+		 ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"%s\","
+		 "\"listenerMetadata\":\"meta-1\",\"syscalls\":[{\"names\":[\"mknod\",\"mknodat\"],"
+		 "\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+		 sock);
+	struct tcase tc = {.script = "mknod /tmp/p p; echo rc=$?",
+			   .linux_extra = extra,
+			   .process_extra = ",\"noNewPrivileges\":true",
+			   .keep_running = true};
+	struct tresult r;
+	RUN(&tc, &r);
+	SPAWNED(&r);
+	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), nfd = -1;
+	close(lfd);
+	int got = conn >= 0 ? recv_with_fd(conn, msg, sizeof(msg), &nfd) : -1;
+	if (nfd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", nfd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		close(nfd);
+	}
+	if (conn >= 0)
+		close(conn);
+	char pidfield[32];
+	snprintf(pidfield, sizeof(pidfield), "\"pid\":%d", (int)r.pid);
+	ptest_start(&r);
+	waitpid(r.pid, &r.status, 0);
+	ptest_free(&r);
+	CHECK(got == 0 && nfd >= 0, "no listener fd received");
+	CHECK(strstr(target, "seccomp"), "fd is %s", target);
+	CHECK(strstr(msg, "\"seccompFd\"") && strstr(msg, "\"meta-1\"") && strstr(msg, pidfield) &&
+		  strstr(msg, "\"id\":\"ptest\""),
+	      "state: %s", msg);
 	return 0;
 }
 
@@ -446,12 +565,14 @@ static const struct {
 } tests[] = {
     {"new_namespaces", test_new_namespaces},
     {"user_namespace", test_user_namespace},
+    {"join_user_namespace", test_join_user_namespace},
     {"capabilities", test_capabilities},
     {"rlimits", test_rlimits},
     {"rlimit_error", test_rlimit_error},
     {"missing_binary", test_missing_binary},
     {"seccomp", test_seccomp},
     {"seccomp_kill", test_seccomp_kill},
+    {"seccomp_notify", test_seccomp_notify},
     {"hooks_order", test_hooks_order},
     {"hook_failure", test_hook_failure},
     {"terminal", test_terminal},
