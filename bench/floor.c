@@ -6,7 +6,8 @@
  * pivots, sets hostname, rlimit, no_new_privs and the capability sets, executes
  * /bin/true and waits for it. No JSON, no state directory, no error reporting beyond
  * the exit status. With -c PATH it also creates, joins and removes a cgroup PATH in
- * every v1 hierarchy, like a runtime does for cgroupsPath.
+ * every v1 hierarchy, like a runtime does for cgroupsPath, with the config's device
+ * rules (deny all, then the default devices).
  *
  * Usage: floor [-n] [-c CGROUP_PATH] ROOTFS
  */
@@ -214,6 +215,24 @@ static void copy_cpuset(const char *dir)
 	}
 }
 
+/* The config's deny-all rule, then the devices every container gets (the nodes the
+ * floor creates, /dev/tty, /dev/ptmx and the ptys), as runtimes write them. */
+static void device_rules(const char *dir)
+{
+	static const char *const rules[] = {"a",	 "c 1:3 rwm", "c 1:5 rwm",
+					    "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+					    "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"};
+	char path[600];
+	for (size_t i = 0; i < N(rules); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 i == 0 ? "devices.deny" : "devices.allow");
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, rules[i], strlen(rules[i])) < 0)
+			perror(path), exit(1);
+		close(fd);
+	}
+}
+
 static void make_cgroups(const char *cgroup, int remove)
 {
 	char path[512];
@@ -225,6 +244,8 @@ static void make_cgroups(const char *cgroup, int remove)
 			perror(path), exit(1);
 		else if (strcmp(v1_controllers[i], "cpuset") == 0)
 			copy_cpuset(path);
+		else if (strcmp(v1_controllers[i], "devices") == 0)
+			device_rules(path);
 	}
 }
 

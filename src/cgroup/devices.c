@@ -43,35 +43,59 @@ static void fmt_num(char *buf, size_t size, int64_t v)
 		snprintf(buf, size, "%" PRId64, v);
 }
 
+static int open_rules_file(const struct cg_hier *h, const char *file, struct husk_err *err)
+{
+	char path[4096];
+	int fd;
+	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		husk_err_sys(err, "linux.resources.devices: open %s", path);
+	return fd;
+}
+
+/* The kernel parses every write() to devices.allow/deny as one rule, so one
+ * fd per file serves the whole list. */
+static int write_rule(int fd, size_t i, const char *line, struct husk_err *err)
+{
+	ssize_t len = (ssize_t)strlen(line);
+	if (write(fd, line, (size_t)len) != len)
+		return husk_err_sys(err, "linux.resources.devices[%zu]: write \"%s\"", i, line);
+	return 0;
+}
+
 int cg_devices_v1(const struct cg_hier *h, const struct husk_device_rule *rules, size_t n,
 		  struct husk_err *err)
 {
-	if (cg_set(h, "linux.resources.devices", "devices.deny", "a", err) < 0)
+	_cleanup_close_ int deny = open_rules_file(h, "devices.deny", err);
+	_cleanup_close_ int allow = deny < 0 ? -1 : open_rules_file(h, "devices.allow", err);
+
+	if (allow < 0 || write_rule(deny, 0, "a", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct husk_device_rule *r = &rules[i];
-		char line[96], maj[24], min[24], field[64];
 		const char *acc = r->access[0] ? r->access : "rwm";
 		bool all_access = strchr(acc, 'r') && strchr(acc, 'w') && strchr(acc, 'm');
+		int fd = r->allow ? allow : deny;
+		char line[96], maj[24], min[24];
+
 		/* The kernel reads "a" as every device and every access, whatever
 		 * follows: a partial-access 'a' rule becomes a 'c' and a 'b' rule. */
 		if (r->type == 'a' && all_access) {
-			snprintf(line, sizeof(line), "a");
-		} else {
-			fmt_num(maj, sizeof(maj), r->type == 'a' ? -1 : r->major);
-			fmt_num(min, sizeof(min), r->type == 'a' ? -1 : r->minor);
-			snprintf(line, sizeof(line), "%c %s:%s %s", r->type == 'a' ? 'c' : r->type,
-				 maj, min, acc);
+			if (write_rule(fd, i, "a", err) < 0)
+				return -1;
+			continue;
 		}
-		if (r->type == 'a' && !all_access) {
-			char bline[96];
-			snprintf(bline, sizeof(bline), "b *:* %s", acc);
-			if (cg_set(h, "linux.resources.devices",
-				   r->allow ? "devices.allow" : "devices.deny", bline, err) < 0)
+		if (r->type == 'a') {
+			snprintf(line, sizeof(line), "b *:* %s", acc);
+			if (write_rule(fd, i, line, err) < 0)
 				return -1;
 		}
-		snprintf(field, sizeof(field), "linux.resources.devices[%zu]", i);
-		if (cg_set(h, field, r->allow ? "devices.allow" : "devices.deny", line, err) < 0)
+		fmt_num(maj, sizeof(maj), r->type == 'a' ? -1 : r->major);
+		fmt_num(min, sizeof(min), r->type == 'a' ? -1 : r->minor);
+		snprintf(line, sizeof(line), "%c %s:%s %s", r->type == 'a' ? 'c' : r->type, maj,
+			 min, acc);
+		if (write_rule(fd, i, line, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -117,7 +117,6 @@ static int parse_time_offsets(struct jctx *c, json_t *lx, struct husk_linux *l)
 static int parse_device(struct jctx *c, json_t *item, struct husk_device *d)
 {
 	_cleanup_free_ char *type = NULL;
-	int64_t mode;
 	uint32_t v;
 	int rc;
 
@@ -146,11 +145,13 @@ static int parse_device(struct jctx *c, json_t *item, struct husk_device *d)
 	if (jm_range(c, item, "major", 0, UINT32_MAX, &d->major) < 0 ||
 	    jm_range(c, item, "minor", 0, UINT32_MAX, &d->minor) < 0)
 		return -1;
-	if ((rc = jm_range(c, item, "fileMode", 0, 07777, &mode)) < 0)
+	/* Engines may include the file type bits (Podman writes S_IFCHR|0666);
+	 * the type comes from "type", so only the permission bits count. */
+	if ((rc = jm_u32(c, item, "fileMode", &v)) < 0)
 		return -1;
 	if (rc > 0) {
 		d->has_file_mode = true;
-		d->file_mode = (mode_t)mode;
+		d->file_mode = (mode_t)(v & 07777);
 	}
 	if ((rc = jm_u32(c, item, "uid", &v)) < 0)
 		return -1;

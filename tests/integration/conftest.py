@@ -280,8 +280,13 @@ def _bundle_parent(tmp_path):
     # directory makes it a few milliseconds.
     if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
         import tempfile
-        return tempfile.mkdtemp(prefix="husk-itest-", dir="/dev/shm"), True
-    return str(tmp_path), False
+        parent = tempfile.mkdtemp(prefix="husk-itest-", dir="/dev/shm")
+    else:
+        parent = str(tmp_path / "bundles")
+        os.mkdir(parent)
+    # a user-namespaced container's root must be able to reach its rootfs
+    os.chmod(parent, 0o755)
+    return parent, parent.startswith("/dev/shm/")
 
 
 @pytest.fixture
@@ -355,8 +360,20 @@ class Runtime:
     def cmd_bg(self, *args, global_args=(), input=None, env=None, pass_fds=()):
         """Start the runtime without waiting; finish() collects it."""
         argv = self.argv(*args, global_args=global_args)
+        preexec = None
+        if isinstance(pass_fds, dict):
+            # {number in the child: fd here}
+            fd_map = dict(pass_fds)
+
+            def preexec():
+                for target, source in fd_map.items():
+                    os.dup2(source, target)
+                    os.set_inheritable(target, True)
+
+            pass_fds = tuple(fd_map)
         return spawn(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds)
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds,
+                     preexec_fn=preexec)
 
     def finish(self, p, timeout=30, input=None):
         out, err = _finish(p, timeout, input.encode() if isinstance(input, str) else input)

@@ -100,10 +100,19 @@ static int run_case(const char *name, void (*fn)(void))
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
+		/* As in a container: its own mount, UTS and pid namespaces; the
+		 * case runs as the new namespace's first process. */
+		if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID) < 0)
 			FAIL("unshare: %s", strerror(errno));
-		fn();
-		_exit(0);
+		pid_t init = fork();
+		if (init == 0) {
+			fn();
+			_exit(0);
+		}
+		int st = 0;
+		while (init > 0 && waitpid(init, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(init > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 	}
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -335,8 +344,11 @@ static void case_idmap_userns(void)
 	CHECK(pid > 0, "fork");
 	char c;
 	CHECK(read(to_parent[0], &c, 1) == 1, "sync");
-	sh("echo '0 100000 65536' > /proc/%d/uid_map && echo '0 100000 65536' > /proc/%d/gid_map",
-	   (int)pid, (int)pid);
+	/* the child's pid means the child only in a procfs of our pid namespace */
+	sh("mkdir -p %s/../proc && mount -t proc proc %s/../proc && "
+	   "echo '0 100000 65536' > %s/../proc/%d/uid_map && "
+	   "echo '0 100000 65536' > %s/../proc/%d/gid_map",
+	   root, root, root, (int)pid, root, (int)pid);
 	CHECK(write(to_child[1], "g", 1) == 1, "sync");
 	int status = 0;
 	waitpid(pid, &status, 0);

@@ -88,12 +88,14 @@ def test_exec_does_not_expose_writable_runtime_binary(runtime_copy, bundle,
     assert ("NOT-FOUND" in report or "FOUND-BUT-NOT-WRITABLE" in report), report
 
 
+@pytest.mark.parametrize("entry", ["/bin/true", "/evil"])
 def test_run_into_shared_pid_namespace_does_not_expose_binary(
-        runtime_copy, make_bundle, tmp_path):
+        runtime_copy, make_bundle, tmp_path, entry):
     """The same attack on `run` (no exec needed): container B joins the
     pid namespace of container A, where the attacker waits.  B's process
-    is the runtime entering the container, and B's entrypoint `/evil`
-    (`#!/proc/self/exe`) makes it execute the runtime binary again
+    is the runtime entering the container (entrypoint /bin/true: only the
+    setup window before execve is exposed); with entrypoint `/evil`
+    (`#!/proc/self/exe`) it also executes the runtime binary again
     inside the container."""
     rt = runtime_copy
     before = sha256(rt.binary)
@@ -116,7 +118,7 @@ def test_run_into_shared_pid_namespace_does_not_expose_binary(
         b.config["linux"]["namespaces"] = [
             {"type": "pid", "path": f"/proc/{pid}/ns/pid"}] + [
             n for n in b.config["linux"]["namespaces"] if n["type"] != "pid"]
-        b.config["process"]["args"] = ["/evil"]
+        b.config["process"]["args"] = [entry]
         try:
             rt.run(b, timeout=10)
         except OSError:  # ENOEXEC: the copy was already overwritten

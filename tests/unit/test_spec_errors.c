@@ -356,8 +356,8 @@ static void device_errors(void **state)
 	    "linux.devices[0].path: must be absolute");
 	parse_fails(
 	    LINUX("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
-		  "\"fileMode\":65535}]"),
-	    "linux.devices[0].fileMode: must be between 0 and 4095");
+		  "\"fileMode\":-1}]"),
+	    "linux.devices[0].fileMode: must be between 0 and 4294967295");
 }
 
 static void propagation_unknown(void **state)

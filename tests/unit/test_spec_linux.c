@@ -85,12 +85,14 @@ static void time_offsets(void **state)
 
 static void devices(void **state)
 {
-	struct husk_spec *s = parse_ok(
-	    LINUX("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229,"
-		  "\"fileMode\":438,\"uid\":0,\"gid\":5},{\"type\":\"p\",\"path\":\"/dev/fifo\"},"
-		  "{\"type\":\"b\",\"path\":\"/dev/sda\",\"major\":8,\"minor\":0}]"));
+	struct husk_spec *s = parse_ok(LINUX(
+	    "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229,"
+	    "\"fileMode\":438,\"uid\":0,\"gid\":5},{\"type\":\"p\",\"path\":\"/dev/fifo\"},"
+	    "{\"type\":\"b\",\"path\":\"/dev/sda\",\"major\":8,\"minor\":0},"
+	    /* Podman writes the file type bits too (S_IFCHR | 0620). */
+	    "{\"type\":\"c\",\"path\":\"/dev/tty9\",\"major\":4,\"minor\":9,\"fileMode\":8592}]"));
 	const struct husk_device *d = s->linux.devices;
-	assert_int_equal(s->linux.n_devices, 3);
+	assert_int_equal(s->linux.n_devices, 4);
 	assert_int_equal(d[0].type, 'c');
 	assert_string_equal(d[0].path, "/dev/fuse");
 	assert_int_equal(d[0].major, 10);
@@ -101,6 +103,7 @@ static void devices(void **state)
 	assert_true(d[0].has_gid);
 	assert_int_equal(d[0].gid, 5);
 	assert_int_equal(d[1].type, 'p');
+	assert_int_equal(d[3].file_mode, 0620);
 	assert_false(d[1].has_file_mode);
 	assert_false(d[1].has_uid);
 	assert_int_equal(d[2].type, 'b');
