@@ -62,6 +62,11 @@ char *husk_cgroup_stats_json(struct husk_cgroup *cg, struct husk_err *err);
 /* Number of OOM kills seen in the container's memory cgroup so far. */
 int husk_cgroup_oom_count(struct husk_cgroup *cg, uint64_t *count, struct husk_err *err);
 
+/* A pollable fd (POLLIN) that wakes when the container's memory cgroup may
+ * have hit an OOM: read and discard what it holds, then compare
+ * husk_cgroup_oom_count() with the count before. Caller closes it. */
+int husk_cgroup_oom_watch(struct husk_cgroup *cg, struct husk_err *err);
+
 /* Kill what is left and remove every directory created; idempotent. */
 int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err);
 

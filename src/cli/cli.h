@@ -3,15 +3,16 @@
 #pragma once
 #include <stdbool.h>
 
+#include "runtime/runtime.h"
 #include "util/err.h"
 
 struct cli_globals {
-	const char *root;	/* --root, default /run/husk (rootless: $XDG_RUNTIME_DIR/husk) */
-	const char *log_path;	/* --log */
-	bool log_json;		/* --log-format json */
-	bool debug;		/* --debug */
-	bool systemd_cgroup;	/* --systemd-cgroup */
-	bool rootless;		/* running without real root */
+	const char *root;     /* --root, default /run/husk (rootless: $XDG_RUNTIME_DIR/husk) */
+	const char *log_path; /* --log */
+	bool log_json;	      /* --log-format json */
+	bool debug;	      /* --debug */
+	bool systemd_cgroup;  /* --systemd-cgroup */
+	bool rootless;	      /* running without real root */
 };
 
 struct cli_command {
@@ -24,6 +25,16 @@ struct cli_command {
 int cli_fail(const struct husk_err *err);
 /* Usage error for a command: prints the message and a hint; returns 1. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The libhusk context of a command, from the global options. */
+static inline struct husk_ctx cli_ctx(const struct cli_globals *g)
+{
+	return (struct husk_ctx){
+	    .root = g->root, .rootless = g->rootless, .systemd_cgroup = g->systemd_cgroup};
+}
+
+/* Parse a non-negative decimal option value; -1 when it is not one. */
+int cli_parse_uint(const char *s);
 
 #define CLI_COMMANDS(X)                                                                            \
 	X(create, "create a container from a bundle, stopped before the user program")             \

@@ -1,10 +1,78 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "cli/cli.h"
 
-/* Placeholder until the command lands; it fails loudly rather than pretend. */
+static void usage(FILE *out)
+{
+	fputs("Usage: husk create [options] CONTAINER_ID\n\n"
+	      "Create a container from a bundle. Its process waits before running the\n"
+	      "user program until `husk start`.\n\n"
+	      "Options:\n"
+	      "  --bundle, -b DIR        bundle directory (default: current directory)\n"
+	      "  --console-socket PATH   send the pty master of process.terminal to this\n"
+	      "                          AF_UNIX socket\n"
+	      "  --pid-file PATH         write the container process's pid to PATH\n"
+	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
+	      "  --no-new-keyring        keep the caller's session keyring\n"
+	      "  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"
+	      "  --help, -h              print this help\n",
+	      out);
+}
+
 int cmd_create(struct cli_globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("create", "this command is not built yet");
+	static const struct option opts[] = {
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"no-pivot", no_argument, NULL, 'P'},
+	    {"no-new-keyring", no_argument, NULL, 'K'},
+	    {"preserve-fds", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct husk_create_opts o = {0};
+	struct husk_ctx ctx = cli_ctx(g);
+	struct husk_err err = {0};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'c':
+			o.console_socket = optarg;
+			break;
+		case 'p':
+			o.pid_file = optarg;
+			break;
+		case 'P':
+			o.no_pivot = true;
+			break;
+		case 'K':
+			o.no_new_keyring = true;
+			break;
+		case 'F':
+			o.preserve_fds = cli_parse_uint(optarg);
+			if (o.preserve_fds < 0)
+				return cli_usage_error("create", "--preserve-fds: not a count: %s",
+						       optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("create", "expected exactly one CONTAINER_ID");
+	if (husk_create(&ctx, argv[optind], &o, &err) < 0)
+		return cli_fail(&err);
+	return 0;
 }

@@ -1,10 +1,189 @@
-#include "cli/cli.h"
+#include <getopt.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
-/* Placeholder until the command lands; it fails loudly rather than pretend. */
+#include "cli/cli.h"
+#include "util/log.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: husk list [options]\n\n"
+	      "List the containers under the state root.\n\n"
+	      "Options:\n"
+	      "  --format, -f table|json   output format (default table)\n"
+	      "  --quiet, -q               print only the container ids\n"
+	      "  --help, -h                print this help\n",
+	      out);
+}
+
+struct row {
+	struct husk_container *c;
+	char pid[16];
+	char owner[64];
+};
+
+/* Who owns the state directory (the user who created the container). */
+static void owner_name(const struct husk_container *c, char *buf, size_t size)
+{
+	struct stat st;
+	struct passwd *pw;
+
+	if (fstat(c->dir_fd, &st) < 0) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	pw = getpwuid(st.st_uid);
+	if (pw)
+		snprintf(buf, size, "%s", pw->pw_name);
+	else
+		snprintf(buf, size, "#%u", (unsigned)st.st_uid);
+}
+
+static void print_json(const struct row *rows, size_t n)
+{
+	json_t *a;
+	char *text;
+
+	if (n == 0) {
+		puts("null");
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct husk_container *c = rows[i].c;
+		json_t *o =
+		    json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion",
+			      HUSK_OCI_VERSION, "id", c->id, "pid", (json_int_t)atoi(rows[i].pid),
+			      "status", husk_status_name(c->status), "bundle", c->bundle, "rootfs",
+			      c->rootfs, "created", c->created, "owner", rows[i].owner);
+		if (o && c->annotations.n > 0) {
+			json_t *ann = json_object();
+			for (size_t k = 0; k < c->annotations.n; k++)
+				json_object_set_new(ann, c->annotations.v[k].key,
+						    json_string(c->annotations.v[k].value));
+			json_object_set_new(o, "annotations", ann);
+		}
+		json_array_append_new(a, o);
+	}
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	if (text)
+		puts(text);
+	free(text);
+}
+
+static size_t width(size_t w, const char *s)
+{
+	size_t need = strlen(s) + 3; /* three spaces between columns, at least 12 wide */
+	return need > w ? need : w;
+}
+
+static void print_table(const struct row *rows, size_t n)
+{
+	size_t w[5] = {12, 12, 12, 12, 12};
+
+	w[0] = width(w[0], "ID");
+	w[4] = width(w[4], "CREATED");
+	for (size_t i = 0; i < n; i++) {
+		w[0] = width(w[0], rows[i].c->id);
+		w[1] = width(w[1], rows[i].pid);
+		w[2] = width(w[2], husk_status_name(rows[i].c->status));
+		w[3] = width(w[3], rows[i].c->bundle);
+		w[4] = width(w[4], rows[i].c->created);
+	}
+	printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2], "STATUS",
+	       (int)w[3], "BUNDLE", (int)w[4], "CREATED", "OWNER");
+	for (size_t i = 0; i < n; i++) {
+		const struct husk_container *c = rows[i].c;
+		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], c->id, (int)w[1], rows[i].pid,
+		       (int)w[2], husk_status_name(c->status), (int)w[3], c->bundle, (int)w[4],
+		       c->created, rows[i].owner);
+	}
+}
+
+static int list(struct husk_ctx *ctx, bool json, bool quiet)
+{
+	struct husk_err err = {0};
+	struct row *rows;
+	char **ids;
+	size_t n, used = 0;
+
+	if (husk_list_ids(ctx, &ids, &n, &err) < 0)
+		return cli_fail(&err);
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		perror("husk: list");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct husk_container *c;
+		/* A container deleted while we list is simply not listed. */
+		if (husk_container_load(ctx, ids[i], &c, &err) < 0) {
+			husk_debug("list: skip %s: %s", ids[i], err.msg);
+			continue;
+		}
+		rows[used].c = c;
+		snprintf(rows[used].pid, sizeof(rows[used].pid), "%d",
+			 c->status == HUSK_STATUS_STOPPED ? 0 : (int)c->pid);
+		owner_name(c, rows[used].owner, sizeof(rows[used].owner));
+		used++;
+	}
+	if (quiet)
+		for (size_t i = 0; i < used; i++)
+			puts(rows[i].c->id);
+	else if (json)
+		print_json(rows, used);
+	else
+		print_table(rows, used);
+	for (size_t i = 0; i < used; i++)
+		husk_container_free(rows[i].c);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(rows);
+	return 0;
+}
+
 int cmd_list(struct cli_globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("list", "this command is not built yet");
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct husk_ctx ctx = cli_ctx(g);
+	bool json = false, quiet = false;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "table") == 0)
+				json = false;
+			else
+				return cli_usage_error(
+				    "list", "invalid format %s (want table or json)", optarg);
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("list", "takes no arguments");
+	return list(&ctx, json, quiet);
 }

@@ -1,10 +1,88 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "cli/cli.h"
 
-/* Placeholder until the command lands; it fails loudly rather than pretend. */
+static void usage(FILE *out)
+{
+	fputs("Usage: husk run [options] CONTAINER_ID\n\n"
+	      "Create and start a container. In the foreground husk forwards signals to\n"
+	      "the container, relays its terminal, exits with its exit status (or\n"
+	      "128+signal) and deletes it.\n\n"
+	      "Options:\n"
+	      "  --bundle, -b DIR        bundle directory (default: current directory)\n"
+	      "  --detach, -d            return once the container runs\n"
+	      "  --keep                  do not delete the container after it exits\n"
+	      "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
+	      "  --pid-file PATH         write the container process's pid to PATH\n"
+	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
+	      "  --no-new-keyring        keep the caller's session keyring\n"
+	      "  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"
+	      "  --help, -h              print this help\n",
+	      out);
+}
+
 int cmd_run(struct cli_globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("run", "this command is not built yet");
+	static const struct option opts[] = {
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"no-pivot", no_argument, NULL, 'P'},
+	    {"no-new-keyring", no_argument, NULL, 'K'},
+	    {"preserve-fds", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct husk_run_opts o = {0};
+	struct husk_ctx ctx = cli_ctx(g);
+	struct husk_err err = {0};
+	int c, status = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "b:dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o.create.bundle = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case 'k':
+			o.keep = true;
+			break;
+		case 'c':
+			o.create.console_socket = optarg;
+			break;
+		case 'p':
+			o.create.pid_file = optarg;
+			break;
+		case 'P':
+			o.create.no_pivot = true;
+			break;
+		case 'K':
+			o.create.no_new_keyring = true;
+			break;
+		case 'F':
+			o.create.preserve_fds = cli_parse_uint(optarg);
+			if (o.create.preserve_fds < 0)
+				return cli_usage_error("run", "--preserve-fds: not a count: %s",
+						       optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("run", "expected exactly one CONTAINER_ID");
+	if (husk_run(&ctx, argv[optind], &o, &status, &err) < 0)
+		return cli_fail(&err);
+	return status;
 }

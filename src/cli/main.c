@@ -39,6 +39,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return 1;
 }
 
+int cli_parse_uint(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v > 1 << 30)
+		return -1;
+	return (int)v;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: husk [global options] COMMAND [options] [args]\n\n"
@@ -80,16 +94,16 @@ enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOT
 static int parse_globals(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, OPT_ROOT},
-		{"log", required_argument, NULL, OPT_LOG},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"debug", no_argument, NULL, OPT_DEBUG},
-		{"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
-		{"rootless", required_argument, NULL, OPT_ROOTLESS},
-		{"criu", required_argument, NULL, OPT_CRIU},
-		{"version", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"log", required_argument, NULL, OPT_LOG},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"debug", no_argument, NULL, OPT_DEBUG},
+	    {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
+	    {"rootless", required_argument, NULL, OPT_ROOTLESS},
+	    {"criu", required_argument, NULL, OPT_CRIU},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -108,8 +122,10 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv)
 			else if (strcmp(optarg, "text") == 0)
 				g->log_json = false;
 			else {
-				fprintf(stderr, "husk: --log-format: unknown format %s (want text or json)\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "husk: --log-format: unknown format %s (want text or json)\n",
+				    optarg);
 				return -1;
 			}
 			break;

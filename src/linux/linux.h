@@ -36,9 +36,9 @@ struct husk_spawn_params {
 	int preserve_fds;	    /* fds 3..3+n-1 pass into the container */
 	bool no_pivot;
 	bool no_new_keyring;
-	bool want_pty_master;	    /* process.terminal without a console socket: the
-				       pty master comes back in result.pty_master */
-	int cgroup_fd;		    /* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
+	bool want_pty_master; /* process.terminal without a console socket: the
+				 pty master comes back in result.pty_master */
+	int cgroup_fd;	      /* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
 	struct husk_spawn_callbacks cb;
 };
 
@@ -55,13 +55,13 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 		     struct husk_err *err);
 
 struct husk_exec_params {
-	pid_t target_pid;	   /* the container's init */
-	const struct husk_spec *spec;	   /* the container's spec: namespaces, seccomp, rootless */
+	pid_t target_pid;	      /* the container's init */
+	const struct husk_spec *spec; /* the container's spec: namespaces, seccomp, rootless */
 	const struct husk_process *process; /* the process to run (from --process or flags) */
 	const char *console_socket;
 	int preserve_fds;
 	bool want_pty_master;
-	int cgroup_fd; /* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
+	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
 	struct husk_spawn_callbacks cb; /* child_created only */
 };
 

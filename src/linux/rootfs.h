@@ -16,6 +16,11 @@
 struct husk_rootfs_ctx {
 	int root_fd; /* O_PATH fd of the rootfs once bound onto itself, or -1 */
 	int proc_fd; /* verified procfs handle of the container, or -1 */
+	/* Idmapped bind mounts the runtime built (husk_rootfs_open_idmapped):
+	 * idmap_fds[i] for spec mount i, or -1; NULL when none. prepare takes
+	 * each fd it uses (sets it to -1); the caller owns the array. */
+	int *idmap_fds;
+	size_t n_idmap_fds;
 };
 
 void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx);
@@ -29,3 +34,12 @@ int husk_rootfs_pivot(const struct husk_spawn_params *p, struct husk_rootfs_ctx 
 		      struct husk_err *err);
 int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
 		       struct husk_err *err);
+
+/* Runtime (host) side, only for a container with its own user namespace,
+ * whose process lacks the privilege to idmap host filesystems: build one
+ * detached idmapped tree per idmapped bind mount (fds[i] for spec mount i,
+ * else -1; fds has spec->n_mounts entries), with their flags set. "idmap"
+ * without mappings uses the user namespace of `container_pid`. Send them to
+ * the child and put them in its ctx->idmap_fds before husk_rootfs_prepare. */
+int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container_pid, int *fds,
+			      struct husk_err *err);

@@ -11,6 +11,9 @@
 
 struct husk_cgroup;
 
+/* The OCI runtime-spec version the state JSON complies with. */
+#define HUSK_OCI_VERSION "1.3.0"
+
 struct husk_ctx {
 	const char *root; /* state directory (--root) */
 	bool rootless;	  /* euid != 0 */
@@ -30,17 +33,19 @@ const char *husk_status_name(enum husk_status s); /* "created", ... */
 /* A container as the state store knows it. */
 struct husk_container {
 	char *id;
-	pid_t pid;		/* init in the runtime's pid namespace; 0 when none */
-	uint64_t pid_start;	/* init's start time (proc stat field 22) to defeat pid reuse */
+	pid_t pid;	    /* init in the runtime's pid namespace; 0 when none */
+	uint64_t pid_start; /* init's start time (proc stat field 22) to defeat pid reuse */
 	char *bundle;
 	char *rootfs;
-	char *created;		/* RFC 3339 UTC */
+	char *created; /* RFC 3339 UTC */
 	char *owner;
-	char *cgroup_path;	/* resolved cgroup path, NULL when none */
+	char *cgroup_path; /* resolved cgroup path, NULL when none */
 	struct husk_kvv annotations;
-	enum husk_status status; /* derived when loaded */
-	struct husk_spec *spec; /* loaded lazily by husk_container_spec() */
+	enum husk_status status;    /* derived when loaded */
+	struct husk_spec *spec;	    /* loaded lazily by husk_container_spec() */
 	struct husk_cgroup *cgroup; /* opened lazily by husk_container_cgroup() */
+	int dir_fd;		    /* the container's state directory */
+	unsigned int hook_kinds;    /* bit k set when the spec has hooks of kind k */
 };
 
 /* Load a container's state and derive its status (dead or reused pid =>
@@ -101,3 +106,7 @@ struct husk_exec_opts {
 
 int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec_opts *o,
 	      int *exit_status, struct husk_err *err);
+/* The same on a container the caller already loaded (the CLI does, to build
+ * the default process from the container's spec). */
+int husk_exec_container(const struct husk_ctx *ctx, struct husk_container *c,
+			const struct husk_exec_opts *o, int *exit_status, struct husk_err *err);

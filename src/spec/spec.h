@@ -10,6 +10,9 @@
 
 #include "util/err.h"
 
+/* gnu17 predefines `linux` as 1, which would swallow the field name below. */
+#undef linux
+
 struct husk_strv {
 	char **v;
 	size_t n;
@@ -77,8 +80,8 @@ struct husk_process {
 	bool has_io_priority;
 	int io_priority_class; /* IOPRIO_CLASS_* */
 	int io_priority;
-	struct husk_scheduler *scheduler;  /* NULL when absent */
-	char *exec_cpu_affinity_initial;   /* cpu list strings, NULL when absent */
+	struct husk_scheduler *scheduler; /* NULL when absent */
+	char *exec_cpu_affinity_initial;  /* cpu list strings, NULL when absent */
 	char *exec_cpu_affinity_final;
 };
 
@@ -86,16 +89,17 @@ struct husk_process {
 
 /* Mount options translated by husk_mount_options_parse(). */
 struct husk_mount_opts {
-	unsigned long flags;	    /* MS_* to set */
-	unsigned long clear_flags;  /* MS_* explicitly cleared (e.g. "rw", "suid") */
-	unsigned long propagation;  /* MS_SHARED|MS_PRIVATE|... possibly | MS_REC */
-	uint64_t attr_set;	    /* MOUNT_ATTR_* for recursive variants ("rro", "rnosuid") */
+	unsigned long flags;	   /* MS_* to set */
+	unsigned long clear_flags; /* MS_* explicitly cleared (e.g. "rw", "suid") */
+	unsigned long propagation; /* MS_SHARED|MS_PRIVATE|... possibly | MS_REC */
+	uint64_t attr_set;	   /* MOUNT_ATTR_* for recursive variants ("rro", "rnosuid") */
 	uint64_t attr_clr;
-	bool bind;		    /* "bind" or "rbind" */
-	bool recursive;		    /* "rbind" */
-	bool idmap;		    /* "idmap" / "ridmap" */
-	bool tmpcopyup;		    /* crun's tmpcopyup extension */
-	char *data;		    /* comma-joined options the kernel interprets */
+	bool bind;	      /* "bind" or "rbind" */
+	bool recursive;	      /* "rbind" */
+	bool idmap;	      /* "idmap" / "ridmap" */
+	bool idmap_recursive; /* "ridmap": every submount of an rbind too */
+	bool tmpcopyup;	      /* crun's tmpcopyup extension */
+	char *data;	      /* comma-joined options the kernel interprets */
 };
 
 struct husk_id_map {
@@ -180,7 +184,7 @@ struct husk_device {
 /* A devices-cgroup rule; major/minor -1 means wildcard. */
 struct husk_device_rule {
 	bool allow;
-	char type;	/* 'a', 'c' or 'b' */
+	char type; /* 'a', 'c' or 'b' */
 	int64_t major;
 	int64_t minor;
 	char access[4]; /* subset of "rwm", NUL terminated */
@@ -333,6 +337,19 @@ struct husk_personality {
 	struct husk_strv flags;
 };
 
+/* linux.memoryPolicy (spec 1.3): the NUMA policy set with set_mempolicy(2). */
+struct husk_memory_policy {
+	int mode;	    /* MPOL_* */
+	unsigned int flags; /* MPOL_F_* bits, or'ed into the mode */
+	char *nodes;	    /* node list "0-3,7"; NULL when absent */
+};
+
+/* linux.netDevices (spec 1.3): a host interface moved into the container. */
+struct husk_net_device {
+	char *host_name; /* the key: the interface's name on the host */
+	char *name;	 /* its name inside the container; NULL keeps host_name */
+};
+
 struct husk_linux {
 	struct husk_namespace ns[HUSK_NS_COUNT];
 	struct husk_id_map *uid_mappings;
@@ -342,17 +359,21 @@ struct husk_linux {
 	struct husk_time_offset time_monotonic, time_boottime;
 	struct husk_device *devices;
 	size_t n_devices;
-	char *cgroups_path;		 /* NULL when absent */
+	char *cgroups_path;		  /* NULL when absent */
 	struct husk_resources *resources; /* NULL when absent */
 	bool has_rootfs_propagation;
-	unsigned long rootfs_propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (|MS_REC) */
-	struct husk_seccomp *seccomp;	  /* NULL when absent */
+	unsigned long
+	    rootfs_propagation;	      /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (|MS_REC) */
+	struct husk_seccomp *seccomp; /* NULL when absent */
 	struct husk_kvv sysctl;
 	struct husk_strv masked_paths;
 	struct husk_strv readonly_paths;
 	char *mount_label;
-	struct husk_personality *personality; /* NULL when absent */
-	bool has_intel_rdt;		      /* parsed for validation; not supported */
+	struct husk_personality *personality;	  /* NULL when absent */
+	bool has_intel_rdt;			  /* parsed for validation; not supported */
+	struct husk_memory_policy *memory_policy; /* NULL when absent */
+	struct husk_net_device *net_devices;
+	size_t n_net_devices;
 };
 
 /* ---- the whole spec --------------------------------------------------- */
@@ -390,7 +411,8 @@ struct husk_resources *husk_resources_parse(const char *json, size_t len, struct
 void husk_resources_free(struct husk_resources *res);
 
 /* Translate OCI mount option strings into flags and data. Unknown options are
- * passed on to the kernel as data, as runc does. */
+ * passed on to the kernel as data, as runc does. *out is overwritten (not
+ * freed); release out->data with free(). */
 int husk_mount_options_parse(const struct husk_strv *options, struct husk_mount_opts *out,
 			     struct husk_err *err);
 
@@ -408,5 +430,6 @@ char *husk_spec_default_json(bool rootless, struct husk_err *err);
 /* `husk features`: the OCI features document. */
 char *husk_features_json(struct husk_err *err);
 
-/* Valid container id: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 bytes, no "/" or "..". */
+/* Valid container id (runc's rule): 1 to 1024 bytes of [A-Za-z0-9_.+-], and not "."
+ * or "..", so it is always one harmless path component. */
 int husk_id_validate(const char *id, struct husk_err *err);

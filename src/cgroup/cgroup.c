@@ -1,0 +1,386 @@
+/* The container's cgroup across every hierarchy: create, reopen, join and
+ * remove it, and the small file helpers the other cgroup files share. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup/internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+/* ---- file helpers ---- */
+
+int cg_write(const struct cg_hier *h, const char *file, const char *val, struct husk_err *err)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(val);
+
+	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	/* O_TRUNC is a no-op on cgroupfs and lets tests use plain files. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return husk_err_sys(err, "open %s", path);
+	if (write(fd, val, len) != (ssize_t)len)
+		return husk_err_sys(err, "write %s to %s", val, path);
+	return 0;
+}
+
+int cg_read(const struct cg_hier *h, const char *file, char *buf, size_t size, struct husk_err *err)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_err_sys(err, "open %s", path);
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return husk_err_sys(err, "read %s", path);
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+int cg_read_u64(const struct cg_hier *h, const char *file, uint64_t *v, struct husk_err *err)
+{
+	char buf[64];
+	if (cg_read(h, file, buf, sizeof(buf), err) < 0)
+		return -1;
+	if (strcmp(buf, "max") == 0) {
+		*v = UINT64_MAX;
+		return 0;
+	}
+	*v = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+bool cg_has_file(const struct cg_hier *h, const char *file)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	return access(path, F_OK) == 0;
+}
+
+int cg_read_keyed(const struct cg_hier *h, const char *file, const char *key, uint64_t *v,
+		  struct husk_err *err)
+{
+	char buf[8192];
+	size_t klen = strlen(key);
+
+	if (cg_read(h, file, buf, sizeof(buf), err) < 0)
+		return -1;
+	for (char *line = buf; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			*v = strtoull(line + klen + 1, NULL, 10);
+			return 0;
+		}
+	}
+	return husk_err_set(err, ENOENT, "%s/%s has no %s", h->dir, file, key);
+}
+
+/* ---- lookups ---- */
+
+struct cg_hier *cg_unified(const struct husk_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].mount->unified)
+			return &cg->h[i];
+	return NULL;
+}
+
+/* The hierarchy that drives `controller`: its v1 hierarchy when mounted,
+ * else the unified one when the controller is enabled there. */
+struct cg_hier *cg_find(const struct husk_cgroup *cg, const char *controller)
+{
+	struct cg_hier *u;
+	for (size_t i = 0; i < cg->n; i++)
+		if (!cg->h[i].mount->unified &&
+		    cg_list_has(cg->h[i].mount->controllers, ',', controller))
+			return &cg->h[i];
+	u = cg_unified(cg);
+	if (u && cg_list_has(cg_unified_controllers(cg->layout), ' ', controller))
+		return u;
+	return NULL;
+}
+
+const char *husk_cgroup_path(const struct husk_cgroup *cg)
+{
+	return cg->saved;
+}
+
+int husk_cgroup_v2_fd(const struct husk_cgroup *cg)
+{
+	return cg->v2_fd;
+}
+
+/* ---- lifecycle ---- */
+
+void husk_cgroup_free(struct husk_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n; i++) {
+		free(cg->h[i].path);
+		free(cg->h[i].dir);
+	}
+	if (cg->v2_fd >= 0)
+		close(cg->v2_fd);
+	free(cg->h);
+	free(cg->saved);
+	free(cg);
+}
+
+static struct husk_cgroup *cg_new(const struct cg_layout *l, struct husk_err *err)
+{
+	struct husk_cgroup *cg = calloc(1, sizeof(*cg));
+	if (cg)
+		cg->h = calloc(l->n, sizeof(*cg->h));
+	if (!cg || !cg->h) {
+		free(cg);
+		husk_err_set(err, ENOMEM, "cgroup");
+		return NULL;
+	}
+	cg->layout = l;
+	cg->v2_fd = -1;
+	return cg;
+}
+
+static int open_v2_fd(struct husk_cgroup *cg, struct husk_err *err)
+{
+	struct cg_hier *u = cg_unified(cg);
+	if (cg->layout->mode != HUSK_CGROUP_V2 || !u)
+		return 0;
+	cg->v2_fd = open(u->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cg->v2_fd < 0)
+		return husk_err_sys(err, "open cgroup %s", u->dir);
+	return 0;
+}
+
+int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err *err)
+{
+	const struct cg_layout *l = cg_layout_get(err);
+	struct husk_cgroup *cg;
+
+	if (!l)
+		return -1;
+	cg = cg_new(l, err);
+	if (!cg)
+		return -1;
+	cg->saved = strdup(path);
+	if (!cg->saved || cg_saved_decode(cg, path, err) < 0 || open_v2_fd(cg, err) < 0) {
+		if (!cg->saved)
+			husk_err_set(err, ENOMEM, "cgroup");
+		husk_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
+}
+
+/* mkdir -p below the mount, counting the parents we created. Returns 1 when
+ * a rootless caller may not create it (the hierarchy is then not used). */
+static int make_dir(struct cg_hier *h, bool rootless, struct husk_err *err)
+{
+	size_t base = strlen(h->mount->dir);
+
+	if (mkdir(h->dir, 0755) == 0) {
+		h->created = true;
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	if (errno == ENOENT) {
+		_cleanup_free_ char *p = strdup(h->dir);
+		if (!p)
+			return husk_err_set(err, ENOMEM, "cgroup");
+		for (char *s = strchr(p + base + 1, '/'); s; s = strchr(s + 1, '/')) {
+			*s = '\0';
+			if (mkdir(p, 0755) == 0)
+				h->parents++;
+			else if (errno != EEXIST)
+				goto fail;
+			*s = '/';
+		}
+		if (mkdir(h->dir, 0755) == 0) {
+			h->created = true;
+			return 0;
+		}
+	}
+fail:
+	if (rootless && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+		husk_debug("rootless: not using cgroup %s: %s", h->dir, strerror(errno));
+		return 1;
+	}
+	return husk_err_sys(err, "create cgroup %s", h->dir);
+}
+
+/* rmdir the directory and any cgroups the container made below it. */
+static int remove_tree(const char *dir)
+{
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno == ENOTEMPTY) {
+		_cleanup_closedir_ DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			char sub[PATH_MAX];
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			remove_tree(sub);
+		}
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+	}
+	return -1;
+}
+
+/* Processes that were just killed leave their cgroup shortly after; retry
+ * EBUSY for up to about two seconds, with short sleeps growing to 20ms. */
+static int remove_hier(struct cg_hier *h, struct husk_err *err)
+{
+	useconds_t wait = 500;
+	for (int waited = 0;;) {
+		if (remove_tree(h->dir) == 0)
+			break;
+		if (errno != EBUSY || waited > 2000000)
+			return husk_err_sys(err, "remove cgroup %s", h->dir);
+		usleep(wait);
+		waited += wait;
+		wait = wait < 20000 ? wait * 2 : wait;
+	}
+	_cleanup_free_ char *p = strdup(h->dir);
+	for (unsigned i = 0; p && i < h->parents; i++) {
+		char *slash = strrchr(p, '/');
+		if (!slash || (size_t)(slash - p) <= strlen(h->mount->dir))
+			break;
+		*slash = '\0';
+		/* A parent shared with another container stays. */
+		if (rmdir(p) < 0)
+			break;
+	}
+	return 0;
+}
+
+int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
+		       struct husk_cgroup **out, struct husk_err *err)
+{
+	const struct cg_layout *l = cg_layout_get(err);
+	_cleanup_free_ char *norm = NULL;
+	struct husk_cgroup *cg;
+	bool absolute;
+
+	if (!l || cg_path_normalize(spec->linux.cgroups_path, id, &norm, &absolute, err) < 0)
+		return -1;
+	cg = cg_new(l, err);
+	if (!cg)
+		return -1;
+	for (size_t i = 0; i < l->n; i++) {
+		struct cg_hier *h = &cg->h[cg->n];
+		int r;
+		h->mount = &l->m[i];
+		h->path = cg_path_resolve(norm, absolute, l->m[i].own, l->m[i].unified);
+		if (!h->path || asprintf(&h->dir, "%s%s", l->m[i].dir, h->path) < 0) {
+			h->dir = NULL;
+			cg->n++;
+			husk_err_set(err, ENOMEM, "cgroup");
+			goto fail;
+		}
+		cg->n++;
+		r = make_dir(h, rootless, err);
+		if (r < 0)
+			goto fail;
+		if (r > 0) { /* rootless and not allowed: forget this hierarchy */
+			cg->n--;
+			free(h->path);
+			free(h->dir);
+			memset(h, 0, sizeof(*h));
+		}
+	}
+	if (cg->n == 0) {
+		husk_err_set(err, EACCES, "no cgroup hierarchy could be created for %s", norm);
+		goto fail;
+	}
+	struct cg_hier *cpuset = cg_find(cg, "cpuset");
+	struct cg_hier *u = cg_unified(cg);
+	if (cpuset && !cpuset->mount->unified && cpuset->created &&
+	    cg_cpuset_inherit(cpuset, err) < 0)
+		goto fail;
+	/* Pure v2: every controller, as runc. Hybrid: cgroup2 controllers only
+	 * when the config uses them, so the host's subtree_control stays as it
+	 * was for everyone else. */
+	const struct husk_resources *r = spec->linux.resources;
+	bool v2_needed = l->mode == HUSK_CGROUP_V2 || (r && (r->n_hugepages || r->unified.n));
+	if (u && v2_needed && cg_v2_enable_controllers(u, cg_unified_controllers(l), err) < 0)
+		goto fail;
+	if (open_v2_fd(cg, err) < 0)
+		goto fail;
+	if (spec->linux.resources || !rootless) {
+		static const struct husk_resources none;
+		const struct husk_resources *res =
+		    spec->linux.resources ? spec->linux.resources : &none;
+		if (cg_apply(cg, res, !rootless, err) < 0)
+			goto fail;
+	}
+	cg->saved = cg_saved_encode(cg);
+	if (!cg->saved) {
+		husk_err_set(err, ENOMEM, "cgroup");
+		goto fail;
+	}
+	*out = cg;
+	return 0;
+fail:
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].created)
+			remove_hier(&cg->h[i], &(struct husk_err){0});
+	husk_cgroup_free(cg);
+	return -1;
+}
+
+int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err)
+{
+	char val[32];
+	snprintf(val, sizeof(val), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n; i++) {
+		if (skip_v2 && cg->h[i].mount->unified)
+			continue;
+		if (cg_write(&cg->h[i], "cgroup.procs", val, err) < 0)
+			return husk_err_prefix(err, "join cgroup");
+	}
+	return 0;
+}
+
+int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,
+		       struct husk_err *err)
+{
+	/* Device rules are fixed at create, as with runc. */
+	return cg_apply(cg, res, false, err);
+}
+
+int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
+{
+	int ret = 0;
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (husk_cgroup_pids(cg, &pids, &n, err) == 0 && n > 0)
+		husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
+	free(pids);
+	husk_err_clear(err);
+	for (size_t i = 0; i < cg->n; i++)
+		if (remove_hier(&cg->h[i], err) < 0)
+			ret = -1;
+	return ret;
+}

@@ -1,0 +1,247 @@
+/* linux.resources.memory and .cpu on v1 and v2 files. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup/internal.h"
+
+#define F_MEM "linux.resources.memory"
+#define F_CPU "linux.resources.cpu"
+
+static int set_i64(const struct cg_hier *h, const char *field, const char *file, int64_t v,
+		   struct husk_err *err)
+{
+	char val[32];
+	cg_fmt_limit(val, sizeof(val), v, h->mount->unified);
+	return cg_set(h, field, file, val, err);
+}
+
+static int set_u64(const struct cg_hier *h, const char *field, const char *file, uint64_t v,
+		   struct husk_err *err)
+{
+	char val[32];
+	snprintf(val, sizeof(val), "%" PRIu64, v);
+	return cg_set(h, field, file, val, err);
+}
+
+/* memory.checkBeforeUpdate: refuse a limit below what is in use now. */
+static int check_usage(const struct cg_hier *h, const struct husk_memory *m, struct husk_err *err)
+{
+	uint64_t usage;
+	if (!m->check_before_update || !m->limit.set || m->limit.v <= 0)
+		return 0;
+	if (cg_read_u64(h, h->mount->unified ? "memory.current" : "memory.usage_in_bytes", &usage,
+			err) < 0)
+		return husk_err_prefix(err, F_MEM ".checkBeforeUpdate");
+	if ((uint64_t)m->limit.v < usage)
+		return husk_err_set(err, 0,
+				    F_MEM ".limit: %" PRId64 " is below the current usage %" PRIu64,
+				    m->limit.v, usage);
+	return 0;
+}
+
+/* The kernel keeps memsw >= limit at every step, so the order of the two
+ * writes depends on whether the limits grow or shrink: try limit first and
+ * swap first on EINVAL. */
+static int v1_limit_and_swap(const struct cg_hier *h, const struct husk_memory *m,
+			     struct husk_err *err)
+{
+	static const char memsw[] = "memory.memsw.limit_in_bytes";
+	struct husk_opt_i64 swap = m->swap;
+
+	if (swap.set && !cg_has_file(h, memsw))
+		return husk_err_set(err, 0, F_MEM ".swap: %s not available (swap accounting off)",
+				    memsw);
+	/* An unlimited memory with no swap given: unlimited swap too (runc). */
+	if (!swap.set && m->limit.set && m->limit.v < 0 && cg_has_file(h, memsw))
+		swap = (struct husk_opt_i64){.set = true, .v = -1};
+	if (!m->limit.set)
+		return swap.set ? set_i64(h, F_MEM ".swap", memsw, swap.v, err) : 0;
+	if (set_i64(h, F_MEM ".limit", "memory.limit_in_bytes", m->limit.v, err) == 0)
+		return swap.set ? set_i64(h, F_MEM ".swap", memsw, swap.v, err) : 0;
+	if (!swap.set || err->code != EINVAL)
+		return -1;
+	husk_err_clear(err);
+	if (set_i64(h, F_MEM ".swap", memsw, swap.v, err) < 0)
+		return -1;
+	return set_i64(h, F_MEM ".limit", "memory.limit_in_bytes", m->limit.v, err);
+}
+
+/* Deprecated kernel-memory limits: written where the kernel still has the
+ * file; elsewhere only 0 (no limit wanted) is accepted. */
+static int kmem(const struct cg_hier *h, const char *field, const char *file,
+		const struct husk_opt_i64 *v, struct husk_err *err)
+{
+	if (!v->set)
+		return 0;
+	if (h->mount->unified || !cg_has_file(h, file)) {
+		if (v->v == 0)
+			return 0;
+		return husk_err_set(err, 0, "%s: kernel memory limits are not supported by this %s",
+				    field, h->mount->unified ? "cgroup v2 host" : "kernel");
+	}
+	return set_i64(h, field, file, v->v, err);
+}
+
+static int memory_v1(const struct cg_hier *h, const struct husk_memory *m, struct husk_err *err)
+{
+	if (v1_limit_and_swap(h, m, err) < 0)
+		return -1;
+	if (m->reservation.set && set_i64(h, F_MEM ".reservation", "memory.soft_limit_in_bytes",
+					  m->reservation.v, err) < 0)
+		return -1;
+	if (kmem(h, F_MEM ".kernel", "memory.kmem.limit_in_bytes", &m->kernel, err) < 0 ||
+	    kmem(h, F_MEM ".kernelTCP", "memory.kmem.tcp.limit_in_bytes", &m->kernel_tcp, err) < 0)
+		return -1;
+	if (m->swappiness.set) {
+		if (m->swappiness.v > 100)
+			return husk_err_set(err, 0,
+					    F_MEM ".swappiness: %" PRIu64 " is not in 0-100",
+					    m->swappiness.v);
+		if (set_u64(h, F_MEM ".swappiness", "memory.swappiness", m->swappiness.v, err) < 0)
+			return -1;
+	}
+	if (m->has_disable_oom_killer && m->disable_oom_killer &&
+	    cg_set(h, F_MEM ".disableOOMKiller", "memory.oom_control", "1", err) < 0)
+		return -1;
+	if (m->has_use_hierarchy && cg_set(h, F_MEM ".useHierarchy", "memory.use_hierarchy",
+					   m->use_hierarchy ? "1" : "0", err) < 0)
+		return -1;
+	return 0;
+}
+
+static int memory_v2(const struct cg_hier *h, const struct husk_memory *m, struct husk_err *err)
+{
+	int64_t swap;
+	bool skip;
+
+	if (m->swappiness.set)
+		return husk_err_set(err, 0, F_MEM ".swappiness: not supported on cgroup v2");
+	if (m->has_disable_oom_killer && m->disable_oom_killer)
+		return husk_err_set(err, 0, F_MEM ".disableOOMKiller: not supported on cgroup v2");
+	if (m->has_use_hierarchy && !m->use_hierarchy)
+		return husk_err_set(err, 0,
+				    F_MEM ".useHierarchy: cgroup v2 is always hierarchical");
+	if (kmem(h, F_MEM ".kernel", "", &m->kernel, err) < 0 ||
+	    kmem(h, F_MEM ".kernelTCP", "", &m->kernel_tcp, err) < 0)
+		return -1;
+	if (cg_swap_to_v2(&m->swap, &m->limit, &swap, &skip, err) < 0)
+		return -1;
+	if (!skip) {
+		if (!cg_has_file(h, "memory.swap.max"))
+			return husk_err_set(err, 0,
+					    F_MEM ".swap: memory.swap.max not available (swap "
+						  "accounting off)");
+		if (set_i64(h, F_MEM ".swap", "memory.swap.max", swap, err) < 0)
+			return -1;
+	}
+	if (m->limit.set && set_i64(h, F_MEM ".limit", "memory.max", m->limit.v, err) < 0)
+		return -1;
+	if (m->reservation.set &&
+	    set_i64(h, F_MEM ".reservation", "memory.low", m->reservation.v, err) < 0)
+		return -1;
+	return 0;
+}
+
+int cg_apply_memory(struct husk_cgroup *cg, const struct husk_memory *m, struct husk_err *err)
+{
+	struct cg_hier *h = cg_need(cg, "memory", F_MEM, err);
+	if (!h || check_usage(h, m, err) < 0)
+		return -1;
+	return h->mount->unified ? memory_v2(h, m, err) : memory_v1(h, m, err);
+}
+
+static int cpu_v1(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
+{
+	if (c->shares.set && c->shares.v &&
+	    set_u64(h, F_CPU ".shares", "cpu.shares", c->shares.v, err) < 0)
+		return -1;
+	if (c->period.set && c->period.v &&
+	    set_u64(h, F_CPU ".period", "cpu.cfs_period_us", c->period.v, err) < 0)
+		return -1;
+	if (c->quota.set && c->quota.v &&
+	    set_i64(h, F_CPU ".quota", "cpu.cfs_quota_us", c->quota.v, err) < 0)
+		return -1;
+	if (c->burst.set && set_u64(h, F_CPU ".burst", "cpu.cfs_burst_us", c->burst.v, err) < 0)
+		return -1;
+	if (c->realtime_period.set && c->realtime_period.v &&
+	    set_u64(h, F_CPU ".realtimePeriod", "cpu.rt_period_us", c->realtime_period.v, err) < 0)
+		return -1;
+	if (c->realtime_runtime.set && c->realtime_runtime.v &&
+	    set_i64(h, F_CPU ".realtimeRuntime", "cpu.rt_runtime_us", c->realtime_runtime.v, err) <
+		0)
+		return -1;
+	if (c->idle.set && set_i64(h, F_CPU ".idle", "cpu.idle", c->idle.v, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* cpu.max holds quota and period together; keep the half not being set. */
+static int cpu_max_v2(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
+{
+	char cur[64], val[64];
+	uint64_t period = 100000;
+	struct husk_opt_i64 quota = c->quota;
+
+	if (!(c->quota.set && c->quota.v) && !(c->period.set && c->period.v))
+		return 0;
+	if (cg_read(h, "cpu.max", cur, sizeof(cur), err) < 0)
+		return husk_err_prefix(err, F_CPU ".quota");
+	char *sp = strchr(cur, ' ');
+	if (sp)
+		period = strtoull(sp + 1, NULL, 10);
+	if (c->period.set && c->period.v)
+		period = c->period.v;
+	if (!quota.set || !quota.v)
+		quota = (struct husk_opt_i64){.set = strncmp(cur, "max", 3) != 0,
+					      .v = strtoll(cur, NULL, 10)};
+	cg_fmt_cpu_max(val, sizeof(val), &quota, period);
+	return cg_set(h, F_CPU ".quota", "cpu.max", val, err);
+}
+
+static int cpu_v2(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
+{
+	if (c->realtime_period.set && c->realtime_period.v)
+		return husk_err_set(err, 0, F_CPU ".realtimePeriod: not supported on cgroup v2");
+	if (c->realtime_runtime.set && c->realtime_runtime.v)
+		return husk_err_set(err, 0, F_CPU ".realtimeRuntime: not supported on cgroup v2");
+	if (c->shares.set && c->shares.v &&
+	    set_u64(h, F_CPU ".shares", "cpu.weight", cg_shares_to_weight(c->shares.v), err) < 0)
+		return -1;
+	if (cpu_max_v2(h, c, err) < 0)
+		return -1;
+	if (c->burst.set && set_u64(h, F_CPU ".burst", "cpu.max.burst", c->burst.v, err) < 0)
+		return -1;
+	if (c->idle.set && set_i64(h, F_CPU ".idle", "cpu.idle", c->idle.v, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int cpuset(struct husk_cgroup *cg, const struct husk_cpu *c, struct husk_err *err)
+{
+	struct cg_hier *h;
+	if (!c->cpus && !c->mems)
+		return 0;
+	h = cg_need(cg, "cpuset", F_CPU ".cpus", err);
+	if (!h)
+		return -1;
+	if (c->cpus && cg_set(h, F_CPU ".cpus", "cpuset.cpus", c->cpus, err) < 0)
+		return -1;
+	if (c->mems && cg_set(h, F_CPU ".mems", "cpuset.mems", c->mems, err) < 0)
+		return -1;
+	return 0;
+}
+
+int cg_apply_cpu(struct husk_cgroup *cg, const struct husk_cpu *c, struct husk_err *err)
+{
+	bool any = (c->shares.set && c->shares.v) || c->quota.set || c->period.set ||
+		   c->burst.set || c->idle.set || c->realtime_period.set || c->realtime_runtime.set;
+	if (any) {
+		struct cg_hier *h = cg_need(cg, "cpu", F_CPU, err);
+		if (!h || (h->mount->unified ? cpu_v2(h, c, err) : cpu_v1(h, c, err)) < 0)
+			return -1;
+	}
+	return cpuset(cg, c, err);
+}

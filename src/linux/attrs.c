@@ -1,0 +1,168 @@
+/* Per-process attributes from the config that are each one syscall:
+ * oom_score_adj (written by the parent, which still has host privileges),
+ * personality, I/O priority, scheduler, CPU affinity, session keyring. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ioprio.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux/internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+int husk_oom_score_adj_set(pid_t pid, int value, struct husk_err *err)
+{
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	int len = snprintf(buf, sizeof(buf), "%d", value);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)len) != len)
+		return husk_err_sys(err, "write %d to %s", value, path);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+} personality_flags[] = {
+    {"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
+    {"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
+    {"ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT},
+    {"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
+    {"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},
+    {"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC},
+    {"SHORT_INODE", SHORT_INODE},
+    {"STICKY_TIMEOUTS", STICKY_TIMEOUTS},
+    {"UNAME26", UNAME26},
+    {"WHOLE_SECONDS", WHOLE_SECONDS},
+    {"FDPIC_FUNCPTRS", FDPIC_FUNCPTRS},
+};
+
+static int apply_personality(const struct husk_personality *pers, struct husk_err *err)
+{
+	unsigned long persona = pers->domain;
+
+	for (size_t i = 0; i < pers->flags.n; i++) {
+		size_t k = 0;
+		while (k < HUSK_ARRAY_SIZE(personality_flags) &&
+		       strcmp(personality_flags[k].name, pers->flags.v[i]) != 0)
+			k++;
+		if (k < HUSK_ARRAY_SIZE(personality_flags))
+			persona |= personality_flags[k].flag;
+		else
+			husk_debug("personality flag %s ignored", pers->flags.v[i]);
+	}
+	if (personality(persona) < 0)
+		return husk_err_sys(err, "personality 0x%lx", persona);
+	return 0;
+}
+
+/* glibc 2.36 has no sched_setattr; this is the kernel's layout (v1). */
+struct husk_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+static int apply_scheduler(const struct husk_scheduler *s, struct husk_err *err)
+{
+	struct husk_sched_attr attr = {
+	    .size = sizeof(attr),
+	    .sched_policy = (uint32_t)s->policy,
+	    .sched_flags = s->flags,
+	    .sched_nice = s->nice,
+	    .sched_priority = (uint32_t)s->priority,
+	    .sched_runtime = s->runtime,
+	    .sched_deadline = s->deadline,
+	    .sched_period = s->period,
+	};
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		return husk_err_sys(err, "sched_setattr policy %d", s->policy);
+	return 0;
+}
+
+/* "0-3,7" into a cpu set. */
+static int parse_cpu_list(const char *list, cpu_set_t *set, struct husk_err *err)
+{
+	const char *s = list;
+
+	CPU_ZERO(set);
+	while (*s) {
+		char *end;
+		errno = 0;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+		if (end == s || errno)
+			goto bad;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (end == s || errno || hi < lo)
+				goto bad;
+		}
+		if (hi >= CPU_SETSIZE)
+			goto bad;
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET(c, set);
+		if (*end == ',')
+			end++;
+		else if (*end)
+			goto bad;
+		s = end;
+	}
+	return 0;
+bad:
+	return husk_err_set(err, EINVAL, "invalid cpu list \"%s\"", list);
+}
+
+static int apply_affinity(const char *list, struct husk_err *err)
+{
+	cpu_set_t set;
+	if (parse_cpu_list(list, &set, err) < 0)
+		return -1;
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		return husk_err_sys(err, "sched_setaffinity %s", list);
+	return 0;
+}
+
+int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *proc,
+		     struct husk_err *err)
+{
+	if (spec->linux.personality && apply_personality(spec->linux.personality, err) < 0)
+		return -1;
+	if (proc->has_io_priority &&
+	    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+		    IOPRIO_PRIO_VALUE(proc->io_priority_class, proc->io_priority)) < 0)
+		return husk_err_sys(err, "ioprio_set class %d priority %d", proc->io_priority_class,
+				    proc->io_priority);
+	if (proc->scheduler && apply_scheduler(proc->scheduler, err) < 0)
+		return -1;
+	/* The process already sits in its cgroup, so the final list applies;
+	 * the initial one only when no final list is given. */
+	const char *cpus = proc->exec_cpu_affinity_final ? proc->exec_cpu_affinity_final
+							 : proc->exec_cpu_affinity_initial;
+	if (cpus && apply_affinity(cpus, err) < 0)
+		return -1;
+	return 0;
+}
+
+#define HUSK_KEYCTL_JOIN_SESSION_KEYRING 1
+
+/* A fresh session keyring so the container does not share the caller's
+ * keys. NULL name: an anonymous one. Kernels without keys are fine. */
+int husk_keyring_join(const char *name, struct husk_err *err)
+{
+	if (syscall(SYS_keyctl, HUSK_KEYCTL_JOIN_SESSION_KEYRING, name) >= 0 || errno == ENOSYS)
+		return 0;
+	return husk_err_sys(err, "join session keyring %s", name ? name : "(anonymous)");
+}

@@ -1,0 +1,257 @@
+/* The container process, from clone3 to execve. It runs in a copy of the
+ * runtime's address space (no re-exec); every failure before "ready" goes
+ * to the parent as {errno, message} and ends the process with _exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/internal.h"
+#include "util/cleanup.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void husk_child_fail(struct husk_child *c, const struct husk_err *e)
+{
+	husk_msg_send_error(c->sock, e);
+	_exit(1);
+}
+
+/* After "ready" nobody listens on the socket: the message goes to the
+ * process's stderr, where the user of `start` sees it. */
+__attribute__((noreturn)) static void child_die(const struct husk_err *e, int status)
+{
+	dprintf(STDERR_FILENO, "husk: %s\n", e->msg);
+	_exit(status);
+}
+
+static int wait_go(struct husk_child *c, struct husk_err *err)
+{
+	struct husk_msg m;
+	if (husk_msg_expect(c->sock, HUSK_MSG_GO, &m, err) < 0)
+		return husk_err_prefix(err, "wait for the runtime");
+	c->host_pid = (pid_t)m.value;
+	return 0;
+}
+
+static int run_hooks_here(struct husk_child *c, enum husk_hook_kind kind, struct husk_err *err)
+{
+	const struct husk_spawn_callbacks *cb = &c->p->cb;
+	if (!cb->run_hooks || c->spec->hooks[kind].n == 0)
+		return 0;
+	return cb->run_hooks(cb->ctx, kind, c->host_pid, err);
+}
+
+/* prestart and createRuntime run in the runtime's namespaces: ask the
+ * parent and wait until they are done. */
+static int run_runtime_hooks(struct husk_child *c, struct husk_err *err)
+{
+	const struct husk_hook_list *h = c->spec->hooks;
+	struct husk_msg m;
+
+	if (!c->p->cb.run_hooks || h[HUSK_HOOK_PRESTART].n + h[HUSK_HOOK_CREATE_RUNTIME].n == 0)
+		return 0;
+	if (husk_msg_send(c->sock, HUSK_MSG_RUN_HOOKS, 0, -1, err) < 0)
+		return husk_err_prefix(err, "ask for prestart hooks");
+	return husk_msg_expect(c->sock, HUSK_MSG_HOOKS_DONE, &m, err);
+}
+
+static int set_names(const struct husk_spec *spec, struct husk_err *err)
+{
+	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return husk_err_sys(err, "sethostname %s", spec->hostname);
+	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		return husk_err_sys(err, "setdomainname %s", spec->domainname);
+	return 0;
+}
+
+static int load_seccomp(struct husk_child *c, struct husk_err *err)
+{
+	int notify_fd;
+
+	if (!c->seccomp)
+		return 0;
+	if (husk_seccomp_load(c->seccomp, &notify_fd, err) < 0)
+		return -1;
+	if (notify_fd < 0)
+		return 0;
+	int rc = husk_msg_send(c->sock, HUSK_MSG_SECCOMP_FD, 0, notify_fd, err);
+	close(notify_fd);
+	return rc;
+}
+
+/* CVE-2024-21626: a cwd reached through a leaked fd lies outside the root;
+ * the kernel then reports it as unreachable (getcwd fails with ENOENT). */
+static int verify_cwd(struct husk_err *err)
+{
+	char buf[PATH_MAX];
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return husk_err_set(err, errno ? errno : EPERM,
+				    "current directory is outside the container root");
+	return 0;
+}
+
+static int change_dir(const char *cwd, bool *done, struct husk_err *err)
+{
+	if (*done || !cwd)
+		return 0;
+	if (chdir(cwd) < 0) {
+		/* It may only be reachable for the process's user. */
+		if (errno == EACCES && !*done)
+			return 0;
+		return husk_err_sys(err, "chdir %s", cwd);
+	}
+	*done = true;
+	return verify_cwd(err);
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+static const char *env_path(const struct husk_process *proc)
+{
+	for (size_t i = 0; i < proc->env.n; i++)
+		if (strncmp(proc->env.v[i], "PATH=", 5) == 0)
+			return proc->env.v[i] + 5;
+	return DEFAULT_PATH;
+}
+
+/* Look args[0] up in the container's PATH now, so a missing binary fails
+ * `create` rather than `start`. */
+static int resolve_exec(struct husk_child *c, struct husk_err *err)
+{
+	const char *name = c->proc->args.n ? c->proc->args.v[0] : NULL;
+
+	if (!name || !*name)
+		return husk_err_set(err, EINVAL, "process.args is empty");
+	if (strchr(name, '/')) {
+		errno = 0;
+		if (!is_executable(name))
+			return husk_err_set(err, errno ? errno : EACCES, "exec %s", name);
+		c->exec_path = strdup(name);
+		return c->exec_path ? 0 : husk_err_set(err, ENOMEM, "exec %s", name);
+	}
+	for (const char *dir = env_path(c->proc); dir;) {
+		const char *end = strchrnul(dir, ':');
+		_cleanup_free_ char *cand = NULL;
+		int dlen = (int)(end - dir);
+		if (asprintf(&cand, "%.*s%s%s", dlen, dir, dlen ? "/" : "", name) < 0)
+			return husk_err_set(err, ENOMEM, "exec %s", name);
+		if (is_executable(cand)) {
+			c->exec_path = HUSK_STEAL_PTR(cand);
+			return 0;
+		}
+		dir = *end ? end + 1 : NULL;
+	}
+	return husk_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+int husk_child_finalize(struct husk_child *c, struct husk_err *err)
+{
+	const struct husk_process *proc = c->proc;
+	bool nnp = proc->no_new_privileges, cwd_done = false;
+
+	if (husk_rlimits_apply(proc, err) < 0 || husk_attrs_apply(c->spec, proc, err) < 0)
+		return -1;
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
+	 * the capabilities go. With it, as late as possible. */
+	if (!nnp && load_seccomp(c, err) < 0)
+		return -1;
+	if (change_dir(proc->cwd, &cwd_done, err) < 0 ||
+	    husk_caps_drop_bounding(&proc->caps, err) < 0 ||
+	    husk_identity_apply(&proc->user, !c->setgroups_denied, true, err) < 0 ||
+	    husk_caps_apply(&proc->caps, err) < 0)
+		return -1;
+	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return husk_err_sys(err, "prctl PR_SET_NO_NEW_PRIVS");
+	if (!cwd_done && proc->cwd && chdir(proc->cwd) < 0)
+		return husk_err_sys(err, "chdir %s", proc->cwd);
+	if (!cwd_done && proc->cwd && verify_cwd(err) < 0)
+		return -1;
+	if (resolve_exec(c, err) < 0)
+		return -1;
+	/* Everything past the preserved fds is closed by execve. */
+	if (close_range(3 + (unsigned)c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return husk_err_sys(err, "close_range");
+	if (nnp && load_seccomp(c, err) < 0)
+		return -1;
+	return 0;
+}
+
+static char **strv_dup_null(const struct husk_strv *s)
+{
+	char **v = calloc(s->n + 1, sizeof(*v));
+	if (v && s->n)
+		memcpy(v, s->v, s->n * sizeof(*v));
+	return v;
+}
+
+void husk_child_exec(struct husk_child *c)
+{
+	struct husk_err err;
+	char **argv = strv_dup_null(&c->proc->args);
+	char **envp = strv_dup_null(&c->proc->env);
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (argv && envp)
+		execve(c->exec_path, argv, envp);
+	husk_err_sys(&err, "exec %s", c->exec_path);
+	if (c->sock >= 0)
+		husk_child_fail(c, &err);
+	child_die(&err, 127);
+}
+
+static int child_setup(struct husk_child *c, struct husk_err *err)
+{
+	const struct husk_spec *spec = c->spec;
+	const struct husk_spawn_params *p = c->p;
+
+	if (wait_go(c, err) < 0 || husk_ns_child_join(spec, &c->ns, err) < 0 ||
+	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
+	    husk_userns_become_root(spec, err) < 0)
+		return -1;
+	if (setsid() < 0)
+		return husk_err_sys(err, "setsid");
+	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || run_runtime_hooks(c, err) < 0 ||
+	    run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err) < 0 ||
+	    husk_terminal_setup(c, err) < 0 || husk_rootfs_pivot(p, &c->rootfs, err) < 0 ||
+	    husk_rootfs_finish(p, &c->rootfs, err) < 0)
+		return -1;
+	husk_rootfs_ctx_close(&c->rootfs);
+	if (set_names(spec, err) < 0)
+		return -1;
+	if (!p->no_new_keyring && husk_keyring_join(p->id, err) < 0)
+		return -1;
+	return husk_child_finalize(c, err);
+}
+
+void husk_child_main(struct husk_child *c)
+{
+	struct husk_err err;
+
+	husk_err_clear(&err);
+	if (child_setup(c, &err) < 0)
+		husk_child_fail(c, &err);
+	if (husk_msg_send(c->sock, HUSK_MSG_READY, 0, -1, &err) < 0)
+		_exit(1);
+	close(c->sock);
+	c->sock = -1;
+	if (husk_execfifo_wait(c->proc_fd, c->fifo_fd, &err) < 0)
+		child_die(&err, 1);
+	close(c->fifo_fd);
+	close(c->proc_fd);
+	if (run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0)
+		child_die(&err, 1);
+	husk_child_exec(c);
+}

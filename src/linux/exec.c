@@ -1,0 +1,269 @@
+/* husk_linux_exec: a new process inside a running container.
+ *
+ * A pid namespace only applies to children of the process that joins it,
+ * and the host's PID 1 may not reap orphans, so the design is:
+ *  - direct (privileged caller): this process joins the container's pid
+ *    namespace for its children only (setns CLONE_NEWPID), clone3s the
+ *    process straight into it (and into the cgroup), and returns to its own
+ *    pid namespace. The child joins the rest with one setns(pidfd, flags),
+ *    which enters the user namespace first.
+ *  - via an intermediate (the caller may not join the pid namespace, e.g.
+ *    rootless): a short-lived child joins every namespace with setns(pidfd)
+ *    (user first, so it gains the rights for the rest) and clone3s the
+ *    final process with CLONE_PARENT, so that process is still *our* child
+ *    (no orphan, we reap it and get its exit status). The intermediate
+ *    reports the pid and exits; we reap it.
+ * Either way the final process waits for "go" while we put it in its
+ * cgroups, then sets itself up (child.c's shared steps) and execve()s; the
+ * close-on-exec socket reaching EOF tells us the exec happened. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux/internal.h"
+#include "util/cleanup.h"
+
+struct exec_job {
+	const struct husk_exec_params *p;
+	struct husk_child c;
+	int target_pidfd;  /* the container's init */
+	int time_fd;	   /* its time_for_children, or -1 */
+	uint64_t ns_flags; /* joined through target_pidfd */
+};
+
+__attribute__((noreturn)) static void final_main(struct husk_child *c)
+{
+	struct husk_err err;
+	struct husk_msg m;
+
+	husk_err_clear(&err);
+	if (husk_msg_expect(c->sock, HUSK_MSG_GO, &m, &err) < 0)
+		_exit(1);
+	if (setsid() < 0)
+		husk_err_sys(&err, "setsid");
+	else if (husk_keyring_join(NULL, &err) == 0 && husk_terminal_setup(c, &err) == 0 &&
+		 husk_child_finalize(c, &err) == 0)
+		husk_child_exec(c);
+	husk_child_fail(c, &err);
+}
+
+static int join_container(const struct exec_job *job, uint64_t flags, struct husk_err *err)
+{
+	if (flags && setns(job->target_pidfd, (int)flags) < 0)
+		return husk_err_sys(err, "join the namespaces of pid %d", (int)job->p->target_pid);
+	if (job->time_fd >= 0 && setns(job->time_fd, CLONE_NEWTIME) < 0)
+		return husk_err_sys(err, "join the time namespace of pid %d",
+				    (int)job->p->target_pid);
+	return 0;
+}
+
+/* The init enters its time namespace only at its own execve; until then
+ * the pidfd would give the host's. time_for_children is right either way. */
+static int open_time_ns(struct exec_job *job, struct husk_err *err)
+{
+	char path[64];
+
+	if (!(job->ns_flags & CLONE_NEWTIME))
+		return 0;
+	job->ns_flags &= ~(uint64_t)CLONE_NEWTIME;
+	snprintf(path, sizeof(path), "/proc/%d/ns/time_for_children", (int)job->p->target_pid);
+	job->time_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (job->time_fd < 0)
+		return husk_err_sys(err, "open %s", path);
+	/* Still alive, so the pid we opened by was not reused. */
+	if (syscall(SYS_pidfd_send_signal, job->target_pidfd, 0, NULL, 0) < 0)
+		return husk_err_sys(err, "container init %d", (int)job->p->target_pid);
+	return 0;
+}
+
+__attribute__((noreturn)) static void intermediate_main(struct exec_job *job)
+{
+	struct husk_err err;
+	int pidfd = -1;
+	bool into;
+
+	husk_err_clear(&err);
+	if (join_container(job, job->ns_flags, &err) < 0)
+		husk_child_fail(&job->c, &err);
+	pid_t pid = husk_clone3(CLONE_PARENT, job->p->cgroup_fd, &pidfd, &into, &err);
+	if (pid == 0)
+		final_main(&job->c);
+	if (pid < 0)
+		husk_child_fail(&job->c, &err);
+	struct husk_msg m = {.type = HUSK_MSG_CHILD_PID, .code = into, .value = pid};
+	if (husk_send_fd(job->c.sock, &m, sizeof(m) - sizeof(m.text) + 1, -1, &err) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* Direct mode. Returns 0 when we may not join the pid namespace (EPERM),
+ * so the caller falls back to the intermediate. */
+static pid_t clone_direct(struct exec_job *job, int *pidfd, bool *into, struct husk_err *err)
+{
+	_cleanup_close_ int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return husk_err_sys(err, "open /proc/self/ns/pid");
+	if (setns(job->target_pidfd, CLONE_NEWPID) < 0) {
+		if (errno == EPERM)
+			return 0;
+		return husk_err_sys(err, "join the pid namespace of %d", (int)job->p->target_pid);
+	}
+	pid_t pid = husk_clone3(0, job->p->cgroup_fd, pidfd, into, err);
+	if (pid == 0) {
+		struct husk_err cerr;
+		husk_err_clear(&cerr);
+		if (join_container(job, job->ns_flags & ~(uint64_t)CLONE_NEWPID, &cerr) < 0)
+			husk_child_fail(&job->c, &cerr);
+		final_main(&job->c);
+	}
+	if (setns(own, CLONE_NEWPID) < 0 && pid > 0) {
+		husk_err_sys(err, "return to our pid namespace");
+		husk_kill_and_reap(pid, *pidfd);
+		return -1;
+	}
+	return pid;
+}
+
+static pid_t clone_via_intermediate(struct exec_job *job, int sock, int *pidfd, bool *into,
+				    struct husk_err *err)
+{
+	int ipidfd = -1;
+	bool unused;
+	pid_t ipid = husk_clone3(0, -1, &ipidfd, &unused, err);
+
+	if (ipid == 0)
+		intermediate_main(job);
+	if (ipid < 0)
+		return -1;
+	/* Ours to close first, or a failed intermediate would keep the
+	 * socket open and the wait for its report would not end. */
+	close(job->c.sock);
+	job->c.sock = -1;
+	return husk_intermediate_result(ipid, ipidfd, sock, pidfd, into, err);
+}
+
+static int connect_console(const char *path, struct husk_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= (int)sizeof(sa.sun_path))
+		return husk_err_set(err, ENAMETOOLONG, "console socket %s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return husk_err_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		husk_err_sys(err, "connect to console socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int job_prepare(struct exec_job *job, struct husk_err *err)
+{
+	const struct husk_exec_params *p = job->p;
+
+	job->target_pidfd = (int)syscall(SYS_pidfd_open, p->target_pid, 0);
+	if (job->target_pidfd < 0)
+		return husk_err_sys(err, "pidfd_open %d", (int)p->target_pid);
+	if (open_time_ns(job, err) < 0)
+		return -1;
+	if (p->console_socket && (job->c.console_fd = connect_console(p->console_socket, err)) < 0)
+		return -1;
+	if (p->spec->linux.seccomp &&
+	    husk_seccomp_compile(p->spec->linux.seccomp, &job->c.seccomp, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void job_release(struct exec_job *job)
+{
+	if (job->target_pidfd >= 0)
+		close(job->target_pidfd);
+	if (job->time_fd >= 0)
+		close(job->time_fd);
+	job->time_fd = -1;
+	if (job->c.console_fd >= 0)
+		close(job->c.console_fd);
+	if (job->c.sock >= 0)
+		close(job->c.sock);
+	husk_seccomp_release(job->c.seccomp);
+	job->target_pidfd = job->c.console_fd = job->c.sock = -1;
+	job->c.seccomp = NULL;
+}
+
+static int start_final(const struct husk_exec_params *p, pid_t pid, bool into, int sock,
+		       struct husk_err *err)
+{
+	if (p->cgroup_fd >= 0 && !into && husk_cgroup_fd_attach(p->cgroup_fd, pid, err) < 0)
+		return -1;
+	if (p->cb.child_created && p->cb.child_created(p->cb.ctx, pid, err) < 0)
+		return -1;
+	if (p->process->has_oom_score_adj &&
+	    husk_oom_score_adj_set(pid, p->process->oom_score_adj, err) < 0)
+		return -1;
+	return husk_msg_send(sock, HUSK_MSG_GO, pid, -1, err);
+}
+
+int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *out,
+		    struct husk_err *err)
+{
+	struct exec_job job = {
+	    .p = p,
+	    .c = {.spec = p->spec,
+		  .proc = p->process,
+		  .console_fd = -1,
+		  .want_pty_master = p->want_pty_master && !p->console_socket,
+		  .preserve_fds = p->preserve_fds,
+		  .fifo_fd = -1,
+		  .proc_fd = -1,
+		  .setgroups_denied = husk_userns_setgroups_denied(p->spec)},
+	    .target_pidfd = -1,
+	    .time_fd = -1,
+	    .ns_flags = husk_ns_all_flags(p->spec),
+	};
+	int sv[2], pidfd = -1;
+	bool into = false;
+	pid_t pid = -1;
+
+	out->pid = -1;
+	out->pidfd = -1;
+	out->pty_master = -1;
+	husk_ns_fds_init(&job.c.ns);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return husk_err_sys(err, "socketpair");
+	_cleanup_close_ int sock = sv[0];
+	job.c.sock = sv[1];
+	if (job_prepare(&job, err) == 0) {
+		pid = clone_direct(&job, &pidfd, &into, err);
+		if (pid == 0)
+			pid = clone_via_intermediate(&job, sock, &pidfd, &into, err);
+	}
+	job_release(&job);
+	if (pid < 0)
+		return -1;
+
+	struct husk_serve_ctx s = {.spec = p->spec,
+				   .id = "",
+				   .bundle = "",
+				   .cb = &p->cb,
+				   .pid = pid,
+				   .eof_is_success = true};
+	if (start_final(p, pid, into, sock, err) < 0 || husk_serve_child(&s, sock, out, err) < 0) {
+		husk_kill_and_reap(pid, pidfd);
+		close(pidfd);
+		if (out->pty_master >= 0)
+			close(out->pty_master);
+		out->pty_master = -1;
+		return -1;
+	}
+	out->pid = pid;
+	out->pidfd = pidfd;
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* tmpcopyup (crun's extension, used by Podman): a tmpfs mounted over an
+ * image directory starts with a copy of what the directory held. The copy
+ * walks both trees by fd with O_NOFOLLOW, so links in the image are copied
+ * as links and never followed. */
+#include "linux/fs/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+#define COPYUP_MAX_DEPTH 64
+
+static int copy_tree(int src, int dst, int depth);
+
+static int copy_file(int src_dir, int dst_dir, const char *name, const struct stat *st)
+{
+	_cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	_cleanup_close_ int out =
+	    openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return -1;
+	for (off_t left = st->st_size; left > 0;) {
+		ssize_t n = sendfile(out, in, NULL, (size_t)(left > 1 << 30 ? 1 << 30 : left));
+		if (n <= 0)
+			return n < 0 ? -1 : 0; /* the file shrank meanwhile */
+		left -= n;
+	}
+	return 0;
+}
+
+static int copy_entry(int src, int dst, const char *name, int depth)
+{
+	struct stat st;
+	char target[PATH_MAX];
+
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdirat(dst, name, 0700) < 0)
+			return -1;
+		_cleanup_close_ int s =
+		    openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int d =
+		    openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s < 0 || d < 0 || copy_tree(s, d, depth + 1) < 0)
+			return -1;
+	} else if (S_ISREG(st.st_mode)) {
+		if (copy_file(src, dst, name, &st) < 0)
+			return -1;
+	} else if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return -1;
+		target[n] = '\0';
+		return symlinkat(target, dst, name) < 0
+			   ? -1
+			   : fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	} else if (mknodat(dst, name, st.st_mode & ~07777, st.st_rdev) < 0) {
+		return -1;
+	}
+	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return fchmodat(dst, name, st.st_mode & 07777, 0);
+}
+
+static int copy_tree(int src, int dst, int depth)
+{
+	if (depth > COPYUP_MAX_DEPTH)
+		return errno = ELOOP, -1;
+	int dup_fd = dup(src); /* fdopendir takes the fd over */
+	if (dup_fd < 0)
+		return -1;
+	_cleanup_closedir_ DIR *dir = fdopendir(dup_fd);
+	if (!dir) {
+		close(dup_fd);
+		return -1;
+	}
+	for (struct dirent *e; (errno = 0, e = readdir(dir));) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (copy_entry(src, dst, e->d_name, depth) < 0)
+			return -1;
+	}
+	return errno ? -1 : 0;
+}
+
+/* Open the directory about to be covered, so its entries stay reachable. */
+int husk_copyup_open(int target_fd)
+{
+	return openat(target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Copy everything from the covered directory into the tmpfs now on top of
+ * it, keeping the top directory's own mode and owner too. */
+int husk_copyup(int covered_fd, int tmpfs_fd)
+{
+	struct stat st;
+	if (fstat(covered_fd, &st) < 0 || copy_tree(covered_fd, tmpfs_fd, 0) < 0)
+		return -1;
+	if (fchown(tmpfs_fd, st.st_uid, st.st_gid) < 0)
+		return -1;
+	return fchmod(tmpfs_fd, st.st_mode & 07777);
+}

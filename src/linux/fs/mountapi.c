@@ -1,0 +1,121 @@
+/* Thin wrappers over the mount syscalls. Mounts go onto an fd that was
+ * resolved inside the root: move_mount() to the fd itself for trees built
+ * with open_tree()/fsmount(), or classic mount(2) on /proc/self/fd/N, which
+ * the kernel resolves to exactly that fd's place (one syscall, no path in the
+ * container is looked up again). */
+#include "linux/fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "util/cleanup.h"
+
+/* Per-mount MS_* flags as MOUNT_ATTR_* bits for mount_setattr()/fsmount().
+ * Atime modes are one field: set one value only when the caller named one. */
+void husk_ms_to_attr(unsigned long ms, struct husk_mount_attr *out)
+{
+	out->set = 0;
+	out->clr = 0;
+	if (ms & MS_RDONLY)
+		out->set |= MOUNT_ATTR_RDONLY;
+	if (ms & MS_NOSUID)
+		out->set |= MOUNT_ATTR_NOSUID;
+	if (ms & MS_NODEV)
+		out->set |= MOUNT_ATTR_NODEV;
+	if (ms & MS_NOEXEC)
+		out->set |= MOUNT_ATTR_NOEXEC;
+	if (ms & MS_NODIRATIME)
+		out->set |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOSYMFOLLOW)
+		out->set |= MOUNT_ATTR_NOSYMFOLLOW;
+	if (ms & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
+		out->clr |= MOUNT_ATTR__ATIME;
+		if (ms & MS_NOATIME)
+			out->set |= MOUNT_ATTR_NOATIME;
+		else if (ms & MS_STRICTATIME)
+			out->set |= MOUNT_ATTR_STRICTATIME;
+	}
+}
+
+int husk_mount_on_fd(const char *source, int target_fd, const char *type, unsigned long flags,
+		     const char *data)
+{
+	char target[32];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", target_fd);
+	return mount(source, target, type, flags, data);
+}
+
+int husk_move_onto(int tree_fd, int target_fd)
+{
+	return move_mount(tree_fd, "", target_fd, "",
+			  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+int husk_mount_setattr(int mnt_fd, bool recursive, uint64_t set, uint64_t clr)
+{
+	struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
+	if (set == 0 && clr == 0)
+		return 0;
+	return mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+			     sizeof(attr));
+}
+
+/* Apply each propagation type named in ms_prop (MS_REC makes them recursive). */
+int husk_mount_propagate(int mnt_fd, unsigned long ms_prop)
+{
+	static const unsigned long kinds[] = {MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE};
+	unsigned int flags = AT_EMPTY_PATH | ((ms_prop & MS_REC) ? AT_RECURSIVE : 0);
+
+	for (size_t i = 0; i < HUSK_ARRAY_SIZE(kinds); i++) {
+		struct mount_attr attr = {.propagation = kinds[i]};
+		if ((ms_prop & kinds[i]) &&
+		    mount_setattr(mnt_fd, "", flags, &attr, sizeof(attr)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Feed a comma-separated option string to a filesystem context, one
+ * key[=value] per fsconfig() call, the way mount(2) would have split it. */
+int husk_fs_configure(int fs_fd, const char *source, const char *data)
+{
+	if (source && fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+		return -1;
+	if (data && *data) {
+		_cleanup_free_ char *copy = strdup(data);
+		char *save = NULL;
+		if (!copy)
+			return -1;
+		for (char *opt = strtok_r(copy, ",", &save); opt;
+		     opt = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(opt, '=');
+			int rc;
+			if (eq) {
+				*eq = '\0';
+				rc = fsconfig(fs_fd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+			} else {
+				rc = fsconfig(fs_fd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+			}
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+}
+
+/* A new, detached mount of a fresh superblock: the fd is both what gets
+ * attached with move_mount() and a handle no later lookup can redirect. */
+int husk_fs_new_mount(const char *type, const char *source, const char *data,
+		      unsigned long ms_flags)
+{
+	struct husk_mount_attr attr;
+	_cleanup_close_ int fs_fd = fsopen(type, FSOPEN_CLOEXEC);
+
+	if (fs_fd < 0 || husk_fs_configure(fs_fd, source, data) < 0)
+		return -1;
+	husk_ms_to_attr(ms_flags, &attr);
+	return fsmount(fs_fd, FSMOUNT_CLOEXEC, (unsigned int)attr.set);
+}

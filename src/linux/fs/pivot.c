@@ -1,0 +1,164 @@
+/* Making the rootfs the container's "/": propagation of the copied host
+ * mounts, the rootfs bound onto itself (pivot_root wants a mount point), and
+ * the switch itself with pivot_root(".", ".") or MS_MOVE + chroot. */
+#include "linux/fs/fs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+/* The mount holding `fd`'s directory, walking up until its root: the
+ * kernel marks a mount's root with STATX_ATTR_MOUNT_ROOT. */
+static int mount_root_of(int fd)
+{
+	_cleanup_close_ int cur = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statx stx;
+
+	for (int depth = 0; cur >= 0 && depth < 256; depth++) {
+		if (statx(cur, "", AT_EMPTY_PATH, 0, &stx) < 0)
+			return -1;
+		if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
+			return HUSK_STEAL_FD(cur);
+		int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(cur);
+		cur = up;
+	}
+	return -1;
+}
+
+/* The propagation prepare gave the host mounts' copies. */
+static unsigned long host_propagation(const struct husk_fs *fs)
+{
+	const struct husk_linux *l = &fs->spec->linux;
+	return l->has_rootfs_propagation ? l->rootfs_propagation : MS_SLAVE | MS_REC;
+}
+
+/* Whether some copied host mount may still be shared: rootfsPropagation
+ * "shared", or one that was not recursive. */
+static bool root_may_share(const struct husk_fs *fs)
+{
+	unsigned long prop = host_propagation(fs);
+	return !(prop & MS_REC) || (prop & MS_SHARED);
+}
+
+/* pivot_root refuses a shared parent mount: when the host mounts stay
+ * shared (rootfsPropagation "shared", or not recursive), make the mount
+ * that holds the rootfs private first. */
+static int parent_mount_private(struct husk_fs *fs, struct husk_err *err)
+{
+	if (!root_may_share(fs))
+		return 0;
+	_cleanup_close_ int dir = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = dir < 0 ? -1 : mount_root_of(dir);
+	if (root < 0 || husk_mount_propagate(root, MS_PRIVATE) < 0)
+		return husk_err_sys(err, "make the parent mount of %s private", fs->p->rootfs);
+	return 0;
+}
+
+int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
+{
+	/* Our copies of the host mounts must not push events back to the host
+	 * (rslave by default, as runc); rootfsPropagation may ask otherwise. */
+	if (mount(NULL, "/", NULL, host_propagation(fs), NULL) < 0)
+		return husk_err_sys(err, "set propagation of /");
+	if (parent_mount_private(fs, err) < 0)
+		return -1;
+	if (mount(fs->p->rootfs, fs->p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return husk_err_sys(err, "bind rootfs %s", fs->p->rootfs);
+	/* Opened after the bind so it names the new mount, where every later
+	 * mount attaches and which pivot_root moves. */
+	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->ctx->root_fd < 0)
+		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
+	return 0;
+}
+
+static int do_pivot_root(struct husk_fs *fs, struct husk_err *err)
+{
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then drops it without needing a directory for it. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return husk_err_sys(err, "pivot_root %s", fs->p->rootfs);
+	/* The detach must not propagate to the host's copy of these mounts:
+	 * make the old root rslave unless prepare already made it so. */
+	if (root_may_share(fs) && mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return husk_err_sys(err, "pivot_root %s: make old root rslave", fs->p->rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return husk_err_sys(err, "pivot_root %s: detach old root", fs->p->rootfs);
+	return 0;
+}
+
+/* True when mountpoint `mp` is `root` or lies under it. */
+static bool path_under(const char *mp, const char *root)
+{
+	size_t rl = strlen(root);
+	if (strcmp(root, "/") == 0)
+		return true;
+	return strncmp(mp, root, rl) == 0 && (mp[rl] == '/' || mp[rl] == '\0');
+}
+
+/* Without pivot_root the host's other mounts stay in the namespace, only
+ * out of sight of the chroot. Detach every mount that is neither the root,
+ * inside it, nor one of its ancestors; one we may not detach (locked in a
+ * user namespace) is covered with an empty tmpfs instead. */
+static int detach_host_mounts(struct husk_fs *fs, struct husk_err *err)
+{
+	char root[PATH_MAX];
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	_cleanup_fclose_ FILE *mi = fopen("/proc/self/mountinfo", "re");
+
+	if (!mi || husk_fs_read_root_path(fs, err) < 0)
+		return mi ? -1 : husk_err_sys(err, "read /proc/self/mountinfo");
+	snprintf(root, sizeof(root), "%s", fs->root_path);
+	while (getline(&line, &cap, mi) > 0) {
+		char mp[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		husk_unescape_mountinfo(mp);
+		if (path_under(mp, root) || path_under(root, mp))
+			continue;
+		if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EINVAL)
+			continue; /* already gone with a detached parent */
+		if (errno != EPERM || mount("tmpfs", mp, "tmpfs", MS_RDONLY, NULL) < 0)
+			return husk_err_sys(err, "no-pivot: hide host mount %s", mp);
+	}
+	return 0;
+}
+
+static int do_move_root(struct husk_fs *fs, struct husk_err *err)
+{
+	if (detach_host_mounts(fs, err) < 0)
+		return -1;
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return husk_err_sys(err, "move rootfs %s onto /", fs->p->rootfs);
+	if (chroot(".") < 0)
+		return husk_err_sys(err, "chroot %s", fs->p->rootfs);
+	return 0;
+}
+
+int husk_fs_pivot(struct husk_fs *fs, struct husk_err *err)
+{
+	const struct husk_linux *l = &fs->spec->linux;
+
+	if (fchdir(fs->ctx->root_fd) < 0)
+		return husk_err_sys(err, "chdir to rootfs %s", fs->p->rootfs);
+	if ((fs->p->no_pivot ? do_move_root(fs, err) : do_pivot_root(fs, err)) < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return husk_err_sys(err, "chdir /");
+	/* Asked-for propagation of the container's "/" applies once it is "/". */
+	if (l->has_rootfs_propagation && mount(NULL, "/", NULL, l->rootfs_propagation, NULL) < 0)
+		return husk_err_sys(err, "set propagation of / in the container");
+	return 0;
+}

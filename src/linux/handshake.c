@@ -1,0 +1,122 @@
+/* The parent/child conversation: fixed-layout messages over one
+ * SOCK_SEQPACKET socketpair, so every send is one record and a short read
+ * means the peer is gone. Descriptors travel as SCM_RIGHTS. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "linux/internal.h"
+
+int husk_send_fd(int sock, const void *data, size_t len, int fd, struct husk_err *err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (fd >= 0) {
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return husk_err_sys(err, "sendmsg");
+	return 0;
+}
+
+int husk_msg_send(int sock, enum husk_msg_type type, int64_t value, int fd, struct husk_err *err)
+{
+	struct husk_msg m = {.type = type, .value = value};
+	return husk_send_fd(sock, &m, offsetof(struct husk_msg, text) + 1, fd, err);
+}
+
+void husk_msg_send_error(int sock, const struct husk_err *e)
+{
+	struct husk_msg m = {.type = HUSK_MSG_ERROR, .code = e->code};
+	struct husk_err ignored;
+	size_t len = strnlen(e->msg, sizeof(m.text) - 1);
+
+	memcpy(m.text, e->msg, len);
+	m.text[len] = '\0';
+	husk_send_fd(sock, &m, offsetof(struct husk_msg, text) + len + 1, -1, &ignored);
+}
+
+static int take_fd(struct msghdr *mh)
+{
+	int fd = -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	}
+	return fd;
+}
+
+int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
+			    .msg_controllen = sizeof(control.buf)};
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return husk_err_sys(err, "recvmsg");
+	if (n == 0)
+		return 0;
+	*fd = take_fd(&mh);
+	if ((size_t)n <= offsetof(struct husk_msg, text)) {
+		if (*fd >= 0)
+			close(*fd);
+		return husk_err_set(err, EPROTO, "short message from peer");
+	}
+	m->text[sizeof(m->text) - 1] = '\0';
+	if ((size_t)n < sizeof(*m))
+		m->text[n - offsetof(struct husk_msg, text) - 1] = '\0';
+	return 1;
+}
+
+int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struct husk_err *err)
+{
+	int fd;
+	int r = husk_msg_recv(sock, m, &fd, err);
+
+	if (r < 0)
+		return -1;
+	if (fd >= 0)
+		close(fd);
+	if (r == 0)
+		return husk_err_set(err, EPIPE, "peer closed the setup socket");
+	if (m->type == HUSK_MSG_ERROR) {
+		err->code = m->code;
+		snprintf(err->msg, sizeof(err->msg), "%s", m->text);
+		return -1;
+	}
+	if (m->type != type)
+		return husk_err_set(err, EPROTO, "unexpected message %u (wanted %u)", m->type,
+				    (unsigned)type);
+	return 0;
+}

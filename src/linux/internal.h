@@ -1,0 +1,190 @@
+/* Internal interface of the linux backend's process side: the steps that
+ * process.c (parent), child.c (container init) and exec.c (husk exec) put
+ * together. Each group lives in the file named in its comment. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "linux/linux.h"
+#include "linux/rootfs.h"
+#include "spec/spec.h"
+#include "util/err.h"
+
+/* ---- handshake.c: messages over the SOCK_SEQPACKET socketpair ---------- */
+
+enum husk_msg_type {
+	HUSK_MSG_GO = 1,     /* parent -> child: setup may begin; value = host pid */
+	HUSK_MSG_RUN_HOOKS,  /* child -> parent: run prestart + createRuntime now */
+	HUSK_MSG_HOOKS_DONE, /* parent -> child: they succeeded */
+	HUSK_MSG_PTY_MASTER, /* child -> parent: pty master (SCM_RIGHTS) */
+	HUSK_MSG_SECCOMP_FD, /* child -> parent: seccomp listener (SCM_RIGHTS) */
+	HUSK_MSG_CHILD_PID,  /* exec's intermediate -> parent: value = pid */
+	HUSK_MSG_READY,	     /* child -> parent: blocked before the exec fifo */
+	HUSK_MSG_ERROR,	     /* child -> parent: code = errno, text = message */
+};
+
+struct husk_msg {
+	uint32_t type;
+	int32_t code;
+	int64_t value;
+	char text[HUSK_ERR_MSG_MAX];
+};
+
+/* Send one message, with `fd` attached as SCM_RIGHTS when fd >= 0. */
+int husk_msg_send(int sock, enum husk_msg_type type, int64_t value, int fd, struct husk_err *err);
+/* Send an error message carrying err's errno and text; best effort. */
+void husk_msg_send_error(int sock, const struct husk_err *e);
+/* Receive one message; *fd gets an attached descriptor (O_CLOEXEC) or -1.
+ * Returns 1 for a message, 0 at end of stream, -1 on error. */
+int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err);
+/* Wait for a message of `type`; an ERROR message or EOF become err. */
+int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struct husk_err *err);
+/* Raw SCM_RIGHTS send of `fd` with `data` as payload (console socket). */
+int husk_send_fd(int sock, const void *data, size_t len, int fd, struct husk_err *err);
+
+/* ---- nsjoin.c: namespaces ---------------------------------------------- */
+
+/* The namespaces to join by path, opened up front; -1 where none. */
+struct husk_ns_fds {
+	int fd[HUSK_NS_COUNT];
+};
+
+void husk_ns_fds_init(struct husk_ns_fds *f);
+void husk_ns_fds_close(struct husk_ns_fds *f);
+int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
+/* CLONE_NEW* flags clone3 creates (new namespaces except cgroup and time,
+ * which the child unshares once it sits in its cgroups / has its offsets). */
+uint64_t husk_ns_clone_flags(const struct husk_spec *spec);
+/* A user namespace to join rather than create: clone3 then runs in an
+ * intermediate process that joined it (and the other paths) first. */
+bool husk_ns_user_by_path(const struct husk_spec *spec);
+/* Every namespace the container has (new or joined): what exec enters. */
+uint64_t husk_ns_all_flags(const struct husk_spec *spec);
+/* Whether the parent must join ns `t` around clone3 rather than the child:
+ * a pid namespace only applies to children, and with a new user namespace
+ * every other path must be joined while the process still has host caps. */
+bool husk_ns_joined_by_parent(const struct husk_spec *spec, enum husk_ns_type t);
+
+struct husk_ns_saved {
+	int fd[HUSK_NS_COUNT]; /* the parent's own namespaces to return to */
+	int cwd_fd;
+};
+int husk_ns_parent_enter(const struct husk_spec *spec, struct husk_ns_fds *f,
+			 struct husk_ns_saved *saved, struct husk_err *err);
+int husk_ns_parent_leave(struct husk_ns_saved *saved, struct husk_err *err);
+/* In the child: user namespace first, then the rest joined by path. */
+int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
+/* In the child: new cgroup and time namespaces, time offsets written. */
+int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, struct husk_err *err);
+
+/* ---- userns.c: id mappings (parent side) -------------------------------- */
+
+bool husk_userns_is_new(const struct husk_spec *spec);
+/* true when the parent writes "deny" to setgroups (rootless, one mapping). */
+bool husk_userns_setgroups_denied(const struct husk_spec *spec);
+int husk_userns_write_maps(const struct husk_spec *spec, pid_t pid, struct husk_err *err);
+/* In the child once the maps exist: become root of the new namespace. */
+int husk_userns_become_root(const struct husk_spec *spec, struct husk_err *err);
+
+/* ---- terminal.c --------------------------------------------------------- */
+
+struct husk_child;
+int husk_terminal_setup(struct husk_child *c, struct husk_err *err);
+
+/* ---- caps.c ------------------------------------------------------------- */
+
+int husk_caps_drop_bounding(const struct husk_caps *caps, struct husk_err *err);
+int husk_caps_apply(const struct husk_caps *caps, struct husk_err *err);
+
+/* ---- rlimits.c ---------------------------------------------------------- */
+
+const char *husk_rlimit_name(int resource);
+int husk_rlimits_apply(const struct husk_process *proc, struct husk_err *err);
+
+/* ---- identity.c: user, groups, umask ------------------------------------ */
+
+/* keep_caps: the capability sets get applied after the uid change. */
+int husk_identity_apply(const struct husk_user *user, bool setgroups_allowed, bool keep_caps,
+			struct husk_err *err);
+
+/* ---- attrs.c: scheduling, personality, keyring, oom ---------------------- */
+
+int husk_oom_score_adj_set(pid_t pid, int value, struct husk_err *err);
+int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *proc,
+		     struct husk_err *err);
+int husk_keyring_join(const char *name, struct husk_err *err);
+
+/* ---- seccomp.c ---------------------------------------------------------- */
+
+/* Compile linux.seccomp; *out is a libseccomp filter context. */
+int husk_seccomp_compile(const struct husk_seccomp *sc, void **out, struct husk_err *err);
+/* Load it; *notify_fd gets the listener when a rule uses SCMP_ACT_NOTIFY. */
+int husk_seccomp_load(void *filter, int *notify_fd, struct husk_err *err);
+void husk_seccomp_release(void *filter);
+/* Parent side: hand the listener to linux.seccomp.listenerPath. */
+int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, const char *bundle,
+			       pid_t pid, int notify_fd, struct husk_err *err);
+
+/* ---- execfifo.c --------------------------------------------------------- */
+
+/* Block until `start` opens the fifo, then write the go byte. */
+int husk_execfifo_wait(int proc_fd, int fifo_fd, struct husk_err *err);
+
+/* ---- child.c: the container process ------------------------------------- */
+
+struct husk_child {
+	const struct husk_spec *spec;
+	const struct husk_process *proc;
+	const struct husk_spawn_params *p; /* spawn only, else NULL */
+	int sock;			   /* our end of the socketpair */
+	int console_fd;			   /* connected --console-socket, or -1 */
+	bool want_pty_master;
+	int preserve_fds;
+	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
+	int proc_fd; /* host /proc, O_PATH, opened before pivot */
+	pid_t host_pid;
+	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
+	struct husk_ns_fds ns;
+	struct husk_rootfs_ctx rootfs;
+	void *seccomp;	 /* compiled filter or NULL */
+	char *exec_path; /* args[0] resolved against the container's PATH */
+};
+
+/* The spawn child: never returns. */
+__attribute__((noreturn)) void husk_child_main(struct husk_child *c);
+/* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,
+ * cwd, fds, binary lookup). */
+int husk_child_finalize(struct husk_child *c, struct husk_err *err);
+/* Report a failure before "ready" and exit. */
+__attribute__((noreturn)) void husk_child_fail(struct husk_child *c, const struct husk_err *e);
+/* execve the resolved binary; on failure print to stderr and exit 127. */
+__attribute__((noreturn)) void husk_child_exec(struct husk_child *c);
+
+/* ---- process.c: shared parent helpers ----------------------------------- */
+
+/* clone3 wrapper: returns pid (0 in the child), fills *pidfd. Retries
+ * without CLONE_INTO_CGROUP when the kernel refuses it; *into_cgroup says
+ * whether it was used. With CLONE_PARENT the exit signal is inherited. */
+pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
+		  struct husk_err *err);
+/* After clone3 of an intermediate (pid ipid) that reports the final
+ * process with HUSK_MSG_CHILD_PID and exits: reap it, return that pid and
+ * a pidfd for it. */
+pid_t husk_intermediate_result(pid_t ipid, int ipidfd, int sock, int *pidfd, bool *into,
+			       struct husk_err *err);
+/* Write pid into cgroup.procs of the v2 directory fd. */
+int husk_cgroup_fd_attach(int cgroup_fd, pid_t pid, struct husk_err *err);
+void husk_kill_and_reap(pid_t pid, int pidfd);
+
+struct husk_serve_ctx {
+	const struct husk_spec *spec;
+	const char *id, *bundle;
+	const struct husk_spawn_callbacks *cb;
+	pid_t pid;
+	bool eof_is_success; /* exec: the socket closes at execve */
+};
+/* Serve the child's requests (hooks, pty master, seccomp listener) until
+ * "ready" (or, with eof_is_success, its execve); -1 with its error. */
+int husk_serve_child(const struct husk_serve_ctx *s, int sock, struct husk_spawn_result *out,
+		     struct husk_err *err);

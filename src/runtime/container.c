@@ -1,0 +1,298 @@
+/* Loading containers from the state store and deriving their status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "runtime/internal.h"
+#include "state/state.h"
+#include "util/cleanup.h"
+
+static const char *const status_names[] = {
+    [HUSK_STATUS_CREATING] = "creating", [HUSK_STATUS_CREATED] = "created",
+    [HUSK_STATUS_RUNNING] = "running",	 [HUSK_STATUS_PAUSED] = "paused",
+    [HUSK_STATUS_STOPPED] = "stopped",
+};
+
+const char *husk_status_name(enum husk_status s)
+{
+	return (unsigned)s < HUSK_ARRAY_SIZE(status_names) ? status_names[s] : "unknown";
+}
+
+void husk_container_free(struct husk_container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->created);
+	free(c->owner);
+	free(c->cgroup_path);
+	for (size_t i = 0; i < c->annotations.n; i++) {
+		free(c->annotations.v[i].key);
+		free(c->annotations.v[i].value);
+	}
+	free(c->annotations.v);
+	if (c->spec)
+		husk_spec_free(c->spec);
+	if (c->cgroup)
+		husk_cgroup_free(c->cgroup);
+	if (c->dir_fd >= 0)
+		close(c->dir_fd);
+	free(c);
+}
+
+struct husk_cgroup *husk_container_cgroup(struct husk_container *c, struct husk_err *err)
+{
+	if (c->cgroup)
+		return c->cgroup;
+	if (!c->cgroup_path) {
+		husk_err_set(err, ENOENT, "container %s has no cgroup", c->id);
+		return NULL;
+	}
+	if (husk_cgroup_open(c->cgroup_path, &c->cgroup, err) < 0) {
+		husk_err_prefix(err, "open cgroup of %s", c->id);
+		return NULL;
+	}
+	return c->cgroup;
+}
+
+const struct husk_spec *husk_container_spec(struct husk_container *c, struct husk_err *err)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len;
+
+	if (c->spec)
+		return c->spec;
+	json = husk_state_read_file(c->dir_fd, HUSK_CONFIG_FILE, &len, err);
+	if (!json) {
+		husk_err_prefix(err, "load config of %s", c->id);
+		return NULL;
+	}
+	c->spec = husk_spec_parse(json, len, err);
+	if (!c->spec)
+		husk_err_prefix(err, "load config of %s", c->id);
+	return c->spec;
+}
+
+/* Status from the process and the store: a dead, zombie or reused pid means
+ * stopped; the fifo means start has not run; a frozen cgroup means paused. */
+static int derive_status(struct husk_container *c, struct husk_err *err)
+{
+	uint64_t start;
+	bool alive, frozen = false;
+
+	if (c->pid <= 0) {
+		c->status = HUSK_STATUS_STOPPED;
+		return 0;
+	}
+	if (husk_proc_stat(c->pid, &start, &alive, err) < 0)
+		return -1;
+	if (!alive || start != c->pid_start) {
+		c->status = HUSK_STATUS_STOPPED;
+		return 0;
+	}
+	if (faccessat(c->dir_fd, HUSK_FIFO_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		c->status = HUSK_STATUS_CREATED;
+		return 0;
+	}
+	c->status = HUSK_STATUS_RUNNING;
+	if (c->cgroup_path) {
+		struct husk_cgroup *cg = husk_container_cgroup(c, err);
+		if (!cg || husk_cgroup_is_frozen(cg, &frozen, err) < 0)
+			return -1;
+		if (frozen)
+			c->status = HUSK_STATUS_PAUSED;
+	}
+	return 0;
+}
+
+static struct husk_container *container_new(const char *id, int dir_fd)
+{
+	struct husk_container *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->dir_fd = dir_fd;
+	c->id = strdup(id);
+	if (!c->id) {
+		husk_container_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int load_from_dir(const char *id, int dir_fd, struct husk_container **out,
+			 struct husk_err *err)
+{
+	struct husk_container *c = container_new(id, dir_fd);
+
+	if (!c) {
+		close(dir_fd);
+		return husk_err_sys(err, "allocate");
+	}
+	if (husk_state_load(dir_fd, c, err) < 0) {
+		if (err->code != ENOENT) {
+			husk_container_free(c);
+			return -1;
+		}
+		/* The directory exists but create has not saved the state yet. */
+		husk_err_clear(err);
+		c->bundle = strdup("");
+		c->rootfs = strdup("");
+		c->created = strdup("");
+		c->owner = strdup("");
+		c->status = HUSK_STATUS_CREATING;
+		*out = c;
+		return 0;
+	}
+	if (derive_status(c, err) < 0) {
+		husk_container_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int husk_container_load(const struct husk_ctx *ctx, const char *id, struct husk_container **out,
+			struct husk_err *err)
+{
+	int dir_fd;
+
+	*out = NULL;
+	if (husk_id_validate(id, err) < 0)
+		return -1;
+	dir_fd = husk_state_dir_open(ctx->root, id, err);
+	if (dir_fd < 0)
+		return -1;
+	return load_from_dir(id, dir_fd, out, err);
+}
+
+int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
+			       struct husk_container **out, int *lock_fd, struct husk_err *err)
+{
+	int dir_fd, lock;
+
+	*out = NULL;
+	*lock_fd = -1;
+	if (husk_id_validate(id, err) < 0)
+		return -1;
+	dir_fd = husk_state_dir_open(ctx->root, id, err);
+	if (dir_fd < 0)
+		return -1;
+	lock = husk_state_lock(dir_fd, err);
+	if (lock < 0) {
+		close(dir_fd);
+		return -1;
+	}
+	/* Whoever held the lock before may have deleted the container. */
+	if (faccessat(dir_fd, HUSK_STATE_FILE, F_OK, 0) < 0 && errno == ENOENT) {
+		struct stat st;
+		if (fstat(dir_fd, &st) == 0 && st.st_nlink == 0) {
+			close(lock);
+			close(dir_fd);
+			husk_err_set(err, 0, "container \"%s\" does not exist", id);
+			err->code = ENOENT;
+			return -1;
+		}
+	}
+	if (load_from_dir(id, dir_fd, out, err) < 0) {
+		close(lock);
+		return -1;
+	}
+	*lock_fd = lock;
+	return 0;
+}
+
+char *husk_state_json_of(const struct husk_container *c, const char *status, pid_t pid, bool pretty)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion",
+			      HUSK_OCI_VERSION, "id", c->id, "pid", (json_int_t)pid, "status",
+			      status, "bundle", c->bundle, "rootfs", c->rootfs, "created",
+			      c->created, "owner", c->owner ? c->owner : "");
+	char *text;
+
+	if (!o)
+		return NULL;
+	if (c->annotations.n > 0) {
+		json_t *ann = json_object();
+		for (size_t i = 0; ann && i < c->annotations.n; i++)
+			json_object_set_new(ann, c->annotations.v[i].key,
+					    json_string(c->annotations.v[i].value));
+		json_object_set_new(o, "annotations", ann);
+	}
+	text = json_dumps(o, pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+char *husk_state_json(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
+{
+	struct husk_container *c;
+	char *text;
+
+	if (husk_container_load(ctx, id, &c, err) < 0)
+		return NULL;
+	text = husk_state_json_of(c, husk_status_name(c->status),
+				  c->status == HUSK_STATUS_STOPPED ? 0 : c->pid, true);
+	if (!text)
+		husk_err_set(err, ENOMEM, "encode state of %s", id);
+	husk_container_free(c);
+	return text;
+}
+
+int husk_list_ids(const struct husk_ctx *ctx, char ***ids, size_t *n, struct husk_err *err)
+{
+	return husk_state_list(ctx->root, ids, n, err);
+}
+
+static int pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int husk_container_pidfd(const struct husk_container *c, struct husk_err *err)
+{
+	uint64_t start;
+	bool alive;
+	int fd;
+
+	if (c->pid <= 0) {
+		errno = ESRCH;
+		return husk_err_set(err, ESRCH, "container %s has no process", c->id);
+	}
+	fd = pidfd_open(c->pid);
+	if (fd < 0)
+		return husk_err_sys(err, "pidfd_open %d", (int)c->pid);
+	/* The pidfd pins whatever process has the pid now; make sure it is
+	 * still the init we recorded before anyone signals through it. */
+	if (husk_proc_stat(c->pid, &start, &alive, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (!alive || start != c->pid_start) {
+		close(fd);
+		errno = ESRCH;
+		return husk_err_set(err, ESRCH, "container %s: init %d is gone", c->id,
+				    (int)c->pid);
+	}
+	return fd;
+}
+
+int husk_pidfd_wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r; /* 1: exited, 0: timeout */
+}

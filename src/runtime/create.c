@@ -1,0 +1,301 @@
+/* create: bundle -> state directory + cgroup + container process blocked on
+ * the exec fifo. Whatever fails, nothing is left behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "linux/linux.h"
+#include "runtime/internal.h"
+#include "state/state.h"
+#include "util/cleanup.h"
+
+struct create_job {
+	const struct husk_ctx *ctx;
+	const char *id;
+	struct husk_spec *spec;
+	struct husk_container rec; /* what state.json will say; borrows every string */
+	struct husk_cgroup *cg;
+	bool joined_v2; /* CLONE_INTO_CGROUP placed the child in the unified cgroup */
+	char *bundle, *rootfs, *fifo, *config;
+	size_t config_len;
+	int dir_fd, lock_fd;
+	bool dir_created;
+	pid_t pid;
+	int pidfd, pty_master;
+};
+
+static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
+{
+	struct create_job *job = opaque;
+	if (!job->cg)
+		return 0;
+	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, err) < 0)
+		return husk_err_prefix(err, "join cgroup");
+	return 0;
+}
+
+static int cb_run_hooks(void *opaque, enum husk_hook_kind kind, pid_t pid, struct husk_err *err)
+{
+	struct create_job *job = opaque;
+	_cleanup_free_ char *state = NULL;
+
+	if (job->spec->hooks[kind].n == 0)
+		return 0;
+	job->rec.pid = pid;
+	state = husk_state_json_of(
+	    &job->rec, kind == HUSK_HOOK_START_CONTAINER ? "created" : "creating", pid, false);
+	if (!state)
+		return husk_err_set(err, ENOMEM, "encode state for hooks");
+	return husk_hooks_run(&job->spec->hooks[kind], kind, state, err);
+}
+
+static int read_bundle(struct create_job *job, const char *bundle, struct husk_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	job->bundle = realpath(bundle ? bundle : ".", NULL);
+	if (!job->bundle)
+		return husk_err_sys(err, "bundle %s", bundle ? bundle : ".");
+	fd = open(job->bundle, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_err_sys(err, "bundle %s", job->bundle);
+	job->config = husk_state_read_file(fd, "config.json", &job->config_len, err);
+	if (!job->config)
+		return husk_err_prefix(err, "bundle %s", job->bundle);
+	job->spec = husk_spec_parse(job->config, job->config_len, err);
+	if (!job->spec)
+		return husk_err_prefix(err, "config.json");
+	if (!job->spec->root_path)
+		return husk_err_set(err, EINVAL, "config.json: root.path is required");
+	if (job->spec->root_path[0] == '/')
+		job->rootfs = strdup(job->spec->root_path);
+	else if (asprintf(&job->rootfs, "%s/%s", job->bundle, job->spec->root_path) < 0)
+		job->rootfs = NULL;
+	if (!job->rootfs)
+		return husk_err_sys(err, "allocate");
+	if (stat(job->rootfs, &st) < 0)
+		return husk_err_sys(err, "rootfs %s", job->rootfs);
+	if (!S_ISDIR(st.st_mode))
+		return husk_err_set(err, ENOTDIR, "rootfs %s", job->rootfs);
+	return 0;
+}
+
+/* runc's rules: a terminal needs someone to hold the pty master. */
+static int check_terminal(const struct husk_spec *spec, const struct husk_create_opts *o,
+			  bool detached, struct husk_err *err)
+{
+	bool terminal = spec->process && spec->process->terminal;
+
+	if (detached && terminal && !o->console_socket)
+		return husk_err_set(err, EINVAL,
+				    "process.terminal needs --console-socket when detached");
+	if ((!detached || !terminal) && o->console_socket)
+		return husk_err_set(
+		    err, EINVAL,
+		    "--console-socket needs process.terminal and a detached container");
+	return 0;
+}
+
+static int make_state_dir(struct create_job *job, struct husk_err *err)
+{
+	char root[PATH_MAX];
+
+	job->dir_fd = husk_state_dir_create(job->ctx->root, job->id, err);
+	if (job->dir_fd < 0)
+		return -1;
+	job->dir_created = true;
+	job->lock_fd = husk_state_lock(job->dir_fd, err);
+	if (job->lock_fd < 0)
+		return -1;
+	if (husk_state_write_file(job->dir_fd, HUSK_CONFIG_FILE, job->config, job->config_len, 0600,
+				  err) < 0)
+		return -1;
+	/* The container process opens the fifo as whatever user it runs as:
+	 * others need write access, so set the mode past the umask. */
+	if (mkfifoat(job->dir_fd, HUSK_FIFO_FILE, 0622) < 0 ||
+	    fchmodat(job->dir_fd, HUSK_FIFO_FILE, 0622, 0) < 0)
+		return husk_err_sys(err, "create exec fifo");
+	if (!realpath(job->ctx->root, root))
+		return husk_err_sys(err, "state root %s", job->ctx->root);
+	if (asprintf(&job->fifo, "%s/%s/%s", root, job->id, HUSK_FIFO_FILE) < 0)
+		return husk_err_sys(err, "allocate");
+	return 0;
+}
+
+static int make_cgroup(struct create_job *job, struct husk_err *err)
+{
+	if (husk_cgroup_create(job->id, job->spec, job->ctx->rootless, &job->cg, err) < 0)
+		return -1;
+	job->rec.cgroup_path = (char *)husk_cgroup_path(job->cg);
+	return 0;
+}
+
+static int spawn(struct create_job *job, const struct husk_create_opts *o, bool want_pty,
+		 struct husk_err *err)
+{
+	struct husk_spawn_params p = {
+	    .id = job->id,
+	    .spec = job->spec,
+	    .bundle = job->bundle,
+	    .rootfs = job->rootfs,
+	    .exec_fifo = job->fifo,
+	    .console_socket = o->console_socket,
+	    .preserve_fds = o->preserve_fds,
+	    .no_pivot = o->no_pivot,
+	    .no_new_keyring = o->no_new_keyring,
+	    .want_pty_master = want_pty,
+	    .cgroup_fd = job->cg ? husk_cgroup_v2_fd(job->cg) : -1,
+	    .cb = {.ctx = job, .child_created = cb_child_created, .run_hooks = cb_run_hooks},
+	};
+	struct husk_spawn_result r = {.pid = 0, .pidfd = -1, .pty_master = -1};
+	bool alive;
+
+	job->joined_v2 = p.cgroup_fd >= 0;
+	if (husk_linux_spawn(&p, &r, err) < 0)
+		return -1;
+	job->pid = r.pid;
+	job->pidfd = r.pidfd;
+	job->pty_master = r.pty_master;
+	job->rec.pid = r.pid;
+	if (husk_proc_stat(r.pid, &job->rec.pid_start, &alive, err) < 0)
+		return -1;
+	if (!alive)
+		return husk_err_set(err, ESRCH, "container process %d died during create",
+				    (int)r.pid);
+	return 0;
+}
+
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	_cleanup_close_ int dir_fd = -1;
+	char *slash, digits[32];
+	const char *name = path;
+	int n = snprintf(digits, sizeof(digits), "%d", (int)pid);
+
+	if (!dir)
+		return husk_err_sys(err, "allocate");
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		name = path + (slash - dir) + 1;
+	}
+	dir_fd = open(slash ? (dir[0] ? dir : "/") : ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return husk_err_sys(err, "pid file %s", path);
+	if (husk_state_write_file(dir_fd, name, digits, (size_t)n, 0644, err) < 0)
+		return husk_err_prefix(err, "pid file %s", path);
+	return 0;
+}
+
+static void undo(struct create_job *job)
+{
+	struct husk_err ignored;
+
+	if (job->pid > 0) {
+		if (job->pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, job->pidfd, SIGKILL, NULL, 0);
+		else
+			kill(job->pid, SIGKILL);
+		while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (job->cg)
+		husk_cgroup_destroy(job->cg, &ignored);
+	if (job->dir_created)
+		husk_state_remove(job->ctx->root, job->id, &ignored);
+}
+
+static void job_release(struct create_job *job)
+{
+	if (job->cg)
+		husk_cgroup_free(job->cg);
+	if (job->spec)
+		husk_spec_free(job->spec);
+	free(job->bundle);
+	free(job->rootfs);
+	free(job->fifo);
+	free(job->config);
+	if (job->lock_fd >= 0)
+		close(job->lock_fd);
+	if (job->dir_fd >= 0)
+		close(job->dir_fd);
+	if (job->pidfd >= 0)
+		close(job->pidfd);
+	if (job->pty_master >= 0)
+		close(job->pty_master);
+}
+
+static int create_steps(struct create_job *job, const struct husk_create_opts *o, bool foreground,
+			struct husk_err *err)
+{
+	char created[64];
+	bool want_pty;
+
+	if (job->ctx->systemd_cgroup)
+		return husk_err_set(err, ENOTSUP, "systemd cgroup driver is not supported");
+	if (read_bundle(job, o->bundle, err) < 0)
+		return -1;
+	if (check_terminal(job->spec, o, !foreground, err) < 0)
+		return -1;
+	want_pty =
+	    foreground && job->spec->process && job->spec->process->terminal && !o->console_socket;
+	husk_rfc3339_now(created, sizeof(created));
+	job->rec.id = (char *)job->id;
+	job->rec.bundle = job->bundle;
+	job->rec.rootfs = job->rootfs;
+	job->rec.created = created;
+	job->rec.owner = "";
+	job->rec.annotations = job->spec->annotations;
+	for (int k = 0; k < HUSK_HOOK_KIND_COUNT; k++)
+		if (job->spec->hooks[k].n > 0)
+			job->rec.hook_kinds |= 1u << k;
+	if (make_state_dir(job, err) < 0 || make_cgroup(job, err) < 0 ||
+	    spawn(job, o, want_pty, err) < 0)
+		return -1;
+	if (husk_state_save(job->dir_fd, &job->rec, err) < 0)
+		return -1;
+	if (o->pid_file && husk_write_pid_file(o->pid_file, job->pid, err) < 0)
+		return -1;
+	return 0;
+}
+
+int husk_create_internal(const struct husk_ctx *ctx, const char *id,
+			 const struct husk_create_opts *o, bool foreground, struct husk_proc *out,
+			 struct husk_err *err)
+{
+	struct create_job job = {
+	    .ctx = ctx, .id = id, .dir_fd = -1, .lock_fd = -1, .pidfd = -1, .pty_master = -1};
+	int r = husk_id_validate(id, err);
+
+	if (r == 0)
+		r = create_steps(&job, o, foreground, err);
+	if (r < 0) {
+		/* Never clean up a directory that belongs to another container. */
+		if (err->code != EEXIST || job.dir_created)
+			undo(&job);
+		husk_err_prefix(err, "create %s", id);
+	} else if (out) {
+		out->pid = job.pid;
+		out->pidfd = HUSK_STEAL_FD(job.pidfd);
+		out->pty_master = HUSK_STEAL_FD(job.pty_master);
+	}
+	job_release(&job);
+	return r;
+}
+
+int husk_create(const struct husk_ctx *ctx, const char *id, const struct husk_create_opts *o,
+		struct husk_err *err)
+{
+	return husk_create_internal(ctx, id, o, false, NULL, err);
+}

@@ -1,0 +1,146 @@
+/* OCI hooks: each runs with the container state JSON on stdin, in order,
+ * and is killed when it outlives its timeout. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+static const char *const hook_names[] = {
+    [HUSK_HOOK_PRESTART] = "prestart",
+    [HUSK_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [HUSK_HOOK_CREATE_CONTAINER] = "createContainer",
+    [HUSK_HOOK_START_CONTAINER] = "startContainer",
+    [HUSK_HOOK_POSTSTART] = "poststart",
+    [HUSK_HOOK_POSTSTOP] = "poststop",
+};
+
+/* The state goes in a memfd rather than a pipe: a hook that never reads its
+ * stdin can neither block us nor get us a SIGPIPE. */
+static int state_memfd(const char *state_json, struct husk_err *err)
+{
+	size_t len = strlen(state_json), off = 0;
+	int fd = memfd_create("husk-hook-state", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return husk_err_sys(err, "memfd_create");
+	while (off < len) {
+		ssize_t n = write(fd, state_json + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			husk_err_sys(err, "write hook state");
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static void __attribute__((noreturn)) hook_child(const struct husk_hook *h, int state_fd)
+{
+	sigset_t none;
+	char *argv0[] = {h->path, NULL};
+	char *envp0[] = {NULL};
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(state_fd, STDIN_FILENO) < 0)
+		_exit(127);
+	execve(h->path, h->args.n ? h->args.v : argv0, h->env.n ? h->env.v : envp0);
+	_exit(127);
+}
+
+/* Wait for the hook, killing it at its deadline. Returns its wait status. */
+static int wait_hook(pid_t pid, int timeout_s, int *status, struct husk_err *err)
+{
+	int pidfd = timeout_s > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	if (pidfd >= 0) {
+		int r = husk_pidfd_wait_exit(pidfd, timeout_s * 1000);
+		close(pidfd);
+		if (r == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return husk_err_set(err, ETIMEDOUT, "timed out after %d s", timeout_s);
+		}
+	}
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR)
+			return husk_err_sys(err, "wait");
+	}
+	return 0;
+}
+
+static int run_one(const struct husk_hook *h, int state_fd, struct husk_err *err)
+{
+	int status;
+	pid_t pid;
+
+	lseek(state_fd, 0, SEEK_SET);
+	pid = fork();
+	if (pid < 0)
+		return husk_err_sys(err, "fork");
+	if (pid == 0)
+		hook_child(h, state_fd);
+	if (wait_hook(pid, h->has_timeout ? h->timeout : 0, &status, err) < 0)
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return husk_err_set(err, 0, "exit status %d", WEXITSTATUS(status));
+	return husk_err_set(err, 0, "killed by signal %d", WTERMSIG(status));
+}
+
+int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
+		   const char *state_json, struct husk_err *err)
+{
+	_cleanup_close_ int state_fd = -1;
+
+	if (hooks->n == 0)
+		return 0;
+	state_fd = state_memfd(state_json, err);
+	if (state_fd < 0)
+		return -1;
+	for (size_t i = 0; i < hooks->n; i++) {
+		if (run_one(&hooks->v[i], state_fd, err) < 0)
+			return husk_err_prefix(err, "%s hook #%zu %s", hook_names[kind], i,
+					       hooks->v[i].path);
+	}
+	return 0;
+}
+
+void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spec *spec,
+			   enum husk_hook_kind kind, const char *status)
+{
+	const struct husk_hook_list *hooks = &spec->hooks[kind];
+	_cleanup_free_ char *state = NULL;
+	struct husk_err err;
+
+	if (hooks->n == 0)
+		return;
+	state = husk_state_json_of(c, status, strcmp(status, "stopped") == 0 ? 0 : c->pid, false);
+	if (!state) {
+		husk_warn("%s hooks of %s: cannot encode state", hook_names[kind], c->id);
+		return;
+	}
+	/* Each hook runs even when an earlier one failed: these are
+	 * notifications and the spec only asks that failures be logged. */
+	for (size_t i = 0; i < hooks->n; i++) {
+		struct husk_hook_list one = {.v = &hooks->v[i], .n = 1};
+		husk_err_clear(&err);
+		if (husk_hooks_run(&one, kind, state, &err) < 0)
+			husk_warn("%s: %s", c->id, err.msg);
+	}
+}

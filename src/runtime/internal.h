@@ -1,0 +1,69 @@
+/* Shared between the files of the lifecycle layer; not part of its API. */
+#pragma once
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/runtime.h"
+#include "spec/spec.h"
+#include "util/err.h"
+
+/* Load a container and take its lock first, so its status cannot change
+ * under the caller. *lock_fd releases the lock when closed. */
+int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
+			       struct husk_container **out, int *lock_fd, struct husk_err *err);
+
+/* OCI state JSON text of `c` with the given status and pid (indented when
+ * `pretty`, as `state` prints it; compact for hooks). Caller frees. */
+char *husk_state_json_of(const struct husk_container *c, const char *status, pid_t pid,
+			 bool pretty);
+
+/* Run every hook of one kind with `state_json` on its stdin, in order. The
+ * first failure stops the list and is returned. */
+int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
+		   const char *state_json, struct husk_err *err);
+
+/* Run a hook list whose failures only get logged (poststart, poststop). */
+void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spec *spec,
+			   enum husk_hook_kind kind, const char *status);
+
+/* A pidfd for the container's init, checked against its recorded start
+ * time so a reused pid is never signalled. -1 with errno ESRCH when gone. */
+int husk_container_pidfd(const struct husk_container *c, struct husk_err *err);
+
+/* Wait (up to timeout_ms, -1 = forever) until the process behind pidfd exits. */
+int husk_pidfd_wait_exit(int pidfd, int timeout_ms);
+
+/* SIGKILL the init and every process in the cgroup, then wait for the init
+ * to be gone. */
+int husk_container_kill_wait(struct husk_container *c, struct husk_err *err);
+
+/* Tear down a container that is no longer running: cgroup, poststop hooks,
+ * state directory. */
+int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
+			   struct husk_err *err);
+
+/* Write a pid file atomically the way runc does (digits, no newline). */
+int husk_write_pid_file(const char *path, pid_t pid, struct husk_err *err);
+
+/* A process husk waits for in the foreground (run, exec). */
+struct husk_proc {
+	pid_t pid;
+	int pidfd;	/* -1 when none */
+	int pty_master; /* -1 unless husk holds the terminal */
+};
+
+/* create's work, keeping the process handles for run. `foreground`: husk
+ * stays attached, so a terminal without --console-socket is ours to hold. */
+int husk_create_internal(const struct husk_ctx *ctx, const char *id,
+			 const struct husk_create_opts *o, bool foreground, struct husk_proc *out,
+			 struct husk_err *err);
+
+/* Block the signals husk forwards (before the process can be signalled). */
+void husk_foreground_block(sigset_t *old);
+
+/* Wait for p in the foreground: forward every signal husk gets, proxy the
+ * pty when husk holds it, reap, and give the exit status as a shell would
+ * (code, or 128+signal). Restores the signal mask `old` and the terminal. */
+int husk_foreground_wait(const struct husk_proc *p, const sigset_t *old, int *exit_status,
+			 struct husk_err *err);

@@ -1,0 +1,199 @@
+/* kill and delete, and signal names. */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "runtime/internal.h"
+#include "state/state.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+    {"HUP", SIGHUP},	   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},	   {"ABRT", SIGABRT},	{"IOT", SIGIOT},   {"BUS", SIGBUS},
+    {"FPE", SIGFPE},	   {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},	   {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},	{"CLD", SIGCHLD},  {"CONT", SIGCONT},
+    {"STOP", SIGSTOP},	   {"TSTP", SIGTSTP},	{"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+    {"URG", SIGURG},	   {"XCPU", SIGXCPU},	{"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+    {"PROF", SIGPROF},	   {"WINCH", SIGWINCH}, {"IO", SIGIO},	   {"POLL", SIGPOLL},
+    {"PWR", SIGPWR},	   {"SYS", SIGSYS},
+};
+
+/* "RTMIN", "RTMIN+3", "RTMAX-2" (after any "SIG" prefix). */
+static int parse_rt(const char *s)
+{
+	int base, off = 0;
+	char *end;
+
+	if (strncasecmp(s, "RTMIN", 5) == 0)
+		base = SIGRTMIN;
+	else if (strncasecmp(s, "RTMAX", 5) == 0)
+		base = SIGRTMAX;
+	else
+		return -1;
+	s += 5;
+	if (*s == '+' || *s == '-') {
+		if (!isdigit((unsigned char)s[1]))
+			return -1;
+		off = (int)strtol(s, &end, 10);
+		if (*end)
+			return -1;
+	} else if (*s) {
+		return -1;
+	}
+	base += off;
+	return base >= SIGRTMIN && base <= SIGRTMAX ? base : -1;
+}
+
+int husk_signal_parse(const char *s)
+{
+	char *end;
+
+	if (!s || !*s)
+		return -1;
+	if (isdigit((unsigned char)*s)) {
+		long n = strtol(s, &end, 10);
+		return *end || n <= 0 || n >= NSIG ? -1 : (int)n;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < HUSK_ARRAY_SIZE(signal_names); i++)
+		if (strcasecmp(s, signal_names[i].name) == 0)
+			return signal_names[i].sig;
+	return parse_rt(s);
+}
+
+static int signal_init(const struct husk_container *c, int sig, struct husk_err *err)
+{
+	_cleanup_close_ int pidfd = husk_container_pidfd(c, err);
+
+	if (pidfd < 0)
+		return errno == ESRCH ? husk_err_set(err, 0, "container not running") : -1;
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
+		if (errno == ESRCH)
+			return husk_err_set(err, 0, "container not running");
+		return husk_err_sys(err, "signal %d to init %d", sig, (int)c->pid);
+	}
+	return 0;
+}
+
+int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, struct husk_err *err)
+{
+	struct husk_container *c;
+	int r;
+
+	if (sig <= 0 || sig >= NSIG)
+		return husk_err_set(err, EINVAL, "kill %s: invalid signal %d", id, sig);
+	if (husk_container_load(ctx, id, &c, err) < 0)
+		return husk_err_prefix(err, "kill %s", id);
+	if (c->status == HUSK_STATUS_CREATING)
+		r = husk_err_set(err, 0, "container is still being created");
+	else if (all) {
+		struct husk_cgroup *cg = husk_container_cgroup(c, err);
+		r = cg ? husk_cgroup_kill_all(cg, sig, err) : -1;
+	} else if (c->status == HUSK_STATUS_STOPPED)
+		r = husk_err_set(err, 0, "container not running");
+	else
+		r = signal_init(c, sig, err);
+	if (r < 0)
+		husk_err_prefix(err, "kill %s", id);
+	husk_container_free(c);
+	return r;
+}
+
+int husk_container_kill_wait(struct husk_container *c, struct husk_err *err)
+{
+	_cleanup_close_ int pidfd = -1;
+	struct husk_err ignored;
+
+	if (c->cgroup_path) {
+		struct husk_cgroup *cg = husk_container_cgroup(c, err);
+		if (!cg || husk_cgroup_kill_all(cg, SIGKILL, err) < 0)
+			return -1;
+	}
+	pidfd = husk_container_pidfd(c, &ignored);
+	if (pidfd < 0)
+		return 0; /* already gone */
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return husk_err_sys(err, "kill init %d", (int)c->pid);
+	if (husk_pidfd_wait_exit(pidfd, 10000) == 0)
+		return husk_err_set(err, ETIMEDOUT, "init %d did not die after SIGKILL",
+				    (int)c->pid);
+	return 0;
+}
+
+int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
+			   struct husk_err *err)
+{
+	if (c->cgroup_path) {
+		struct husk_cgroup *cg = husk_container_cgroup(c, err);
+		if (!cg || husk_cgroup_destroy(cg, err) < 0)
+			return -1;
+	}
+	if (c->hook_kinds & (1u << HUSK_HOOK_POSTSTOP)) {
+		const struct husk_spec *spec = husk_container_spec(c, err);
+		if (spec)
+			husk_hooks_run_logged(c, spec, HUSK_HOOK_POSTSTOP, "stopped");
+		else
+			husk_warn("%s", err->msg);
+		husk_err_clear(err);
+	}
+	return husk_state_remove(ctx->root, c->id, err);
+}
+
+static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, bool force,
+			 struct husk_err *err)
+{
+	switch (c->status) {
+	case HUSK_STATUS_CREATING:
+		/* We hold the lock, so the create that made this directory died
+		 * before saving any state: only the directory is left. */
+		return husk_state_remove(ctx->root, c->id, err);
+	case HUSK_STATUS_STOPPED:
+		break;
+	case HUSK_STATUS_CREATED:
+		if (husk_container_kill_wait(c, err) < 0)
+			return -1;
+		break;
+	case HUSK_STATUS_RUNNING:
+	case HUSK_STATUS_PAUSED:
+		if (!force)
+			return husk_err_set(err, 0,
+					    "cannot delete container %s that is not stopped: %s",
+					    c->id, husk_status_name(c->status));
+		if (husk_container_kill_wait(c, err) < 0)
+			return -1;
+		break;
+	}
+	return husk_container_destroy(ctx, c, err);
+}
+
+int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct husk_err *err)
+{
+	struct husk_container *c;
+	int lock_fd, r;
+
+	if (husk_container_load_locked(ctx, id, &c, &lock_fd, err) < 0) {
+		if (force && err->code == ENOENT) {
+			husk_err_clear(err);
+			return 0;
+		}
+		return husk_err_prefix(err, "delete %s", id);
+	}
+	r = delete_locked(ctx, c, force, err);
+	if (r < 0)
+		husk_err_prefix(err, "delete %s", id);
+	close(lock_fd);
+	husk_container_free(c);
+	return r;
+}

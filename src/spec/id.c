@@ -1,0 +1,33 @@
+#include <string.h>
+
+#include "spec/spec.h"
+
+#define ID_MAX 1024
+
+/* Container ids name state directories and cgroups, so they must stay one
+ * harmless path component. */
+int husk_id_validate(const char *id, struct husk_err *err)
+{
+	size_t n;
+
+	if (!id || !*id)
+		return husk_err_set(err, 0, "invalid container id \"\": must not be empty");
+	n = strlen(id);
+	if (n > ID_MAX)
+		return husk_err_set(
+		    err, 0, "invalid container id \"%.32s...\": longer than %d bytes", id, ID_MAX);
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return husk_err_set(err, 0, "invalid container id \"%s\": not a valid name", id);
+	for (size_t i = 0; i < n; i++) {
+		char ch = id[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '+' ||
+			  ch == '-';
+		if (!ok)
+			return husk_err_set(err, 0,
+					    "invalid container id \"%s\": only letters, digits and "
+					    "_ . + - are allowed",
+					    id);
+	}
+	return 0;
+}

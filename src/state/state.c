@@ -1,0 +1,385 @@
+#include "state/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+/* Like husk_err_set, but the message stays as written (no strerror suffix)
+ * while the errno is still kept for callers that test it. */
+static int __attribute__((format(printf, 3, 4)))
+err_plain(struct husk_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->code = code;
+	return -1;
+}
+
+/* mkdir -p for the root; the last component gets `mode`. */
+static int mkdir_parents(const char *path, mode_t mode, struct husk_err *err)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	if (!copy)
+		return husk_err_sys(err, "allocate");
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return husk_err_sys(err, "mkdir %s", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return husk_err_sys(err, "mkdir %s", copy);
+	return 0;
+}
+
+int husk_state_dir_create(const char *root, const char *id, struct husk_err *err)
+{
+	_cleanup_close_ int root_fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	if (root_fd < 0 && errno == ENOENT) {
+		if (mkdir_parents(root, 0700, err) < 0)
+			return -1;
+		root_fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	}
+	if (root_fd < 0)
+		return husk_err_sys(err, "open state root %s", root);
+	if (mkdirat(root_fd, id, 0711) < 0) {
+		if (errno == EEXIST)
+			return err_plain(err, EEXIST, "container \"%s\" already exists", id);
+		return husk_err_sys(err, "mkdir %s/%s", root, id);
+	}
+	fd = openat(root_fd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_err_sys(err, "open %s/%s", root, id);
+	return fd;
+}
+
+int husk_state_dir_open(const char *root, const char *id, struct husk_err *err)
+{
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", root, id) < 0)
+		return husk_err_sys(err, "allocate");
+	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return err_plain(err, ENOENT, "container \"%s\" does not exist", id);
+	if (fd < 0)
+		return husk_err_sys(err, "open %s", path);
+	return fd;
+}
+
+int husk_state_lock(int dir_fd, struct husk_err *err)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int fd = openat(dir_fd, HUSK_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return husk_err_sys(err, "open lock file");
+	while (fcntl(fd, F_SETLKW, &fl) < 0) {
+		if (errno != EINTR) {
+			husk_err_sys(err, "lock container state");
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* No fsync: the store lives on tmpfs (/run) and dies with the machine, so
+ * rename alone gives readers the whole old or the whole new file. */
+int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
+			  struct husk_err *err)
+{
+	char tmp[256];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return husk_err_sys(err, "create %s", tmp);
+	if (write_all(fd, data, len) < 0) {
+		husk_err_sys(err, "write %s", tmp);
+		close(fd);
+		unlinkat(dir_fd, tmp, 0);
+		return -1;
+	}
+	close(fd);
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+		husk_err_sys(err, "rename %s to %s", tmp, name);
+		unlinkat(dir_fd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, used = 0;
+	char *buf;
+
+	if (fd < 0) {
+		husk_err_sys(err, "open %s", name);
+		return NULL;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		husk_err_sys(err, "allocate");
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n;
+		if (used + 1 >= cap) {
+			char *bigger = realloc(buf, cap * 2);
+			if (!bigger) {
+				husk_err_sys(err, "allocate");
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			husk_err_sys(err, "read %s", name);
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	return buf;
+}
+
+int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err)
+{
+	json_t *ann = json_object();
+	json_t *o;
+	char *text;
+	int r;
+
+	for (size_t i = 0; ann && i < c->annotations.n; i++)
+		json_object_set_new(ann, c->annotations.v[i].key,
+				    json_string(c->annotations.v[i].value));
+	o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:I, s:o}", "id", c->id, "pid",
+		      (json_int_t)c->pid, "pid_start", (json_int_t)c->pid_start, "bundle",
+		      c->bundle, "rootfs", c->rootfs, "created", c->created, "owner",
+		      c->owner ? c->owner : "", "cgroup_path", c->cgroup_path, "hook_kinds",
+		      (json_int_t)c->hook_kinds, "annotations", ann);
+	if (!o)
+		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!text)
+		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
+	r = husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
+	free(text);
+	return r;
+}
+
+static char *dup_member(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? strdup(s) : NULL;
+}
+
+static int load_annotations(json_t *o, struct husk_kvv *out)
+{
+	const char *key;
+	json_t *value;
+	size_t n = json_object_size(o), i = 0;
+
+	if (n == 0)
+		return 0;
+	out->v = calloc(n, sizeof(*out->v));
+	if (!out->v)
+		return -1;
+	json_object_foreach(o, key, value)
+	{
+		out->v[i].key = strdup(key);
+		out->v[i].value = strdup(json_string_value(value) ? json_string_value(value) : "");
+		if (!out->v[i].key || !out->v[i].value)
+			return -1;
+		out->n = ++i;
+	}
+	return 0;
+}
+
+int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
+{
+	_cleanup_free_ char *text = husk_state_read_file(dir_fd, HUSK_STATE_FILE, NULL, err);
+	json_error_t jerr;
+	json_t *o;
+	int r = 0;
+
+	if (!text)
+		return -1;
+	o = json_loads(text, 0, &jerr);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return husk_err_set(err, EINVAL, "corrupt %s: %s", HUSK_STATE_FILE, jerr.text);
+	}
+	c->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+	c->pid_start = (uint64_t)json_integer_value(json_object_get(o, "pid_start"));
+	c->hook_kinds = (unsigned int)json_integer_value(json_object_get(o, "hook_kinds"));
+	c->bundle = dup_member(o, "bundle");
+	c->rootfs = dup_member(o, "rootfs");
+	c->created = dup_member(o, "created");
+	c->owner = dup_member(o, "owner");
+	c->cgroup_path = dup_member(o, "cgroup_path");
+	if (!c->bundle || !c->rootfs || !c->created || !c->owner)
+		r = husk_err_set(err, EINVAL, "corrupt %s: missing fields", HUSK_STATE_FILE);
+	else if (load_annotations(json_object_get(o, "annotations"), &c->annotations) < 0)
+		r = husk_err_set(err, ENOMEM, "load annotations");
+	json_decref(o);
+	return r;
+}
+
+int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", root, id) < 0)
+		return husk_err_sys(err, "allocate");
+	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : husk_err_sys(err, "open %s", path);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return husk_err_sys(err, "open %s", path);
+	}
+	/* The store only holds plain files, so one level is enough. */
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(fd, e->d_name, 0) < 0 && errno != ENOENT)
+			return husk_err_sys(err, "remove %s/%s", path, e->d_name);
+	}
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return husk_err_sys(err, "remove %s", path);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int husk_state_list(const char *root, char ***ids, size_t *n, struct husk_err *err)
+{
+	_cleanup_closedir_ DIR *d = opendir(root);
+	char **v = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *e;
+
+	*ids = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : husk_err_sys(err, "open state root %s", root);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+			continue;
+		if (count == cap) {
+			char **bigger = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (!bigger)
+				goto oom;
+			v = bigger;
+		}
+		if (!(v[count] = strdup(e->d_name)))
+			goto oom;
+		count++;
+	}
+	if (count > 1)
+		qsort(v, count, sizeof(*v), cmp_str);
+	*ids = v;
+	*n = count;
+	return 0;
+oom:
+	for (size_t i = 0; i < count; i++)
+		free(v[i]);
+	free(v);
+	return husk_err_set(err, ENOMEM, "list containers");
+}
+
+int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err *err)
+{
+	char path[64], buf[1024];
+	_cleanup_close_ int fd = -1;
+	unsigned long long start = 0;
+	char state = 0, *p;
+	ssize_t n;
+
+	*alive = false;
+	*start_time = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? 0 : husk_err_sys(err, "open %s", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return errno == ESRCH ? 0 : husk_err_sys(err, "read %s", path);
+	buf[n] = '\0';
+	/* comm (field 2) may hold spaces and parentheses: parse after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+			 " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			 "%*d %*d %llu",
+			 &state, &start) != 2)
+		return husk_err_set(err, EINVAL, "parse %s", path);
+	*start_time = start;
+	*alive = state != 'Z' && state != 'X';
+	return 0;
+}
+
+void husk_rfc3339_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}

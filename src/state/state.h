@@ -1,0 +1,58 @@
+/* The state store: one directory per container under the runtime root
+ * (--root). Each holds state.json (written whole and renamed into place, so
+ * readers never see half a file), config.json (the bundle's config as it was
+ * at create, for exec and the poststop hooks of delete), exec.fifo (present
+ * between create and start) and a lock file.
+ *
+ * Commands that change a container take the lock; readers (state, list) do
+ * not need it because every file is replaced atomically. The lock is a POSIX
+ * record lock: unlike flock() it belongs to the process, so the container
+ * process that create forks does not inherit it while it waits on the fifo. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/runtime.h"
+#include "util/err.h"
+
+#define HUSK_STATE_FILE	 "state.json"
+#define HUSK_CONFIG_FILE "config.json"
+#define HUSK_FIFO_FILE	 "exec.fifo"
+#define HUSK_LOCK_FILE	 "lock"
+
+/* Create <root> (0700, parents as needed) and <root>/<id> (0711); EEXIST on
+ * the container's directory becomes `container "<id>" already exists`.
+ * Returns an O_DIRECTORY fd. */
+int husk_state_dir_create(const char *root, const char *id, struct husk_err *err);
+
+/* Open an existing container's directory; ENOENT becomes "container does not exist". */
+int husk_state_dir_open(const char *root, const char *id, struct husk_err *err);
+
+/* Take the container's lock (waits). Returns the lock fd; closing it releases. */
+int husk_state_lock(int dir_fd, struct husk_err *err);
+
+/* Write `data` to dir/name atomically (temporary file + rename). */
+int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
+			  struct husk_err *err);
+
+/* Read a whole small file relative to dir_fd (NUL terminated; caller frees). */
+char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err);
+
+/* Save / load the container record (everything but status, spec and cgroup). */
+int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err);
+int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err);
+
+/* Remove the container's directory and everything in it. */
+int husk_state_remove(const char *root, const char *id, struct husk_err *err);
+
+/* Sorted ids of every container directory under root (none if root is missing). */
+int husk_state_list(const char *root, char ***ids, size_t *n, struct husk_err *err);
+
+/* What /proc/<pid>/stat says about a process: its start time (field 22) and
+ * whether it is gone or a zombie. Returns 0 and *alive=false when absent. */
+int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err *err);
+
+/* Current time as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
+void husk_rfc3339_now(char *buf, size_t size);

@@ -1,0 +1,640 @@
+"""Shared fixtures for the integration suite.
+
+The suite drives a runtime binary the way engines do: HUSK=<path> picks it
+(husk, or runc/crun for comparison), PROBE=<path> is the static probe that
+runs inside containers and prints JSON about what it sees.
+
+Every test gets a `runtime` (a wrapper around the binary with its own
+--root) and a `bundle` (a fresh bundle directory with a default config).
+After each test, whatever the test left is force-deleted and the host is
+checked: no state directory, cgroup, mount or process may remain.
+"""
+
+import copy
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def _default_binary(env, *candidates):
+    value = os.environ.get(env)
+    if value:
+        return os.path.abspath(value)
+    for c in candidates:
+        if os.path.exists(c):
+            return c
+    return candidates[0]
+
+
+HUSK = _default_binary("HUSK", os.path.join(REPO, "build", "husk"))
+PROBE = _default_binary("PROBE", os.path.join(REPO, "build", "tests", "helper", "probe"))
+RUNTIME_NAME = os.path.basename(HUSK)
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def is_husk():
+    """True when the binary under test is husk (not runc or crun)."""
+    return RUNTIME_NAME.startswith("husk")
+
+
+def is_runc():
+    return RUNTIME_NAME.startswith("runc")
+
+
+# Behaviour that husk has on purpose and runc does not (hardening, error
+# messages that name the field): skipped when the suite runs against runc.
+husk_only = pytest.mark.skipif(not is_husk(), reason="husk-specific behaviour")
+
+
+# ---------------------------------------------------------------------------
+# Child subreaper: PID 1 on the test machines does not reap orphans, and a
+# container's init is reparented to us once the runtime that made it exits.
+# ---------------------------------------------------------------------------
+PR_SET_CHILD_SUBREAPER = 36
+_libc = ctypes.CDLL(None, use_errno=True)
+_spawn_lock = threading.Lock()
+_owned_pids = set()  # children a Popen object will wait for itself
+
+
+def _children():
+    pids = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return pids
+    for t in tasks:
+        try:
+            with open(f"/proc/self/task/{t}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def _proc_state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+        return data[data.rindex(")") + 2]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def reap_orphans():
+    """Reap zombie children that no Popen object is waiting for."""
+    with _spawn_lock:
+        for pid in _children():
+            if pid in _owned_pids or _proc_state(pid) != "Z":
+                continue
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def _reaper_loop():
+    while True:
+        time.sleep(0.02)
+        reap_orphans()
+
+
+def pytest_configure(config):
+    if _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    threading.Thread(target=_reaper_loop, name="reaper", daemon=True).start()
+    config.addinivalue_line("markers", "husk_only: behaviour runc does not have")
+
+
+def spawn(argv, **kw):
+    """Popen registered so the reaper thread leaves it alone."""
+    with _spawn_lock:
+        p = subprocess.Popen(argv, **kw)
+        _owned_pids.add(p.pid)
+    return p
+
+
+def _finish(p, timeout, input=None):
+    try:
+        out, err = p.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        # a container may still hold the pipes open: do not read them
+        raise AssertionError(f"{p.args} timed out after {timeout}s")
+    finally:
+        _owned_pids.discard(p.pid)
+    return out, err
+
+
+# ---------------------------------------------------------------------------
+# Root filesystem: busybox + probe, built once per session.
+# ---------------------------------------------------------------------------
+PASSWD = """root:x:0:0:root:/root:/bin/sh
+user:x:1000:1000:user:/home/user:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+"""
+GROUP = """root:x:0:
+tty:x:5:
+users:x:100:
+user:x:1000:
+nogroup:x:65534:
+"""
+
+
+def _build_rootfs(dest):
+    tmp = f"{dest}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root",
+              "home/user", "mnt", "run", "var"):
+        os.makedirs(os.path.join(tmp, d))
+    os.chmod(os.path.join(tmp, "tmp"), 0o1777)
+    shutil.copy2("/bin/busybox", os.path.join(tmp, "bin", "busybox"))
+    # like `busybox --install -s`, but relative links: /bin is a link to
+    # /usr/bin on the host, so --install would point them at /usr/bin/busybox
+    applets = subprocess.run(["/bin/busybox", "--list"], check=True, capture_output=True,
+                             text=True).stdout.split()
+    for a in applets:
+        if a != "busybox":
+            os.symlink("busybox", os.path.join(tmp, "bin", a))
+    with open(os.path.join(tmp, "etc", "passwd"), "w") as f:
+        f.write(PASSWD)
+    with open(os.path.join(tmp, "etc", "group"), "w") as f:
+        f.write(GROUP)
+    os.chown(os.path.join(tmp, "home", "user"), 1000, 1000)
+    os.rename(tmp, dest)
+
+
+@pytest.fixture(scope="session")
+def rootfs_image():
+    """Path of the shared, read-only-by-convention rootfs image."""
+    if not os.path.exists(PROBE):
+        pytest.exit(f"probe binary {PROBE} missing: build it (ninja -C build)", 2)
+    cache = os.path.join(HERE, ".rootfs")
+    image = os.path.join(cache, "busybox")
+    if not os.path.exists(os.path.join(image, "bin", "sh")):
+        os.makedirs(cache, exist_ok=True)
+        shutil.rmtree(image, ignore_errors=True)
+        _build_rootfs(image)
+    shutil.copy2(PROBE, os.path.join(image, "bin", "probe"))
+    return image
+
+
+# ---------------------------------------------------------------------------
+# Bundles
+# ---------------------------------------------------------------------------
+DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+
+
+def default_config():
+    """A config shaped like `runc spec`'s, without a terminal."""
+    return {
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": False,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["/bin/true"],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {k: list(DEFAULT_CAPS)
+                             for k in ("bounding", "effective", "permitted")},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": True,
+        },
+        "root": {"path": "rootfs", "readonly": False},
+        "hostname": "itest",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+                         "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]},
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+            "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                            "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                              "/proc/sysrq-trigger"],
+        },
+    }
+
+
+class Bundle:
+    """A bundle directory; edit .config, it is written before each use."""
+
+    def __init__(self, path, image):
+        self.path = path
+        self.rootfs = os.path.join(path, "rootfs")
+        self.marker = uuid.uuid4().hex
+        self.config = default_config()
+        self.write_config = True
+        os.makedirs(path)
+        subprocess.run(["cp", "-a", image, self.rootfs], check=True)
+
+    @property
+    def process(self):
+        return self.config["process"]
+
+    @property
+    def linux(self):
+        return self.config["linux"]
+
+    def set_args(self, *args):
+        self.process["args"] = list(args)
+
+    def write(self):
+        if not self.write_config:
+            return
+        cfg = copy.deepcopy(self.config)
+        env = cfg.get("process", {}).get("env")
+        if env is not None:
+            # lets the leak check find this bundle's processes
+            env.append(f"HUSK_ITEST_MARK={self.marker}")
+        with open(os.path.join(self.path, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=1)
+
+
+def _bundle_parent(tmp_path):
+    # Copying the image onto the disk costs ~0.3 s a test; a RAM-backed
+    # directory makes it a few milliseconds.
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        import tempfile
+        parent = tempfile.mkdtemp(prefix="husk-itest-", dir="/dev/shm")
+    else:
+        parent = str(tmp_path / "bundles")
+        os.mkdir(parent)
+    # a user-namespaced container's root must be able to reach its rootfs
+    os.chmod(parent, 0o755)
+    return parent, parent.startswith("/dev/shm/")
+
+
+@pytest.fixture
+def make_bundle(tmp_path, rootfs_image, runtime):
+    parent, remove = _bundle_parent(tmp_path)
+    counter = [0]
+
+    def make():
+        counter[0] += 1
+        b = Bundle(os.path.join(parent, f"bundle{counter[0]}"), rootfs_image)
+        runtime.bundles.append(b)
+        return b
+
+    yield make
+    if remove:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture
+def bundle(make_bundle):
+    return make_bundle()
+
+
+# ---------------------------------------------------------------------------
+# The runtime wrapper
+# ---------------------------------------------------------------------------
+class Result:
+    def __init__(self, argv, rc, out, err):
+        self.argv, self.rc, self.out, self.err = argv, rc, out, err
+
+    def check(self):
+        assert self.rc == 0, f"{' '.join(self.argv)} exited {self.rc}: {self.err}"
+        return self
+
+    def fails(self):
+        assert self.rc != 0, f"{' '.join(self.argv)} succeeded, expected failure"
+        return self
+
+    def json(self):
+        return json.loads(self.out)
+
+    def lines(self):
+        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
+
+    def __repr__(self):
+        return f"Result(rc={self.rc}, out={self.out[-500:]!r}, err={self.err[-1000:]!r})"
+
+
+class Runtime:
+    def __init__(self, root, iodir):
+        self.binary = HUSK
+        self.root = root
+        self.iodir = iodir
+        self.ids = []
+        self.bundles = []
+        self.pids = {}  # id -> init pid seen in its state
+
+    def new_id(self, tag="c"):
+        cid = f"it-{tag}-{uuid.uuid4().hex[:12]}"
+        self.ids.append(cid)
+        return cid
+
+    def argv(self, *args, global_args=()):
+        return [self.binary, "--root", self.root, *global_args, *args]
+
+    def cmd(self, *args, global_args=(), input=None, timeout=30, env=None, pass_fds=()):
+        """Run the runtime with pipes; for commands whose stdio no container keeps."""
+        return self.finish(self.cmd_bg(*args, global_args=global_args, input=input, env=env,
+                                       pass_fds=pass_fds), timeout=timeout, input=input)
+
+    def cmd_bg(self, *args, global_args=(), input=None, env=None, pass_fds=()):
+        """Start the runtime without waiting; finish() collects it."""
+        argv = self.argv(*args, global_args=global_args)
+        preexec = None
+        if isinstance(pass_fds, dict):
+            # {number in the child: fd here}
+            fd_map = dict(pass_fds)
+
+            def preexec():
+                for target, source in fd_map.items():
+                    os.dup2(source, target)
+                    os.set_inheritable(target, True)
+
+            pass_fds = tuple(fd_map)
+        return spawn(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds,
+                     preexec_fn=preexec)
+
+    def finish(self, p, timeout=30, input=None):
+        out, err = _finish(p, timeout, input.encode() if isinstance(input, str) else input)
+        return Result(p.args, p.returncode, out.decode(errors="replace"),
+                      err.decode(errors="replace"))
+
+    def cmd_files(self, cid, *args, global_args=(), timeout=30):
+        """Run with stdout/stderr in files: the container inherits them and
+        may outlive the runtime (create, run -d)."""
+        return self.finish_files(self.cmd_files_bg(cid, *args, global_args=global_args),
+                                 timeout=timeout)
+
+    def cmd_files_bg(self, cid, *args, global_args=(), tag=""):
+        argv = self.argv(*args, global_args=global_args)
+        out_path, err_path = self.out_path(cid + tag), self.err_path(cid + tag)
+        with open(out_path, "ab") as out, open(err_path, "ab") as err:
+            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            p.io = (out_path, out.tell(), err_path, err.tell())
+        return p
+
+    def finish_files(self, p, timeout=30):
+        _finish(p, timeout)
+        out_path, start_out, err_path, start_err = p.io
+        with open(out_path, "rb") as f:
+            f.seek(start_out)
+            o = f.read().decode(errors="replace")
+        with open(err_path, "rb") as f:
+            f.seek(start_err)
+            e = f.read().decode(errors="replace")
+        return Result(p.args, p.returncode, o, e)
+
+    def out_path(self, cid):
+        return os.path.join(self.iodir, f"{cid}.out")
+
+    def err_path(self, cid):
+        return os.path.join(self.iodir, f"{cid}.err")
+
+    def output(self, cid):
+        try:
+            with open(self.out_path(cid)) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    # -- commands ---------------------------------------------------------
+    def run(self, bundle, cid=None, *extra, detach=False, timeout=30, global_args=(),
+            input=None, pass_fds=()):
+        """`run`: foreground returns the container's exit code as rc."""
+        cid = cid or self.new_id()
+        bundle.write()
+        args = ["run", "--bundle", bundle.path, *extra]
+        if detach:
+            args.append("--detach")
+            r = self.cmd_files(cid, *args, cid, timeout=timeout, global_args=global_args)
+        else:
+            r = self.cmd(*args, cid, timeout=timeout, global_args=global_args, input=input,
+                         pass_fds=pass_fds)
+        r.cid = cid
+        return r
+
+    def run_bg(self, bundle, cid=None, *extra):
+        """Foreground `run` left running; returns (id, Popen) for finish()."""
+        cid = cid or self.new_id()
+        bundle.write()
+        return cid, self.cmd_bg("run", "--bundle", bundle.path, *extra, cid)
+
+    def create(self, bundle, cid=None, *extra, pid_file=None, global_args=(), timeout=30):
+        cid = cid or self.new_id()
+        bundle.write()
+        args = ["create", "--bundle", bundle.path, *extra]
+        if pid_file:
+            args += ["--pid-file", pid_file]
+        r = self.cmd_files(cid, *args, cid, global_args=global_args, timeout=timeout)
+        r.cid = cid
+        return r
+
+    def start(self, cid):
+        return self.cmd("start", cid)
+
+    def state_raw(self, cid):
+        return self.cmd("state", cid)
+
+    def state(self, cid):
+        r = self.state_raw(cid).check()
+        st = json.loads(r.out)
+        if st.get("pid"):
+            self.pids[cid] = st["pid"]
+        return st
+
+    def kill(self, cid, sig=None, all=False):
+        args = ["kill"] + (["--all"] if all else []) + [cid] + ([str(sig)] if sig else [])
+        return self.cmd(*args)
+
+    def delete(self, cid, force=False):
+        return self.cmd("delete", *(["--force"] if force else []), cid)
+
+    def list(self, fmt=None, quiet=False):
+        args = ["list"]
+        if fmt:
+            args += ["--format", fmt]
+        if quiet:
+            args.append("--quiet")
+        return self.cmd(*args)
+
+    # -- helpers ----------------------------------------------------------
+    def wait_status(self, cid, status, timeout=5):
+        deadline = time.monotonic() + timeout
+        st = None
+        while time.monotonic() < deadline:
+            r = self.state_raw(cid)
+            if r.rc == 0:
+                st = json.loads(r.out)
+                if st["status"] == status:
+                    return st
+            time.sleep(0.01)
+        raise AssertionError(f"{cid} did not reach {status!r}; last state {st}")
+
+    def wait_output(self, cid, text, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output(cid)
+            if text in out:
+                return out
+            time.sleep(0.01)
+        raise AssertionError(f"{cid} never printed {text!r}; output {self.output(cid)!r}")
+
+    def probe(self, bundle, *args, cid=None):
+        """Run /bin/probe ARGS in the foreground; one dict per probe command."""
+        bundle.set_args("/bin/probe", *args)
+        r = self.run(bundle, cid)
+        assert r.rc == 0, f"probe {' '.join(args)} failed: {r}"
+        out = r.lines()
+        return out[0] if len(out) == 1 else out
+
+    def start_detached(self, bundle, *args, cid=None):
+        """create + start a container running ARGS; returns its id and pid."""
+        if args:
+            bundle.set_args(*args)
+        r = self.create(bundle, cid).check()
+        self.start(r.cid).check()
+        return r.cid, self.state(r.cid)["pid"]
+
+    # -- leak checks ------------------------------------------------------
+    def leftovers(self, ids=None, bundles=None):
+        """Describe what is left on the host of the given containers."""
+        ids = self.ids if ids is None else ids
+        bundles = self.bundles if bundles is None else bundles
+        found = []
+        if os.path.isdir(self.root):
+            for e in os.listdir(self.root):
+                if any(cid in e for cid in ids):
+                    found.append(f"state entry {self.root}/{e}")
+        found += [f"cgroup {p}" for p in find_cgroups(ids)]
+        prefixes = [os.path.realpath(b.path) for b in bundles]
+        for mp in mount_points():
+            if any(mp == p or mp.startswith(p + "/") for p in prefixes):
+                found.append(f"mount {mp}")
+        markers = [b.marker.encode() for b in bundles]
+        for pid, environ, cmdline in processes():
+            if any(m in environ for m in markers):
+                found.append(f"process {pid} {cmdline!r} of a test bundle")
+            elif any(cid.encode() in cmdline for cid in ids):
+                found.append(f"process {pid} {cmdline!r} naming a test container")
+        for cid in ids:
+            pid = self.pids.get(cid)
+            if pid and _proc_state(pid) not in (None, "Z"):
+                found.append(f"container init {pid} of {cid} still alive")
+        return found
+
+    def assert_nothing_left(self, ids=None, bundles=None, timeout=3):
+        deadline = time.monotonic() + timeout
+        while True:
+            reap_orphans()
+            left = self.leftovers(ids, bundles)
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert not left, "left behind: " + "; ".join(left)
+
+    def cleanup(self):
+        for cid in self.ids:
+            self.cmd("delete", "--force", cid, timeout=20)
+
+
+def find_cgroups(ids, max_depth=4):
+    found = []
+    try:
+        hierarchies = os.listdir(CGROUP_ROOT)
+    except OSError:
+        return found
+    for h in hierarchies:
+        base = os.path.join(CGROUP_ROOT, h)
+        if os.path.islink(base) or not os.path.isdir(base):
+            continue
+        for dirpath, dirnames, _ in os.walk(base):
+            depth = dirpath[len(base):].count("/")
+            for d in dirnames:
+                if any(cid in d for cid in ids):
+                    found.append(os.path.join(dirpath, d))
+            if depth >= max_depth - 1:
+                dirnames[:] = []
+    return found
+
+
+def mount_points():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            yield line.split()[4].encode().decode("unicode_escape")
+
+
+def processes():
+    me = os.getpid()
+    for e in os.listdir("/proc"):
+        if not e.isdigit() or int(e) == me:
+            continue
+        try:
+            with open(f"/proc/{e}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{e}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        yield int(e), environ, cmdline
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    root = tmp_path / "state"
+    iodir = tmp_path / "io"
+    iodir.mkdir()
+    rt = Runtime(str(root), str(iodir))
+    yield rt
+    rt.cleanup()
+    rt.assert_nothing_left()
+
+
+# Shorter alias used by most tests.
+@pytest.fixture
+def rt(runtime):
+    return runtime
+
+
+def host_ns_inode(kind, pid="self"):
+    return os.stat(f"/proc/{pid}/ns/{kind}").st_ino
+
+
+def mountinfo_of(pid):
+    """Mount points of a process as the host sees them."""
+    entries = []
+    with open(f"/proc/{pid}/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            dash = fields.index("-")
+            entries.append({"mount_point": fields[4], "options": fields[5],
+                            "propagation": fields[6:dash], "fstype": fields[dash + 1],
+                            "source": fields[dash + 2], "super_options": fields[dash + 3]})
+    return entries
+
+
+def sigkill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

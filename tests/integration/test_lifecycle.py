@@ -1,0 +1,285 @@
+"""create / start / state / kill / delete / run / list, as engines drive them."""
+
+import json
+import os
+import signal
+import threading
+
+import pytest
+
+from conftest import _proc_state
+
+
+def test_create_start_exit_delete(rt, bundle):
+    bundle.set_args("/bin/probe", "signal-wait")
+    r = rt.create(bundle).check()
+    cid = r.cid
+    st = rt.state(cid)
+    assert st["status"] == "created"
+    assert st["id"] == cid
+    assert isinstance(st["pid"], int) and st["pid"] > 0
+    assert _proc_state(st["pid"]) not in (None, "Z"), "init of a created container must be alive"
+    assert os.path.realpath(st["bundle"]) == os.path.realpath(bundle.path)
+    assert "ociVersion" in st
+    # the user program has not run yet
+    assert "ready" not in rt.output(cid)
+
+    rt.start(cid).check()
+    rt.wait_output(cid, "ready")
+    st = rt.state(cid)
+    assert st["status"] == "running"
+
+    rt.kill(cid, "USR1").check()
+    st = rt.wait_status(cid, "stopped")
+    assert '"signal":10' in rt.output(cid)
+
+    rt.delete(cid).check()
+    assert rt.state_raw(cid).rc == 1
+    rt.assert_nothing_left([cid])
+
+
+def test_state_fields_match_oci(rt, bundle):
+    bundle.config["annotations"] = {"org.example.key": "value"}
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "30")
+    st = rt.state(cid)
+    for field in ("ociVersion", "id", "status", "pid", "bundle"):
+        assert field in st, f"state lacks {field}: {st}"
+    assert st["pid"] == pid
+    assert st.get("annotations") == {"org.example.key": "value"}
+
+
+@pytest.mark.parametrize("code", [0, 7, 255])
+def test_run_foreground_exit_code(rt, bundle, code):
+    bundle.set_args("/bin/probe", "exit", str(code))
+    r = rt.run(bundle)
+    assert r.rc == code, r
+    rt.assert_nothing_left([r.cid])
+
+
+def test_run_foreground_passes_stdio(rt, bundle):
+    bundle.set_args("/bin/sh", "-c", "read line; echo out:$line; echo err:$line >&2")
+    r = rt.run(bundle, input="hello\n")
+    assert r.rc == 0, r
+    assert r.out == "out:hello\n"
+    assert "err:hello" in r.err
+
+
+def test_run_foreground_killed_by_signal(rt, bundle):
+    bundle.set_args("/bin/probe", "signal-wait")
+    # probe blocks every signal it can; SIGKILL still ends it
+    cid, p = rt.run_bg(bundle)
+    rt.wait_status(cid, "running")
+    rt.kill(cid, "KILL").check()
+    r = rt.finish(p)
+    assert r.rc == 128 + signal.SIGKILL, r
+
+
+def test_run_foreground_self_signal_without_pid_ns(rt, bundle):
+    # outside a pid namespace the shell is not an init and dies of SIGTERM
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "pid"]
+    bundle.set_args("/bin/sh", "-c", "kill -TERM $$; sleep 5")
+    r = rt.run(bundle)
+    assert r.rc == 128 + signal.SIGTERM, r
+
+
+def test_run_detach(rt, bundle):
+    bundle.set_args("/bin/probe", "signal-wait")
+    r = rt.run(bundle, detach=True).check()
+    rt.wait_output(r.cid, "ready")
+    assert rt.state(r.cid)["status"] == "running"
+    rt.kill(r.cid, "KILL").check()
+    rt.wait_status(r.cid, "stopped")
+    rt.delete(r.cid).check()
+    rt.assert_nothing_left([r.cid])
+
+
+@pytest.mark.parametrize("sig,num", [("USR1", 10), ("SIGUSR2", 12), ("10", 10), ("HUP", 1),
+                                     (None, 15)])
+def test_kill_signal_names_and_numbers(rt, bundle, sig, num):
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "signal-wait")
+    rt.wait_output(cid, "ready")
+    rt.kill(cid, sig).check()
+    rt.wait_status(cid, "stopped")
+    assert f'"signal":{num}' in rt.output(cid)
+
+
+def test_kill_all_reaches_every_process(rt, bundle):
+    # without a pid namespace, killing init leaves its children running
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "pid"]
+    cid, pid = rt.start_detached(bundle, "/bin/sh", "-c",
+                                 "/bin/sleep 100 & /bin/sleep 101 & echo started; wait")
+    rt.wait_output(cid, "started")
+    marker = bundle.marker.encode()
+
+    def container_pids():
+        from conftest import processes
+        return [p for p, env, _ in processes() if marker in env]
+
+    assert len(container_pids()) >= 3
+    rt.kill(cid, "KILL", all=True).check()
+    rt.wait_status(cid, "stopped")
+    rt.assert_nothing_left([], [bundle])  # every process is gone, state remains
+    assert rt.state(cid)["status"] == "stopped"
+
+
+def test_kill_stopped_container_fails(rt, bundle):
+    bundle.set_args("/bin/true")
+    r = rt.run(bundle, detach=True).check()
+    rt.wait_status(r.cid, "stopped")
+    assert rt.kill(r.cid, "KILL").rc != 0
+
+
+def test_delete_running_needs_force(rt, bundle):
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    r = rt.delete(cid)
+    assert r.rc != 0, "delete of a running container must fail without --force"
+    assert rt.state(cid)["status"] == "running"
+    rt.delete(cid, force=True).check()
+    assert rt.state_raw(cid).rc != 0
+    rt.assert_nothing_left([cid])
+
+
+def test_delete_created_container(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    r = rt.create(bundle).check()
+    rt.state(r.cid)
+    rt.delete(r.cid).check()
+    rt.assert_nothing_left([r.cid])
+
+
+def test_delete_missing_container_fails(rt):
+    assert rt.delete("it-no-such-container").rc != 0
+    # --force on a missing container is not an error for engines
+    assert rt.delete("it-no-such-container", force=True).rc == 0
+
+
+def test_start_twice_fails(rt, bundle):
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    assert rt.start(cid).rc != 0
+    assert rt.state(cid)["status"] == "running"
+
+
+def test_start_stopped_fails(rt, bundle):
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    assert rt.start(cid).rc != 0
+
+
+def test_create_same_id_twice_fails(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    cid = rt.create(bundle).check().cid
+    pid = rt.state(cid)["pid"]
+    r = rt.create(bundle, cid)
+    assert r.rc != 0
+    st = rt.state(cid)
+    assert st["status"] == "created" and st["pid"] == pid
+
+
+def test_concurrent_create_same_id(rt, make_bundle):
+    bundles = [make_bundle() for _ in range(4)]
+    cid = rt.new_id()
+    for b in bundles:
+        b.set_args("/bin/probe", "sleep", "60")
+        b.write()
+    procs = [rt.cmd_files_bg(cid, "create", "--bundle", b.path, cid, tag=str(i))
+             for i, b in enumerate(bundles)]
+    results = [rt.finish_files(p) for p in procs]
+    winners = [i for i, r in enumerate(results) if r.rc == 0]
+    assert len(winners) == 1, results
+    st = rt.state(cid)
+    assert st["status"] == "created"
+    assert os.path.realpath(st["bundle"]) == os.path.realpath(bundles[winners[0]].path)
+    losers = [b for i, b in enumerate(bundles) if i not in winners]
+    rt.assert_nothing_left([], losers)
+
+
+def test_state_of_missing_container(rt):
+    r = rt.state_raw("it-does-not-exist")
+    assert r.rc == 1
+    assert r.out.strip() == ""
+
+
+def test_list_formats(rt, make_bundle):
+    ids = []
+    for _ in range(2):
+        b = make_bundle()
+        cid, _ = rt.start_detached(b, "/bin/probe", "sleep", "60")
+        ids.append(cid)
+    table = rt.list().check().out.splitlines()
+    header = table[0].split()
+    for col in ("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"):
+        assert col in header
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    assert set(rows) == set(ids)
+    assert all(row[2] == "running" for row in rows.values())
+
+    quiet = rt.list(quiet=True).check().out.split()
+    assert sorted(quiet) == sorted(ids)
+
+    entries = json.loads(rt.list(fmt="json").check().out)
+    assert sorted(e["id"] for e in entries) == sorted(ids)
+    for e in entries:
+        assert e["status"] == "running"
+        assert e["pid"] == rt.state(e["id"])["pid"]
+        assert "bundle" in e and "created" in e
+
+
+def test_list_empty(rt):
+    r = rt.list().check()
+    assert len(r.out.splitlines()) <= 1
+    assert rt.list(quiet=True).check().out.strip() == ""
+
+
+def test_pid_file(rt, bundle, tmp_path):
+    pid_file = str(tmp_path / "init.pid")
+    bundle.set_args("/bin/probe", "sleep", "60")
+    r = rt.create(bundle, pid_file=pid_file).check()
+    with open(pid_file) as f:
+        content = f.read()
+    assert content.strip().isdigit()
+    assert int(content) == rt.state(r.cid)["pid"]
+
+
+def test_run_pid_file_detached(rt, bundle, tmp_path):
+    pid_file = str(tmp_path / "run.pid")
+    bundle.set_args("/bin/probe", "sleep", "60")
+    bundle.write()
+    cid = rt.new_id()
+    r = rt.cmd_files(cid, "run", "--detach", "--pid-file", pid_file, "--bundle", bundle.path,
+                     cid).check()
+    assert r.rc == 0
+    with open(pid_file) as f:
+        assert int(f.read()) == rt.state(cid)["pid"]
+
+
+def test_exit_is_seen_without_anyone_waiting(rt, bundle):
+    """The container's init exits on its own; state must say stopped."""
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "exit", "3")
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])
+
+
+def test_many_sequential_containers_leave_nothing(rt, bundle):
+    for _ in range(5):
+        r = rt.run(bundle)
+        assert r.rc == 0, r
+    rt.assert_nothing_left()
+
+
+def test_parallel_runs(rt, make_bundle):
+    bundles = [make_bundle() for _ in range(4)]
+    results = [None] * len(bundles)
+
+    def go(i):
+        bundles[i].set_args("/bin/probe", "pid")
+        results[i] = rt.run(bundles[i])
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(bundles))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert r.rc == 0, r
+        assert r.lines()[0]["pid"] == 1

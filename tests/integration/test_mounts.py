@@ -1,0 +1,188 @@
+"""mounts: bind ro/rw, tmpfs options, proc, sysfs, mqueue, devpts, propagation."""
+
+import os
+
+import pytest
+
+from conftest import is_runc
+
+EROFS, ENOENT = 30, 2
+
+
+def mounts_by_point(out):
+    return {m["mount_point"]: m for m in out["mounts"]}
+
+
+def opts(m):
+    return set(m["options"].split(",")) | set(m["super_options"].split(","))
+
+
+@pytest.fixture
+def hostdir(tmp_path):
+    d = tmp_path / "hostdir"
+    d.mkdir()
+    (d / "file").write_text("from host\n")
+    os.chmod(d, 0o755)
+    return str(d)
+
+
+def test_default_mounts(rt, bundle):
+    m = mounts_by_point(rt.probe(bundle, "mounts"))
+    assert m["/proc"]["fstype"] == "proc"
+    assert m["/dev"]["fstype"] == "tmpfs"
+    assert m["/dev/pts"]["fstype"] == "devpts"
+    assert {"ptmxmode=666", "mode=620", "gid=5"} <= opts(m["/dev/pts"])
+    assert m["/dev/shm"]["fstype"] == "tmpfs"
+    assert {"nosuid", "noexec", "nodev"} <= opts(m["/dev/shm"])
+    assert m["/dev/mqueue"]["fstype"] == "mqueue"
+    assert m["/sys"]["fstype"] == "sysfs"
+    assert "ro" in m["/sys"]["options"].split(",")
+    assert "/" in m
+
+
+def test_bind_read_only(rt, bundle, hostdir):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": hostdir,
+                                    "options": ["rbind", "ro"]})
+    bundle.set_args("/bin/sh", "-c", "cat /data/file; /bin/probe open /data/file rw")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out.startswith("from host\n")
+    assert r.lines()[0]["errno"] == EROFS
+
+
+def test_bind_read_write(rt, bundle, hostdir):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": hostdir,
+                                    "options": ["bind", "rw"]})
+    bundle.set_args("/bin/sh", "-c", "echo from container > /data/new")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    with open(os.path.join(hostdir, "new")) as f:
+        assert f.read() == "from container\n"
+
+
+def test_bind_file(rt, bundle, hostdir):
+    bundle.config["mounts"].append({"destination": "/etc/injected", "type": "bind",
+                                    "source": os.path.join(hostdir, "file"),
+                                    "options": ["bind", "ro"]})
+    bundle.set_args("/bin/cat", "/etc/injected")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == "from host\n"
+
+
+def test_bind_destination_is_created(rt, bundle, hostdir):
+    bundle.config["mounts"].append({"destination": "/a/b/c", "type": "bind", "source": hostdir,
+                                    "options": ["bind"]})
+    bundle.set_args("/bin/cat", "/a/b/c/file")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert os.path.isdir(os.path.join(bundle.rootfs, "a", "b", "c"))
+
+
+def test_bind_mount_flags(rt, bundle, hostdir):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": hostdir,
+                                    "options": ["bind", "nosuid", "nodev", "noexec"]})
+    m = mounts_by_point(rt.probe(bundle, "mounts"))["/data"]
+    assert {"nosuid", "nodev", "noexec"} <= set(m["options"].split(","))
+
+
+def test_tmpfs_with_options(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs",
+                                    "options": ["nosuid", "nodev", "size=1m", "mode=700",
+                                                "uid=1000", "gid=100"]})
+    out = rt.probe(bundle, "mounts", "+", "stat", "/scratch")
+    m = mounts_by_point(out[0])["/scratch"]
+    assert m["fstype"] == "tmpfs"
+    assert {"nosuid", "nodev"} <= set(m["options"].split(","))
+    assert {"size=1024k", "mode=700", "uid=1000", "gid=100"} <= set(m["super_options"].split(","))
+    st = out[1]["/scratch"]
+    assert (st["mode"], st["uid"], st["gid"]) == (0o700, 1000, 100)
+
+
+def test_tmpfs_read_only(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["ro"]})
+    bundle.set_args("/bin/sh", "-c", "touch /scratch/x 2>/dev/null; echo rc=$?")
+    r = rt.run(bundle)
+    assert r.out.strip() == "rc=1"
+
+
+def test_second_proc_and_mqueue(rt, bundle):
+    bundle.config["mounts"] += [
+        {"destination": "/proc2", "type": "proc", "source": "proc"},
+        {"destination": "/mq", "type": "mqueue", "source": "mqueue"},
+    ]
+    m = mounts_by_point(rt.probe(bundle, "mounts"))
+    assert m["/proc2"]["fstype"] == "proc"
+    assert m["/mq"]["fstype"] == "mqueue"
+
+
+def test_proc_shows_only_the_container(rt, bundle):
+    bundle.set_args("/bin/sh", "-c", "ls -d /proc/[0-9]*")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    # the shell and ls: nothing from the host
+    assert len(r.out.split()) <= 3, r.out
+
+
+@pytest.mark.parametrize("flag,expect", [("shared", "shared:"), ("private", None)])
+def test_propagation_flags(rt, bundle, hostdir, flag, expect):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": hostdir,
+                                    "options": ["rbind", flag]})
+    m = mounts_by_point(rt.probe(bundle, "mounts"))["/data"]
+    if expect:
+        assert any(p.startswith(expect) for p in m["propagation"]), m
+    else:
+        assert m["propagation"] == [], m
+
+
+@pytest.mark.parametrize("prop,expect", [
+    pytest.param("shared", "shared:", marks=pytest.mark.skipif(
+        is_runc(), reason="runc 1.1 leaves the root private with rootfsPropagation shared")),
+    ("private", None), ("slave", None)])
+def test_rootfs_propagation(rt, bundle, prop, expect):
+    bundle.linux["rootfsPropagation"] = prop
+    m = mounts_by_point(rt.probe(bundle, "mounts"))["/"]
+    if expect:
+        assert any(p.startswith(expect) for p in m["propagation"]), m
+    else:
+        assert not any(p.startswith("shared:") for p in m["propagation"]), m
+
+
+def test_container_mounts_are_invisible_on_host(rt, bundle):
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    with open("/proc/self/mountinfo") as f:
+        host = f.read()
+    assert bundle.rootfs not in host
+    with open(f"/proc/{pid}/mountinfo") as f:
+        inside = f.read()
+    assert " /dev/mqueue " in inside
+
+
+def test_missing_bind_source_fails(rt, bundle, tmp_path):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind",
+                                    "source": str(tmp_path / "does-not-exist"),
+                                    "options": ["bind"]})
+    r = rt.run(bundle)
+    assert r.rc != 0
+    rt.assert_nothing_left()
+
+
+def test_unknown_filesystem_type_fails(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/x", "type": "nosuchfs", "source": "none"})
+    r = rt.run(bundle)
+    assert r.rc != 0
+    rt.assert_nothing_left()
+
+
+def test_mount_order_is_kept(rt, bundle, hostdir):
+    # a bind on top of a tmpfs declared before it: order matters
+    bundle.config["mounts"] += [
+        {"destination": "/stack", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/stack/inner", "type": "bind", "source": hostdir, "options": ["bind"]},
+    ]
+    bundle.set_args("/bin/cat", "/stack/inner/file")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == "from host\n"

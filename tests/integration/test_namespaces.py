@@ -1,0 +1,160 @@
+"""linux.namespaces: new ones, joined ones, user mappings, time offsets, errors."""
+
+import os
+
+import pytest
+
+from conftest import host_ns_inode, is_husk, is_runc
+
+# config type -> name under /proc/self/ns
+NS_FILE = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
+           "cgroup": "cgroup", "user": "user", "time": "time"}
+IDMAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def set_namespaces(bundle, *types, **paths):
+    ns = [{"type": t} for t in types]
+    ns += [{"type": t, "path": p} for t, p in paths.items()]
+    bundle.linux["namespaces"] = ns
+
+
+def test_default_namespaces_are_new(rt, bundle):
+    seen = rt.probe(bundle, "ns")
+    for t in ("pid", "network", "ipc", "uts", "mount"):
+        assert seen[NS_FILE[t]] != host_ns_inode(NS_FILE[t]), t
+    # not asked for: shared with the host
+    for t in ("user", "cgroup"):
+        assert seen[NS_FILE[t]] == host_ns_inode(NS_FILE[t]), t
+
+
+@pytest.mark.parametrize("extra", ["cgroup", "user"])
+def test_optional_namespace_is_new(rt, bundle, extra):
+    bundle.linux["namespaces"].append({"type": extra})
+    if extra == "user":
+        bundle.linux["uidMappings"] = IDMAP
+        bundle.linux["gidMappings"] = IDMAP
+    seen = rt.probe(bundle, "ns")
+    assert seen[NS_FILE[extra]] != host_ns_inode(NS_FILE[extra])
+
+
+def test_pid_namespace_makes_init_pid_1(rt, bundle):
+    out = rt.probe(bundle, "pid")
+    assert out == {"pid": 1, "ppid": 0}
+
+
+def test_without_pid_namespace_pid_is_the_host_pid(rt, bundle):
+    set_namespaces(bundle, "mount", "ipc", "uts", "network")
+    cid, pid = rt.start_detached(bundle, "/bin/sh", "-c", "echo $$; exec /bin/probe sleep 30")
+    out = rt.wait_output(cid, "\n")
+    assert int(out.split()[0]) == pid
+    assert os.stat(f"/proc/{pid}/ns/pid").st_ino == host_ns_inode("pid")
+
+
+def test_network_namespace_has_only_loopback(rt, bundle):
+    bundle.set_args("/bin/ls", "/sys/class/net")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out.split() == ["lo"]
+
+
+def test_join_namespaces_by_path(rt, make_bundle):
+    a = make_bundle()
+    cid_a, pid_a = rt.start_detached(a, "/bin/probe", "sleep", "60")
+    b = make_bundle()
+    del b.config["hostname"]
+    set_namespaces(b, "pid", "mount", network=f"/proc/{pid_a}/ns/net",
+                   ipc=f"/proc/{pid_a}/ns/ipc", uts=f"/proc/{pid_a}/ns/uts")
+    out = rt.probe(b, "ns", "+", "hostname")
+    for t in ("net", "ipc", "uts"):
+        assert out[0][t] == os.stat(f"/proc/{pid_a}/ns/{t}").st_ino, t
+    assert out[0]["pid"] != os.stat(f"/proc/{pid_a}/ns/pid").st_ino
+    assert out[1]["hostname"] == a.config["hostname"]
+
+
+def test_join_pid_namespace(rt, make_bundle):
+    a = make_bundle()
+    cid_a, pid_a = rt.start_detached(a, "/bin/probe", "sleep", "60")
+    b = make_bundle()
+    set_namespaces(b, "mount", "network", "ipc", "uts", pid=f"/proc/{pid_a}/ns/pid")
+    out = rt.probe(b, "pid", "+", "ns")
+    assert out[0]["pid"] != 1
+    assert out[1]["pid"] == os.stat(f"/proc/{pid_a}/ns/pid").st_ino
+
+
+def test_join_path_that_is_not_a_namespace_fails(rt, bundle):
+    set_namespaces(bundle, "pid", "mount", "ipc", "uts", network="/etc/hostname")
+    r = rt.run(bundle)
+    assert r.rc != 0
+    rt.assert_nothing_left()
+
+
+def test_join_wrong_namespace_type_fails(rt, make_bundle):
+    a = make_bundle()
+    cid_a, pid_a = rt.start_detached(a, "/bin/probe", "sleep", "60")
+    b = make_bundle()
+    set_namespaces(b, "pid", "mount", "ipc", "uts", network=f"/proc/{pid_a}/ns/ipc")
+    r = rt.run(b)
+    assert r.rc != 0
+    rt.assert_nothing_left([r.cid], [b])
+
+
+def test_user_namespace_with_mappings(rt, bundle):
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.linux["uidMappings"] = IDMAP
+    bundle.linux["gidMappings"] = IDMAP
+    bundle.set_args("/bin/sh", "-c",
+                    "cat /proc/self/uid_map /proc/self/gid_map; /bin/probe ids + caps")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    maps = [line.split() for line in r.out.splitlines() if not line.startswith("{")]
+    assert maps == [["0", "100000", "65536"], ["0", "100000", "65536"]]
+    ids, caps = r.lines()
+    assert (ids["uid"], ids["gid"]) == (0, 0)
+    cid_pid = None  # noqa: F841 - the host view is checked below through the state
+    assert int(caps["effective"], 16) == (1 << 29) | (1 << 5) | (1 << 10)
+
+
+def test_user_namespace_host_view(rt, bundle):
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.linux["uidMappings"] = IDMAP
+    bundle.linux["gidMappings"] = IDMAP
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    with open(f"/proc/{pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f)
+    assert status["Uid"].split()[0] == "100000"
+    assert status["Gid"].split()[0] == "100000"
+
+
+def test_user_namespace_without_mappings_fails(rt, bundle):
+    bundle.linux["namespaces"].append({"type": "user"})
+    r = rt.run(bundle)
+    assert r.rc != 0
+    rt.assert_nothing_left()
+
+
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 has no time namespace support")
+def test_time_namespace_offsets(rt, bundle):
+    with open("/proc/uptime") as f:
+        host_uptime = float(f.read().split()[0])
+    bundle.linux["namespaces"].append({"type": "time"})
+    bundle.linux["timeOffsets"] = {"boottime": {"secs": 86400 * 10, "nanosecs": 0},
+                                   "monotonic": {"secs": 86400, "nanosecs": 0}}
+    bundle.set_args("/bin/cat", "/proc/uptime")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    uptime = float(r.out.split()[0])
+    assert uptime - host_uptime > 86400 * 10 - 60
+
+
+@pytest.mark.parametrize("bad", [
+    [{"type": "bogus"}],
+    [{"type": "pid"}, {"type": "pid"}],
+    [{"type": ""}],
+])
+def test_bad_namespace_list_fails(rt, bundle, bad):
+    bundle.linux["namespaces"] = [{"type": "mount"}] + bad
+    r = rt.run(bundle)
+    assert r.rc == 1, r
+    if is_husk():
+        assert "namespace" in r.err.lower()
+    rt.assert_nothing_left()

@@ -1,0 +1,67 @@
+/* Container id validation. */
+#include "spec_test.h"
+
+static void accepts(const char *id)
+{
+	struct husk_err err = {0};
+	if (husk_id_validate(id, &err) != 0)
+		fail_msg("rejected \"%s\": %s", id, err.msg);
+}
+
+static void rejects(const char *id, const char *msg)
+{
+	struct husk_err err = {0};
+	assert_int_equal(husk_id_validate(id, &err), -1);
+	assert_string_equal(err.msg, msg);
+}
+
+static void valid_ids(void **state)
+{
+	accepts("c1");
+	accepts("my-container_1.2+3");
+	accepts("A");
+	accepts("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	accepts("...");
+	accepts("-x");
+}
+
+static void empty_id(void **state)
+{
+	rejects("", "invalid container id \"\": must not be empty");
+	rejects(NULL, "invalid container id \"\": must not be empty");
+}
+
+static void dot_ids(void **state)
+{
+	rejects(".", "invalid container id \".\": not a valid name");
+	rejects("..", "invalid container id \"..\": not a valid name");
+}
+
+static void bad_characters(void **state)
+{
+	rejects("../x",
+		"invalid container id \"../x\": only letters, digits and _ . + - are allowed");
+	rejects("a/b",
+		"invalid container id \"a/b\": only letters, digits and _ . + - are allowed");
+	rejects("a b",
+		"invalid container id \"a b\": only letters, digits and _ . + - are allowed");
+	rejects("a\nb",
+		"invalid container id \"a\nb\": only letters, digits and _ . + - are allowed");
+	rejects("é", "invalid container id \"é\": only letters, digits and _ . + - are allowed");
+}
+
+static void length_limit(void **state)
+{
+	char id[1026];
+	memset(id, 'a', sizeof(id) - 1);
+	id[1024] = '\0';
+	accepts(id);
+	id[1024] = 'a';
+	id[1025] = '\0';
+	rejects(id,
+		"invalid container id \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": longer than 1024 "
+		"bytes");
+}
+
+RUN(cmocka_unit_test(valid_ids), cmocka_unit_test(empty_id), cmocka_unit_test(dot_ids),
+    cmocka_unit_test(bad_characters), cmocka_unit_test(length_limit))
