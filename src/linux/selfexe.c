@@ -17,6 +17,13 @@
 
 extern char **environ;
 
+static char **saved_argv;
+
+void husk_selfexe_init(char **argv)
+{
+	saved_argv = argv;
+}
+
 bool husk_selfexe_is_sealed(void)
 {
 	_cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -59,21 +66,16 @@ static int sealed_copy(struct husk_err *err)
 	return HUSK_STEAL_FD(mfd);
 }
 
-int husk_selfexe_protect(char **argv, struct husk_err *err)
+int husk_selfexe_protect(struct husk_err *err)
 {
 	_cleanup_close_ int mfd = -1;
 
-#ifdef HUSK_TEST_WEAKEN_SELFEXE
-	/* Test-only build: lets tests/security show the attack works unprotected. */
-	if (getenv("HUSK_TEST_NO_SELFEXE_SEAL"))
-		return 0;
-#endif
-	if (husk_selfexe_is_sealed())
+	if (!saved_argv || husk_selfexe_is_sealed())
 		return 0;
 	mfd = sealed_copy(err);
 	if (mfd < 0)
 		return -1;
 	husk_debug("re-executing from a sealed memfd copy");
-	fexecve(mfd, argv, environ);
+	fexecve(mfd, saved_argv, environ);
 	return husk_err_sys(err, "re-exec husk from sealed memfd");
 }

@@ -12,7 +12,10 @@
 /* True when the running image is already a sealed memfd copy. */
 bool husk_selfexe_is_sealed(void);
 
+/* Remember the command line to re-execute with (the CLI calls this first). */
+void husk_selfexe_init(char **argv);
+
 /* Re-exec the current program from a sealed memfd copy with the same argv
  * and environment. Returns only on failure, or 0 at once when already
- * sealed (or when HUSK_TEST_NO_SELFEXE_SEAL is honoured in a test build). */
-int husk_selfexe_protect(char **argv, struct husk_err *err);
+ * sealed or when no command line was recorded (an embedder's process). */
+int husk_selfexe_protect(struct husk_err *err);
