@@ -235,7 +235,7 @@ class Profiler:
         self.out("            file from inside the container). The bundle has no rlimits here (valgrind")
         self.out("            refuses setrlimit NOFILE), and crun is started from a sealed memfd so that")
         self.out("            it skips its self-copy and re-exec (which valgrind cannot follow).")
-        totals = {}
+        totals, incomplete = {}, set()
         # Not the floor: its pid-1 child cannot write its output file once inside
         # the container, and valgrind then fails it; its work is in the kernel anyway.
         for rt in self.runtimes:
@@ -250,11 +250,12 @@ class Profiler:
                 continue
             if not ok:
                 self.out(f"  {rt.name}: INCOMPLETE, the counts below stop where it failed under valgrind")
+                incomplete.add(rt.name)
             per_file = sorted(((self.callgrind_total(f), f) for f in files), reverse=True)
             totals[rt.name] = (sum(t for t, _ in per_file), per_file)
         for name, (total, files) in totals.items():
             self.out(f"  {name:<6}{total:>14,} instructions in {len(files)} process(es)")
-        if "husk" in totals and "crun" in totals and totals["crun"][0]:
+        if "husk" in totals and "crun" in totals and totals["crun"][0] and not incomplete:
             self.out(f"  husk/crun: {totals['husk'][0] / totals['crun'][0]:.2f}x")
         self.out()
         for name, (total, files) in totals.items():
