@@ -355,6 +355,23 @@ static void case_idmap_userns(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
 }
 
+/* No mount namespace in the spec: prepare must refuse rather than mount
+ * into the namespace it runs in (which would be the host's). */
+static void case_no_mount_ns(void)
+{
+	struct husk_rootfs_ctx ctx;
+	struct husk_err err = {0};
+	struct husk_spec *s = spec_with(default_mounts, "", false);
+	s->linux.ns[HUSK_NS_MOUNT].enabled = false;
+	struct husk_spawn_params p = params(s);
+	husk_rootfs_ctx_init(&ctx);
+	CHECK(husk_rootfs_prepare(&p, &ctx, &err) < 0, "prepare ran without a mount namespace");
+	CHECK(!is_mount_root(root), "the rootfs was bind-mounted anyway");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/proc", root);
+	CHECK(!is_mount_root(path), "proc was mounted anyway");
+}
+
 /* The image makes /dev a symlink to a host directory and the spec mounts
  * no tmpfs there: creating nodes must fail, not land on the host. */
 static void case_dev_symlink(void)
@@ -482,6 +499,7 @@ int main(void)
 	    {"tmpcopyup: tmpfs filled from the image, then read-only", case_tmpcopyup},
 	    {"idmap: a bind with its own uid/gid mappings", case_idmap},
 	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns},
+	    {"no mount namespace: refused, nothing mounted", case_no_mount_ns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
 	    {"attack: /dev/null is a symlink to a procfs file", case_fake_dev_null},
