@@ -125,13 +125,14 @@ class Profiler:
         if not names:
             return
         self.out("[strace] one `run /bin/true`, whole process tree (strace -f -c); sorted by husk's")
-        self.out("         system time. calls | system time ms (strace -c) | latency ms (strace -c -w)")
+        self.out("         calls. calls | system time ms (strace -c) | latency ms (strace -c -w)")
         self.out("         strace slows every syscall; compare counts first, times only roughly.")
         ref = names[0]
         every = set()
         for n in names:
             every |= set(counts[n]) | set(latency.get(n, {}))
-        order = sorted(every, key=lambda s: -counts[ref].get(s, (0, 0, 0))[1])
+        # By calls: the counts repeat from run to run, strace's times do not.
+        order = sorted(every, key=lambda s: (-counts[ref].get(s, (0, 0, 0))[0], s))
         hdr = f"  {'syscall':<18}" + "".join(f"{n + ' calls':>12}" for n in names)
         hdr += "".join(f"{n + ' sys':>11}" for n in names) + "".join(f"{n + ' lat':>11}" for n in names)
         self.out(hdr)
