@@ -107,13 +107,19 @@ __attribute__((noreturn)) static void intermediate_main(struct exec_job *job)
  * so the caller falls back to the intermediate. */
 static pid_t clone_direct(struct exec_job *job, int *pidfd, bool *into, struct husk_err *err)
 {
-	_cleanup_close_ int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (own < 0)
-		return husk_err_sys(err, "open /proc/self/ns/pid");
-	if (setns(job->target_pidfd, CLONE_NEWPID) < 0) {
-		if (errno == EPERM)
-			return 0;
-		return husk_err_sys(err, "join the pid namespace of %d", (int)job->p->target_pid);
+	bool pidns = job->ns_flags & CLONE_NEWPID;
+	_cleanup_close_ int own = -1;
+
+	if (pidns) {
+		own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own < 0)
+			return husk_err_sys(err, "open /proc/self/ns/pid");
+		if (setns(job->target_pidfd, CLONE_NEWPID) < 0) {
+			if (errno == EPERM)
+				return 0;
+			return husk_err_sys(err, "join the pid namespace of %d",
+					    (int)job->p->target_pid);
+		}
 	}
 	pid_t pid = husk_clone3(0, job->p->cgroup_fd, pidfd, into, err);
 	if (pid == 0) {
@@ -123,7 +129,7 @@ static pid_t clone_direct(struct exec_job *job, int *pidfd, bool *into, struct h
 			husk_child_fail(&job->c, &cerr);
 		final_main(&job->c);
 	}
-	if (setns(own, CLONE_NEWPID) < 0 && pid > 0) {
+	if (pidns && setns(own, CLONE_NEWPID) < 0 && pid > 0) {
 		husk_err_sys(err, "return to our pid namespace");
 		husk_kill_and_reap(pid, *pidfd);
 		return -1;

@@ -25,6 +25,23 @@ static bool into_cgroup_refused(int e)
 	       e == EACCES || e == ENOENT;
 }
 
+/* Plain clone(2) where clone3 is missing: seccomp profiles that answer
+ * ENOSYS (Docker's default), valgrind. No CLONE_INTO_CGROUP there; the pidfd
+ * comes back through parent_tid. Stack 0: the child runs on a copy of ours,
+ * as with fork. */
+static long legacy_clone(uint64_t flags, int *pidfd)
+{
+	unsigned long f = (unsigned long)flags | CLONE_PIDFD;
+
+	if (!(flags & CLONE_PARENT))
+		f |= SIGCHLD;
+#if defined(__s390x__) || defined(__s390__)
+	return syscall(SYS_clone, 0UL, f, pidfd, NULL, 0UL);
+#else
+	return syscall(SYS_clone, f, 0UL, pidfd, NULL, 0UL);
+#endif
+}
+
 pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 		  struct husk_err *err)
 {
@@ -48,6 +65,10 @@ pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		args.cgroup = 0;
 		pid = syscall(SYS_clone3, &args, sizeof(args));
+	}
+	if (pid < 0 && errno == ENOSYS) {
+		*into_cgroup = false;
+		pid = legacy_clone(flags, pidfd);
 	}
 	if (pid < 0)
 		return husk_err_sys(err, "clone3");

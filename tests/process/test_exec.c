@@ -117,7 +117,9 @@ static int exec_namespaces_with(const char *namespaces, const char *linux_extra)
 	stop(&r);
 	CHECK(o.rc == 0, "exec: %s", o.err.msg);
 	CHECK(!bad, "namespaces differ");
-	CHECK(strstr(o.out, "pid=2\n") || strstr(o.out, "pid=3\n"), "pid in container: %s", o.out);
+	bool pidns = strstr(namespaces, "\"pid\"") != NULL;
+	CHECK(!pidns || strstr(o.out, "pid=2\n") || strstr(o.out, "pid=3\n"),
+	      "pid in container: %s", o.out);
 	CHECK(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0, "status %d", o.status);
 	return 0;
 }
@@ -137,6 +139,12 @@ static int test_exec_namespaces_userns(void)
 	    "{\"type\":\"user\"},{\"type\":\"cgroup\"}]",
 	    ",\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
 	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]");
+}
+
+/* A container sharing the host's pid namespace: no pid namespace to join. */
+static int test_exec_host_pid(void)
+{
+	return exec_namespaces_with("[{\"type\":\"mount\"},{\"type\":\"uts\"}]", NULL);
 }
 
 static int test_exec_user_caps(void)
@@ -247,6 +255,7 @@ static const struct {
 } tests[] = {
     {"exec_namespaces", test_exec_namespaces},
     {"exec_namespaces_userns", test_exec_namespaces_userns},
+    {"exec_host_pid", test_exec_host_pid},
     {"exec_user_caps", test_exec_user_caps},
     {"exec_errors", test_exec_errors},
     {"exec_rootless", test_exec_rootless},

@@ -382,6 +382,34 @@ static int test_seccomp_notify(void)
 	return 0;
 }
 
+/* personality, ioPriority, scheduler, execCPUAffinity, oomScoreAdj. */
+static int test_attributes(void)
+{
+	struct tcase tc = {
+	    .script = "uname -m; ionice -p $$; grep Cpus_allowed_list /proc/self/status; "
+		      "cat /proc/self/oom_score_adj; cut -d' ' -f19 /proc/self/stat; "
+		      "grep -E '^policy' /proc/self/sched",
+	    .process_extra = ",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_BE\",\"priority\":5},"
+			     "\"scheduler\":{\"policy\":\"SCHED_BATCH\",\"nice\":7},"
+			     "\"execCPUAffinity\":{\"initial\":\"0-1\",\"final\":\"0\"},"
+			     "\"oomScoreAdj\":123",
+	    .linux_extra = ",\"personality\":{\"domain\":\"LINUX32\"}",
+	};
+	struct tresult r;
+
+	RUN(&tc, &r);
+	SPAWNED(&r);
+	CHECK(exited_ok(&r), "status %d: %s", r.status, r.out);
+	CHECK(strncmp(r.out, "i686\n", 5) == 0, "personality: %s", r.out);
+	CHECK(strstr(r.out, "best-effort: prio 5"), "ioprio: %s", r.out);
+	CHECK(strstr(r.out, "Cpus_allowed_list:\t0\n"), "affinity: %s", r.out);
+	CHECK(strstr(r.out, "\n123\n"), "oom_score_adj: %s", r.out);
+	CHECK(strstr(r.out, "\n7\n"), "nice: %s", r.out);
+	CHECK(strstr(r.out, "policy") && strstr(r.out, " 3\n"), "SCHED_BATCH: %s", r.out);
+	ptest_free(&r);
+	return 0;
+}
+
 static const char *const all_hooks =
     ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}],"
     "\"createRuntime\":[{\"path\":\"/bin/true\"}],\"createContainer\":[{\"path\":\"/bin/true\"}],"
@@ -569,6 +597,7 @@ static const struct {
     {"capabilities", test_capabilities},
     {"rlimits", test_rlimits},
     {"rlimit_error", test_rlimit_error},
+    {"attributes", test_attributes},
     {"missing_binary", test_missing_binary},
     {"seccomp", test_seccomp},
     {"seccomp_kill", test_seccomp_kill},

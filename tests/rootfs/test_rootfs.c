@@ -36,7 +36,7 @@ static char hostdir[256]; /* a host directory the attacks aim at */
 			FAIL(__VA_ARGS__);                                                         \
 	} while (0)
 
-static void sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;
@@ -100,10 +100,19 @@ static int run_case(const char *name, void (*fn)(void))
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
+		/* As in a container: its own mount, UTS and pid namespaces; the
+		 * case runs as the new namespace's first process. */
+		if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID) < 0)
 			FAIL("unshare: %s", strerror(errno));
-		fn();
-		_exit(0);
+		pid_t init = fork();
+		if (init == 0) {
+			fn();
+			_exit(0);
+		}
+		int st = 0;
+		while (init > 0 && waitpid(init, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(init > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1);
 	}
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -335,12 +344,32 @@ static void case_idmap_userns(void)
 	CHECK(pid > 0, "fork");
 	char c;
 	CHECK(read(to_parent[0], &c, 1) == 1, "sync");
-	sh("echo '0 100000 65536' > /proc/%d/uid_map && echo '0 100000 65536' > /proc/%d/gid_map",
-	   (int)pid, (int)pid);
+	/* the child's pid means the child only in a procfs of our pid namespace */
+	sh("mkdir -p %s/../proc && mount -t proc proc %s/../proc && "
+	   "echo '0 100000 65536' > %s/../proc/%d/uid_map && "
+	   "echo '0 100000 65536' > %s/../proc/%d/gid_map",
+	   root, root, root, (int)pid, root, (int)pid);
 	CHECK(write(to_child[1], "g", 1) == 1, "sync");
 	int status = 0;
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
+}
+
+/* No mount namespace in the spec: prepare must refuse rather than mount
+ * into the namespace it runs in (which would be the host's). */
+static void case_no_mount_ns(void)
+{
+	struct husk_rootfs_ctx ctx;
+	struct husk_err err = {0};
+	struct husk_spec *s = spec_with(default_mounts, "", false);
+	s->linux.ns[HUSK_NS_MOUNT].enabled = false;
+	struct husk_spawn_params p = params(s);
+	husk_rootfs_ctx_init(&ctx);
+	CHECK(husk_rootfs_prepare(&p, &ctx, &err) < 0, "prepare ran without a mount namespace");
+	CHECK(!is_mount_root(root), "the rootfs was bind-mounted anyway");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/proc", root);
+	CHECK(!is_mount_root(path), "proc was mounted anyway");
 }
 
 /* The image makes /dev a symlink to a host directory and the spec mounts
@@ -470,6 +499,7 @@ int main(void)
 	    {"tmpcopyup: tmpfs filled from the image, then read-only", case_tmpcopyup},
 	    {"idmap: a bind with its own uid/gid mappings", case_idmap},
 	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns},
+	    {"no mount namespace: refused, nothing mounted", case_no_mount_ns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
 	    {"attack: /dev/null is a symlink to a procfs file", case_fake_dev_null},

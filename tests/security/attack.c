@@ -208,6 +208,20 @@ static int mode_syscalls(const char *scratch)
 	return 0;
 }
 
+/* ptrace-pid PID: attach to (and at once detach from) another process */
+static int mode_ptrace_pid(pid_t pid)
+{
+	long r = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+	int e = errno;
+	if (r == 0) {
+		waitpid(pid, NULL, __WALL);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	}
+	errno = e;
+	report("ptrace-pid", r);
+	return 0;
+}
+
 /* forkbomb MAX: fork idle children until the kernel refuses, report how
  * many we got, then kill and reap them all. */
 static int mode_forkbomb(int max)
@@ -336,6 +350,8 @@ int main(int argc, char **argv)
 					  atof(argv[4]));
 	if (!strcmp(m, "syscalls") && argc == 3)
 		return mode_syscalls(argv[2]);
+	if (!strcmp(m, "ptrace-pid") && argc == 3)
+		return mode_ptrace_pid(atoi(argv[2]));
 	if (!strcmp(m, "forkbomb") && argc == 3)
 		return mode_forkbomb(atoi(argv[2]));
 	if (!strcmp(m, "memhog") && argc == 3)

@@ -41,7 +41,8 @@ def run_attack(rt, bundle):
     return rep
 
 
-def test_default_profile_denies_dangerous_syscalls(rt, bundle):
+def use_runtime_spec(rt, bundle):
+    """Replace the bundle's config by the runtime's own `spec` output."""
     if rt.is_runc:
         pytest.skip("runc's `spec` writes no seccomp profile")
     r = subprocess.run([rt.binary, "spec"], cwd=bundle.path,
@@ -53,6 +54,10 @@ def test_default_profile_denies_dangerous_syscalls(rt, bundle):
     spec["process"]["terminal"] = False
     spec["linux"]["cgroupsPath"] = bundle.cgroups_path
     bundle.config = spec
+
+
+def test_default_profile_denies_dangerous_syscalls(rt, bundle):
+    use_runtime_spec(rt, bundle)
     rep = run_attack(rt, bundle)
     reached = {k: v for k, v in rep.items() if v[0] != "DENIED"}
     assert not reached, f"calls got past the default profile: {reached}"
@@ -80,3 +85,36 @@ def test_explicit_deny_profile_is_enforced(rt, bundle):
     rep = run_attack(rt, bundle)
     reached = {k: v for k, v in rep.items() if v[0] != "DENIED"}
     assert not reached, reached
+
+
+def ptrace_outside(rt, make_bundle, tmp_path, hardened):
+    """Container B shares container A's pid namespace and ptraces A's
+    init, a process outside B."""
+    a = make_bundle()
+    a.config["process"]["args"] = ["/bin/sleep", "30"]
+    with open(tmp_path / "a.out", "w") as f:
+        assert rt.create(a, stdout=f).returncode == 0
+    assert rt("start", a.cid).returncode == 0
+    pid = rt.state(a.cid)["pid"]
+    b = make_bundle()
+    if hardened:
+        use_runtime_spec(rt, b)
+    b.config["linux"]["namespaces"] = [
+        {"type": "pid", "path": f"/proc/{pid}/ns/pid"}] + [
+        n for n in b.config["linux"]["namespaces"] if n["type"] != "pid"]
+    b.config["process"]["args"] = ["/attack", "ptrace-pid", "1"]
+    r = rt.run(b)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return syscall_report(r.stdout)["ptrace-pid"]
+
+
+def test_default_profile_denies_ptrace_of_other_container(rt, make_bundle,
+                                                          tmp_path):
+    verdict = ptrace_outside(rt, make_bundle, tmp_path, hardened=True)
+    assert verdict[0] == "DENIED", verdict
+
+
+def test_ptrace_of_other_container_without_seccomp(rt, make_bundle, tmp_path):
+    """Companion: without a profile the same ptrace attaches."""
+    verdict = ptrace_outside(rt, make_bundle, tmp_path, hardened=False)
+    assert verdict[0] == "ALLOWED", verdict

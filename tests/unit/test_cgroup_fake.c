@@ -3,6 +3,7 @@
  * logic is tested on hosts without a cgroup2-only /sys/fs/cgroup; a pure v1
  * tree is checked the same way. No root needed. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,6 +202,32 @@ static void v2_resources(void **state)
 	assert_int_equal(husk_cgroup_open(husk_cgroup_path(cg), &again, &err), 0);
 	assert_string_equal(cg_unified(again)->dir, cg_unified(cg)->dir);
 	husk_cgroup_free(again);
+	husk_cgroup_free(cg);
+}
+
+/* pids walk nested cgroups and come back sorted; SIGKILL on v2 is one
+ * write to cgroup.kill (no process is signalled one by one). */
+static void v2_pids_and_kill(void **state)
+{
+	struct husk_err err = {0};
+	struct husk_cgroup *cg = create("/husk/c1", NULL, &err);
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (!cg)
+		fail_msg("create: %s", err.msg);
+	put("husk/c1/cgroup.procs", "999999\n12\n");
+	put("husk/c1/inner/cgroup.procs", "7\n");
+	assert_int_equal(husk_cgroup_pids(cg, &pids, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(pids[0], 7);
+	assert_int_equal(pids[1], 12);
+	assert_int_equal(pids[2], 999999);
+	free(pids);
+	put("husk/c1/cgroup.procs", "");
+	put("husk/c1/inner/cgroup.procs", "");
+	assert_int_equal(husk_cgroup_kill_all(cg, SIGKILL, &err), 0);
+	assert_string_equal(get("husk/c1/cgroup.kill"), "1");
 	husk_cgroup_free(cg);
 }
 
@@ -460,6 +487,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(v2_resources, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_refusals, setup_v2, teardown),
+	    cmocka_unit_test_setup_teardown(v2_pids_and_kill, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_relative_path_and_controllers, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_systemd_form_refused, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v1_resources, setup_v1, teardown),

@@ -84,7 +84,7 @@ int husk_bind_tree_flags(const struct husk_mount *m, int tree);
 /* idmap.c */
 bool husk_mount_is_idmapped(const struct husk_mount *m);
 int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, int tree,
-		    int container_userns, struct husk_err *err);
+		    int container_userns, int proc_fd, struct husk_err *err);
 
 /* copyup.c: tmpcopyup */
 int husk_copyup_open(int target_fd);

@@ -11,7 +11,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +25,8 @@ bool husk_mount_is_idmapped(const struct husk_mount *m)
 	return m->opts.idmap || m->n_uid_mappings || m->n_gid_mappings;
 }
 
-static int write_map(pid_t pid, const char *file, const struct husk_id_map *maps, size_t n)
+static int write_map(int proc_fd, pid_t pid, const char *file, const struct husk_id_map *maps,
+		     size_t n)
 {
 	char path[64], buf[4096];
 	size_t len = 0;
@@ -33,16 +36,36 @@ static int write_map(pid_t pid, const char *file, const struct husk_id_map *maps
 					maps[i].container_id, maps[i].host_id, maps[i].size);
 	if (len >= sizeof(buf))
 		return errno = E2BIG, -1;
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
+	_cleanup_close_ int fd = openat(proc_fd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
 		return -1;
 	return 0;
 }
 
+/* `pid` (a child of ours) as procfs `proc_fd` numbers it: that procfs may
+ * belong to an ancestor pid namespace, where the child has another number.
+ * A pidfd's fdinfo shows the pid in the namespace of the procfs read. */
+static pid_t pid_in_procfs(int proc_fd, pid_t pid)
+{
+	char path[64], buf[1024];
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "self/fdinfo/%d", pidfd);
+	_cleanup_close_ int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	const char *line = strstr(buf, "\nPid:");
+	return line ? (pid_t)strtol(line + 5, NULL, 10) : -1;
+}
+
 /* A user namespace holding the given maps: a short-lived child unshares
- * one, we write its maps and keep an fd on the namespace. */
-static int userns_with_maps(const struct husk_id_map *uids, size_t n_uids,
+ * one, we write its maps (through `proc_fd`) and keep an fd on the
+ * namespace. */
+static int userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
 			    const struct husk_id_map *gids, size_t n_gids)
 {
 	int sync[2];
@@ -66,10 +89,12 @@ static int userns_with_maps(const struct husk_id_map *uids, size_t n_uids,
 	}
 	close(sync[1]);
 	char c = 0;
-	if (read(sync[0], &c, 1) == 1 && c == 'u' && write_map(pid, "uid_map", uids, n_uids) == 0 &&
-	    write_map(pid, "gid_map", gids, n_gids) == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	pid_t seen = -1;
+	if (read(sync[0], &c, 1) == 1 && c == 'u' && (seen = pid_in_procfs(proc_fd, pid)) > 0 &&
+	    write_map(proc_fd, seen, "uid_map", uids, n_uids) == 0 &&
+	    write_map(proc_fd, seen, "gid_map", gids, n_gids) == 0) {
+		snprintf(path, sizeof(path), "%d/ns/user", (int)seen);
+		fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
 	}
 	saved = fd < 0 ? (errno ? errno : EPERM) : 0;
 	close(sync[0]);
@@ -83,7 +108,7 @@ static int userns_with_maps(const struct husk_id_map *uids, size_t n_uids,
 /* The namespace whose maps the mount uses: its own, or else the
  * container's (`container_userns` if the caller has an fd on it). */
 static int mapping_userns(const struct husk_spec *spec, const struct husk_mount *m,
-			  int container_userns, struct husk_err *err)
+			  int container_userns, int proc_fd, struct husk_err *err)
 {
 	const struct husk_id_map *u = m->uid_mappings, *g = m->gid_mappings;
 	size_t nu = m->n_uid_mappings, ng = m->n_gid_mappings;
@@ -99,7 +124,7 @@ static int mapping_userns(const struct husk_spec *spec, const struct husk_mount 
 	if (!nu || !ng)
 		return husk_err_set(err, EINVAL, "idmap %s: no uid and gid mappings to use",
 				    m->destination);
-	int fd = userns_with_maps(u, nu, g, ng);
+	int fd = userns_with_maps(proc_fd, u, nu, g, ng);
 	if (fd < 0)
 		return husk_err_sys(err, "idmap %s: create a user namespace with its mappings",
 				    m->destination);
@@ -107,9 +132,9 @@ static int mapping_userns(const struct husk_spec *spec, const struct husk_mount 
 }
 
 int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, int tree,
-		    int container_userns, struct husk_err *err)
+		    int container_userns, int proc_fd, struct husk_err *err)
 {
-	_cleanup_close_ int userns = mapping_userns(spec, m, container_userns, err);
+	_cleanup_close_ int userns = mapping_userns(spec, m, container_userns, proc_fd, err);
 	if (userns < 0)
 		return -1;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
@@ -120,10 +145,10 @@ int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, in
 }
 
 static int idmapped_tree(const struct husk_spawn_params *p, const struct husk_mount *m,
-			 int container_userns, struct husk_err *err)
+			 int container_userns, int proc_fd, struct husk_err *err)
 {
 	_cleanup_close_ int tree = husk_bind_source_tree(p, m, err);
-	if (tree < 0 || husk_idmap_tree(p->spec, m, tree, container_userns, err) < 0)
+	if (tree < 0 || husk_idmap_tree(p->spec, m, tree, container_userns, proc_fd, err) < 0)
 		return -1;
 	if (husk_bind_tree_flags(m, tree) < 0)
 		return husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
@@ -140,12 +165,15 @@ int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container
 	const struct husk_spec *spec = p->spec;
 	char path[64];
 	_cleanup_close_ int userns = -1;
+	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
+	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
+		return husk_err_sys(err, "idmapped mounts: open /proc");
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		fds[i] = -1;
 	if (container_pid > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)container_pid);
-		userns = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%d/ns/user", (int)container_pid);
+		userns = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
 		if (userns < 0)
 			return husk_err_sys(err, "open user namespace of %d", (int)container_pid);
 	}
@@ -153,7 +181,7 @@ int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container
 		const struct husk_mount *m = &spec->mounts[i];
 		if (!husk_mount_is_bind(m) || !husk_mount_is_idmapped(m))
 			continue;
-		if ((fds[i] = idmapped_tree(p, m, userns, err)) < 0) {
+		if ((fds[i] = idmapped_tree(p, m, userns, proc_fd, err)) < 0) {
 			for (size_t j = 0; j < i; j++)
 				if (fds[j] >= 0)
 					close(fds[j]), fds[j] = -1;

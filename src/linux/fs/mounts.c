@@ -152,8 +152,12 @@ static int own_tree(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	_cleanup_close_ int tree = husk_bind_source_tree(fs->p, m, err);
 	if (tree < 0)
 		return -1;
-	if (husk_mount_is_idmapped(m) && husk_idmap_tree(fs->spec, m, tree, -1, err) < 0)
-		return -1;
+	if (husk_mount_is_idmapped(m)) {
+		/* The helper's pid must be read in our own pid namespace. */
+		int proc_fd = husk_procfs_handle(fs, err);
+		if (proc_fd < 0 || husk_idmap_tree(fs->spec, m, tree, -1, proc_fd, err) < 0)
+			return -1;
+	}
 	if (husk_bind_tree_flags(m, tree) < 0)
 		return husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
 	return HUSK_STEAL_FD(tree);

@@ -76,6 +76,13 @@ int husk_rootfs_prepare(const struct husk_spawn_params *p, struct husk_rootfs_ct
 	struct husk_fs fs;
 
 	husk_fs_init(&fs, p, ctx);
+	/* Without a mount namespace of its own every mount below would land in
+	 * the runtime's namespace, on the host (runc 1.1 leaks them there). */
+	if (!p->spec->linux.ns[HUSK_NS_MOUNT].enabled)
+		return husk_err_set(err, EINVAL,
+				    "rootfs %s: setting up a rootfs needs a mount "
+				    "namespace (linux.namespaces has no \"mount\")",
+				    p->rootfs);
 	if (husk_fs_prepare_root(&fs, err) < 0 || husk_fs_read_root_path(&fs, err) < 0)
 		return -1;
 	if (husk_fs_mount_all(&fs, err) < 0)
