@@ -599,6 +599,7 @@ def machine(runtimes):
         "kernel": platform.release(),
         "mem": f"{meminfo()['MemTotal'] / 1024 / 1024:.1f} GiB RAM",
         "os": osname,
+        "load": "load average %.2f %.2f %.2f at the start" % os.getloadavg(),
         "versions": {rt.name: f"{version(rt.path)}{git_commit(rt.path)}  ({os.path.realpath(rt.path)})"
                      for rt in runtimes},
     }
@@ -616,6 +617,7 @@ def markdown(m, report):
         f"- CPUs: {m['nproc']} x {m['cpu']}",
         f"- Kernel: {m['kernel']}, {m['os']}",
         f"- Memory: {m['mem']}",
+        f"- Noise: {m['load']} (other work on the machine)",
     ]
     lines += [f"- {name}: {v}" for name, v in m["versions"].items()]
     lines += ["", "## Report", "", "```", *report, "```", ""]

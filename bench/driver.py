@@ -307,6 +307,7 @@ class Bench:
         self.raw["machine"] = m
         self.out(f"husk benchmark  {m['date']}")
         self.out(f"machine: {m['nproc']} cpus, {m['cpu']}, kernel {m['kernel']}, {m['mem']}, {m['os']}")
+        self.out(f"         {m['load']}")
         for name, v in m["versions"].items():
             self.out(f"  {name:<6}{v}")
         self.out("setup: every runtime runs in ONE private mount namespace (unshare -m --propagation private)")

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/selfexe.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
 #include "runtime/internal.h"
@@ -236,6 +237,15 @@ static void job_release(struct create_job *job)
 		close(job->pty_master);
 }
 
+/* Processes of another container (or the host) can see our setup process
+ * when the pid namespace is not a new one: then it must not run from the
+ * on-disk binary (CVE-2019-5736). Re-exec happens before any side effect. */
+static bool pid_ns_shared(const struct husk_spec *spec)
+{
+	const struct husk_namespace *pid = &spec->linux.ns[HUSK_NS_PID];
+	return !pid->enabled || pid->path;
+}
+
 static int create_steps(struct create_job *job, const struct husk_create_opts *o, bool foreground,
 			struct husk_err *err)
 {
@@ -245,6 +255,8 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	if (job->ctx->systemd_cgroup)
 		return husk_err_set(err, ENOTSUP, "systemd cgroup driver is not supported");
 	if (read_bundle(job, o->bundle, err) < 0)
+		return -1;
+	if (pid_ns_shared(job->spec) && husk_selfexe_protect(err) < 0)
 		return -1;
 	if (check_terminal(job->spec, o, !foreground, err) < 0)
 		return -1;

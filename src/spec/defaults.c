@@ -80,13 +80,25 @@ static json_t *errno_rule(json_t *names, int ret)
 			 ret);
 }
 
-/* One rule per call: (arg0 & mask) == mask fails with EPERM. */
-static json_t *masked_rule(const char *name, unsigned long long mask)
+/* clone(2) takes its flags first, except on s390 where the stack comes first. */
+#if defined(__s390__) || defined(__s390x__)
+#define CLONE_FLAGS_ARG 1
+#else
+#define CLONE_FLAGS_ARG 0
+#endif
+
+/* One rule per call: (arg[index] & mask) == mask fails with EPERM. */
+static json_t *masked_rule_at(const char *name, int index, unsigned long long mask)
 {
 	return json_pack("{s:[s], s:s, s:i, s:[{s:i, s:I, s:I, s:s}]}", "names", name, "action",
-			 "SCMP_ACT_ERRNO", "errnoRet", EPERM_RET, "args", "index", 0, "value",
+			 "SCMP_ACT_ERRNO", "errnoRet", EPERM_RET, "args", "index", index, "value",
 			 (json_int_t)mask, "valueTwo", (json_int_t)mask, "op",
 			 "SCMP_CMP_MASKED_EQ");
+}
+
+static json_t *masked_rule(const char *name, unsigned long long mask)
+{
+	return masked_rule_at(name, 0, mask);
 }
 
 static json_t *seccomp_archs(void)
@@ -120,7 +132,7 @@ static json_t *default_seccomp(void)
 	     * libcs fall back to clone, whose flags the next rules can check. */
 	    errno_rule(json_pack("[s]", "clone3"), ENOSYS_RET),
 	    /* new user namespaces expose a large kernel attack surface. */
-	    masked_rule("unshare", NEWUSER), masked_rule("clone", NEWUSER),
+	    masked_rule("unshare", NEWUSER), masked_rule_at("clone", CLONE_FLAGS_ARG, NEWUSER),
 	    /* personality: no ADDR_NO_RANDOMIZE (turns off ASLR), no READ_IMPLIES_EXEC. */
 	    masked_rule("personality", 0x0040000), masked_rule("personality", 0x0400000));
 	return json_pack("{s:s, s:o, s:o}", "defaultAction", "SCMP_ACT_ALLOW", "architectures",

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int err_vset(struct husk_err *err, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int err_vset(struct husk_err *err, int code,
+							  const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	if (n < 0)

@@ -138,6 +138,11 @@ def test_limits_written_and_update_changes_them(env):
     r = env.husk("update", "-r", "-", "c1", input='{"memory":{"limit":16777216}}')
     assert r.returncode == 0, r.stderr
     assert env.cg("memory", "c1", "memory.limit_in_bytes") == "16777216"
+    for size, want in [("1.5g", 1610612736), ("100MiB", 100 << 20), ("65536kb", 64 << 20),
+                       ("50000000", 50000000)]:
+        r = env.husk("update", "--memory", size, "c1")
+        assert r.returncode == 0, r.stderr
+        assert env.cg("memory", "c1", "memory.limit_in_bytes") == str(want // 4096 * 4096)
     r = env.husk("update", "--memory", "lots", "c1")
     assert r.returncode == 1 and "--memory" in r.stderr
     r = env.husk("update", "--l3-cache-schema", "L3:0=f", "c1")

@@ -36,7 +36,7 @@ static char hostdir[256]; /* a host directory the attacks aim at */
 			FAIL(__VA_ARGS__);                                                         \
 	} while (0)
 
-static void sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;

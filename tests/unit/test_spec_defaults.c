@@ -161,6 +161,13 @@ static void default_seccomp(void **state)
 	assert_int_equal(r->n_args, 1);
 	assert_int_equal(r->args[0].op, HUSK_SCMP_CMP_MASKED_EQ);
 	assert_int_equal(r->args[0].value, 0x10000000);
+	r = find_rule(sc, "clone");
+	assert_non_null(r);
+	assert_int_equal(r->n_args, 1);
+#if defined(__x86_64__) || defined(__aarch64__)
+	assert_int_equal(r->args[0].index, 0);
+#endif
+	assert_int_equal(r->args[0].value_two, 0x10000000);
 	r = find_rule(sc, "clone3");
 	assert_non_null(r);
 	assert_int_equal(r->errno_ret, 38);
