@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/fs/fs.h"
 #include "linux/rootfs.h"
 
 static char root[256];	  /* the scratch rootfs */
@@ -516,16 +517,16 @@ int main(void)
 	snprintf(root, sizeof(root), "/tmp/husk-rootfs-test.%d/rootfs", (int)getpid());
 	snprintf(hostdir, sizeof(hostdir), "/tmp/husk-rootfs-test.%d/host", (int)getpid());
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		make_image();
-		failed += run_case(cases[i].name, cases[i].fn);
-		/* the binds case mounted a tmpfs in the host dir for its submount */
-		umount2(hostdir, MNT_DETACH);
-		char sub[300];
-		snprintf(sub, sizeof(sub), "%s/sub", hostdir);
-		umount2(sub, MNT_DETACH);
+	/* Every case twice: with openat2, then with the userspace resolver. */
+	for (int pass = 0; pass < 2; pass++) {
+		husk_fdpath_no_openat2 = pass == 1;
+		printf("# path resolution: %s\n", pass ? "userspace fallback" : "openat2");
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			make_image();
+			failed += run_case(cases[i].name, cases[i].fn);
+		}
 	}
 	sh("rm -rf /tmp/husk-rootfs-test.%d", (int)getpid());
-	printf("%d of %zu failed\n", failed, sizeof(cases) / sizeof(cases[0]));
+	printf("%d of %zu failed\n", failed, 2 * sizeof(cases) / sizeof(cases[0]));
 	return failed ? 1 : 0;
 }

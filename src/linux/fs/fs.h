@@ -46,7 +46,12 @@ void husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p,
 		  struct husk_rootfs_ctx *ctx);
 int husk_fs_read_root_path(struct husk_fs *fs, struct husk_err *err);
 
-/* fdpath.c: open and create by fd, never leaving the directory given. */
+/* fdpath.c: open and create by fd, never leaving the directory given.
+ * husk_openat2 uses openat2(2), or resolve.c where the kernel (or a seccomp
+ * filter) lacks it; tests set husk_fdpath_no_openat2 to force that path. */
+extern bool husk_fdpath_no_openat2;
+int husk_resolve_fallback(int dirfd, const char *path, uint64_t flags, mode_t mode,
+			  uint64_t resolve);
 int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint64_t resolve);
 int husk_open_at(int dirfd, const char *path, uint64_t flags, uint64_t resolve,
 		 struct husk_err *err);
