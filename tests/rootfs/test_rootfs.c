@@ -356,6 +356,31 @@ static void case_idmap_userns(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
 }
 
+/* --no-pivot: MS_MOVE + chroot, and the host's other mounts detached so
+ * they cannot be reached by escaping the chroot. */
+static void case_no_pivot(void)
+{
+	struct husk_rootfs_ctx ctx;
+	struct husk_err err = {0};
+	struct stat in, up;
+	sh("mount -t tmpfs hostonly %s", hostdir);
+	int host_fd = open(hostdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(host_fd >= 0, "open host mount");
+	struct husk_spec *s = spec_with(default_mounts, "", true);
+	struct husk_spawn_params p = params(s);
+	p.no_pivot = true;
+	husk_rootfs_ctx_init(&ctx);
+	CHECK(husk_rootfs_prepare(&p, &ctx, &err) == 0, "prepare: %s", err.msg);
+	CHECK(husk_rootfs_pivot(&p, &ctx, &err) == 0, "pivot: %s", err.msg);
+	CHECK(husk_rootfs_finish(&p, &ctx, &err) == 0, "finish: %s", err.msg);
+	CHECK(fs_is("/proc", PROC_SUPER_MAGIC) && access("/dev/null", F_OK) == 0, "root");
+	CHECK(mkdir("/newdir", 0755) < 0 && errno == EROFS, "root writable");
+	/* ".." of a detached mount's root is itself */
+	int parent = openat(host_fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(parent >= 0 && fstat(host_fd, &in) == 0 && fstat(parent, &up) == 0, "stat");
+	CHECK(in.st_dev == up.st_dev && in.st_ino == up.st_ino, "the host mount is still attached");
+}
+
 /* No mount namespace in the spec: prepare must refuse rather than mount
  * into the namespace it runs in (which would be the host's). */
 static void case_no_mount_ns(void)
@@ -500,6 +525,7 @@ int main(void)
 	    {"tmpcopyup: tmpfs filled from the image, then read-only", case_tmpcopyup},
 	    {"idmap: a bind with its own uid/gid mappings", case_idmap},
 	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns},
+	    {"no-pivot: moved root, host mounts detached", case_no_pivot},
 	    {"no mount namespace: refused, nothing mounted", case_no_mount_ns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
