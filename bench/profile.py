@@ -235,7 +235,7 @@ class Profiler:
         self.out("            file from inside the container). The bundle has no rlimits here (valgrind")
         self.out("            refuses setrlimit NOFILE), and crun is started from a sealed memfd so that")
         self.out("            it skips its self-copy and re-exec (which valgrind cannot follow).")
-        totals = {}
+        totals, incomplete = {}, set()
         # Not the floor: its pid-1 child cannot write its output file once inside
         # the container, and valgrind then fails it; its work is in the kernel anyway.
         for rt in self.runtimes:
@@ -250,21 +250,26 @@ class Profiler:
                 continue
             if not ok:
                 self.out(f"  {rt.name}: INCOMPLETE, the counts below stop where it failed under valgrind")
+                incomplete.add(rt.name)
             per_file = sorted(((self.callgrind_total(f), f) for f in files), reverse=True)
             totals[rt.name] = (sum(t for t, _ in per_file), per_file)
-        for name, (total, files) in totals.items():
-            self.out(f"  {name:<6}{total:>14,} instructions in {len(files)} process(es)")
-        if "husk" in totals and "crun" in totals and totals["crun"][0]:
-            self.out(f"  husk/crun: {totals['husk'][0] / totals['crun'][0]:.2f}x")
+        # A forked child's file starts with its parent's counts at the fork (callgrind
+        # does not reset them), so the processes are listed, not summed; the largest
+        # is the headline figure. An exec starts a fresh count.
+        for name, (_, files) in totals.items():
+            per = ", ".join(f"{t:,}" for t, _ in files)
+            self.out(f"  {name:<6}{files[0][0]:>14,} instructions in its largest process (all: {per})")
+        if "husk" in totals and "crun" in totals and totals["crun"][1] and not incomplete:
+            self.out(f"  husk/crun: {totals['husk'][1][0][0] / totals['crun'][1][0][0]:.2f}x (largest processes)")
         self.out()
         for name, (total, files) in totals.items():
             if not files:
                 continue
             for inclusive in ("no", "yes"):
                 kind = "own" if inclusive == "no" else "inclusive (callees counted in)"
-                self.out(f"  top {TOP} functions of {name} by {kind} instructions (callgrind_annotate):")
+                self.out(f"  top {TOP} functions of {name} by {kind} instructions, largest process:")
                 res = subprocess.run(
-                    ["callgrind_annotate", f"--inclusive={inclusive}", *[f for _, f in files]],
+                    ["callgrind_annotate", f"--inclusive={inclusive}", files[0][1]],
                     capture_output=True, text=True,
                 )
                 self.annotate_top(res.stdout)

@@ -309,10 +309,8 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 			memset(h, 0, sizeof(*h));
 		}
 	}
-	if (cg->n == 0) {
-		husk_err_set(err, EACCES, "no cgroup hierarchy could be created for %s", norm);
-		goto fail;
-	}
+	/* Rootless without any delegated hierarchy: run without cgroups (as
+	 * runc does); asking for a limit then fails in cg_need(). */
 	struct cg_hier *cpuset = cg_find(cg, "cpuset");
 	struct cg_hier *u = cg_unified(cg);
 	if (cpuset && !cpuset->mount->unified && cpuset->created &&

@@ -168,7 +168,8 @@ int cg_saved_decode(struct husk_cgroup *cg, const char *saved, struct husk_err *
 
 	if (!copy)
 		return husk_err_set(err, ENOMEM, "cgroup path");
-	cg->h = calloc(l->n, sizeof(*cg->h));
+	if (!cg->h) /* husk_cgroup_open() allocates it; tests may not */
+		cg->h = calloc(l->n, sizeof(*cg->h));
 	if (!cg->h)
 		return husk_err_set(err, ENOMEM, "cgroup path");
 	rest = strchr(copy, '\n');

@@ -23,10 +23,21 @@ struct cg_hier *cg_need(const struct husk_cgroup *cg, const char *controller, co
 			struct husk_err *err)
 {
 	struct cg_hier *h = cg_find(cg, controller);
-	if (!h)
-		husk_err_set(err, 0, "%s: the %s cgroup controller is not available on this host",
-			     field, controller);
-	return h;
+	if (h)
+		return h;
+	/* Mounted but not joined: a rootless caller could not create it. */
+	for (size_t i = 0; i < cg->layout->n; i++)
+		if (!cg->layout->m[i].unified &&
+		    cg_list_has(cg->layout->m[i].controllers, ',', controller)) {
+			husk_err_set(err, EACCES,
+				     "%s: no permission to create a %s cgroup (rootless without a "
+				     "delegated cgroup)",
+				     field, controller);
+			return NULL;
+		}
+	husk_err_set(err, 0, "%s: the %s cgroup controller is not available on this host", field,
+		     controller);
+	return NULL;
 }
 
 static int apply_pids(struct husk_cgroup *cg, const struct husk_opt_i64 *limit,

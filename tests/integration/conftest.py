@@ -267,8 +267,8 @@ class Bundle:
         if not self.write_config:
             return
         cfg = copy.deepcopy(self.config)
-        env = cfg.get("process", {}).get("env")
-        if env is not None:
+        env = cfg.get("process", {}).get("env") if isinstance(cfg.get("process"), dict) else None
+        if isinstance(env, list):
             # lets the leak check find this bundle's processes
             env.append(f"HUSK_ITEST_MARK={self.marker}")
         with open(os.path.join(self.path, "config.json"), "w") as f:
@@ -422,7 +422,7 @@ class Runtime:
     def run(self, bundle, cid=None, *extra, detach=False, timeout=30, global_args=(),
             input=None, pass_fds=()):
         """`run`: foreground returns the container's exit code as rc."""
-        cid = cid or self.new_id()
+        cid = self.new_id() if cid is None else cid
         bundle.write()
         args = ["run", "--bundle", bundle.path, *extra]
         if detach:
@@ -436,12 +436,12 @@ class Runtime:
 
     def run_bg(self, bundle, cid=None, *extra):
         """Foreground `run` left running; returns (id, Popen) for finish()."""
-        cid = cid or self.new_id()
+        cid = self.new_id() if cid is None else cid
         bundle.write()
         return cid, self.cmd_bg("run", "--bundle", bundle.path, *extra, cid)
 
     def create(self, bundle, cid=None, *extra, pid_file=None, global_args=(), timeout=30):
-        cid = cid or self.new_id()
+        cid = self.new_id() if cid is None else cid
         bundle.write()
         args = ["create", "--bundle", bundle.path, *extra]
         if pid_file:

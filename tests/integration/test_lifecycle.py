@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import _proc_state
+from conftest import _proc_state, is_runc
 
 
 def test_create_start_exit_delete(rt, bundle):
@@ -175,6 +175,8 @@ def test_create_same_id_twice_fails(rt, bundle):
     assert st["status"] == "created" and st["pid"] == pid
 
 
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 races here under load: a loser can make the "
+                    "winner fail too (passes against runc when the machine is idle)")
 def test_concurrent_create_same_id(rt, make_bundle):
     bundles = [make_bundle() for _ in range(4)]
     cid = rt.new_id()

@@ -21,8 +21,9 @@ static const struct {
 	const char *path;
 	unsigned int major, minor;
 } default_devices[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    /* runc's order, which shows in mountinfo where they are bind mounts */
+    {"/dev/null", 1, 3}, {"/dev/random", 1, 8}, {"/dev/full", 1, 7},
+    {"/dev/tty", 5, 0},	 {"/dev/zero", 1, 5},	{"/dev/urandom", 1, 9},
 };
 
 static const struct {
