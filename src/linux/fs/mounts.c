@@ -158,7 +158,8 @@ static int own_tree(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 		if (proc_fd < 0 || husk_idmap_tree(fs->spec, m, tree, -1, proc_fd, err) < 0)
 			return -1;
 	}
-	if (husk_bind_tree_flags(m, tree) < 0)
+	/* Without mount_setattr() flags can only be set once attached. */
+	if (!husk_mount_no_setattr && husk_bind_tree_flags(m, tree) < 0)
 		return husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
 	return HUSK_STEAL_FD(tree);
 }
@@ -187,6 +188,8 @@ static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct hus
 		return husk_err_sys(err, "mount %s on %s", src, m->destination);
 	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
 		return -1;
+	if (husk_mount_no_setattr && husk_bind_tree_flags(m, tree) < 0)
+		return husk_err_sys(err, "mount %s on %s: set flags", src, m->destination);
 	if (husk_mount_propagate(tree, m->opts.propagation) < 0)
 		return husk_err_sys(err, "mount %s on %s: set propagation", src, m->destination);
 	return 0;
@@ -222,9 +225,7 @@ static int mount_sysfs_fallback(struct husk_fs *fs, const struct husk_mount *m, 
 	if (tree < 0)
 		return -1;
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
-	if (husk_mount_setattr(tree, true, attr.set, attr.clr) < 0)
-		return -1;
-	return husk_move_onto(tree, target);
+	return husk_attach(tree, target, true, attr.set, attr.clr);
 }
 
 static int copy_up(struct husk_fs *fs, const struct husk_mount *m, int covered,
@@ -283,6 +284,12 @@ int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err)
 {
 	for (size_t i = 0; i < fs->spec->n_mounts; i++) {
 		const struct husk_mount *m = &fs->spec->mounts[i];
+		if (husk_mount_no_setattr &&
+		    (m->opts.attr_set || m->opts.attr_clr || husk_mount_is_idmapped(m)))
+			return husk_err_set(err, ENOSYS,
+					    "mount %s on %s: recursive and idmap options need "
+					    "mount_setattr (Linux 5.12+)",
+					    mount_name(m), m->destination);
 		int rc = husk_mount_is_bind(m) ? mount_bind(fs, m, err) : mount_fs(fs, m, err);
 		if (rc < 0)
 			return -1;
