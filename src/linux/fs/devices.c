@@ -176,7 +176,7 @@ static int create_devices(struct husk_fs *fs, int dev_fd, struct husk_err *err)
 	}
 	for (size_t i = 0; i < fs->spec->linux.n_devices; i++)
 		if (create_device(fs, dev_fd, &fs->spec->linux.devices[i], err) < 0)
-			return -1;
+			return husk_err_prefix(err, "linux.devices[%zu]", i);
 	return 0;
 }
 
