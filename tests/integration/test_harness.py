@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import find_cgroups
+from conftest import find_cgroups, host_run
 
 
 def test_leak_check_sees_a_live_container(rt, bundle, tmp_path):
@@ -21,11 +21,10 @@ def test_leak_check_sees_a_live_container(rt, bundle, tmp_path):
 
 
 def test_leak_check_sees_a_mount(rt, bundle):
-    import subprocess
     target = os.path.join(bundle.rootfs, "mnt")
-    subprocess.run(["mount", "-t", "tmpfs", "itest", target], check=True)
+    host_run(["mount", "-t", "tmpfs", "itest", target])
     try:
         assert any(e.startswith("mount ") for e in rt.leftovers([], [bundle]))
     finally:
-        subprocess.run(["umount", target], check=True)
+        host_run(["umount", target])
     assert rt.leftovers([], [bundle]) == []
