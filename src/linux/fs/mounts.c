@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -240,6 +242,31 @@ static int copy_up(struct husk_fs *fs, const struct husk_mount *m, int covered,
 	return 0;
 }
 
+/* linux.mountLabel: with SELinux on, the filesystems runc labels (all but
+ * proc, sysfs and cgroups) get `context="<label>"` added to their data. */
+static bool wants_label(const struct husk_fs *fs, const struct husk_mount *m)
+{
+	static int selinux = -1;
+	struct statfs sfs;
+
+	if (!fs->spec->linux.mount_label || !*fs->spec->linux.mount_label || type_is(m, "proc") ||
+	    type_is(m, "sysfs") || type_is(m, "cgroup") || type_is(m, "cgroup2"))
+		return false;
+	if (selinux < 0)
+		selinux = statfs("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
+	return selinux;
+}
+
+static char *labelled_data(const struct husk_fs *fs, const struct husk_mount *m)
+{
+	char *out = NULL;
+	const char *data = m->opts.data;
+	if (asprintf(&out, "%s%scontext=\"%s\"", data ? data : "", data && *data ? "," : "",
+		     fs->spec->linux.mount_label) < 0)
+		return NULL;
+	return out;
+}
+
 static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
 {
 	const char *type = m->type;
@@ -263,7 +290,13 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	unsigned long flags = m->opts.flags & ~MS_NOT_FLAGS;
 	if (covered >= 0)
 		flags &= ~(unsigned long)MS_RDONLY;
-	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags, m->opts.data);
+	_cleanup_free_ char *labelled = wants_label(fs, m) ? labelled_data(fs, m) : NULL;
+	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags,
+				  labelled ? labelled : m->opts.data);
+	/* Older kernels cannot label mqueue: runc retries without, so do we. */
+	if (rc < 0 && labelled && type_is(m, "mqueue"))
+		rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags,
+				      m->opts.data);
 	if (rc < 0 && errno == EPERM && fs->userns && type_is(m, "sysfs")) {
 		husk_debug("sysfs on %s: not permitted, binding the host's /sys", m->destination);
 		rc = mount_sysfs_fallback(fs, m, target);
