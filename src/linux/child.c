@@ -31,6 +31,17 @@ __attribute__((noreturn)) static void child_die(const struct husk_err *e, int st
 	_exit(status);
 }
 
+/* CVE-2019-5736: until execve this process is the runtime's binary, and a
+ * process already in the container (a joined pid namespace, or any with
+ * exec) must not reach it through /proc/PID/exe. Only after the parent's
+ * /proc/PID writes, which need it dumpable when rootless; execve resets it. */
+int husk_child_undumpable(struct husk_err *err)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return husk_err_sys(err, "prctl PR_SET_DUMPABLE");
+	return 0;
+}
+
 static int wait_go(struct husk_child *c, struct husk_err *err)
 {
 	struct husk_msg m;
@@ -219,7 +230,7 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 
 	if (wait_go(c, err) < 0 || husk_ns_child_join(spec, &c->ns, err) < 0 ||
 	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
-	    husk_userns_become_root(spec, err) < 0)
+	    husk_userns_become_root(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)
 		return husk_err_sys(err, "setsid");

@@ -46,6 +46,8 @@ __attribute__((noreturn)) static void final_main(struct husk_child *c)
 	husk_err_clear(&err);
 	if (husk_msg_expect(c->sock, HUSK_MSG_GO, &m, &err) < 0)
 		_exit(1);
+	if (husk_child_undumpable(&err) < 0)
+		husk_child_fail(c, &err);
 	if (setsid() < 0)
 		husk_err_sys(&err, "setsid");
 	else if (husk_keyring_join(NULL, &err) == 0 && husk_terminal_setup(c, &err) == 0 &&

@@ -156,6 +156,8 @@ __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
 /* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,
  * cwd, fds, binary lookup). */
 int husk_child_finalize(struct husk_child *c, struct husk_err *err);
+/* Make this process non-dumpable (see child.c). */
+int husk_child_undumpable(struct husk_err *err);
 /* Report a failure before "ready" and exit. */
 __attribute__((noreturn)) void husk_child_fail(struct husk_child *c, const struct husk_err *e);
 /* execve the resolved binary; on failure print to stderr and exit 127. */

@@ -103,10 +103,17 @@ def reap_orphans():
                 pass
 
 
+# Reaping runs only while a test of this suite holds the `runtime` fixture:
+# other modules in this directory spawn children the reaper must not steal.
+_reaper_active = threading.Event()
+
+
 def _reaper_loop():
     while True:
+        _reaper_active.wait()
         time.sleep(0.02)
-        reap_orphans()
+        if _reaper_active.is_set():
+            reap_orphans()
 
 
 def pytest_configure(config):
@@ -122,6 +129,15 @@ def spawn(argv, **kw):
         p = subprocess.Popen(argv, **kw)
         _owned_pids.add(p.pid)
     return p
+
+
+def host_run(argv, check=True, timeout=60):
+    """subprocess.run for host tools, safe from the reaper; returns stdout."""
+    p = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = _finish(p, timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{argv} exited {p.returncode}: {err.decode(errors='replace')}")
+    return out.decode(errors="replace")
 
 
 def _finish(p, timeout, input=None):
@@ -162,8 +178,7 @@ def _build_rootfs(dest):
     shutil.copy2("/bin/busybox", os.path.join(tmp, "bin", "busybox"))
     # like `busybox --install -s`, but relative links: /bin is a link to
     # /usr/bin on the host, so --install would point them at /usr/bin/busybox
-    applets = subprocess.run(["/bin/busybox", "--list"], check=True, capture_output=True,
-                             text=True).stdout.split()
+    applets = host_run(["/bin/busybox", "--list"]).split()
     for a in applets:
         if a != "busybox":
             os.symlink("busybox", os.path.join(tmp, "bin", a))
@@ -250,7 +265,7 @@ class Bundle:
         self.config = default_config()
         self.write_config = True
         os.makedirs(path)
-        subprocess.run(["cp", "-a", image, self.rootfs], check=True)
+        host_run(["cp", "-a", image, self.rootfs])
 
     @property
     def process(self):
@@ -267,8 +282,8 @@ class Bundle:
         if not self.write_config:
             return
         cfg = copy.deepcopy(self.config)
-        env = cfg.get("process", {}).get("env")
-        if env is not None:
+        env = cfg.get("process", {}).get("env") if isinstance(cfg.get("process"), dict) else None
+        if isinstance(env, list):
             # lets the leak check find this bundle's processes
             env.append(f"HUSK_ITEST_MARK={self.marker}")
         with open(os.path.join(self.path, "config.json"), "w") as f:
@@ -422,7 +437,7 @@ class Runtime:
     def run(self, bundle, cid=None, *extra, detach=False, timeout=30, global_args=(),
             input=None, pass_fds=()):
         """`run`: foreground returns the container's exit code as rc."""
-        cid = cid or self.new_id()
+        cid = self.new_id() if cid is None else cid
         bundle.write()
         args = ["run", "--bundle", bundle.path, *extra]
         if detach:
@@ -436,12 +451,12 @@ class Runtime:
 
     def run_bg(self, bundle, cid=None, *extra):
         """Foreground `run` left running; returns (id, Popen) for finish()."""
-        cid = cid or self.new_id()
+        cid = self.new_id() if cid is None else cid
         bundle.write()
         return cid, self.cmd_bg("run", "--bundle", bundle.path, *extra, cid)
 
     def create(self, bundle, cid=None, *extra, pid_file=None, global_args=(), timeout=30):
-        cid = cid or self.new_id()
+        cid = self.new_id() if cid is None else cid
         bundle.write()
         args = ["create", "--bundle", bundle.path, *extra]
         if pid_file:
@@ -605,9 +620,14 @@ def runtime(tmp_path):
     iodir = tmp_path / "io"
     iodir.mkdir()
     rt = Runtime(str(root), str(iodir))
-    yield rt
-    rt.cleanup()
-    rt.assert_nothing_left()
+    _reaper_active.set()
+    try:
+        yield rt
+        rt.cleanup()
+        rt.assert_nothing_left()
+    finally:
+        reap_orphans()
+        _reaper_active.clear()
 
 
 # Shorter alias used by most tests.

@@ -94,7 +94,18 @@ static int run_sleeper(const struct tcase *tc, struct tresult *r)
 {
 	CHECK(ptest_run(tc, r) == 0 && r->rc == 0, "spawn: %s", r->err.msg);
 	CHECK(ptest_start(r) == 0, "start");
-	return 0;
+	/* Until its execve the init is not dumpable (CVE-2019-5736), and an
+	 * unprivileged caller may not join it; wait for the exec. */
+	char link[64], exe[256];
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)r->pid);
+	for (int i = 0; i < 2000; i++) {
+		ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+		exe[n < 0 ? 0 : n] = '\0';
+		if (strstr(exe, "busybox"))
+			return 0;
+		usleep(1000);
+	}
+	FAILF("init never exec'd busybox (exe %s)", exe);
 }
 
 static int exec_namespaces_with(const char *namespaces, const char *linux_extra)

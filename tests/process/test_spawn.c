@@ -2,6 +2,7 @@
  * maps, capabilities, rlimits, seccomp, hooks order, terminal, preserved
  * fds, the cwd escape (CVE-2024-21626), time namespace, cgroup placement,
  * and errors from the child arriving with their step and errno. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -496,16 +497,40 @@ static int test_preserve_fds(void)
 	int extra = open("/dev/null", O_RDONLY);
 	CHECK(extra == 4, "fd 4 expected, got %d", extra);
 
-	struct tcase tc = {.script = "cat <&3; ls /proc/$$/fd | tr -s '[:space:]' ' '",
-			   .preserve_fds = 1};
+	struct tcase tc = {.args = "[\"sleep\",\"30\"]", .preserve_fds = 1, .keep_running = true};
 	struct tresult r;
 	RUN(&tc, &r);
 	close(3);
 	close(extra);
 	SPAWNED(&r);
-	CHECK(strstr(r.out, "preserved-ok"), "%s", r.out);
-	CHECK(strstr(r.out, "0 1 2 3") && !strstr(r.out, " 4"), "fds: %s", r.out);
+	CHECK(ptest_start(&r) == 0, "start");
+	/* Once sleep runs, exactly stdio and the preserved fd are open. */
+	char dir[64], cmdline[64] = "", fds[128] = "", target[256] = "";
+	snprintf(dir, sizeof(dir), "/proc/%d/cmdline", (int)r.pid);
+	for (int i = 0; i < 2000 && strcmp(cmdline, "sleep") != 0; i++) {
+		int cfd = open(dir, O_RDONLY | O_CLOEXEC);
+		if (cfd >= 0) {
+			ptest_read_all(cfd, cmdline, sizeof(cmdline));
+			close(cfd);
+		}
+		usleep(1000);
+	}
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)r.pid);
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			snprintf(fds + strlen(fds), sizeof(fds) - strlen(fds), "%s ", e->d_name);
+	if (d)
+		closedir(d);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd/3", (int)r.pid);
+	ssize_t n = readlink(dir, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	kill(r.pid, SIGKILL);
+	waitpid(r.pid, NULL, 0);
 	ptest_free(&r);
+	CHECK(strcmp(cmdline, "sleep") == 0, "never exec'd: %s", cmdline);
+	CHECK(strcmp(fds, "0 1 2 3 ") == 0, "fds in the container: %s", fds);
+	CHECK(strcmp(target, path) == 0, "fd 3 is %s", target);
 	return 0;
 }
 

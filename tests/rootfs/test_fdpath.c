@@ -103,6 +103,42 @@ static void test_mkdir_in_root(int root_fd)
 	close(fd);
 }
 
+/* The resolver's own rules, beyond what mkdir exercises. */
+static void test_fallback_rules(int root_fd)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/d/e && echo x > %s/d/e/file && ln -s ../../d %s/d/e/up && "
+		 "ln -s /d/e/file %s/abslink && ln -s loop2 %s/loop1 && ln -s loop1 %s/loop2",
+		 root, root, root, root, root, root);
+	CHECK(system(cmd) == 0, "setup");
+
+	int fd = husk_openat2(root_fd, "d/e/up/e/file", O_RDONLY, 0, HUSK_RESOLVE_IN_ROOT);
+	char buf[4] = "";
+	CHECK(fd >= 0 && read(fd, buf, 2) == 2 && buf[0] == 'x', "relative link with ..");
+	close(fd);
+	fd = husk_openat2(root_fd, "abslink", O_PATH, 0, HUSK_RESOLVE_IN_ROOT);
+	CHECK(fd >= 0, "absolute link inside the root: %s", strerror(errno));
+	close(fd);
+	fd = husk_openat2(root_fd, "abslink", O_PATH | O_NOFOLLOW, 0, HUSK_RESOLVE_IN_ROOT);
+	struct stat st;
+	CHECK(fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode), "O_NOFOLLOW on the last");
+	close(fd);
+	fd = husk_openat2(root_fd, "loop1", O_PATH, 0, HUSK_RESOLVE_IN_ROOT);
+	CHECK(fd < 0 && errno == ELOOP, "symlink loop: %d", errno);
+	fd = husk_openat2(root_fd, "../../..", O_PATH, 0, HUSK_RESOLVE_IN_ROOT);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0, "\"..\" above the root");
+	struct stat rst;
+	CHECK(fstat(root_fd, &rst) == 0 && st.st_ino == rst.st_ino, "\"..\" left the root");
+	close(fd);
+	fd = husk_openat2(root_fd, "../x", O_PATH, 0, HUSK_RESOLVE_STRICT);
+	CHECK(fd < 0 && errno == EXDEV, "beneath: \"..\" escaped (%d)", errno);
+	fd = husk_openat2(root_fd, "abslink", O_PATH, 0, HUSK_RESOLVE_STRICT);
+	CHECK(fd < 0 && errno == ELOOP, "strict followed a link (%d)", errno);
+	fd = husk_openat2(root_fd, "d/e/file/x", O_PATH, 0, HUSK_RESOLVE_IN_ROOT);
+	CHECK(fd < 0 && errno == ENOTDIR, "file as a directory (%d)", errno);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/husk-fdpath-test.%d", (int)getpid());
@@ -116,6 +152,16 @@ int main(void)
 
 	test_split();
 	test_mkdir_in_root(root_fd);
+
+	/* again with the userspace resolver openat2-less systems get */
+	char cmd0[256];
+	snprintf(cmd0, sizeof(cmd0), "rm -rf %s/* %s/* && ls %s", root, outside, root);
+	if (system(cmd0) != 0)
+		failed++;
+	husk_fdpath_no_openat2 = true;
+	test_mkdir_in_root(root_fd);
+	test_fallback_rules(root_fd);
+	husk_fdpath_no_openat2 = false;
 
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);

@@ -75,7 +75,7 @@ static int copy_tree(int src, int dst, int depth)
 {
 	if (depth > COPYUP_MAX_DEPTH)
 		return errno = ELOOP, -1;
-	int dup_fd = dup(src); /* fdopendir takes the fd over */
+	int dup_fd = fcntl(src, F_DUPFD_CLOEXEC, 3); /* fdopendir takes it over */
 	if (dup_fd < 0)
 		return -1;
 	_cleanup_closedir_ DIR *dir = fdopendir(dup_fd);

@@ -16,6 +16,8 @@
 
 #include "util/cleanup.h"
 
+bool husk_fdpath_no_openat2;
+
 int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how = {
@@ -25,11 +27,17 @@ int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint6
 	};
 	long fd;
 
+	if (husk_fdpath_no_openat2)
+		return husk_resolve_fallback(dirfd, path, flags, mode, resolve);
 	/* RESOLVE_IN_ROOT answers EAGAIN when a concurrent rename could have
 	 * let ".." escape; the kernel asks us to retry. */
 	do
 		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ENOSYS) {
+		husk_fdpath_no_openat2 = true; /* remembered: one probe per process */
+		return husk_resolve_fallback(dirfd, path, flags, mode, resolve);
+	}
 	return (int)fd;
 }
 
