@@ -351,10 +351,11 @@ class Result:
 
 
 class Runtime:
-    def __init__(self, root, iodir):
+    def __init__(self, root, iodir, user=None):
         self.binary = HUSK
         self.root = root
         self.iodir = iodir
+        self.user = user  # (uid, gid) to run the runtime as, for rootless tests
         self.ids = []
         self.bundles = []
         self.pids = {}  # id -> init pid seen in its state
@@ -387,8 +388,26 @@ class Runtime:
 
             pass_fds = tuple(fd_map)
         return spawn(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds,
-                     preexec_fn=preexec)
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds,
+                     **self._identity(env, preexec))
+
+    def _identity(self, env=None, preexec=None):
+        """Popen arguments that drop to self.user (after `preexec`)."""
+        if not self.user:
+            return {"env": env, "preexec_fn": preexec}
+        uid, gid = self.user
+
+        def drop():
+            if preexec:
+                preexec()
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+
+        env = dict(env or {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        env.setdefault("XDG_RUNTIME_DIR", self.root)
+        env.setdefault("HOME", self.root)
+        return {"env": env, "preexec_fn": drop}
 
     def finish(self, p, timeout=30, input=None):
         out, err = _finish(p, timeout, input.encode() if isinstance(input, str) else input)
@@ -405,7 +424,8 @@ class Runtime:
         argv = self.argv(*args, global_args=global_args)
         out_path, err_path = self.out_path(cid + tag), self.err_path(cid + tag)
         with open(out_path, "ab") as out, open(err_path, "ab") as err:
-            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                      **self._identity())
             p.io = (out_path, out.tell(), err_path, err.tell())
         return p
 
