@@ -193,6 +193,7 @@ static void swap_conversion(void **state)
 	swap_case(0, false, -1, true, 0, -1, false);	/* unlimited memory: swap max */
 	swap_case(0, true, 100, true, 0, 0, true);	/* swap 0 = unset */
 	swap_case(-1, true, 100, true, 0, -1, false);	/* unlimited swap */
+	swap_case(-2, true, 100, true, -1, 0, false);	/* only -1 means unlimited */
 	swap_case(300, true, 100, true, 0, 200, false); /* memory+swap - memory */
 	swap_case(100, true, 100, true, 0, 0, false);	/* no swap at all */
 	swap_case(50, true, 100, true, -1, 0, false);	/* below the limit */
