@@ -423,12 +423,13 @@ class Runtime:
         return self.finish_files(self.cmd_files_bg(cid, *args, global_args=global_args),
                                  timeout=timeout)
 
-    def cmd_files_bg(self, cid, *args, global_args=(), tag=""):
+    def cmd_files_bg(self, cid, *args, global_args=(), tag="", cwd=None, umask=None):
         argv = self.argv(*args, global_args=global_args)
         out_path, err_path = self.out_path(cid + tag), self.err_path(cid + tag)
+        preexec = (lambda: os.umask(umask)) if umask is not None else None
         with open(out_path, "ab") as out, open(err_path, "ab") as err:
-            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                      **self._identity())
+            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd,
+                      **self._identity(preexec=preexec))
             p.io = (out_path, out.tell(), err_path, err.tell())
         return p
 
