@@ -28,15 +28,15 @@ int cg_path_normalize(const char *cgroups_path, const char *id, char **out, bool
 		    "linux.cgroupsPath %s: the systemd cgroup driver is not supported "
 		    "(use a plain path such as /husk/%s)",
 		    p, id);
+	for (const char *c = p; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return husk_err_set(
+			    err, 0, "linux.cgroupsPath: control characters are not allowed");
 	*absolute = p[0] == '/';
 	res = malloc(len + 2);
 	if (!res)
 		return husk_err_set(err, ENOMEM, "linux.cgroupsPath");
 	w = res;
-	for (const char *c = p; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return husk_err_set(
-			    err, 0, "linux.cgroupsPath: control characters are not allowed");
 	for (const char *s = p; *s;) {
 		size_t n = strcspn(s, "/");
 		if (n == 2 && s[0] == '.' && s[1] == '.') {
