@@ -1,10 +1,350 @@
-#include "cli/cli.h"
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
-/* Placeholder until the command lands; it fails loudly rather than pretend. */
+#include "cli/cli.h"
+#include "util/cleanup.h"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: husk exec [options] CONTAINER_ID COMMAND [ARGS...]\n"
+	      "       husk exec [options] --process FILE CONTAINER_ID\n\n"
+	      "Run a new process inside a running container. By default it is the\n"
+	      "container's own process (user, environment, capabilities, cwd) with\n"
+	      "COMMAND as its arguments.\n\n"
+	      "Options:\n"
+	      "  --process, -p FILE        the process as OCI process JSON (other process\n"
+	      "                            options are then ignored)\n"
+	      "  --tty, -t                 allocate a pseudo-terminal\n"
+	      "  --console-socket PATH     send the pty master to this AF_UNIX socket\n"
+	      "  --detach, -d              do not wait for the process\n"
+	      "  --pid-file PATH           write the process's pid to PATH\n"
+	      "  --cwd DIR                 working directory inside the container\n"
+	      "  --env, -e KEY=VALUE       set an environment variable (repeatable)\n"
+	      "  --user, -u UID[:GID]      run as this user\n"
+	      "  --additional-gids, -g GID add a supplementary group (repeatable)\n"
+	      "  --cap, -c CAP             add a capability (repeatable)\n"
+	      "  --no-new-privs            set no_new_privileges\n"
+	      "  --preserve-fds N          pass N extra fds (3 .. 3+N-1) to the process\n"
+	      "  --ignore-paused           exec even when the container is paused\n"
+	      "  --help, -h                print this help\n",
+	      out);
+}
+
+struct exec_flags {
+	const char *process_file;
+	bool tty, no_new_privs, set_user;
+	const char *cwd;
+	uid_t uid;
+	gid_t gid;
+	bool has_gid;
+	struct husk_strv env;
+	gid_t *gids;
+	size_t n_gids;
+	uint64_t caps;
+};
+
+static int add_env(struct husk_strv *v, const char *kv)
+{
+	char **bigger = realloc(v->v, (v->n + 2) * sizeof(*v->v));
+	if (!bigger)
+		return -1;
+	v->v = bigger;
+	v->v[v->n++] = (char *)kv;
+	v->v[v->n] = NULL;
+	return 0;
+}
+
+static int parse_user(struct exec_flags *f, const char *s)
+{
+	char *end;
+	unsigned long uid = strtoul(s, &end, 10), gid;
+
+	if (end == s || (*end && *end != ':'))
+		return -1;
+	f->uid = (uid_t)uid;
+	f->set_user = true;
+	if (*end == ':') {
+		gid = strtoul(end + 1, &end, 10);
+		if (*end)
+			return -1;
+		f->gid = (gid_t)gid;
+		f->has_gid = true;
+	}
+	return 0;
+}
+
+static int parse_cap(struct exec_flags *f, const char *name)
+{
+	char buf[64];
+	int cap = husk_cap_from_name(name);
+
+	if (cap < 0 && strncasecmp(name, "CAP_", 4) != 0) {
+		snprintf(buf, sizeof(buf), "CAP_%s", name);
+		for (char *p = buf; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		cap = husk_cap_from_name(buf);
+	}
+	if (cap < 0)
+		return -1;
+	f->caps |= 1ULL << cap;
+	return 0;
+}
+
+/* KEY=VALUE from --env replaces the same KEY of the base environment. */
+static int merge_env(const struct husk_strv *base, const struct husk_strv *extra,
+		     struct husk_strv *out)
+{
+	for (size_t i = 0; i < base->n; i++)
+		if (add_env(out, base->v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < extra->n; i++) {
+		const char *eq = strchr(extra->v[i], '=');
+		size_t klen = eq ? (size_t)(eq - extra->v[i]) : strlen(extra->v[i]);
+		size_t j;
+		for (j = 0; j < out->n; j++)
+			if (strncmp(out->v[j], extra->v[i], klen) == 0 && out->v[j][klen] == '=')
+				break;
+		if (j < out->n)
+			out->v[j] = extra->v[i];
+		else if (add_env(out, extra->v[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The container's process with the flags applied. Shallow: the copy borrows
+ * the spec's strings, and only the arrays built here belong to it. */
+static int build_process(const struct exec_flags *f, const struct husk_process *base, char **args,
+			 int n_args, struct husk_process *p, struct husk_strv *env, gid_t **gids)
+{
+	*p = *base;
+	p->args.v = args;
+	p->args.n = (size_t)n_args;
+	p->terminal = f->tty;
+	if (f->cwd)
+		p->cwd = (char *)f->cwd;
+	if (merge_env(&base->env, &f->env, env) < 0)
+		return -1;
+	p->env = *env;
+	if (f->set_user) {
+		p->user.uid = f->uid;
+		p->user.gid = f->has_gid ? f->gid : 0;
+	}
+	if (f->n_gids) {
+		size_t n = base->user.n_additional_gids;
+		*gids = calloc(n + f->n_gids, sizeof(**gids));
+		if (!*gids)
+			return -1;
+		memcpy(*gids, base->user.additional_gids, n * sizeof(**gids));
+		memcpy(*gids + n, f->gids, f->n_gids * sizeof(**gids));
+		p->user.additional_gids = *gids;
+		p->user.n_additional_gids = n + f->n_gids;
+	}
+	if (f->caps) {
+		p->has_caps = true;
+		p->caps.bounding |= f->caps;
+		p->caps.effective |= f->caps;
+		p->caps.inheritable |= f->caps;
+		p->caps.permitted |= f->caps;
+		p->caps.ambient |= f->caps;
+	}
+	if (f->no_new_privs)
+		p->no_new_privileges = true;
+	return 0;
+}
+
+static struct husk_process *read_process_file(const char *path, struct husk_err *err)
+{
+	_cleanup_fclose_ FILE *fp = fopen(path, "re");
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	struct husk_process *p;
+
+	if (!fp) {
+		husk_err_sys(err, "process file %s", path);
+		return NULL;
+	}
+	buf = malloc(1 << 20);
+	if (!buf) {
+		husk_err_sys(err, "allocate");
+		return NULL;
+	}
+	len = fread(buf, 1, (1 << 20) - 1, fp);
+	if (ferror(fp)) {
+		husk_err_sys(err, "read %s", path);
+		return NULL;
+	}
+	buf[len] = '\0';
+	p = husk_process_parse(buf, len, err);
+	if (!p)
+		husk_err_prefix(err, "process file %s", path);
+	return p;
+}
+
+static int finish(struct husk_process *from_file, struct husk_strv *env, gid_t *gids,
+		  struct husk_container *c, int code)
+{
+	if (from_file)
+		husk_process_free(from_file);
+	free(env->v);
+	free(gids);
+	husk_container_free(c);
+	return code;
+}
+
+static int do_exec(struct cli_globals *g, struct exec_flags *f, struct husk_exec_opts *o,
+		   const char *id, char **args, int n_args)
+{
+	struct husk_ctx ctx = cli_ctx(g);
+	struct husk_err err = {0};
+	struct husk_container *c = NULL;
+	struct husk_process *from_file = NULL, built;
+	struct husk_strv env = {0};
+	gid_t *gids = NULL;
+	int status = 0, r;
+
+	if (husk_container_load(&ctx, id, &c, &err) < 0)
+		goto out;
+	if (f->process_file) {
+		from_file = read_process_file(f->process_file, &err);
+		if (!from_file)
+			goto out;
+		o->process = from_file;
+	} else {
+		const struct husk_spec *spec = husk_container_spec(c, &err);
+		if (!spec)
+			goto out;
+		if (!spec->process) {
+			husk_err_set(&err, EINVAL, "container %s has no process in its config", id);
+			goto out;
+		}
+		if (build_process(f, spec->process, args, n_args, &built, &env, &gids) < 0) {
+			husk_err_sys(&err, "build process");
+			goto out;
+		}
+		o->process = &built;
+	}
+	r = husk_exec_container(&ctx, c, o, &status, &err);
+	if (r < 0)
+		return finish(from_file, &env, gids, c, cli_fail(&err));
+	return finish(from_file, &env, gids, c, status);
+out:
+	husk_err_prefix(&err, "exec %s", id);
+	return finish(from_file, &env, gids, c, cli_fail(&err));
+}
+
+enum { OPT_CONSOLE = 256, OPT_PID_FILE, OPT_CWD, OPT_NNP, OPT_PRESERVE, OPT_IGNORE_PAUSED };
+
+static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
+{
+	switch (c) {
+	case 'p':
+		f->process_file = optarg;
+		return 0;
+	case 't':
+		f->tty = true;
+		return 0;
+	case 'd':
+		o->detach = true;
+		return 0;
+	case 'e':
+		return add_env(&f->env, optarg) < 0 ? -1 : 0;
+	case 'u':
+		if (parse_user(f, optarg) < 0)
+			return cli_usage_error("exec", "--user: want UID[:GID], got %s", optarg);
+		return 0;
+	case 'g': {
+		int gid = cli_parse_uint(optarg);
+		gid_t *bigger = realloc(f->gids, (f->n_gids + 1) * sizeof(*f->gids));
+		if (gid < 0)
+			return cli_usage_error("exec", "--additional-gids: not a gid: %s", optarg);
+		if (!bigger)
+			return -1;
+		f->gids = bigger;
+		f->gids[f->n_gids++] = (gid_t)gid;
+		return 0;
+	}
+	case 'c':
+		if (parse_cap(f, optarg) < 0)
+			return cli_usage_error("exec", "--cap: unknown capability %s", optarg);
+		return 0;
+	case OPT_CONSOLE:
+		o->console_socket = optarg;
+		return 0;
+	case OPT_PID_FILE:
+		o->pid_file = optarg;
+		return 0;
+	case OPT_CWD:
+		f->cwd = optarg;
+		return 0;
+	case OPT_NNP:
+		f->no_new_privs = true;
+		return 0;
+	case OPT_PRESERVE:
+		o->preserve_fds = cli_parse_uint(optarg);
+		if (o->preserve_fds < 0)
+			return cli_usage_error("exec", "--preserve-fds: not a count: %s", optarg);
+		return 0;
+	case OPT_IGNORE_PAUSED:
+		o->ignore_paused = true;
+		return 0;
+	default:
+		usage(stderr);
+		return 1;
+	}
+}
+
 int cmd_exec(struct cli_globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return cli_usage_error("exec", "this command is not built yet");
+	static const struct option opts[] = {
+	    {"process", required_argument, NULL, 'p'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"additional-gids", required_argument, NULL, 'g'},
+	    {"cap", required_argument, NULL, 'c'},
+	    {"console-socket", required_argument, NULL, OPT_CONSOLE},
+	    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+	    {"cwd", required_argument, NULL, OPT_CWD},
+	    {"no-new-privs", no_argument, NULL, OPT_NNP},
+	    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+	    {"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct exec_flags f = {0};
+	struct husk_exec_opts o = {0};
+	int c, r;
+
+	optind = 0; /* re-read the optstring: '+' stops at CONTAINER_ID */
+	while ((c = getopt_long(argc, argv, "+p:tde:u:g:c:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			r = 0;
+			goto out;
+		}
+		r = parse_one(c, &f, &o);
+		if (r != 0)
+			goto out;
+	}
+	if (argc - optind < 1) {
+		r = cli_usage_error("exec", "expected CONTAINER_ID COMMAND [ARGS...]");
+		goto out;
+	}
+	if (!f.process_file && argc - optind < 2) {
+		r = cli_usage_error("exec", "expected a COMMAND after the CONTAINER_ID");
+		goto out;
+	}
+	r = do_exec(g, &f, &o, argv[optind], argv + optind + 1, argc - optind - 1);
+out:
+	free(f.env.v);
+	free(f.gids);
+	return r < 0 ? 1 : r;
 }

@@ -179,9 +179,10 @@ static bool enters_running_container(const char *cmd)
 static int protect_self(void)
 {
 	struct husk_err err;
-	if (husk_selfexe_protect(&err) < 0)
+	if (husk_selfexe_protect(&err) < 0) {
 		cli_fail(&err);
-	return -1;
+		return -1;
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 static const char *const status_names[] = {
     [HUSK_STATUS_CREATING] = "creating", [HUSK_STATUS_CREATED] = "created",
@@ -106,11 +107,15 @@ static int derive_status(struct husk_container *c, struct husk_err *err)
 	}
 	c->status = HUSK_STATUS_RUNNING;
 	if (c->cgroup_path) {
+		/* A cgroup that cannot be read must not make the container
+		 * unloadable (delete --force still has to work): it is not paused. */
 		struct husk_cgroup *cg = husk_container_cgroup(c, err);
-		if (!cg || husk_cgroup_is_frozen(cg, &frozen, err) < 0)
-			return -1;
-		if (frozen)
+		if (!cg || husk_cgroup_is_frozen(cg, &frozen, err) < 0) {
+			husk_debug("%s: freezer state unknown: %s", c->id, err->msg);
+			husk_err_clear(err);
+		} else if (frozen) {
 			c->status = HUSK_STATUS_PAUSED;
+		}
 	}
 	return 0;
 }

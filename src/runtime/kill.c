@@ -118,8 +118,10 @@ int husk_container_kill_wait(struct husk_container *c, struct husk_err *err)
 
 	if (c->cgroup_path) {
 		struct husk_cgroup *cg = husk_container_cgroup(c, err);
-		if (!cg || husk_cgroup_kill_all(cg, SIGKILL, err) < 0)
+		if (cg && husk_cgroup_kill_all(cg, SIGKILL, err) < 0)
 			return -1;
+		if (!cg) /* still kill the init; destroy reports the cgroup */
+			husk_err_clear(err);
 	}
 	pidfd = husk_container_pidfd(c, &ignored);
 	if (pidfd < 0)
@@ -137,8 +139,12 @@ int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
 {
 	if (c->cgroup_path) {
 		struct husk_cgroup *cg = husk_container_cgroup(c, err);
-		if (!cg || husk_cgroup_destroy(cg, err) < 0)
+		if (!cg && err->code != ENOENT)
 			return -1;
+		if (!cg) /* already gone: nothing to remove */
+			husk_err_clear(err);
+		else if (husk_cgroup_destroy(cg, err) < 0)
+			return husk_err_prefix(err, "remove cgroup");
 	}
 	if (c->hook_kinds & (1u << HUSK_HOOK_POSTSTOP)) {
 		const struct husk_spec *spec = husk_container_spec(c, err);

@@ -10,11 +10,35 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
+/* The container's write end is close-on-exec: once it is closed (or the
+ * process is gone), the startContainer hooks have run and the user program
+ * has been exec'd, which is when poststart hooks may run. */
+static void wait_writer_gone(int fifo, int pidfd)
+{
+	struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+	char buf[16];
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (p[1].revents)
+			return;
+		if (p[0].revents) {
+			ssize_t n = read(fifo, buf, sizeof(buf));
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				return;
+		}
+	}
+}
+
 /* Opening the read end lets the container's blocked open() for writing
  * complete; it then writes a byte (or just closes) and execs. A blocking
  * open would hang forever on a dead init, so open non-blocking and wait for
  * either the fifo or the init's pidfd. */
-static int release_fifo(struct husk_container *c, struct husk_err *err)
+static int release_fifo(struct husk_container *c, bool wait_exec, struct husk_err *err)
 {
 	_cleanup_close_ int pidfd = husk_container_pidfd(c, err);
 	_cleanup_close_ int fifo = -1;
@@ -40,6 +64,8 @@ static int release_fifo(struct husk_container *c, struct husk_err *err)
 		;
 	if (unlinkat(c->dir_fd, HUSK_FIFO_FILE, 0) < 0 && errno != ENOENT)
 		return husk_err_sys(err, "remove exec fifo");
+	if (wait_exec)
+		wait_writer_gone(fifo, pidfd);
 	return 0;
 }
 
@@ -68,7 +94,7 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 		return husk_err_prefix(err, "start %s", id);
 	r = check_startable(c, err);
 	if (r == 0)
-		r = release_fifo(c, err);
+		r = release_fifo(c, c->hook_kinds & (1u << HUSK_HOOK_POSTSTART), err);
 	/* The saved config is parsed only when it has poststart hooks. */
 	if (r == 0 && (c->hook_kinds & (1u << HUSK_HOOK_POSTSTART))) {
 		spec = husk_container_spec(c, err);

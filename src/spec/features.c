@@ -29,6 +29,15 @@ static json_t *table_array(const struct husk_name_value *t, size_t n)
 	return a;
 }
 
+static json_t *mount_options(void)
+{
+	json_t *a = json_array();
+	const char *name;
+	for (size_t i = 0; a && (name = husk_mount_option_at(i)); i++)
+		json_array_append_new(a, json_string(name));
+	return a;
+}
+
 static json_t *namespaces_array(void)
 {
 	json_t *a = json_array();
@@ -93,11 +102,10 @@ static json_t *annotations(void)
 
 char *husk_features_json(struct husk_err *err)
 {
-	json_t *f = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "ociVersionMin", "1.0.0",
-			      "ociVersionMax", "1.3.0", "hooks",
-			      names_array(husk_hook_names, HUSK_HOOK_KIND_COUNT), "mountOptions",
-			      names_array(husk_mount_option_names, husk_n_mount_option_names),
-			      "linux", linux_features(), "annotations", annotations());
+	json_t *f = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:o}", "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0",
+	    "hooks", names_array(husk_hook_names, HUSK_HOOK_KIND_COUNT), "mountOptions",
+	    mount_options(), "linux", linux_features(), "annotations", annotations());
 	char *text;
 
 	if (!f) {

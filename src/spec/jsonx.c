@@ -14,24 +14,39 @@
  * with this marker byte in front and accepted only by unsigned getters. */
 #define BIG_MARK '\x01'
 
+/* Append to the path, cutting at the buffer's end. This runs for every
+ * member read, so it avoids printf. */
+static void jp_append(struct jctx *c, const char *s, size_t n)
+{
+	size_t room = sizeof(c->path) - 1 - c->len;
+	if (n > room)
+		n = room;
+	memcpy(c->path + c->len, s, n);
+	c->len += n;
+	c->path[c->len] = '\0';
+}
+
 size_t jp_key(struct jctx *c, const char *key)
 {
 	size_t old = c->len;
-	int n =
-	    snprintf(c->path + c->len, sizeof(c->path) - c->len, "%s%s", c->len ? "." : "", key);
-	if (n > 0)
-		c->len +=
-		    (size_t)n < sizeof(c->path) - c->len ? (size_t)n : sizeof(c->path) - c->len - 1;
+	if (c->len)
+		jp_append(c, ".", 1);
+	jp_append(c, key, strlen(key));
 	return old;
 }
 
 size_t jp_idx(struct jctx *c, size_t i)
 {
+	char buf[32], *p = buf + sizeof(buf);
 	size_t old = c->len;
-	int n = snprintf(c->path + c->len, sizeof(c->path) - c->len, "[%zu]", i);
-	if (n > 0)
-		c->len +=
-		    (size_t)n < sizeof(c->path) - c->len ? (size_t)n : sizeof(c->path) - c->len - 1;
+
+	*--p = ']';
+	do {
+		*--p = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	*--p = '[';
+	jp_append(c, p, (size_t)(buf + sizeof(buf) - p));
 	return old;
 }
 
@@ -95,75 +110,107 @@ static bool big_unsigned_at(const char *p, const char *lim, const char **end)
 	return errno == 0 && v > (unsigned long long)INT64_MAX;
 }
 
-/* Rewrite big unsigned literals into marked strings; NULL if there are none
- * (or on allocation failure, which then surfaces as the original error). */
-static char *mark_big_numbers(const char *json, size_t len, size_t *out_len)
+#define MARK_EXTRA 8 /* a marked literal grows by "\u0001 and " */
+
+/* Count the big unsigned literals outside strings; with out, also copy the
+ * text there with each of them turned into a marked string, and note in
+ * marks where each marked string starts. */
+static size_t mark_big_numbers(const char *json, size_t len, char *out, size_t *out_len,
+			       size_t *marks)
 {
 	const char *p = json, *lim = json + len, *end;
-	char *out = malloc(len * 2 + 16), *w = out;
-	bool in_str = false, changed = false;
+	bool in_str = false;
+	size_t count = 0, w = 0;
 
-	if (!out)
-		return NULL;
 	while (p < lim) {
 		char ch = *p;
-		if (in_str) {
-			*w++ = *p++;
-			if (ch == '\\' && p < lim)
-				*w++ = *p++;
-			else if (ch == '"')
-				in_str = false;
+		if (!in_str && ch >= '0' && ch <= '9' &&
+		    (p == json || !strchr("-.eE+0123456789", p[-1])) &&
+		    big_unsigned_at(p, lim, &end)) {
+			if (out) {
+				marks[count] = w;
+				memcpy(out + w, "\"\\u0001", 7);
+				memcpy(out + w + 7, p, (size_t)(end - p));
+				w += 7 + (size_t)(end - p);
+				out[w++] = '"';
+			}
+			p = end;
+			count++;
+			continue;
+		}
+		if (in_str && ch == '\\' && p + 1 < lim) {
+			if (out) {
+				out[w++] = p[0];
+				out[w++] = p[1];
+			}
+			p += 2;
 			continue;
 		}
 		if (ch == '"')
-			in_str = true;
-		if (ch >= '0' && ch <= '9' && (p == json || !strchr("-.eE+0123456789", p[-1])) &&
-		    big_unsigned_at(p, lim, &end)) {
-			w += sprintf(w, "\"\\u0001");
-			memcpy(w, p, (size_t)(end - p));
-			w += end - p;
-			*w++ = '"';
-			p = end;
-			changed = true;
-			continue;
-		}
-		*w++ = *p++;
+			in_str = !in_str;
+		if (out)
+			out[w++] = ch;
+		p++;
 	}
-	if (!changed) {
-		free(out);
+	if (out_len)
+		*out_len = w;
+	return count;
+}
+
+/* A syntax error in the marked text: move its column back to where it is
+ * in the text as written (markers never span lines, so the line holds). */
+static void unshift_error(json_error_t *jerr, const char *buf, const size_t *marks, size_t count)
+{
+	size_t pos = jerr->position > 0 ? (size_t)jerr->position : 0, line_start = pos;
+
+	while (line_start > 0 && buf[line_start - 1] != '\n')
+		line_start--;
+	for (size_t i = 0; i < count; i++)
+		if (marks[i] < pos) {
+			jerr->position -= MARK_EXTRA;
+			if (marks[i] >= line_start)
+				jerr->column -= MARK_EXTRA;
+		}
+}
+
+/* Parse a document that has big numbers; errors keep their positions in
+ * the text as written. */
+static json_t *load_marked(struct jctx *c, const char *json, size_t len, size_t count,
+			   json_error_t *jerr)
+{
+	_cleanup_free_ char *buf = malloc(len + count * MARK_EXTRA + 1);
+	_cleanup_free_ size_t *marks = calloc(count, sizeof(*marks));
+	size_t buf_len;
+	json_t *root;
+
+	if (!buf || !marks) {
+		memset(jerr, 0, sizeof(*jerr));
+		snprintf(jerr->text, sizeof(jerr->text), "out of memory");
 		return NULL;
 	}
-	*out_len = (size_t)(w - out);
-	return out;
+	mark_big_numbers(json, len, buf, &buf_len, marks);
+	root = json_loadb(buf, buf_len, 0, jerr);
+	if (!root)
+		unshift_error(jerr, buf, marks, count);
+	c->big_numbers = root != NULL;
+	return root;
 }
 
 json_t *jload(struct jctx *c, const char *json, size_t len, const char *what)
 {
-	struct husk_err *err = c->err;
+	size_t count = mark_big_numbers(json, len, NULL, NULL, NULL);
 	json_error_t jerr;
-	json_t *root = json_loadb(json, len, 0, &jerr);
+	json_t *root =
+	    count ? load_marked(c, json, len, count, &jerr) : json_loadb(json, len, 0, &jerr);
 
-	if (!root && strstr(jerr.text, "too big")) {
-		size_t big_len = 0;
-		_cleanup_free_ char *big = mark_big_numbers(json, len, &big_len);
-		/* A marker is expanded, so later syntax errors report the first parse's position.
-		 */
-		if (big) {
-			json_error_t jerr2;
-			root = json_loadb(big, big_len, 0, &jerr2);
-			if (!root && !strstr(jerr2.text, "too big"))
-				jerr = jerr2;
-			c->big_numbers = root != NULL;
-		}
-	}
 	if (!root) {
-		husk_err_set(err, 0, "%s: line %d column %d: %s", what, jerr.line, jerr.column,
+		husk_err_set(c->err, 0, "%s: line %d column %d: %s", what, jerr.line, jerr.column,
 			     jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		husk_err_set(err, 0, "%s: must be a JSON object", what);
+		husk_err_set(c->err, 0, "%s: must be a JSON object", what);
 		return NULL;
 	}
 	return root;

@@ -15,6 +15,7 @@
 #endif
 
 enum opt_kind {
+	OPT_NONE,  /* accepted, means nothing ("defaults") */
 	OPT_SET,   /* set an MS_* flag */
 	OPT_CLEAR, /* clear an MS_* flag */
 	OPT_PROPAGATION,
@@ -61,6 +62,13 @@ static const struct mount_opt mount_opts[] = {
     {"nolazytime", OPT_CLEAR, MS_LAZYTIME},
     {"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
     {"nosymfollow", OPT_SET, MS_NOSYMFOLLOW},
+    {"acl", OPT_SET, MS_POSIXACL},
+    {"noacl", OPT_CLEAR, MS_POSIXACL},
+    {"iversion", OPT_SET, MS_I_VERSION},
+    {"noiversion", OPT_CLEAR, MS_I_VERSION},
+    {"silent", OPT_SET, MS_SILENT},
+    {"loud", OPT_CLEAR, MS_SILENT},
+    {"defaults", OPT_NONE, 0},
     {"bind", OPT_BIND, 0},
     {"rbind", OPT_RBIND, 0},
     {"private", OPT_PROPAGATION, MS_PRIVATE},
@@ -94,22 +102,11 @@ static const struct mount_opt mount_opts[] = {
     {"tmpcopyup", OPT_TMPCOPYUP, 0},
 };
 
-/* For `husk features`: the option names in table order. */
-const char *const husk_mount_option_names[] = {
-    "ro",	 "rw",		"suid",		"nosuid",	  "dev",	  "nodev",
-    "exec",	 "noexec",	"sync",		"async",	  "dirsync",	  "remount",
-    "mand",	 "nomand",	"atime",	"noatime",	  "diratime",	  "nodiratime",
-    "relatime",	 "norelatime",	"strictatime",	"nostrictatime",  "lazytime",	  "nolazytime",
-    "symfollow", "nosymfollow", "bind",		"rbind",	  "private",	  "rprivate",
-    "shared",	 "rshared",	"slave",	"rslave",	  "unbindable",	  "runbindable",
-    "rro",	 "rrw",		"rnosuid",	"rsuid",	  "rnodev",	  "rdev",
-    "rnoexec",	 "rexec",	"rnodiratime",	"rdiratime",	  "rnoatime",	  "ratime",
-    "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
-    "idmap",	 "ridmap",	"tmpcopyup",
-};
-const size_t husk_n_mount_option_names = HUSK_ARRAY_SIZE(husk_mount_option_names);
-_Static_assert(HUSK_ARRAY_SIZE(husk_mount_option_names) == HUSK_ARRAY_SIZE(mount_opts),
-	       "option name list out of step with the table");
+/* For `husk features`: the option names in table order, NULL past the end. */
+const char *husk_mount_option_at(size_t i)
+{
+	return i < HUSK_ARRAY_SIZE(mount_opts) ? mount_opts[i].name : NULL;
+}
 
 static const struct mount_opt *find_opt(const char *name)
 {
@@ -123,6 +120,8 @@ static const struct mount_opt *find_opt(const char *name)
 static void apply_opt(const struct mount_opt *o, struct husk_mount_opts *out)
 {
 	switch (o->kind) {
+	case OPT_NONE:
+		break;
 	case OPT_SET:
 		out->flags |= o->value;
 		out->clear_flags &= ~o->value;

@@ -86,6 +86,9 @@ static int parse_memory(struct jctx *c, json_t *obj, struct husk_resources *r)
 	    jm_opt_i64(c, mem, "kernelTCP", &m->kernel_tcp) < 0 ||
 	    jm_opt_u64(c, mem, "swappiness", &m->swappiness) < 0)
 		return -1;
+	/* -1 written as uint64 (by int64-minded engines) means "leave it". */
+	if (m->swappiness.set && m->swappiness.v == UINT64_MAX)
+		m->swappiness.set = false;
 	if (m->swappiness.set && m->swappiness.v > 100) {
 		jp_key(c, "swappiness");
 		return jfail(c, "must be between 0 and 100");

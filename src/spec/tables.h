@@ -20,8 +20,7 @@ extern const size_t husk_n_seccomp_arch_names;
 extern const char *const husk_seccomp_flag_names[];
 extern const size_t husk_n_seccomp_flag_names;
 extern const char *const husk_hook_names[];
-extern const char *const husk_mount_option_names[];
-extern const size_t husk_n_mount_option_names;
+const char *husk_mount_option_at(size_t i);
 
 /* Linear lookup; returns -1 when the name is not in the table. */
 long husk_lookup(const struct husk_name_value *table, size_t n, const char *name);

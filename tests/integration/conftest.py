@@ -103,10 +103,17 @@ def reap_orphans():
                 pass
 
 
+# Reaping runs only while a test of this suite holds the `runtime` fixture:
+# other modules in this directory spawn children the reaper must not steal.
+_reaper_active = threading.Event()
+
+
 def _reaper_loop():
     while True:
+        _reaper_active.wait()
         time.sleep(0.02)
-        reap_orphans()
+        if _reaper_active.is_set():
+            reap_orphans()
 
 
 def pytest_configure(config):
@@ -122,6 +129,15 @@ def spawn(argv, **kw):
         p = subprocess.Popen(argv, **kw)
         _owned_pids.add(p.pid)
     return p
+
+
+def host_run(argv, check=True, timeout=60):
+    """subprocess.run for host tools, safe from the reaper; returns stdout."""
+    p = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = _finish(p, timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{argv} exited {p.returncode}: {err.decode(errors='replace')}")
+    return out.decode(errors="replace")
 
 
 def _finish(p, timeout, input=None):
@@ -162,8 +178,7 @@ def _build_rootfs(dest):
     shutil.copy2("/bin/busybox", os.path.join(tmp, "bin", "busybox"))
     # like `busybox --install -s`, but relative links: /bin is a link to
     # /usr/bin on the host, so --install would point them at /usr/bin/busybox
-    applets = subprocess.run(["/bin/busybox", "--list"], check=True, capture_output=True,
-                             text=True).stdout.split()
+    applets = host_run(["/bin/busybox", "--list"]).split()
     for a in applets:
         if a != "busybox":
             os.symlink("busybox", os.path.join(tmp, "bin", a))
@@ -250,7 +265,7 @@ class Bundle:
         self.config = default_config()
         self.write_config = True
         os.makedirs(path)
-        subprocess.run(["cp", "-a", image, self.rootfs], check=True)
+        host_run(["cp", "-a", image, self.rootfs])
 
     @property
     def process(self):
@@ -301,7 +316,10 @@ def make_bundle(tmp_path, rootfs_image, runtime):
         return b
 
     yield make
-    if remove:
+    # never recurse into a mount a faulty runtime left here (it could be a
+    # bind of a host directory): the leak check reports it instead
+    real = os.path.realpath(parent)
+    if remove and not any(mp.startswith(real + "/") for mp in mount_points()):
         shutil.rmtree(parent, ignore_errors=True)
 
 
@@ -336,10 +354,11 @@ class Result:
 
 
 class Runtime:
-    def __init__(self, root, iodir):
+    def __init__(self, root, iodir, user=None):
         self.binary = HUSK
         self.root = root
         self.iodir = iodir
+        self.user = user  # (uid, gid) to run the runtime as, for rootless tests
         self.ids = []
         self.bundles = []
         self.pids = {}  # id -> init pid seen in its state
@@ -372,8 +391,26 @@ class Runtime:
 
             pass_fds = tuple(fd_map)
         return spawn(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds,
-                     preexec_fn=preexec)
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds,
+                     **self._identity(env, preexec))
+
+    def _identity(self, env=None, preexec=None):
+        """Popen arguments that drop to self.user (after `preexec`)."""
+        if not self.user:
+            return {"env": env, "preexec_fn": preexec}
+        uid, gid = self.user
+
+        def drop():
+            if preexec:
+                preexec()
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+
+        env = dict(env or {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        env.setdefault("XDG_RUNTIME_DIR", self.root)
+        env.setdefault("HOME", self.root)
+        return {"env": env, "preexec_fn": drop}
 
     def finish(self, p, timeout=30, input=None):
         out, err = _finish(p, timeout, input.encode() if isinstance(input, str) else input)
@@ -386,11 +423,13 @@ class Runtime:
         return self.finish_files(self.cmd_files_bg(cid, *args, global_args=global_args),
                                  timeout=timeout)
 
-    def cmd_files_bg(self, cid, *args, global_args=(), tag=""):
+    def cmd_files_bg(self, cid, *args, global_args=(), tag="", cwd=None, umask=None):
         argv = self.argv(*args, global_args=global_args)
         out_path, err_path = self.out_path(cid + tag), self.err_path(cid + tag)
+        preexec = (lambda: os.umask(umask)) if umask is not None else None
         with open(out_path, "ab") as out, open(err_path, "ab") as err:
-            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd,
+                      **self._identity(preexec=preexec))
             p.io = (out_path, out.tell(), err_path, err.tell())
         return p
 
@@ -605,9 +644,14 @@ def runtime(tmp_path):
     iodir = tmp_path / "io"
     iodir.mkdir()
     rt = Runtime(str(root), str(iodir))
-    yield rt
-    rt.cleanup()
-    rt.assert_nothing_left()
+    _reaper_active.set()
+    try:
+        yield rt
+        rt.cleanup()
+        rt.assert_nothing_left()
+    finally:
+        reap_orphans()
+        _reaper_active.clear()
 
 
 # Shorter alias used by most tests.

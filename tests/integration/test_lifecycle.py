@@ -285,3 +285,82 @@ def test_parallel_runs(rt, make_bundle):
     for r in results:
         assert r.rc == 0, r
         assert r.lines()[0]["pid"] == 1
+
+
+def test_kill_created_container(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    cid = rt.create(bundle).check().cid
+    rt.kill(cid, "KILL").check()
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])
+
+
+def test_init_killed_from_outside(rt, bundle):
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    os.kill(pid, signal.SIGKILL)
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])
+
+
+def test_delete_twice_fails(rt, bundle):
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    assert rt.delete(cid).rc != 0
+
+
+def test_foreground_run_forwards_signals(rt, bundle):
+    bundle.set_args("/bin/probe", "signal-wait")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "run", "--bundle", bundle.path, cid)
+    rt.wait_output(cid, "ready")
+    p.send_signal(signal.SIGUSR2)
+    r = rt.finish_files(p)
+    assert r.rc == 0, r
+    assert '"signal":12' in r.out
+    rt.assert_nothing_left([cid])
+
+
+def test_state_is_stable_while_running(rt, bundle):
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    first = rt.state(cid)
+    for _ in range(3):
+        st = rt.state(cid)
+        assert st["pid"] == pid and st["status"] == "running"
+    assert st.get("created") == first.get("created")
+
+
+def test_id_reuse_after_delete(rt, make_bundle):
+    a = make_bundle()
+    cid, pid_a = rt.start_detached(a, "/bin/probe", "sleep", "60")
+    rt.delete(cid, force=True).check()
+    b = make_bundle()
+    b.set_args("/bin/probe", "sleep", "60")
+    rt.create(b, cid).check()
+    st = rt.state(cid)
+    assert os.path.realpath(st["bundle"]) == os.path.realpath(b.path)
+    assert st["pid"] != pid_a
+
+
+def test_bundle_defaults_to_cwd(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "30")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "create", cid, cwd=bundle.path)
+    rt.finish_files(p).check()
+    assert os.path.realpath(rt.state(cid)["bundle"]) == os.path.realpath(bundle.path)
+
+
+def test_relative_bundle_is_made_absolute(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "30")
+    bundle.write()
+    cid = rt.new_id()
+    parent, name = os.path.split(bundle.path)
+    p = rt.cmd_files_bg(cid, "create", "--bundle", name, cid, cwd=parent)
+    rt.finish_files(p).check()
+    st = rt.state(cid)
+    assert os.path.isabs(st["bundle"])
+    assert os.path.realpath(st["bundle"]) == os.path.realpath(bundle.path)

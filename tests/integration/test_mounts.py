@@ -186,3 +186,16 @@ def test_mount_order_is_kept(rt, bundle, hostdir):
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert r.out == "from host\n"
+
+
+def test_cgroup_mount_is_read_only(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                                    "source": "cgroup",
+                                    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})
+    bundle.set_args("/bin/sh", "-c", "ls /sys/fs/cgroup | wc -l; mkdir /sys/fs/cgroup/x 2>&1;"
+                    " echo rc=$?")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    lines = r.out.split("\n")
+    assert int(lines[0]) > 0, "the container sees its cgroups"
+    assert "rc=0" not in r.out

@@ -143,7 +143,7 @@ set_tid_address set_robust_list get_robust_list rseq prlimit64 getrlimit setrlim
 execve execveat clone clone3 fork vfork sigaltstack tgkill tkill epoll_create1 epoll_ctl
 epoll_pwait epoll_wait getdents64 umask close_range faccessat faccessat2 sysinfo times
 gettimeofday clock_gettime getpgrp setsid getsid setpgid getpriority sched_getaffinity
-mincore restart_syscall statfs fstatfs""".split()
+mincore restart_syscall statfs fstatfs sendmsg recvmsg socketpair waitid""".split()
 
 
 def test_default_errno_with_allow_list(rt, bundle):

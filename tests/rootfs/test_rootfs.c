@@ -230,16 +230,22 @@ static void case_binds(void)
 	snprintf(mounts, sizeof(mounts),
 		 "%s,{\"destination\":\"/a/b/file\",\"source\":\"%s/"
 		 "file\",\"options\":[\"bind\",\"ro\"]},"
-		 "{\"destination\":\"/tree\",\"source\":\"%s\",\"options\":[\"rbind\",\"rro\"]},"
+		 "{\"destination\":\"/tree\",\"source\":\"%s\",\"options\":[\"rbind\",\"%s\"]},"
 		 "{\"destination\":\"/flat\",\"source\":\"%s\",\"options\":[\"bind\"]}",
-		 default_mounts, hostdir, hostdir, hostdir + 1);
+		 default_mounts, hostdir, hostdir, husk_mount_no_setattr ? "ro" : "rro",
+		 hostdir + 1);
 	struct husk_spec *s = spec_with(mounts, "", false);
 	const char *e = setup(s, &ctx, -1);
 	CHECK(!e, "setup: %s", e);
 	struct stat st;
 	CHECK(stat("/a/b/file", &st) == 0 && S_ISREG(st.st_mode), "/a/b/file");
 	CHECK(open("/a/b/file", O_WRONLY) < 0 && errno == EROFS, "ro bind writable");
-	CHECK(open("/tree/sub/f", O_WRONLY) < 0 && errno == EROFS, "rro submount writable");
+	/* "rro" needs mount_setattr(); the classic "ro" leaves submounts alone */
+	if (!husk_mount_no_setattr)
+		CHECK(open("/tree/sub/f", O_WRONLY) < 0 && errno == EROFS, "rro submount writable");
+	else
+		CHECK(open("/tree/f", O_WRONLY | O_CREAT, 0600) < 0 && errno == EROFS,
+		      "ro rbind writable");
 	CHECK(stat("/tree/sub/f", &st) == 0, "rbind lost its submount");
 	CHECK(stat("/flat/sub/f", &st) < 0, "bind (not rbind) carried a submount");
 	CHECK(open("/flat/file", O_WRONLY) >= 0, "plain bind not writable: %s", strerror(errno));
@@ -354,6 +360,31 @@ static void case_idmap_userns(void)
 	int status = 0;
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
+}
+
+/* --no-pivot: MS_MOVE + chroot, and the host's other mounts detached so
+ * they cannot be reached by escaping the chroot. */
+static void case_no_pivot(void)
+{
+	struct husk_rootfs_ctx ctx;
+	struct husk_err err = {0};
+	struct stat in, up;
+	sh("mount -t tmpfs hostonly %s", hostdir);
+	int host_fd = open(hostdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(host_fd >= 0, "open host mount");
+	struct husk_spec *s = spec_with(default_mounts, "", true);
+	struct husk_spawn_params p = params(s);
+	p.no_pivot = true;
+	husk_rootfs_ctx_init(&ctx);
+	CHECK(husk_rootfs_prepare(&p, &ctx, &err) == 0, "prepare: %s", err.msg);
+	CHECK(husk_rootfs_pivot(&p, &ctx, &err) == 0, "pivot: %s", err.msg);
+	CHECK(husk_rootfs_finish(&p, &ctx, &err) == 0, "finish: %s", err.msg);
+	CHECK(fs_is("/proc", PROC_SUPER_MAGIC) && access("/dev/null", F_OK) == 0, "root");
+	CHECK(mkdir("/newdir", 0755) < 0 && errno == EROFS, "root writable");
+	/* ".." of a detached mount's root is itself */
+	int parent = openat(host_fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(parent >= 0 && fstat(host_fd, &in) == 0 && fstat(parent, &up) == 0, "stat");
+	CHECK(in.st_dev == up.st_dev && in.st_ino == up.st_ino, "the host mount is still attached");
 }
 
 /* No mount namespace in the spec: prepare must refuse rather than mount
@@ -494,12 +525,15 @@ int main(void)
 	static const struct {
 		const char *name;
 		void (*fn)(void);
+		bool needs_setattr; /* no classic mount(2) equivalent */
 	} cases[] = {
 	    {"default spec: mounts, /dev, sysctl, masked, read-only", case_default},
 	    {"binds: file target, ro, rro, bind vs rbind", case_binds},
 	    {"tmpcopyup: tmpfs filled from the image, then read-only", case_tmpcopyup},
-	    {"idmap: a bind with its own uid/gid mappings", case_idmap},
-	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns},
+	    {"idmap: a bind with its own uid/gid mappings", case_idmap, true},
+	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns,
+	     true},
+	    {"no-pivot: moved root, host mounts detached", case_no_pivot},
 	    {"no mount namespace: refused, nothing mounted", case_no_mount_ns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
@@ -517,16 +551,24 @@ int main(void)
 	snprintf(root, sizeof(root), "/tmp/husk-rootfs-test.%d/rootfs", (int)getpid());
 	snprintf(hostdir, sizeof(hostdir), "/tmp/husk-rootfs-test.%d/host", (int)getpid());
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	/* Every case twice: with openat2, then with the userspace resolver. */
-	for (int pass = 0; pass < 2; pass++) {
+	/* Every case three times: with openat2 and mount_setattr(), with the
+	 * userspace resolver, and with classic remounts for flags. */
+	static const char *const passes[] = {"openat2, mount_setattr", "userspace resolver",
+					     "classic remounts (no mount_setattr)"};
+	int ran = 0;
+	for (int pass = 0; pass < 3; pass++) {
 		husk_fdpath_no_openat2 = pass == 1;
-		printf("# path resolution: %s\n", pass ? "userspace fallback" : "openat2");
+		husk_mount_no_setattr = pass == 2;
+		printf("# %s\n", passes[pass]);
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			if (pass == 2 && cases[i].needs_setattr)
+				continue;
 			make_image();
 			failed += run_case(cases[i].name, cases[i].fn);
+			ran++;
 		}
 	}
 	sh("rm -rf /tmp/husk-rootfs-test.%d", (int)getpid());
-	printf("%d of %zu failed\n", failed, 2 * sizeof(cases) / sizeof(cases[0]));
+	printf("%d of %d failed\n", failed, ran);
 	return failed ? 1 : 0;
 }

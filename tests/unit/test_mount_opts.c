@@ -42,6 +42,8 @@ static void set_flags(void **state)
 	    {"noatime", MS_NOATIME},   {"nodiratime", MS_NODIRATIME},
 	    {"relatime", MS_RELATIME}, {"strictatime", MS_STRICTATIME},
 	    {"lazytime", MS_LAZYTIME}, {"nosymfollow", MS_NOSYMFOLLOW},
+	    {"acl", MS_POSIXACL},      {"iversion", MS_I_VERSION},
+	    {"silent", MS_SILENT},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *o[] = {cases[i].name};
@@ -71,6 +73,14 @@ static void clear_flags(void **state)
 		assert_int_equal(m.flags, 0);
 		assert_int_equal(m.clear_flags, cases[i].flag);
 	}
+}
+
+static void defaults_is_a_no_op(void **state)
+{
+	struct husk_mount_opts m = PARSE("defaults");
+	assert_int_equal(m.flags, 0);
+	assert_int_equal(m.clear_flags, 0);
+	assert_null(m.data);
 }
 
 static void last_one_wins(void **state)
@@ -182,7 +192,8 @@ static void in_spec_every_mount_has_opts(void **state)
 }
 
 RUN(cmocka_unit_test(empty), cmocka_unit_test(set_flags), cmocka_unit_test(clear_flags),
-    cmocka_unit_test(last_one_wins), cmocka_unit_test(bind_and_rbind),
-    cmocka_unit_test(propagation), cmocka_unit_test(recursive_attributes),
-    cmocka_unit_test(recursive_atime), cmocka_unit_test(idmap_and_tmpcopyup),
-    cmocka_unit_test(data_joined), cmocka_unit_test(in_spec_every_mount_has_opts))
+    cmocka_unit_test(defaults_is_a_no_op), cmocka_unit_test(last_one_wins),
+    cmocka_unit_test(bind_and_rbind), cmocka_unit_test(propagation),
+    cmocka_unit_test(recursive_attributes), cmocka_unit_test(recursive_atime),
+    cmocka_unit_test(idmap_and_tmpcopyup), cmocka_unit_test(data_joined),
+    cmocka_unit_test(in_spec_every_mount_has_opts))

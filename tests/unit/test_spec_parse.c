@@ -189,6 +189,19 @@ static void marker_lookalike_string(void **state)
 		    "process.rlimits[0].hard: must be an integer");
 }
 
+static void syntax_error_after_big_number(void **state)
+{
+	/* Reported where it is in the text as written, not in the rewritten one. */
+	parse_fails(
+	    "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"cwd\":\"/\","
+	    "\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":"
+	    "18446744073709551615}]}, ]",
+	    "config.json: line 1 column 151: string or '}' expected near ']'");
+	parse_fails("{\"a\":18446744073709551615,\"b\":18446744073709551614,\n"
+		    "\"c\":18446744073709551613, ]",
+		    "config.json: line 2 column 27: string or '}' expected near ']'");
+}
+
 static void too_big_numbers(void **state)
 {
 	parse_fails(CONFIG(",\"process\":{\"cwd\":\"/\",\"args\":[\"a\"],\"rlimits\":[{\"type\":"
@@ -199,11 +212,11 @@ static void too_big_numbers(void **state)
 		    "config.json: line 1 column 116: too big negative integer");
 }
 
-RUN(cmocka_unit_test(marker_lookalike_string), cmocka_unit_test(too_big_numbers),
-    cmocka_unit_test(minimal_config), cmocka_unit_test(root_readonly),
-    cmocka_unit_test(unknown_members_ignored), cmocka_unit_test(null_is_absent),
-    cmocka_unit_test(hostname_and_domainname), cmocka_unit_test(annotations),
-    cmocka_unit_test(mounts), cmocka_unit_test(idmapped_mount), cmocka_unit_test(hooks),
-    cmocka_unit_test(malformed_json), cmocka_unit_test(not_an_object),
+RUN(cmocka_unit_test(marker_lookalike_string), cmocka_unit_test(syntax_error_after_big_number),
+    cmocka_unit_test(too_big_numbers), cmocka_unit_test(minimal_config),
+    cmocka_unit_test(root_readonly), cmocka_unit_test(unknown_members_ignored),
+    cmocka_unit_test(null_is_absent), cmocka_unit_test(hostname_and_domainname),
+    cmocka_unit_test(annotations), cmocka_unit_test(mounts), cmocka_unit_test(idmapped_mount),
+    cmocka_unit_test(hooks), cmocka_unit_test(malformed_json), cmocka_unit_test(not_an_object),
     cmocka_unit_test(empty_input), cmocka_unit_test(load_from_bundle),
     cmocka_unit_test(load_missing))

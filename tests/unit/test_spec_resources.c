@@ -72,6 +72,15 @@ static void memory_absent_fields(void **state)
 	husk_spec_free(s);
 }
 
+/* Engines that model swappiness as int64 write -1 for "kernel default",
+ * which reaches the uint64 field as its maximum; runc treats it as unset. */
+static void swappiness_minus_one(void **state)
+{
+	struct husk_spec *s = res_ok(RES("\"memory\":{\"swappiness\":18446744073709551615}"));
+	assert_false(s->linux.resources->memory.swappiness.set);
+	husk_spec_free(s);
+}
+
 static void cpu(void **state)
 {
 	struct husk_spec *s =
@@ -184,6 +193,7 @@ static void update_resources_errors(void **state)
 }
 
 RUN(cmocka_unit_test(device_rules), cmocka_unit_test(memory),
-    cmocka_unit_test(memory_absent_fields), cmocka_unit_test(cpu), cmocka_unit_test(pids),
-    cmocka_unit_test(block_io), cmocka_unit_test(hugepages_network_rdma_unified),
-    cmocka_unit_test(update_resources_file), cmocka_unit_test(update_resources_errors))
+    cmocka_unit_test(memory_absent_fields), cmocka_unit_test(swappiness_minus_one),
+    cmocka_unit_test(cpu), cmocka_unit_test(pids), cmocka_unit_test(block_io),
+    cmocka_unit_test(hugepages_network_rdma_unified), cmocka_unit_test(update_resources_file),
+    cmocka_unit_test(update_resources_errors))

@@ -127,9 +127,7 @@ static int bind_hierarchy(const struct husk_mount *m, const struct v1_hier *h, c
 	if (tree < 0)
 		return -1;
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
-	if (husk_mount_setattr(tree, false, attr.set, attr.clr) < 0)
-		return -1;
-	return husk_move_onto(tree, dir_fd);
+	return husk_attach(tree, dir_fd, false, attr.set, attr.clr);
 }
 
 /* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
@@ -236,9 +234,7 @@ static int mount_v2(struct husk_fs *fs, const struct husk_mount *m, int target,
 		_cleanup_close_ int tree = open_tree(
 		    AT_FDCWD, "/sys/fs/cgroup", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		husk_ms_to_attr(flags, &attr);
-		rc = tree < 0 ? -1 : husk_mount_setattr(tree, true, attr.set, attr.clr);
-		if (rc == 0)
-			rc = husk_move_onto(tree, target);
+		rc = tree < 0 ? -1 : husk_attach(tree, target, true, attr.set, attr.clr);
 	}
 	if (rc < 0)
 		return husk_err_sys(err, "mount cgroup2 on %s", m->destination);

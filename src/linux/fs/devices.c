@@ -21,8 +21,9 @@ static const struct {
 	const char *path;
 	unsigned int major, minor;
 } default_devices[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    /* runc's order, which shows in mountinfo where they are bind mounts */
+    {"/dev/null", 1, 3}, {"/dev/random", 1, 8}, {"/dev/full", 1, 7},
+    {"/dev/tty", 5, 0},	 {"/dev/zero", 1, 5},	{"/dev/urandom", 1, 9},
 };
 
 static const struct {
@@ -175,7 +176,7 @@ static int create_devices(struct husk_fs *fs, int dev_fd, struct husk_err *err)
 	}
 	for (size_t i = 0; i < fs->spec->linux.n_devices; i++)
 		if (create_device(fs, dev_fd, &fs->spec->linux.devices[i], err) < 0)
-			return -1;
+			return husk_err_prefix(err, "linux.devices[%zu]", i);
 	return 0;
 }
 

@@ -14,8 +14,11 @@
  *   inside the root (CVE-2021-30465).
  * - Flags are changed with mount_setattr(), which only touches the named
  *   ones, so flags a source has locked are kept without reading them first.
- * - Needs Linux 5.12+ (openat2, new mount API, mount_setattr); there is no
- *   fallback to path-based mounting. */
+ * - Needs the new mount API (open_tree, move_mount, fsopen: Linux 5.2+).
+ *   Without openat2 (5.6) a userspace resolver (resolve.c) takes over;
+ *   without mount_setattr (5.12) flags change by classic remount once a
+ *   mount is attached, and "rro"-style options and idmapped mounts are
+ *   refused. Tests force both fallbacks. */
 #pragma once
 /* gnu17 predefines `linux` as 1, which would eat struct husk_spec's member. */
 #undef linux
@@ -73,7 +76,13 @@ void husk_ms_to_attr(unsigned long ms, struct husk_mount_attr *out);
 int husk_mount_on_fd(const char *source, int target_fd, const char *type, unsigned long flags,
 		     const char *data);
 int husk_move_onto(int tree_fd, int target_fd);
+/* Without mount_setattr() (Linux < 5.12, or set by tests) flags change by
+ * classic remount, once attached, and on the top mount only. */
+extern bool husk_mount_no_setattr;
+void husk_mount_probe(void);
+unsigned long husk_mount_flags(int mnt_fd);
 int husk_mount_setattr(int mnt_fd, bool recursive, uint64_t set, uint64_t clr);
+int husk_attach(int tree_fd, int target_fd, bool recursive, uint64_t set, uint64_t clr);
 int husk_mount_propagate(int mnt_fd, unsigned long ms_prop);
 int husk_fs_configure(int fs_fd, const char *source, const char *data);
 int husk_fs_new_mount(const char *type, const char *source, const char *data,

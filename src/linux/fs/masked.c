@@ -94,8 +94,7 @@ static int readonly_one(struct husk_fs *fs, const char *path, struct husk_err *e
 		return 0;
 	_cleanup_close_ int tree = open_tree(
 	    target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-	if (tree < 0 || husk_mount_setattr(tree, true, MOUNT_ATTR_RDONLY, 0) < 0 ||
-	    husk_move_onto(tree, target) < 0)
+	if (tree < 0 || husk_attach(tree, target, true, MOUNT_ATTR_RDONLY, 0) < 0)
 		return husk_err_sys(err, "make read-only %s", path);
 	return 0;
 }
@@ -114,7 +113,13 @@ int husk_fs_readonly_root(struct husk_fs *fs, struct husk_err *err)
 {
 	if (!fs->spec->root_readonly)
 		return 0;
-	if (husk_mount_setattr(fs->ctx->root_fd, false, MOUNT_ATTR_RDONLY, 0) < 0)
+	/* Without mount_setattr(), a remount of "/" (we are past pivot_root). */
+	int rc =
+	    husk_mount_no_setattr
+		? mount(NULL, "/", NULL,
+			MS_REMOUNT | MS_BIND | MS_RDONLY | husk_mount_flags(fs->ctx->root_fd), NULL)
+		: husk_mount_setattr(fs->ctx->root_fd, false, MOUNT_ATTR_RDONLY, 0);
+	if (rc < 0)
 		return husk_err_sys(err, "remount / read-only");
 	return 0;
 }

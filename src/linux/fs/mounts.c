@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -158,7 +160,8 @@ static int own_tree(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 		if (proc_fd < 0 || husk_idmap_tree(fs->spec, m, tree, -1, proc_fd, err) < 0)
 			return -1;
 	}
-	if (husk_bind_tree_flags(m, tree) < 0)
+	/* Without mount_setattr() flags can only be set once attached. */
+	if (!husk_mount_no_setattr && husk_bind_tree_flags(m, tree) < 0)
 		return husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
 	return HUSK_STEAL_FD(tree);
 }
@@ -187,6 +190,8 @@ static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct hus
 		return husk_err_sys(err, "mount %s on %s", src, m->destination);
 	if (husk_fd_check_inside(fs, target, m->destination, err) < 0)
 		return -1;
+	if (husk_mount_no_setattr && husk_bind_tree_flags(m, tree) < 0)
+		return husk_err_sys(err, "mount %s on %s: set flags", src, m->destination);
 	if (husk_mount_propagate(tree, m->opts.propagation) < 0)
 		return husk_err_sys(err, "mount %s on %s: set propagation", src, m->destination);
 	return 0;
@@ -222,9 +227,7 @@ static int mount_sysfs_fallback(struct husk_fs *fs, const struct husk_mount *m, 
 	if (tree < 0)
 		return -1;
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
-	if (husk_mount_setattr(tree, true, attr.set, attr.clr) < 0)
-		return -1;
-	return husk_move_onto(tree, target);
+	return husk_attach(tree, target, true, attr.set, attr.clr);
 }
 
 static int copy_up(struct husk_fs *fs, const struct husk_mount *m, int covered,
@@ -237,6 +240,31 @@ static int copy_up(struct husk_fs *fs, const struct husk_mount *m, int covered,
 	if ((m->opts.flags & MS_RDONLY) && husk_mount_setattr(top, false, MOUNT_ATTR_RDONLY, 0) < 0)
 		return husk_err_sys(err, "mount tmpfs on %s: make read-only", m->destination);
 	return 0;
+}
+
+/* linux.mountLabel: with SELinux on, the filesystems runc labels (all but
+ * proc, sysfs and cgroups) get `context="<label>"` added to their data. */
+static bool wants_label(const struct husk_fs *fs, const struct husk_mount *m)
+{
+	static int selinux = -1;
+	struct statfs sfs;
+
+	if (!fs->spec->linux.mount_label || !*fs->spec->linux.mount_label || type_is(m, "proc") ||
+	    type_is(m, "sysfs") || type_is(m, "cgroup") || type_is(m, "cgroup2"))
+		return false;
+	if (selinux < 0)
+		selinux = statfs("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
+	return selinux;
+}
+
+static char *labelled_data(const struct husk_fs *fs, const struct husk_mount *m)
+{
+	char *out = NULL;
+	const char *data = m->opts.data;
+	if (asprintf(&out, "%s%scontext=\"%s\"", data ? data : "", data && *data ? "," : "",
+		     fs->spec->linux.mount_label) < 0)
+		return NULL;
+	return out;
 }
 
 static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
@@ -262,7 +290,13 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	unsigned long flags = m->opts.flags & ~MS_NOT_FLAGS;
 	if (covered >= 0)
 		flags &= ~(unsigned long)MS_RDONLY;
-	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags, m->opts.data);
+	_cleanup_free_ char *labelled = wants_label(fs, m) ? labelled_data(fs, m) : NULL;
+	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags,
+				  labelled ? labelled : m->opts.data);
+	/* Older kernels cannot label mqueue: runc retries without, so do we. */
+	if (rc < 0 && labelled && type_is(m, "mqueue"))
+		rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags,
+				      m->opts.data);
 	if (rc < 0 && errno == EPERM && fs->userns && type_is(m, "sysfs")) {
 		husk_debug("sysfs on %s: not permitted, binding the host's /sys", m->destination);
 		rc = mount_sysfs_fallback(fs, m, target);
@@ -283,6 +317,12 @@ int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err)
 {
 	for (size_t i = 0; i < fs->spec->n_mounts; i++) {
 		const struct husk_mount *m = &fs->spec->mounts[i];
+		if (husk_mount_no_setattr &&
+		    (m->opts.attr_set || m->opts.attr_clr || husk_mount_is_idmapped(m)))
+			return husk_err_set(err, ENOSYS,
+					    "mount %s on %s: recursive and idmap options need "
+					    "mount_setattr (Linux 5.12+)",
+					    mount_name(m), m->destination);
 		int rc = husk_mount_is_bind(m) ? mount_bind(fs, m, err) : mount_fs(fs, m, err);
 		if (rc < 0)
 			return -1;

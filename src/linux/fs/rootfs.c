@@ -32,6 +32,7 @@ void husk_fs_init(struct husk_fs *fs, const struct husk_spawn_params *p,
 	fs->ctx = ctx;
 	fs->userns = p->spec->linux.ns[HUSK_NS_USER].enabled;
 	fs->root_path[0] = '\0';
+	husk_mount_probe();
 }
 
 /* The root's own name (read from its fd, so symlinks in the configured
