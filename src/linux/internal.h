@@ -33,7 +33,10 @@ struct husk_msg {
 
 /* Send one message, with `fd` attached as SCM_RIGHTS when fd >= 0. */
 int husk_msg_send(int sock, enum husk_msg_type type, int64_t value, int fd, struct husk_err *err);
-/* Send an error message carrying err's errno and text; best effort. */
+/* Child side, no descriptor: by write(2), which a loaded seccomp filter
+ * allows far more often than sendmsg. */
+int husk_msg_write(int sock, enum husk_msg_type type, int64_t value, struct husk_err *err);
+/* Child side: an error message with err's errno and text; best effort. */
 void husk_msg_send_error(int sock, const struct husk_err *e);
 /* Receive one message; *fd gets an attached descriptor (O_CLOEXEC) or -1.
  * Returns 1 for a message, 0 at end of stream, -1 on error. */
@@ -108,6 +111,10 @@ int husk_rlimits_apply(const struct husk_process *proc, struct husk_err *err);
 int husk_identity_apply(const struct husk_user *user, bool setgroups_allowed, bool keep_caps,
 			struct husk_err *err);
 
+/* The home directory of uid in the container's /etc/passwd (after pivot),
+ * malloc'ed, or NULL. */
+char *husk_passwd_home(uid_t uid);
+
 /* ---- attrs.c: scheduling, personality, keyring, oom ---------------------- */
 
 int husk_oom_score_adj_set(pid_t pid, int value, struct husk_err *err);
@@ -149,6 +156,7 @@ struct husk_child {
 	struct husk_rootfs_ctx rootfs;
 	void *seccomp;	 /* compiled filter or NULL */
 	char *exec_path; /* args[0] resolved against the container's PATH */
+	char **envp;	 /* process.env, plus HOME when it lacks one */
 };
 
 /* The spawn child: never returns. */

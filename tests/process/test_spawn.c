@@ -99,7 +99,7 @@ static int test_user_namespace(void)
 	CHECK(exited_ok(&r), "status %d: %s", r.status, r.out);
 	CHECK(sscanf(r.out, " %u %u %u", &a, &b, &c) == 3 && a == 0 && b == 100000 && c == 65536,
 	      "uid_map: %s", r.out);
-	CHECK(strstr(r.out, "uid=1000 gid=1000 groups=10"), "id: %s", r.out);
+	CHECK(strstr(r.out, "uid=1000(user) gid=1000 groups=10"), "id: %s", r.out);
 	ptest_free(&r);
 	return 0;
 }
@@ -411,6 +411,69 @@ static int test_attributes(void)
 	return 0;
 }
 
+/* A strict allow list without sendmsg: the end of setup must not need it. */
+static const char *const strict_allow =
+    "\"read\",\"write\",\"open\",\"openat\",\"close\",\"fstat\",\"newfstatat\",\"stat\","
+    "\"mmap\",\"mprotect\",\"munmap\",\"brk\",\"rt_sigaction\",\"rt_sigprocmask\","
+    "\"rt_sigreturn\",\"ioctl\",\"access\",\"getpid\",\"getppid\",\"exit\",\"exit_group\","
+    "\"wait4\",\"uname\",\"fcntl\",\"getcwd\",\"chdir\",\"getuid\",\"getgid\",\"geteuid\","
+    "\"getegid\",\"setgroups\",\"setresuid\",\"setresgid\",\"prctl\",\"arch_prctl\","
+    "\"set_tid_address\",\"set_robust_list\",\"rseq\",\"prlimit64\",\"execve\",\"clone\","
+    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\"";
+
+static int test_seccomp_strict_allow_list(void)
+{
+	char extra[2048];
+	snprintf(
+	    extra, sizeof(extra),
+	    ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":95,"
+	    "\"syscalls\":[{\"names\":[%s,\"capget\",\"capset\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+	    strict_allow);
+	for (int nnp = 0; nnp < 2; nnp++) {
+		struct tcase tc = {.script = "echo alive; mkdir /tmp/x",
+				   .linux_extra = extra,
+				   .process_extra = nnp ? ",\"noNewPrivileges\":true"
+							: ",\"noNewPrivileges\":false"};
+		struct tresult r;
+		RUN(&tc, &r);
+		SPAWNED(&r);
+		CHECK(strstr(r.out, "alive") && strstr(r.out, "Operation not supported"),
+		      "nnp %d: %s", nnp, r.out);
+		ptest_free(&r);
+	}
+	/* capset denied after the filter is in: the error still travels. */
+	snprintf(extra, sizeof(extra),
+		 ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":95,"
+		 "\"syscalls\":[{\"names\":[%s],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+		 strict_allow);
+	struct tcase tc = {
+	    .script = "true", .linux_extra = extra, .process_extra = ",\"noNewPrivileges\":false"};
+	struct tresult r;
+	RUN(&tc, &r);
+	CHECK(r.rc < 0 && strcmp(r.err.msg, "capset: Operation not supported") == 0, "rc %d: %s",
+	      r.rc, r.err.msg);
+	CHECK(!r.orphans, "child left behind");
+	ptest_free(&r);
+	return 0;
+}
+
+static int test_home_from_passwd(void)
+{
+	const char *users[] = {",\"user\":{\"uid\":0,\"gid\":0}",
+			       ",\"user\":{\"uid\":1000,\"gid\":1000}",
+			       ",\"user\":{\"uid\":1234,\"gid\":1234}"};
+	const char *want[] = {"HOME=/root\n", "HOME=/home/user\n", "HOME=/\n"};
+	for (int i = 0; i < 3; i++) {
+		struct tcase tc = {.script = "env | grep ^HOME=", .process_extra = users[i]};
+		struct tresult r;
+		RUN(&tc, &r);
+		SPAWNED(&r);
+		CHECK(strcmp(r.out, want[i]) == 0, "want %s got %s", want[i], r.out);
+		ptest_free(&r);
+	}
+	return 0;
+}
+
 static const char *const all_hooks =
     ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}],"
     "\"createRuntime\":[{\"path\":\"/bin/true\"}],\"createContainer\":[{\"path\":\"/bin/true\"}],"
@@ -627,6 +690,8 @@ static const struct {
     {"seccomp", test_seccomp},
     {"seccomp_kill", test_seccomp_kill},
     {"seccomp_notify", test_seccomp_notify},
+    {"seccomp_strict_allow_list", test_seccomp_strict_allow_list},
+    {"home_from_passwd", test_home_from_passwd},
     {"hooks_order", test_hooks_order},
     {"hook_failure", test_hook_failure},
     {"terminal", test_terminal},
