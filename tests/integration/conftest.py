@@ -15,7 +15,6 @@ import ctypes
 import json
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -662,23 +661,3 @@ def rt(runtime):
 
 def host_ns_inode(kind, pid="self"):
     return os.stat(f"/proc/{pid}/ns/{kind}").st_ino
-
-
-def mountinfo_of(pid):
-    """Mount points of a process as the host sees them."""
-    entries = []
-    with open(f"/proc/{pid}/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            dash = fields.index("-")
-            entries.append({"mount_point": fields[4], "options": fields[5],
-                            "propagation": fields[6:dash], "fstype": fields[dash + 1],
-                            "source": fields[dash + 2], "super_options": fields[dash + 3]})
-    return entries
-
-
-def sigkill_quietly(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
