@@ -193,7 +193,7 @@ int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err
  * a rootless caller may not create it (the hierarchy is then not used). */
 static int make_dir(struct cg_hier *h, bool rootless, struct husk_err *err)
 {
-	size_t base = strlen(h->mount->dir);
+	size_t base = cg_base_len(h);
 
 	if (mkdir(h->dir, 0755) == 0) {
 		h->created = true;
@@ -264,7 +264,7 @@ static int remove_hier(struct cg_hier *h, struct husk_err *err)
 	_cleanup_free_ char *p = strdup(h->dir);
 	for (unsigned i = 0; p && i < h->parents; i++) {
 		char *slash = strrchr(p, '/');
-		if (!slash || (size_t)(slash - p) <= strlen(h->mount->dir))
+		if (!slash || (size_t)(slash - p) <= cg_base_len(h))
 			break;
 		*slash = '\0';
 		/* A parent shared with another container stays. */
@@ -290,6 +290,9 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 	for (size_t i = 0; i < l->n; i++) {
 		struct cg_hier *h = &cg->h[cg->n];
 		int r;
+		/* Never mkdir into a directory that is not a cgroup mount. */
+		if (cg_mount_check((struct cg_mount *)&l->m[i]))
+			continue;
 		h->mount = &l->m[i];
 		h->path = cg_path_resolve(norm, absolute, l->m[i].own, l->m[i].unified);
 		if (!h->path || asprintf(&h->dir, "%s%s", l->m[i].dir, h->path) < 0) {

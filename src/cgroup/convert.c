@@ -38,6 +38,11 @@ int cg_swap_to_v2(const struct husk_opt_i64 *swap, const struct husk_opt_i64 *li
 		*out = -1;
 		return 0;
 	}
+	if (swap->v < -1)
+		return husk_err_set(err, 0,
+				    "linux.resources.memory.swap: %" PRId64
+				    " is not valid (-1 means unlimited)",
+				    swap->v);
 	if (swap->v < 0) {
 		*out = -1;
 		return 0;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cgroup/cgroup.h"
 
@@ -14,6 +15,8 @@ struct cg_mount {
 	char *dir;	   /* mount point, e.g. /sys/fs/cgroup/memory */
 	char *own;	   /* the caller's cgroup there, from /proc/self/cgroup */
 	bool unified;
+	bool checked; /* dir verified (statfs / mountinfo) by cg_mount_check() */
+	bool missing; /* checked: not mounted anywhere */
 };
 
 struct cg_layout {
@@ -47,6 +50,12 @@ const struct cg_layout *cg_layout_get(struct husk_err *err);
 void husk_cgroup_test_setup(const char *root, enum husk_cgroup_mode mode,
 			    const char *self_cgroup_file);
 bool cg_list_has(const char *list, char sep, const char *word);
+/* v1 mount points start as the standard /sys/fs/cgroup/<name>, unverified:
+ * commands that only reopen a cgroup trust them (create recorded any other
+ * place in the saved path). create verifies each: statfs, else the mount
+ * table. Returns true when the hierarchy is not mounted at all. */
+bool cg_mount_check(struct cg_mount *m);
+bool cg_mount_is_standard(const struct cg_mount *m);
 /* Root cgroup.controllers of the unified mount ("" when none). */
 const char *cg_unified_controllers(const struct cg_layout *l);
 
@@ -63,6 +72,12 @@ char *cg_path_resolve(const char *norm, bool absolute, const char *own, bool uni
 /* Saved-path encoding shared by create (encode) and open (decode). */
 char *cg_saved_encode(const struct husk_cgroup *cg);
 int cg_saved_decode(struct husk_cgroup *cg, const char *saved, struct husk_err *err);
+
+/* Length of the mount point prefix of h->dir. */
+static inline size_t cg_base_len(const struct cg_hier *h)
+{
+	return strlen(h->dir) - strlen(h->path);
+}
 
 /* ---- the cgroup object (cgroup.c) ---- */
 struct cg_hier *cg_find(const struct husk_cgroup *cg, const char *controller);

@@ -125,19 +125,38 @@ static char *mountinfo_find(const char *controllers)
 	return NULL;
 }
 
-/* Mount point of a v1 hierarchy: /sys/fs/cgroup/<controllers without
- * "name=">, else the mount table; NULL when it is not mounted. */
-static char *v1_mount_dir(const char *controllers)
+static char *standard_dir(const char *controllers)
 {
 	const char *name = strncmp(controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
 	char *dir = NULL;
-
 	if (asprintf(&dir, "%s/%s", cg_root(), name) < 0)
 		return NULL;
-	if (test_root[0] || fs_magic_is(dir, CGROUP_SUPER_MAGIC))
-		return dir;
-	free(dir);
-	return mountinfo_find(controllers);
+	return dir;
+}
+
+bool cg_mount_is_standard(const struct cg_mount *m)
+{
+	_cleanup_free_ char *std = m->unified ? NULL : standard_dir(m->controllers);
+	return m->unified || !std || strcmp(std, m->dir) == 0;
+}
+
+bool cg_mount_check(struct cg_mount *m)
+{
+	char *found;
+	if (m->checked)
+		return m->missing;
+	m->checked = true;
+	if (fs_magic_is(m->dir, CGROUP_SUPER_MAGIC))
+		return false;
+	found = mountinfo_find(m->controllers);
+	if (found) {
+		free(m->dir);
+		m->dir = found;
+		return false;
+	}
+	husk_debug("cgroup hierarchy %s is not mounted; not using it", m->controllers);
+	m->missing = true;
+	return true;
 }
 
 /* Only real controllers and the systemd named hierarchy are joined, like runc. */
@@ -158,11 +177,7 @@ static int add_mount(struct cg_layout *l, const char *controllers, const char *o
 			     l->mode == HUSK_CGROUP_HYBRID ? "/unified" : "") < 0)
 			dir = NULL;
 	} else {
-		dir = v1_mount_dir(controllers);
-		if (!dir) {
-			husk_debug("cgroup hierarchy %s is not mounted; skipping it", controllers);
-			return 0;
-		}
+		dir = standard_dir(controllers);
 	}
 	m = realloc(l->m, (l->n + 1) * sizeof(*m));
 	if (!m || !dir) {
@@ -175,6 +190,9 @@ static int add_mount(struct cg_layout *l, const char *controllers, const char *o
 	m->controllers = strdup(controllers);
 	m->own = strdup(own);
 	m->unified = unified;
+	/* Detection already checked the unified mount; tests use plain dirs. */
+	m->checked = unified || test_root[0];
+	m->missing = false;
 	l->n++;
 	if (!m->controllers || !m->own)
 		return husk_err_set(err, ENOMEM, "cgroup layout");

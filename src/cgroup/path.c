@@ -28,6 +28,10 @@ int cg_path_normalize(const char *cgroups_path, const char *id, char **out, bool
 		    "linux.cgroupsPath %s: the systemd cgroup driver is not supported "
 		    "(use a plain path such as /husk/%s)",
 		    p, id);
+	for (const char *c = p; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return husk_err_set(
+			    err, 0, "linux.cgroupsPath: control characters are not allowed");
 	*absolute = p[0] == '/';
 	res = malloc(len + 2);
 	if (!res)
@@ -88,8 +92,9 @@ char *cg_path_resolve(const char *norm, bool absolute, const char *own, bool uni
 /* Saved form. Usually just the path ("/husk/c1"): every hierarchy uses it
  * and created none of its parents. Otherwise lines follow: "*\t<parents>\t
  * <path>" when parents were created, then "<controllers or 0>\t<parents>\t
- * <path or ->" for each hierarchy that differs ("-": not joined), as
- * relative paths on v1 resolve per hierarchy. */
+ * <path or ->[\t<mount point>]" for each hierarchy that differs ("-": not
+ * joined; a mount point when not the standard one), as relative paths on v1
+ * resolve per hierarchy. */
 static const char *key_of(const struct cg_mount *m)
 {
 	return m->unified ? "0" : m->controllers;
@@ -114,9 +119,12 @@ char *cg_saved_encode(const struct husk_cgroup *cg)
 		for (size_t j = 0; j < cg->n; j++)
 			if (cg->h[j].mount == m)
 				h = &cg->h[j];
-		if (h && h->parents == def_parents && strcmp(h->path, def) == 0)
+		bool standard = cg_mount_is_standard(m);
+		if (h && h->parents == def_parents && strcmp(h->path, def) == 0 && standard)
 			continue;
 		fprintf(f, "\n%s\t%u\t%s", key_of(m), h ? h->parents : 0, h ? h->path : "-");
+		if (h && !standard) /* mounted elsewhere: later commands skip the lookup */
+			fprintf(f, "\t%s", m->dir);
 	}
 	if (fclose(f) != 0) {
 		free(buf);
@@ -126,13 +134,13 @@ char *cg_saved_encode(const struct husk_cgroup *cg)
 }
 
 static int add_hier(struct husk_cgroup *cg, const struct cg_mount *m, const char *path,
-		    unsigned parents, struct husk_err *err)
+		    const char *mount_dir, unsigned parents, struct husk_err *err)
 {
 	struct cg_hier *h = &cg->h[cg->n];
 	h->mount = m;
 	h->parents = parents;
 	h->path = strdup(path);
-	if (!h->path || asprintf(&h->dir, "%s%s", m->dir, path) < 0) {
+	if (!h->path || asprintf(&h->dir, "%s%s", mount_dir ? mount_dir : m->dir, path) < 0) {
 		h->dir = NULL;
 		return husk_err_set(err, ENOMEM, "cgroup path");
 	}
@@ -188,9 +196,12 @@ int cg_saved_decode(struct husk_cgroup *cg, const char *saved, struct husk_err *
 				return husk_err_set(err, ENOMEM, "cgroup path");
 			if (one[0] != '/')
 				continue; /* "-": not joined */
-			if (add_hier(cg, &l->m[i], one, parents, err) < 0)
+			char *mount_dir = strchr(one, '\t');
+			if (mount_dir)
+				*mount_dir++ = '\0';
+			if (add_hier(cg, &l->m[i], one, mount_dir, parents, err) < 0)
 				return -1;
-		} else if (path[0] == '/' && add_hier(cg, &l->m[i], path, 0, err) < 0) {
+		} else if (path[0] == '/' && add_hier(cg, &l->m[i], path, NULL, 0, err) < 0) {
 			return -1;
 		}
 	}

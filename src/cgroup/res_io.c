@@ -9,6 +9,14 @@
 
 #define F_IO "linux.resources.blockIO"
 
+/* Engines written in Go send the zero value for weights they leave unset
+ * (Docker always sends "weight": 0); 0 is outside every weight range, so
+ * like runc treat it as "not set" rather than fail the container. */
+static bool weight_set(bool has, uint16_t w)
+{
+	return has && w != 0;
+}
+
 /* First file of the pair that exists, or NULL. */
 static const char *pick(const struct cg_hier *h, const char *a, const char *b)
 {
@@ -20,7 +28,7 @@ static int weight_v1(const struct cg_hier *h, const struct husk_blkio *b, struct
 	char val[64];
 	const char *file;
 
-	if (b->has_weight) {
+	if (weight_set(b->has_weight, b->weight)) {
 		file = pick(h, "blkio.weight", "blkio.bfq.weight");
 		if (!file)
 			return husk_err_set(err, 0,
@@ -31,14 +39,14 @@ static int weight_v1(const struct cg_hier *h, const struct husk_blkio *b, struct
 		if (cg_set(h, F_IO ".weight", file, val, err) < 0)
 			return -1;
 	}
-	if (b->has_leaf_weight) {
+	if (weight_set(b->has_leaf_weight, b->leaf_weight)) {
 		snprintf(val, sizeof(val), "%u", b->leaf_weight);
 		if (cg_set(h, F_IO ".leafWeight", "blkio.leaf_weight", val, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < b->n_weight_devices; i++) {
 		const struct husk_blkio_weight_device *d = &b->weight_devices[i];
-		if (d->has_weight) {
+		if (weight_set(d->has_weight, d->weight)) {
 			file = pick(h, "blkio.weight_device", "blkio.bfq.weight_device");
 			if (!file)
 				return husk_err_set(err, 0,
@@ -50,7 +58,7 @@ static int weight_v1(const struct cg_hier *h, const struct husk_blkio *b, struct
 			if (cg_set(h, F_IO ".weightDevice", file, val, err) < 0)
 				return -1;
 		}
-		if (d->has_leaf_weight) {
+		if (weight_set(d->has_leaf_weight, d->leaf_weight)) {
 			snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
 				 d->leaf_weight);
 			if (cg_set(h, F_IO ".weightDevice", "blkio.leaf_weight_device", val, err) <
@@ -69,9 +77,9 @@ static int weight_v2(const struct cg_hier *h, const struct husk_blkio *b, struct
 	bool bfq = cg_has_file(h, "io.bfq.weight");
 	const char *file = bfq ? "io.bfq.weight" : "io.weight";
 
-	if (b->has_leaf_weight)
+	if (weight_set(b->has_leaf_weight, b->leaf_weight))
 		return husk_err_set(err, 0, F_IO ".leafWeight: not supported on cgroup v2");
-	if (b->has_weight) {
+	if (weight_set(b->has_weight, b->weight)) {
 		snprintf(val, sizeof(val), "default %u",
 			 bfq ? b->weight : cg_blkio_to_io_weight(b->weight));
 		if (cg_set(h, F_IO ".weight", file, val, err) < 0)
@@ -79,10 +87,10 @@ static int weight_v2(const struct cg_hier *h, const struct husk_blkio *b, struct
 	}
 	for (size_t i = 0; i < b->n_weight_devices; i++) {
 		const struct husk_blkio_weight_device *d = &b->weight_devices[i];
-		if (d->has_leaf_weight)
+		if (weight_set(d->has_leaf_weight, d->leaf_weight))
 			return husk_err_set(
 			    err, 0, F_IO ".weightDevice.leafWeight: not supported on cgroup v2");
-		if (!d->has_weight)
+		if (!weight_set(d->has_weight, d->weight))
 			continue;
 		snprintf(val, sizeof(val), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
 			 bfq ? d->weight : cg_blkio_to_io_weight(d->weight));

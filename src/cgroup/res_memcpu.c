@@ -14,6 +14,10 @@ static int set_i64(const struct cg_hier *h, const char *field, const char *file,
 		   struct husk_err *err)
 {
 	char val[32];
+	/* -1 is "unlimited"; other negatives are mistakes, not a way to say it. */
+	if (v < -1)
+		return husk_err_set(err, 0, "%s: %" PRId64 " is not valid (-1 means unlimited)",
+				    field, v);
 	cg_fmt_limit(val, sizeof(val), v, h->mount->unified);
 	return cg_set(h, field, file, val, err);
 }
@@ -187,6 +191,10 @@ static int cpu_max_v2(const struct cg_hier *h, const struct husk_cpu *c, struct 
 
 	if (!(c->quota.set && c->quota.v) && !(c->period.set && c->period.v))
 		return 0;
+	if (c->quota.set && c->quota.v < -1)
+		return husk_err_set(err, 0,
+				    F_CPU ".quota: %" PRId64 " is not valid (-1 means no limit)",
+				    c->quota.v);
 	if (cg_read(h, "cpu.max", cur, sizeof(cur), err) < 0)
 		return husk_err_prefix(err, F_CPU ".quota");
 	char *sp = strchr(cur, ' ');

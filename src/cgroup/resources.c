@@ -219,7 +219,7 @@ int cg_apply(struct husk_cgroup *cg, const struct husk_resources *res, bool with
 static int for_each_level(const struct cg_hier *h, bool with_leaf,
 			  int (*fn)(const struct cg_hier *level, void *arg), void *arg)
 {
-	size_t base = strlen(h->mount->dir);
+	size_t base = cg_base_len(h);
 	_cleanup_free_ char *p = strdup(h->dir);
 	char *s;
 

@@ -68,7 +68,7 @@ static int run_runtime_hooks(struct husk_child *c, struct husk_err *err)
 
 	if (!c->p->cb.run_hooks || h[HUSK_HOOK_PRESTART].n + h[HUSK_HOOK_CREATE_RUNTIME].n == 0)
 		return 0;
-	if (husk_msg_send(c->sock, HUSK_MSG_RUN_HOOKS, 0, -1, err) < 0)
+	if (husk_msg_write(c->sock, HUSK_MSG_RUN_HOOKS, 0, err) < 0)
 		return husk_err_prefix(err, "ask for prestart hooks");
 	return husk_msg_expect(c->sock, HUSK_MSG_HOOKS_DONE, &m, err);
 }
@@ -166,12 +166,44 @@ static int resolve_exec(struct husk_child *c, struct husk_err *err)
 	return husk_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* argv for execve: the strv with a NULL after it. */
+static char **strv_dup_null(const struct husk_strv *s, size_t extra)
+{
+	char **v = calloc(s->n + extra + 1, sizeof(*v));
+	if (v && s->n)
+		memcpy(v, s->v, s->n * sizeof(*v));
+	return v;
+}
+
+/* As runc: without HOME in process.env, the user's home from the image's
+ * /etc/passwd, else "/". Read now, while the process may still read it. */
+static int build_env(struct husk_child *c, struct husk_err *err)
+{
+	const struct husk_strv *env = &c->proc->env;
+	bool has_home = false;
+
+	for (size_t i = 0; i < env->n && !has_home; i++)
+		has_home = strncmp(env->v[i], "HOME=", 5) == 0;
+	c->envp = strv_dup_null(env, 1);
+	if (!c->envp)
+		return husk_err_set(err, ENOMEM, "process environment");
+	if (has_home)
+		return 0;
+	_cleanup_free_ char *home = husk_passwd_home(c->proc->user.uid);
+	if (asprintf(&c->envp[env->n], "HOME=%s", home ? home : "/") < 0) {
+		c->envp[env->n] = NULL;
+		return husk_err_set(err, ENOMEM, "process environment");
+	}
+	return 0;
+}
+
 int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 {
 	const struct husk_process *proc = c->proc;
 	bool nnp = proc->no_new_privileges, cwd_done = false;
 
-	if (husk_rlimits_apply(proc, err) < 0 || husk_attrs_apply(c->spec, proc, err) < 0)
+	if (build_env(c, err) < 0 || husk_rlimits_apply(proc, err) < 0 ||
+	    husk_attrs_apply(c->spec, proc, err) < 0)
 		return -1;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
 	 * the capabilities go. With it, as late as possible. */
@@ -198,25 +230,16 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	return 0;
 }
 
-static char **strv_dup_null(const struct husk_strv *s)
-{
-	char **v = calloc(s->n + 1, sizeof(*v));
-	if (v && s->n)
-		memcpy(v, s->v, s->n * sizeof(*v));
-	return v;
-}
-
 void husk_child_exec(struct husk_child *c)
 {
 	struct husk_err err;
-	char **argv = strv_dup_null(&c->proc->args);
-	char **envp = strv_dup_null(&c->proc->env);
+	char **argv = strv_dup_null(&c->proc->args, 0);
 	sigset_t none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (argv && envp)
-		execve(c->exec_path, argv, envp);
+	if (argv && c->envp)
+		execve(c->exec_path, argv, c->envp);
 	husk_err_sys(&err, "exec %s", c->exec_path);
 	if (c->sock >= 0)
 		husk_child_fail(c, &err);
@@ -247,22 +270,34 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	return husk_child_finalize(c, err);
 }
 
+void husk_child_enter(struct husk_child *c)
+{
+	if (c->parent_sock >= 0)
+		close(c->parent_sock);
+	c->parent_sock = -1;
+}
+
 void husk_child_main(struct husk_child *c)
 {
 	struct husk_err err;
 
+	husk_child_enter(c);
+
 	husk_err_clear(&err);
 	if (child_setup(c, &err) < 0)
 		husk_child_fail(c, &err);
-	if (husk_msg_send(c->sock, HUSK_MSG_READY, 0, -1, &err) < 0)
+	if (husk_msg_write(c->sock, HUSK_MSG_READY, 0, &err) < 0)
 		_exit(1);
 	close(c->sock);
 	c->sock = -1;
-	if (husk_execfifo_wait(c->proc_fd, c->fifo_fd, &err) < 0)
+	int fifo = husk_execfifo_open(c->proc_fd, c->fifo_fd, &err);
+	if (fifo < 0)
 		child_die(&err, 1);
 	close(c->fifo_fd);
 	close(c->proc_fd);
-	if (run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0)
+	/* A failed hook closes the fifo without the byte: `start` fails. */
+	if (run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0 ||
+	    husk_execfifo_release(fifo, &err) < 0)
 		child_die(&err, 1);
 	husk_child_exec(c);
 }

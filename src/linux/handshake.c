@@ -44,6 +44,25 @@ int husk_msg_send(int sock, enum husk_msg_type type, int64_t value, int fd, stru
 	return husk_send_fd(sock, &m, offsetof(struct husk_msg, text) + 1, fd, err);
 }
 
+/* The child's messages without a descriptor go by write(2): a seccomp
+ * filter that is already loaded may deny sendmsg, hardly ever write. */
+static int write_msg(int sock, const struct husk_msg *m, size_t len, struct husk_err *err)
+{
+	ssize_t n;
+	do
+		n = write(sock, m, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return husk_err_sys(err, "write to the runtime");
+	return 0;
+}
+
+int husk_msg_write(int sock, enum husk_msg_type type, int64_t value, struct husk_err *err)
+{
+	struct husk_msg m = {.type = type, .value = value};
+	return write_msg(sock, &m, offsetof(struct husk_msg, text) + 1, err);
+}
+
 void husk_msg_send_error(int sock, const struct husk_err *e)
 {
 	struct husk_msg m = {.type = HUSK_MSG_ERROR, .code = e->code};
@@ -52,7 +71,7 @@ void husk_msg_send_error(int sock, const struct husk_err *e)
 
 	memcpy(m.text, e->msg, len);
 	m.text[len] = '\0';
-	husk_send_fd(sock, &m, offsetof(struct husk_msg, text) + len + 1, -1, &ignored);
+	write_msg(sock, &m, offsetof(struct husk_msg, text) + len + 1, &ignored);
 }
 
 static int take_fd(struct msghdr *mh)

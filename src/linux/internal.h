@@ -33,7 +33,10 @@ struct husk_msg {
 
 /* Send one message, with `fd` attached as SCM_RIGHTS when fd >= 0. */
 int husk_msg_send(int sock, enum husk_msg_type type, int64_t value, int fd, struct husk_err *err);
-/* Send an error message carrying err's errno and text; best effort. */
+/* Child side, no descriptor: by write(2), which a loaded seccomp filter
+ * allows far more often than sendmsg. */
+int husk_msg_write(int sock, enum husk_msg_type type, int64_t value, struct husk_err *err);
+/* Child side: an error message with err's errno and text; best effort. */
 void husk_msg_send_error(int sock, const struct husk_err *e);
 /* Receive one message; *fd gets an attached descriptor (O_CLOEXEC) or -1.
  * Returns 1 for a message, 0 at end of stream, -1 on error. */
@@ -108,6 +111,10 @@ int husk_rlimits_apply(const struct husk_process *proc, struct husk_err *err);
 int husk_identity_apply(const struct husk_user *user, bool setgroups_allowed, bool keep_caps,
 			struct husk_err *err);
 
+/* The home directory of uid in the container's /etc/passwd (after pivot),
+ * malloc'ed, or NULL. */
+char *husk_passwd_home(uid_t uid);
+
 /* ---- attrs.c: scheduling, personality, keyring, oom ---------------------- */
 
 int husk_oom_score_adj_set(pid_t pid, int value, struct husk_err *err);
@@ -128,8 +135,10 @@ int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, con
 
 /* ---- execfifo.c --------------------------------------------------------- */
 
-/* Block until `start` opens the fifo, then write the go byte. */
-int husk_execfifo_wait(int proc_fd, int fifo_fd, struct husk_err *err);
+/* Block until `start` opens the fifo; returns the write end (O_CLOEXEC). */
+int husk_execfifo_open(int proc_fd, int fifo_fd, struct husk_err *err);
+/* The go byte, once the startContainer hooks ran; fd stays open to execve. */
+int husk_execfifo_release(int fd, struct husk_err *err);
 
 /* ---- child.c: the container process ------------------------------------- */
 
@@ -138,6 +147,8 @@ struct husk_child {
 	const struct husk_process *proc;
 	const struct husk_spawn_params *p; /* spawn only, else NULL */
 	int sock;			   /* our end of the socketpair */
+	int parent_sock;		   /* the runtime's end: closed first thing in every child,
+					      or the runtime's death would never reach us as EOF */
 	int console_fd;			   /* connected --console-socket, or -1 */
 	bool want_pty_master;
 	int preserve_fds;
@@ -149,8 +160,12 @@ struct husk_child {
 	struct husk_rootfs_ctx rootfs;
 	void *seccomp;	 /* compiled filter or NULL */
 	char *exec_path; /* args[0] resolved against the container's PATH */
+	char **envp;	 /* process.env, plus HOME when it lacks one */
 };
 
+/* First step of every process cloned by the runtime: drop the copies of the
+ * runtime's own fds that matter (its end of the socketpair). */
+void husk_child_enter(struct husk_child *c);
 /* The spawn child: never returns. */
 __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
 /* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,

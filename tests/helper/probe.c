@@ -69,15 +69,8 @@ static void open_c(const char *k, char c)
 	need_comma[++depth] = 0;
 }
 
-static void obj(const char *k)
-{
-	open_c(k, '{');
-}
-
-static void arr(const char *k)
-{
-	open_c(k, '[');
-}
+#define obj(k) open_c(k, '{')
+#define arr(k) open_c(k, '[')
 
 static void end(char c)
 {
@@ -104,11 +97,6 @@ static void jbool(const char *k, int v)
 {
 	key(k);
 	fputs(v ? "true" : "false", stdout);
-}
-
-static void jerr(const char *k, int rc_errno)
-{
-	jint(k, rc_errno);
 }
 
 /* ---- helpers ---- */
@@ -299,7 +287,7 @@ static int cmd_open(char **argv)
 	int rw = argv[1] && strcmp(argv[1], "rw") == 0;
 	int fd = open(argv[0], (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	jstr("path", argv[0]);
-	jerr("errno", fd < 0 ? errno : 0);
+	jint("errno", fd < 0 ? errno : 0);
 	if (fd >= 0)
 		close(fd);
 	return 0;
@@ -431,7 +419,7 @@ static int cmd_tty(char **argv)
 		jbool(NULL, isatty(i));
 	end(']');
 	jstr("ttyname", ttyname(0));
-	jerr("devtty_errno", fd < 0 ? errno : 0);
+	jint("devtty_errno", fd < 0 ? errno : 0);
 	if (fd >= 0)
 		close(fd);
 	/* field 7 of /proc/self/stat is tty_nr; the comm field may contain spaces */
@@ -487,7 +475,7 @@ static int cmd_stat(char **argv)
 	for (; *argv; argv++) {
 		obj(*argv);
 		if (lstat(*argv, &st) < 0) {
-			jerr("errno", errno);
+			jint("errno", errno);
 			end('}');
 			continue;
 		}

@@ -2,7 +2,6 @@
 driven through the real husk binary. Needs root and a busybox binary; the
 cgroups are checked from the host side. Self-contained: builds its own
 busybox bundle. Run: HUSK=build/husk python3 -m pytest tests/integration"""
-import ctypes
 import glob
 import json
 import os
@@ -14,6 +13,10 @@ import uuid
 
 import pytest
 
+# The suite's reaper thread reaps every child it does not know: commands go
+# through its spawn() so their exit status is not stolen.
+from conftest import _finish, reap_orphans, spawn
+
 HUSK = os.environ.get("HUSK", os.path.join(os.path.dirname(__file__), "../../build/husk"))
 BUSYBOX = shutil.which("busybox")
 
@@ -21,22 +24,7 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not BUSYBOX or not os.path.exists(HUSK),
     reason="needs root, busybox and a built husk")
 
-APPLETS = ["sh", "sleep", "cat", "head", "tr", "echo", "seq", "true", "ls", "wc"]
-
-
-def setup_module():
-    # PID 1 here does not reap orphans: detached containers' inits must be
-    # reparented to us and reaped (see reap()).
-    PR_SET_CHILD_SUBREAPER = 36
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def reap():
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
+APPLETS = ["sh", "sleep", "cat", "head", "tr", "echo", "seq", "true", "ls", "wc", "mv"]
 
 
 class Env:
@@ -53,8 +41,11 @@ class Env:
         self.ids = []
 
     def husk(self, *args, input=None, timeout=30):
-        return subprocess.run([HUSK, "--root", self.root, *args], input=input,
-                              capture_output=True, text=True, timeout=timeout)
+        argv = [HUSK, "--root", self.root, *args]
+        p = spawn(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = _finish(p, timeout, input)
+        return subprocess.CompletedProcess(argv, p.returncode, out, err)
 
     def bundle(self, cid, args, resources=None, mounts=(), cgroups_path=None):
         b = os.path.join(self.dir, "b-" + cid)
@@ -79,10 +70,11 @@ class Env:
         self.ids.append(cid)
         # The container keeps run's stdout/stderr: files, not pipes we wait on.
         with open(os.path.join(self.dir, cid + ".out"), "w+") as out:
-            rc = subprocess.call([HUSK, "--root", self.root, "run", "-d", "--bundle", b, cid],
-                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=30)
+            p = spawn([HUSK, "--root", self.root, "run", "-d", "--bundle", b, cid],
+                      stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            _finish(p, 30)
             out.seek(0)
-            assert rc == 0, out.read()
+            assert p.returncode == 0, out.read()
         return b
 
     def cg(self, controller, cid, name):
@@ -95,7 +87,7 @@ class Env:
     def close(self):
         for cid in self.ids:
             self.husk("delete", "--force", cid)
-        reap()
+        reap_orphans()
         for d in sorted(glob.glob("/sys/fs/cgroup/*/%s/*" % self.top) + self.leftovers(),
                         reverse=True):
             try:
@@ -112,12 +104,14 @@ def env():
     e.close()
 
 
-COUNTER = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done"]
+# Renamed into place so a read never sees a half-written (empty) file.
+COUNTER = ["sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; "
+           "mv /tmp/c.new /tmp/count; sleep 0.02; done"]
 
 
 def count(env, cid):
     with open(os.path.join(env.dir, "rootfs/tmp/count")) as f:
-        return int(f.read().strip() or 0)
+        return int(f.read().strip())
 
 
 def test_limits_written_and_update_changes_them(env):
@@ -151,7 +145,10 @@ def test_limits_written_and_update_changes_them(env):
 
 def test_pause_resume(env):
     env.run_detached("c1", COUNTER)
-    time.sleep(0.3)
+    for _ in range(100):  # until the counter exists
+        if os.path.exists(os.path.join(env.dir, "rootfs/tmp/count")):
+            break
+        time.sleep(0.05)
     r = env.husk("pause", "c1")
     assert r.returncode == 0, r.stderr
     assert json.loads(env.husk("state", "c1").stdout)["status"] == "paused"
@@ -243,7 +240,6 @@ def test_delete_removes_every_cgroup_dir(env):
     assert len(env.leftovers()) >= 9
     r = env.husk("delete", "--force", "c1")
     assert r.returncode == 0, r.stderr
-    reap()
     assert env.leftovers() == [], "cgroup directories left behind"
 
 

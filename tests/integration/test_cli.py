@@ -41,9 +41,8 @@ def test_unknown_command(rt):
 
 
 def test_spec_writes_a_runnable_config(rt, bundle):
-    os.remove(os.path.join(bundle.path, "config.json")) if os.path.exists(
-        os.path.join(bundle.path, "config.json")) else None
-    r = rt.cmd("spec", "--bundle", bundle.path).check()
+    assert not os.path.exists(os.path.join(bundle.path, "config.json"))
+    rt.cmd("spec", "--bundle", bundle.path).check()
     with open(os.path.join(bundle.path, "config.json")) as f:
         cfg = json.load(f)
     assert cfg["ociVersion"].startswith("1.")

@@ -343,3 +343,24 @@ def test_id_reuse_after_delete(rt, make_bundle):
     st = rt.state(cid)
     assert os.path.realpath(st["bundle"]) == os.path.realpath(b.path)
     assert st["pid"] != pid_a
+
+
+def test_bundle_defaults_to_cwd(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "30")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "create", cid, cwd=bundle.path)
+    rt.finish_files(p).check()
+    assert os.path.realpath(rt.state(cid)["bundle"]) == os.path.realpath(bundle.path)
+
+
+def test_relative_bundle_is_made_absolute(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "30")
+    bundle.write()
+    cid = rt.new_id()
+    parent, name = os.path.split(bundle.path)
+    p = rt.cmd_files_bg(cid, "create", "--bundle", name, cid, cwd=parent)
+    rt.finish_files(p).check()
+    st = rt.state(cid)
+    assert os.path.isabs(st["bundle"])
+    assert os.path.realpath(st["bundle"]) == os.path.realpath(bundle.path)

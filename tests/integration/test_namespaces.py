@@ -110,7 +110,6 @@ def test_user_namespace_with_mappings(rt, bundle):
     assert maps == [["0", "100000", "65536"], ["0", "100000", "65536"]]
     ids, caps = r.lines()
     assert (ids["uid"], ids["gid"]) == (0, 0)
-    cid_pid = None  # noqa: F841 - the host view is checked below through the state
     assert int(caps["effective"], 16) == (1 << 29) | (1 << 5) | (1 << 10)
 
 

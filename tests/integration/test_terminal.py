@@ -1,6 +1,5 @@
 """process.terminal with --console-socket, as engines allocate a pty."""
 
-import array
 import json
 import os
 import select

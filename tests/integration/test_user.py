@@ -57,3 +57,12 @@ def test_non_root_cannot_read_root_only_file(rt, bundle):
     os.chmod(secret, 0o600)
     bundle.process["user"] = {"uid": 1000, "gid": 1000}
     assert rt.probe(bundle, "open", "/secret")["errno"] == 13  # EACCES
+
+
+def test_runtime_umask_does_not_leak(rt, bundle):
+    bundle.set_args("/bin/probe", "ids")
+    bundle.write()
+    cid = rt.new_id()
+    r = rt.finish_files(rt.cmd_files_bg(cid, "run", "--bundle", bundle.path, cid, umask=0o077))
+    assert r.rc == 0, r
+    assert r.lines()[0]["umask"] == 0o022

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,8 @@ int ptest_init(void)
 	    "mkdir -p %s && cd %s && mkdir -p bin proc dev sys tmp etc && "
 	    "cp /bin/busybox bin/ && "
 	    "for a in $(bin/busybox --list); do [ $a = busybox ] || ln -sf busybox bin/$a; done && "
-	    "touch husk-image-marker",
+	    "touch husk-image-marker && printf 'root:x:0:0:root:/root:/bin/sh\\n"
+	    "user:x:1000:1000::/home/user:/bin/sh\\n' >etc/passwd",
 	    ptest_rootfs, ptest_rootfs);
 	return sh(cmd) == 0 ? 0 : 1;
 }
@@ -200,15 +203,23 @@ static int spawn_on_pipe(const struct tcase *tc, struct tresult *r, int pipe_w, 
 	return 0;
 }
 
+/* As `start` does: the fifo's byte, or the init's death (never hang). */
 int ptest_start(struct tresult *r)
 {
-	char b;
-	int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	char b = 0;
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int n = (int)read(fd, &b, 1);
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = r->pidfd, .events = POLLIN}};
+	int n = poll(p, r->pidfd >= 0 ? 2 : 1, 10000);
+	if (n > 0 && (p[0].revents & POLLIN))
+		n = (int)read(fd, &b, 1);
+	else
+		n = -1;
 	close(fd);
 	unlink(fifo);
+	if (n != 1)
+		fprintf(stderr, "  start: the container process never wrote the fifo\n");
 	return n == 1 && b == '0' ? 0 : -1;
 }
 
@@ -244,8 +255,10 @@ int ptest_run(const struct tcase *tc, struct tresult *r)
 		close(pfd[0]);
 		return 0;
 	}
-	if (ptest_start(r) < 0)
-		return -1;
+	/* Without the fifo's byte the process is dead, or made so. */
+	r->start_failed = ptest_start(r) < 0;
+	if (r->start_failed)
+		kill(r->pid, SIGKILL);
 	ptest_read_all(pty >= 0 ? pty : pfd[0], r->out, sizeof(r->out));
 	if (pty >= 0)
 		close(pty);

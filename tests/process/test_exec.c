@@ -176,7 +176,7 @@ static int test_exec_user_caps(void)
 		&o);
 	stop(&r);
 	CHECK(o.rc == 0, "exec: %s", o.err.msg);
-	CHECK(strstr(o.out, "uid=1000 gid=1000"), "%s", o.out);
+	CHECK(strstr(o.out, "uid=1000(user) gid=1000"), "%s", o.out);
 	CHECK(strstr(o.out, "CapEff:\t0000000000000020"), "%s", o.out);
 	CHECK(strstr(o.out, "CapInh:\t0000000000000020"), "%s", o.out);
 	CHECK(strstr(o.out, "NoNewPrivs:\t1"), "%s", o.out);

@@ -99,7 +99,7 @@ static int test_user_namespace(void)
 	CHECK(exited_ok(&r), "status %d: %s", r.status, r.out);
 	CHECK(sscanf(r.out, " %u %u %u", &a, &b, &c) == 3 && a == 0 && b == 100000 && c == 65536,
 	      "uid_map: %s", r.out);
-	CHECK(strstr(r.out, "uid=1000 gid=1000 groups=10"), "id: %s", r.out);
+	CHECK(strstr(r.out, "uid=1000(user) gid=1000 groups=10"), "id: %s", r.out);
 	ptest_free(&r);
 	return 0;
 }
@@ -411,10 +411,136 @@ static int test_attributes(void)
 	return 0;
 }
 
+/* A strict allow list without sendmsg: the end of setup must not need it. */
+static const char *const strict_allow =
+    "\"read\",\"write\",\"open\",\"openat\",\"close\",\"fstat\",\"newfstatat\",\"stat\","
+    "\"mmap\",\"mprotect\",\"munmap\",\"brk\",\"rt_sigaction\",\"rt_sigprocmask\","
+    "\"rt_sigreturn\",\"ioctl\",\"access\",\"getpid\",\"getppid\",\"exit\",\"exit_group\","
+    "\"wait4\",\"uname\",\"fcntl\",\"getcwd\",\"chdir\",\"getuid\",\"getgid\",\"geteuid\","
+    "\"getegid\",\"setgroups\",\"setresuid\",\"setresgid\",\"prctl\",\"arch_prctl\","
+    "\"set_tid_address\",\"set_robust_list\",\"rseq\",\"prlimit64\",\"execve\",\"clone\","
+    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\"";
+
+static int test_seccomp_strict_allow_list(void)
+{
+	char extra[2048];
+	snprintf(
+	    extra, sizeof(extra),
+	    ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":95,"
+	    "\"syscalls\":[{\"names\":[%s,\"capget\",\"capset\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+	    strict_allow);
+	for (int nnp = 0; nnp < 2; nnp++) {
+		struct tcase tc = {.script = "echo alive; mkdir /tmp/x",
+				   .linux_extra = extra,
+				   .process_extra = nnp ? ",\"noNewPrivileges\":true"
+							: ",\"noNewPrivileges\":false"};
+		struct tresult r;
+		RUN(&tc, &r);
+		SPAWNED(&r);
+		CHECK(strstr(r.out, "alive") && strstr(r.out, "Operation not supported"),
+		      "nnp %d: %s", nnp, r.out);
+		ptest_free(&r);
+	}
+	/* capset denied after the filter is in: the error still travels. */
+	snprintf(extra, sizeof(extra),
+		 ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":95,"
+		 "\"syscalls\":[{\"names\":[%s],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+		 strict_allow);
+	struct tcase tc = {
+	    .script = "true", .linux_extra = extra, .process_extra = ",\"noNewPrivileges\":false"};
+	struct tresult r;
+	RUN(&tc, &r);
+	CHECK(r.rc < 0 && strcmp(r.err.msg, "capset: Operation not supported") == 0, "rc %d: %s",
+	      r.rc, r.err.msg);
+	CHECK(!r.orphans, "child left behind");
+	ptest_free(&r);
+	return 0;
+}
+
+static int test_home_from_passwd(void)
+{
+	const char *users[] = {",\"user\":{\"uid\":0,\"gid\":0}",
+			       ",\"user\":{\"uid\":1000,\"gid\":1000}",
+			       ",\"user\":{\"uid\":1234,\"gid\":1234}"};
+	const char *want[] = {"HOME=/root\n", "HOME=/home/user\n", "HOME=/\n"};
+	for (int i = 0; i < 3; i++) {
+		struct tcase tc = {.script = "env | grep ^HOME=", .process_extra = users[i]};
+		struct tresult r;
+		RUN(&tc, &r);
+		SPAWNED(&r);
+		CHECK(strcmp(r.out, want[i]) == 0, "want %s got %s", want[i], r.out);
+		ptest_free(&r);
+	}
+	return 0;
+}
+
 static const char *const all_hooks =
     ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}],"
     "\"createRuntime\":[{\"path\":\"/bin/true\"}],\"createContainer\":[{\"path\":\"/bin/true\"}],"
     "\"startContainer\":[{\"path\":\"/bin/true\"}]}";
+
+static int report_fd = -1;
+
+/* The runtime's prestart step: say which process waits, then hang. */
+static int hang_in_hooks(void *ctx, enum husk_hook_kind kind, pid_t pid, struct husk_err *err)
+{
+	if (write(report_fd, &pid, sizeof(pid)) != sizeof(pid))
+		return husk_err_set(err, EIO, "report");
+	pause();
+	return 0;
+}
+
+/* The runtime dies (SIGKILL) while the container process waits on it:
+ * the process must notice and exit, not stay behind. */
+static int test_runtime_death(void)
+{
+	struct tcase tc = {.script = "true", .top_extra = all_hooks};
+	struct husk_spec *spec = ptest_spec(&tc);
+	char fifo_path[160];
+	int pfd[2];
+
+	CHECK(spec && pipe2(pfd, O_CLOEXEC) == 0, "setup");
+	snprintf(fifo_path, sizeof(fifo_path), "%s/death.fifo", ptest_base);
+	mkfifo(fifo_path, 0622);
+	pid_t runtime = fork();
+	if (runtime == 0) {
+		report_fd = pfd[1];
+		struct husk_spawn_params p = {.id = "death",
+					      .spec = spec,
+					      .bundle = ptest_base,
+					      .rootfs = ptest_rootfs,
+					      .exec_fifo = fifo_path,
+					      .cgroup_fd = -1,
+					      .cb = {.run_hooks = hang_in_hooks}};
+		struct husk_spawn_result out;
+		struct husk_err err;
+		_exit(husk_linux_spawn(&p, &out, &err) < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	pid_t child = -1;
+	ssize_t n = read(pfd[0], &child, sizeof(child));
+	close(pfd[0]);
+	kill(runtime, SIGKILL);
+	waitpid(runtime, NULL, 0);
+	husk_spec_free(spec);
+	CHECK(n == sizeof(child) && child > 0, "no container process reported");
+	/* We are the subreaper: the orphan is ours to reap. */
+	int status = 0, waited = 0;
+	for (; waited < 5000; waited++) {
+		pid_t w = waitpid(child, &status, WNOHANG);
+		if (w == child)
+			break;
+		usleep(1000);
+	}
+	if (waited == 5000) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	unlink(fifo_path);
+	CHECK(waited < 5000, "container process %d outlived its runtime", (int)child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	return 0;
+}
 
 static int test_hooks_order(void)
 {
@@ -452,13 +578,15 @@ static int test_hook_failure(void)
 		CHECK(!r.orphans, "child left behind");
 		ptest_free(&r);
 	}
-	/* startContainer fails after "ready": the process says so and exits. */
+	/* startContainer fails after "ready": no fifo byte (start fails), and
+	 * the process says why on its stderr and exits. */
 	struct tcase tc = {
 	    .script = "echo must-not-run", .top_extra = all_hooks, .fail_hook = "startContainer"};
 	struct tresult r;
 	RUN(&tc, &r);
 	SPAWNED(&r);
-	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) != 0, "status %d", r.status);
+	CHECK(r.start_failed, "start succeeded");
+	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1, "status %d", r.status);
 	CHECK(strstr(r.out, "hook startContainer failed") && !strstr(r.out, "must-not-run"), "%s",
 	      r.out);
 	ptest_free(&r);
@@ -627,8 +755,11 @@ static const struct {
     {"seccomp", test_seccomp},
     {"seccomp_kill", test_seccomp_kill},
     {"seccomp_notify", test_seccomp_notify},
+    {"seccomp_strict_allow_list", test_seccomp_strict_allow_list},
+    {"home_from_passwd", test_home_from_passwd},
     {"hooks_order", test_hooks_order},
     {"hook_failure", test_hook_failure},
+    {"runtime_death", test_runtime_death},
     {"terminal", test_terminal},
     {"preserve_fds", test_preserve_fds},
     {"cwd_escape", test_cwd_escape},

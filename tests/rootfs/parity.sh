@@ -31,7 +31,7 @@ tmp, kind = sys.argv[1], sys.argv[2]
 path = tmp + "/bundle/config.json"
 c = json.load(open(path))
 c["process"]["terminal"] = False
-c["process"]["args"] = ["sh", "-c", "cat /proc/self/mountinfo; ls -l /dev /etc"]
+c["process"]["args"] = ["sh", "-c", "exec 2>&1; cat /proc/self/mountinfo; ls -l /dev /etc"]
 if kind == "docker":
     c["root"]["readonly"] = False
     c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/dev/shm"] + [

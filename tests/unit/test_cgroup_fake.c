@@ -264,6 +264,17 @@ static void v2_refusals(void **state)
 	expect_error(&res, "disableOOMKiller: not supported on cgroup v2");
 
 	memset(&res, 0, sizeof(res));
+	res.has_memory = true;
+	res.memory.limit = (struct husk_opt_i64){true, -12345};
+	expect_error(&res,
+		     "linux.resources.memory.limit: -12345 is not valid (-1 means unlimited)");
+
+	memset(&res, 0, sizeof(res));
+	res.has_cpu = true;
+	res.cpu.quota = (struct husk_opt_i64){true, -5};
+	expect_error(&res, "linux.resources.cpu.quota: -5 is not valid");
+
+	memset(&res, 0, sizeof(res));
 	res.has_cpu = true;
 	res.cpu.realtime_runtime = (struct husk_opt_i64){true, 1000};
 	expect_error(&res, "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");

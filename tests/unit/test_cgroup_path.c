@@ -57,6 +57,8 @@ static void normalize_rejects(void **state)
 	norm_fails("system.slice:docker:abc", "systemd cgroup driver is not supported");
 	norm_fails("/", "names no cgroup");
 	norm_fails("/./", "names no cgroup");
+	norm_fails("/a\tb", "control characters are not allowed");
+	norm_fails("/a\nb", "control characters are not allowed");
 }
 
 static void resolve(void **state)
@@ -86,9 +88,9 @@ static void resolve(void **state)
 
 /* A hand-made layout: memory and cpu,cpuacct on v1 plus unified. */
 static struct cg_mount mounts[] = {
-    {.controllers = "memory", .dir = "/fs/memory", .own = "/"},
-    {.controllers = "cpu,cpuacct", .dir = "/fs/cpu,cpuacct", .own = "/"},
-    {.controllers = "", .dir = "/fs/unified", .own = "/", .unified = true},
+    {.controllers = "memory", .dir = "/sys/fs/cgroup/memory", .own = "/"},
+    {.controllers = "cpu,cpuacct", .dir = "/sys/fs/cgroup/cpu,cpuacct", .own = "/"},
+    {.controllers = "", .dir = "/sys/fs/cgroup/unified", .own = "/", .unified = true},
 };
 static struct cg_layout layout = {.mode = HUSK_CGROUP_HYBRID, .m = mounts, .n = 3};
 
@@ -133,6 +135,33 @@ static void saved_paths(void **state)
 	/* A hierarchy left out (rootless without permission) stays out. */
 	struct cg_hier partial[] = {{.mount = &mounts[1], .path = "/c1"}};
 	roundtrip(partial, 1, NULL);
+}
+
+/* A hierarchy mounted away from /sys/fs/cgroup/<name>: the saved path
+ * carries the mount point, so reopening needs no mount table lookup. */
+static void saved_nonstandard_mount(void **state)
+{
+	struct husk_err err = {0};
+	struct cg_mount elsewhere = {.controllers = "memory", .dir = "/cg/mem", .own = "/"};
+	struct cg_layout at_create = {.mode = HUSK_CGROUP_V1, .m = &elsewhere, .n = 1};
+	struct cg_hier h = {.mount = &elsewhere, .path = "/husk/c1"};
+	struct husk_cgroup cg = {.layout = &at_create, .h = &h, .n = 1, .v2_fd = -1};
+	char *saved = cg_saved_encode(&cg);
+	assert_string_equal(saved, "/husk/c1\nmemory\t0\t/husk/c1\t/cg/mem");
+
+	/* a later command's layout only knows the standard place */
+	struct husk_cgroup back = {.layout = &layout, .v2_fd = -1};
+	assert_int_equal(cg_saved_decode(&back, saved, &err), 0);
+	assert_int_equal(back.n, 3);
+	assert_string_equal(back.h[0].dir, "/cg/mem/husk/c1");
+	assert_string_equal(back.h[0].path, "/husk/c1");
+	assert_string_equal(back.h[1].dir, "/sys/fs/cgroup/cpu,cpuacct/husk/c1");
+	for (size_t i = 0; i < back.n; i++) {
+		free(back.h[i].path);
+		free(back.h[i].dir);
+	}
+	free(back.h);
+	free(saved);
 }
 
 static void saved_rejects_relative(void **state)
@@ -193,6 +222,7 @@ static void swap_conversion(void **state)
 	swap_case(0, false, -1, true, 0, -1, false);	/* unlimited memory: swap max */
 	swap_case(0, true, 100, true, 0, 0, true);	/* swap 0 = unset */
 	swap_case(-1, true, 100, true, 0, -1, false);	/* unlimited swap */
+	swap_case(-2, true, 100, true, -1, 0, false);	/* only -1 means unlimited */
 	swap_case(300, true, 100, true, 0, 200, false); /* memory+swap - memory */
 	swap_case(100, true, 100, true, 0, 0, false);	/* no swap at all */
 	swap_case(50, true, 100, true, -1, 0, false);	/* below the limit */
@@ -208,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(resolve),
 	    cmocka_unit_test(saved_paths),
 	    cmocka_unit_test(saved_rejects_relative),
+	    cmocka_unit_test(saved_nonstandard_mount),
 	    cmocka_unit_test(conversions),
 	    cmocka_unit_test(swap_conversion),
 	};

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -105,20 +106,18 @@ static bool path_under(const char *mp, const char *root)
 	return strncmp(mp, root, rl) == 0 && (mp[rl] == '/' || mp[rl] == '\0');
 }
 
-/* Without pivot_root the host's other mounts stay in the namespace, only
- * out of sight of the chroot. Detach every mount that is neither the root,
- * inside it, nor one of its ancestors; one we may not detach (locked in a
- * user namespace) is covered with an empty tmpfs instead. */
-static int detach_host_mounts(struct husk_fs *fs, struct husk_err *err)
+/* The mountpoints in /proc/self/mountinfo that lie outside the root and
+ * are not among its ancestors, in mountinfo order (parents first). */
+static char **host_mountpoints(const char *root, size_t *n)
 {
-	char root[PATH_MAX];
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
 	_cleanup_fclose_ FILE *mi = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, alloc = 0;
+	char **v = NULL;
 
-	if (!mi || husk_fs_read_root_path(fs, err) < 0)
-		return mi ? -1 : husk_err_sys(err, "read /proc/self/mountinfo");
-	snprintf(root, sizeof(root), "%s", fs->root_path);
+	*n = 0;
+	if (!mi)
+		return NULL;
 	while (getline(&line, &cap, mi) > 0) {
 		char mp[PATH_MAX];
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
@@ -126,14 +125,42 @@ static int detach_host_mounts(struct husk_fs *fs, struct husk_err *err)
 		husk_unescape_mountinfo(mp);
 		if (path_under(mp, root) || path_under(root, mp))
 			continue;
-		if (umount2(mp, MNT_DETACH) == 0 || errno == ENOENT)
-			continue;
-		if (errno == EINVAL)
-			continue; /* already gone with a detached parent */
-		if (errno != EPERM || mount("tmpfs", mp, "tmpfs", MS_RDONLY, NULL) < 0)
-			return husk_err_sys(err, "no-pivot: hide host mount %s", mp);
+		if (*n == alloc) {
+			char **bigger = realloc(v, (alloc = alloc ? 2 * alloc : 32) * sizeof(*v));
+			if (!bigger)
+				break;
+			v = bigger;
+		}
+		if (!(v[*n] = strdup(mp)))
+			break;
+		(*n)++;
 	}
-	return 0;
+	return v;
+}
+
+/* Without pivot_root the host's other mounts stay in the namespace, only
+ * out of sight of the chroot. Detach every mount that is neither the root,
+ * inside it, nor one of its ancestors, children before their parents; one
+ * we may not detach (locked in a user namespace: EINVAL or EPERM) is
+ * covered with an empty read-only tmpfs instead, as runc does. */
+static int detach_host_mounts(struct husk_fs *fs, struct husk_err *err)
+{
+	size_t n;
+	int rc = 0;
+
+	if (husk_fs_read_root_path(fs, err) < 0)
+		return -1;
+	char **mps = host_mountpoints(fs->root_path, &n);
+	for (size_t i = n; i-- > 0 && rc == 0;) {
+		if (umount2(mps[i], MNT_DETACH) < 0 && errno != ENOENT &&
+		    ((errno != EINVAL && errno != EPERM) ||
+		     mount("tmpfs", mps[i], "tmpfs", MS_RDONLY, NULL) < 0))
+			rc = husk_err_sys(err, "no-pivot: hide host mount %s", mps[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(mps[i]);
+	free(mps);
+	return rc;
 }
 
 static int do_move_root(struct husk_fs *fs, struct husk_err *err)

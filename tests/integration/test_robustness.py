@@ -1,0 +1,55 @@
+"""The runtime dying half-way must not leave a container nobody can clean up."""
+
+import signal
+import time
+
+from conftest import husk_only, is_husk
+
+
+def hook_sleeping_in(bundle, kind, hookdir):
+    # tells the test it started, then blocks create/start for a while
+    bundle.config["hooks"] = {kind: [{"path": "/bin/sh", "args": [
+        "sh", "-c", f"touch {hookdir}/started; sleep 10"]}]}
+
+
+def wait_file(path, timeout=10):
+    import os
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{path} never appeared")
+
+
+@husk_only  # runc 1.1 leaves the container's cgroups behind here
+def test_killed_create_is_cleaned_by_delete_force(rt, bundle, tmp_path):
+    """SIGKILL `create` while a createRuntime hook runs (the container's
+    process exists, its cgroups too, no state may be saved yet); then
+    `delete --force` must leave nothing: no process, cgroup or state."""
+    hook_sleeping_in(bundle, "createRuntime", tmp_path)
+    bundle.set_args("/bin/probe", "sleep", "60")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "create", "--bundle", bundle.path, cid)
+    wait_file(str(tmp_path / "started"))
+    p.send_signal(signal.SIGKILL)
+    rt.finish_files(p)
+    rt.delete(cid, force=True)
+    rt.assert_nothing_left([cid], [bundle], timeout=5)
+
+
+def test_bad_oom_score_adj_fails_cleanly(rt, bundle):
+    bundle.process["oomScoreAdj"] = 1001
+    r = rt.run(bundle)
+    assert r.rc != 0
+    if is_husk():
+        assert "oomScoreAdj" in r.err or "oom" in r.err.lower()
+    rt.assert_nothing_left()
+
+
+def test_too_many_additional_gids_fails_cleanly(rt, bundle):
+    bundle.process["user"]["additionalGids"] = list(range(1, 70000))
+    r = rt.run(bundle)
+    assert r.rc != 0
+    rt.assert_nothing_left()
