@@ -135,8 +135,10 @@ int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, con
 
 /* ---- execfifo.c --------------------------------------------------------- */
 
-/* Block until `start` opens the fifo, then write the go byte. */
-int husk_execfifo_wait(int proc_fd, int fifo_fd, struct husk_err *err);
+/* Block until `start` opens the fifo; returns the write end (O_CLOEXEC). */
+int husk_execfifo_open(int proc_fd, int fifo_fd, struct husk_err *err);
+/* The go byte, once the startContainer hooks ran; fd stays open to execve. */
+int husk_execfifo_release(int fd, struct husk_err *err);
 
 /* ---- child.c: the container process ------------------------------------- */
 
@@ -145,6 +147,8 @@ struct husk_child {
 	const struct husk_process *proc;
 	const struct husk_spawn_params *p; /* spawn only, else NULL */
 	int sock;			   /* our end of the socketpair */
+	int parent_sock;		   /* the runtime's end: closed first thing in every child,
+					      or the runtime's death would never reach us as EOF */
 	int console_fd;			   /* connected --console-socket, or -1 */
 	bool want_pty_master;
 	int preserve_fds;
@@ -159,6 +163,9 @@ struct husk_child {
 	char **envp;	 /* process.env, plus HOME when it lacks one */
 };
 
+/* First step of every process cloned by the runtime: drop the copies of the
+ * runtime's own fds that matter (its end of the socketpair). */
+void husk_child_enter(struct husk_child *c);
 /* The spawn child: never returns. */
 __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
 /* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,

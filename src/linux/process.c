@@ -265,6 +265,7 @@ __attribute__((noreturn)) static void intermediate_main(const struct husk_spawn_
 	bool into;
 
 	husk_err_clear(&err);
+	husk_child_enter(c);
 	if (husk_ns_child_join(p->spec, &c->ns, &err) < 0)
 		husk_child_fail(c, &err);
 	pid_t pid = husk_clone3(CLONE_PARENT | husk_ns_clone_flags(p->spec), p->cgroup_fd, &pidfd,
@@ -346,6 +347,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 			       .preserve_fds = p->preserve_fds,
 			       .fifo_fd = -1,
 			       .proc_fd = -1,
+			       .parent_sock = -1,
 			       .setgroups_denied = husk_userns_setgroups_denied(p->spec)};
 	int sv[2], pidfd = -1;
 	bool into_cgroup;
@@ -361,6 +363,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 		return husk_err_sys(err, "socketpair");
 	_cleanup_close_ int sock = sv[0];
 	c.sock = sv[1];
+	c.parent_sock = sock;
 	pid_t pid = -1;
 	if (child_prepare(p, &c, err) == 0)
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);

@@ -479,6 +479,69 @@ static const char *const all_hooks =
     "\"createRuntime\":[{\"path\":\"/bin/true\"}],\"createContainer\":[{\"path\":\"/bin/true\"}],"
     "\"startContainer\":[{\"path\":\"/bin/true\"}]}";
 
+static int report_fd = -1;
+
+/* The runtime's prestart step: say which process waits, then hang. */
+static int hang_in_hooks(void *ctx, enum husk_hook_kind kind, pid_t pid, struct husk_err *err)
+{
+	if (write(report_fd, &pid, sizeof(pid)) != sizeof(pid))
+		return husk_err_set(err, EIO, "report");
+	pause();
+	return 0;
+}
+
+/* The runtime dies (SIGKILL) while the container process waits on it:
+ * the process must notice and exit, not stay behind. */
+static int test_runtime_death(void)
+{
+	struct tcase tc = {.script = "true", .top_extra = all_hooks};
+	struct husk_spec *spec = ptest_spec(&tc);
+	char fifo_path[160];
+	int pfd[2];
+
+	CHECK(spec && pipe2(pfd, O_CLOEXEC) == 0, "setup");
+	snprintf(fifo_path, sizeof(fifo_path), "%s/death.fifo", ptest_base);
+	mkfifo(fifo_path, 0622);
+	pid_t runtime = fork();
+	if (runtime == 0) {
+		report_fd = pfd[1];
+		struct husk_spawn_params p = {.id = "death",
+					      .spec = spec,
+					      .bundle = ptest_base,
+					      .rootfs = ptest_rootfs,
+					      .exec_fifo = fifo_path,
+					      .cgroup_fd = -1,
+					      .cb = {.run_hooks = hang_in_hooks}};
+		struct husk_spawn_result out;
+		struct husk_err err;
+		_exit(husk_linux_spawn(&p, &out, &err) < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	pid_t child = -1;
+	ssize_t n = read(pfd[0], &child, sizeof(child));
+	close(pfd[0]);
+	kill(runtime, SIGKILL);
+	waitpid(runtime, NULL, 0);
+	husk_spec_free(spec);
+	CHECK(n == sizeof(child) && child > 0, "no container process reported");
+	/* We are the subreaper: the orphan is ours to reap. */
+	int status = 0, waited = 0;
+	for (; waited < 5000; waited++) {
+		pid_t w = waitpid(child, &status, WNOHANG);
+		if (w == child)
+			break;
+		usleep(1000);
+	}
+	if (waited == 5000) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	unlink(fifo_path);
+	CHECK(waited < 5000, "container process %d outlived its runtime", (int)child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	return 0;
+}
+
 static int test_hooks_order(void)
 {
 	struct tcase tc = {.script = "echo ran", .top_extra = all_hooks};
@@ -515,13 +578,15 @@ static int test_hook_failure(void)
 		CHECK(!r.orphans, "child left behind");
 		ptest_free(&r);
 	}
-	/* startContainer fails after "ready": the process says so and exits. */
+	/* startContainer fails after "ready": no fifo byte (start fails), and
+	 * the process says why on its stderr and exits. */
 	struct tcase tc = {
 	    .script = "echo must-not-run", .top_extra = all_hooks, .fail_hook = "startContainer"};
 	struct tresult r;
 	RUN(&tc, &r);
 	SPAWNED(&r);
-	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) != 0, "status %d", r.status);
+	CHECK(r.start_failed, "start succeeded");
+	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1, "status %d", r.status);
 	CHECK(strstr(r.out, "hook startContainer failed") && !strstr(r.out, "must-not-run"), "%s",
 	      r.out);
 	ptest_free(&r);
@@ -694,6 +759,7 @@ static const struct {
     {"home_from_passwd", test_home_from_passwd},
     {"hooks_order", test_hooks_order},
     {"hook_failure", test_hook_failure},
+    {"runtime_death", test_runtime_death},
     {"terminal", test_terminal},
     {"preserve_fds", test_preserve_fds},
     {"cwd_escape", test_cwd_escape},
