@@ -364,3 +364,29 @@ def test_relative_bundle_is_made_absolute(rt, bundle):
     st = rt.state(cid)
     assert os.path.isabs(st["bundle"])
     assert os.path.realpath(st["bundle"]) == os.path.realpath(bundle.path)
+
+
+def test_no_new_keyring_option(rt, bundle):
+    bundle.set_args("/bin/probe", "pid")
+    r = rt.run(bundle, None, "--no-new-keyring")
+    assert r.rc == 0, r
+
+
+def test_delete_after_bundle_is_gone(rt, bundle):
+    import shutil
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    shutil.rmtree(bundle.path)
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])
+
+
+def test_force_delete_after_bundle_is_gone(rt, bundle):
+    import shutil
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    # the running container keeps its root; the bundle directory may still go
+    moved = bundle.path + "-moved-away"
+    os.rename(bundle.path, moved)
+    rt.delete(cid, force=True).check()
+    rt.assert_nothing_left([cid])
+    shutil.rmtree(moved, ignore_errors=True)
