@@ -420,7 +420,8 @@ static const char *const strict_allow =
     "\"wait4\",\"uname\",\"fcntl\",\"getcwd\",\"chdir\",\"getuid\",\"getgid\",\"geteuid\","
     "\"getegid\",\"setgroups\",\"setresuid\",\"setresgid\",\"prctl\",\"arch_prctl\","
     "\"set_tid_address\",\"set_robust_list\",\"rseq\",\"prlimit64\",\"execve\",\"clone\","
-    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\"";
+    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\","
+    "\"sigaltstack\",\"gettid\",\"tgkill\",\"sched_getaffinity\",\"madvise\",\"mremap\"";
 
 static int test_seccomp_strict_allow_list(void)
 {
