@@ -303,6 +303,19 @@ static int test_seccomp_kill(void)
 	CHECK(strstr(r.out, "rc=159") || (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSYS),
 	      "not killed by SIGSYS: status %d: %s", r.status, r.out);
 	ptest_free(&r);
+
+	/* Killed during setup, before it can say anything: create says how. */
+	tc.linux_extra = ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+			 "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}";
+	tc.process_extra = ",\"noNewPrivileges\":false";
+	RUN(&tc, &r);
+	CHECK(r.rc < 0 && r.err.code == ECHILD &&
+		  strcmp(r.err.msg,
+			 "container process killed by signal 31 (Bad system call) during setup") ==
+		      0,
+	      "rc %d: %s", r.rc, r.err.msg);
+	CHECK(!r.orphans, "child left behind");
+	ptest_free(&r);
 	return 0;
 }
 
