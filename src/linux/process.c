@@ -138,6 +138,8 @@ static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c
 {
 	if (p->console_socket && (c->console_fd = connect_console(p->console_socket, err)) < 0)
 		return -1;
+	if (!p->exec_fifo)
+		return husk_err_set(err, EINVAL, "no exec fifo");
 	c->fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return husk_err_sys(err, "open exec fifo %s", p->exec_fifo);
@@ -165,17 +167,21 @@ static void child_release(struct husk_child *c)
 	c->seccomp = NULL;
 }
 
+/* The child died without a word (killed, or a seccomp filter ate its
+ * message): say how, keeping ECHILD as the errno without its text. */
 static int describe_exit(pid_t pid, struct husk_err *err)
 {
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		return husk_err_set(err, ECHILD,
-				    "container process killed by signal %d during setup",
-				    WTERMSIG(status));
-	return husk_err_set(err, ECHILD, "container process exited with status %d during setup",
-			    WEXITSTATUS(status));
+		husk_err_set(err, 0, "container process killed by signal %d (%s) during setup",
+			     WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		husk_err_set(err, 0, "container process exited with status %d during setup",
+			     WEXITSTATUS(status));
+	err->code = ECHILD;
+	return -1;
 }
 
 static int serve_hooks(const struct husk_serve_ctx *s, int sock, struct husk_err *err)

@@ -390,3 +390,30 @@ def test_force_delete_after_bundle_is_gone(rt, bundle):
     rt.delete(cid, force=True).check()
     rt.assert_nothing_left([cid])
     shutil.rmtree(moved, ignore_errors=True)
+
+
+def test_start_after_init_died_fails(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    cid = rt.create(bundle).check().cid
+    os.kill(rt.state(cid)["pid"], signal.SIGKILL)
+    rt.wait_status(cid, "stopped")
+    assert rt.start(cid).rc != 0
+    assert rt.state(cid)["status"] == "stopped"
+
+
+def test_list_shows_stopped(rt, bundle):
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    entries = json.loads(rt.list(fmt="json").check().out)
+    assert [(e["id"], e["status"]) for e in entries] == [(cid, "stopped")]
+
+
+def test_relative_pid_file(rt, bundle, tmp_path):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "create", "--pid-file", "rel.pid", "--bundle", bundle.path, cid,
+                        cwd=str(tmp_path))
+    rt.finish_files(p).check()
+    with open(tmp_path / "rel.pid") as f:
+        assert int(f.read()) == rt.state(cid)["pid"]

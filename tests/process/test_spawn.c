@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,19 @@ static int test_seccomp_kill(void)
 	CHECK(strstr(r.out, "rc=159") || (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSYS),
 	      "not killed by SIGSYS: status %d: %s", r.status, r.out);
 	ptest_free(&r);
+
+	/* Killed during setup, before it can say anything: create says how. */
+	tc.linux_extra = ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+			 "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}";
+	tc.process_extra = ",\"noNewPrivileges\":false";
+	RUN(&tc, &r);
+	CHECK(r.rc < 0 && r.err.code == ECHILD &&
+		  strcmp(r.err.msg,
+			 "container process killed by signal 31 (Bad system call) during setup") ==
+		      0,
+	      "rc %d: %s", r.rc, r.err.msg);
+	CHECK(!r.orphans, "child left behind");
+	ptest_free(&r);
 	return 0;
 }
 
@@ -419,7 +433,8 @@ static const char *const strict_allow =
     "\"wait4\",\"uname\",\"fcntl\",\"getcwd\",\"chdir\",\"getuid\",\"getgid\",\"geteuid\","
     "\"getegid\",\"setgroups\",\"setresuid\",\"setresgid\",\"prctl\",\"arch_prctl\","
     "\"set_tid_address\",\"set_robust_list\",\"rseq\",\"prlimit64\",\"execve\",\"clone\","
-    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\"";
+    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\","
+    "\"sigaltstack\",\"gettid\",\"tgkill\",\"sched_getaffinity\",\"madvise\",\"mremap\"";
 
 static int test_seccomp_strict_allow_list(void)
 {
@@ -471,6 +486,103 @@ static int test_home_from_passwd(void)
 		CHECK(strcmp(r.out, want[i]) == 0, "want %s got %s", want[i], r.out);
 		ptest_free(&r);
 	}
+	return 0;
+}
+
+static int cache_files(const char *dir, char *first, size_t len)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (strstr(e->d_name, ".bpf") && e->d_name[0] != '.') {
+			if (n++ == 0)
+				snprintf(first, len, "%s/%s", dir, e->d_name);
+		}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Rewrite a cache entry with an allow-everything program, keeping its
+ * profile text (flip_text: also change one byte of that text). */
+static int plant_allow_all(const char *path, bool flip_text)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (fd >= 0)
+		close(fd);
+	uint64_t text_len;
+	if (n < 16)
+		return -1;
+	memcpy(&text_len, buf + 8, 8);
+	size_t off = 16 + (size_t)text_len;
+	if (flip_text)
+		buf[20] ^= 1;
+	uint64_t count = 1;
+	memcpy(buf + off, &count, 8);
+	struct {
+		uint16_t code;
+		uint8_t jt, jf;
+		uint32_t k;
+	} allow = {0x06, 0, 0, 0x7fff0000};
+	memcpy(buf + off + 8, &allow, 8);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, off + 16) != (ssize_t)(off + 16))
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* The compiled-filter cache: used on a hit (a planted program shows it),
+ * ignored when the stored profile text differs, unused when not private. */
+static int test_seccomp_cache(void)
+{
+	char dir[160], entry[256];
+	snprintf(dir, sizeof(dir), "%s/sc-cache", ptest_base);
+	CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+	husk_linux_set_seccomp_cache_dir(dir);
+	struct tcase tc = {
+	    .script = "mkdir /tmp/cache-probe && echo made; rmdir /tmp/cache-probe",
+	    .linux_extra = ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+			   "{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\"}]}"};
+	struct tresult r;
+	int failed = 0;
+	const char *step = "";
+
+	RUN(&tc, &r);
+	bool denied =
+	    r.rc == 0 && strstr(r.out, "Operation not permitted") && !strstr(r.out, "made");
+	ptest_free(&r);
+	if (!denied || cache_files(dir, entry, sizeof(entry)) != 1 ||
+	    plant_allow_all(entry, false)) {
+		step = "first run: denied and stored";
+		failed = 1;
+	}
+	if (!failed) {
+		RUN(&tc, &r);
+		failed = !(r.rc == 0 && strstr(r.out, "made"));
+		step = "planted program not used: the cache is not read";
+		ptest_free(&r);
+	}
+	if (!failed) {
+		plant_allow_all(entry, true);
+		RUN(&tc, &r);
+		failed = !(r.rc == 0 && !strstr(r.out, "made"));
+		step = "entry with another profile text was used";
+		ptest_free(&r);
+	}
+	if (!failed) {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "rm -f %s/*.bpf && chmod 0777 %s", dir, dir);
+		failed = system(cmd) != 0;
+		RUN(&tc, &r);
+		ptest_free(&r);
+		failed = failed || cache_files(dir, entry, sizeof(entry)) != 0;
+		step = "a directory others can write was used";
+	}
+	husk_linux_set_seccomp_cache_dir(NULL);
+	CHECK(!failed, "%s", step);
 	return 0;
 }
 
@@ -755,6 +867,7 @@ static const struct {
     {"seccomp", test_seccomp},
     {"seccomp_kill", test_seccomp_kill},
     {"seccomp_notify", test_seccomp_notify},
+    {"seccomp_cache", test_seccomp_cache},
     {"seccomp_strict_allow_list", test_seccomp_strict_allow_list},
     {"home_from_passwd", test_home_from_passwd},
     {"hooks_order", test_hooks_order},
@@ -772,6 +885,8 @@ int main(int argc, char **argv)
 	int rc = ptest_init(), failed = 0;
 	if (rc)
 		return rc;
+	/* Filters are compiled every time unless a case sets a cache. */
+	husk_linux_set_seccomp_cache_dir(NULL);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
 			continue;
