@@ -166,3 +166,10 @@ def test_env_entry_without_equals(rt, bundle):
     r = run_fails(rt, bundle)
     if is_husk():
         assert "NOEQUALS" in r.err
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.0.1", "1.0.2", "1.0.2-dev", "1.1.0",
+                                     "1.1.0-rc.1", "1.2.0", "1.2.1"])
+def test_oci_versions_engines_send_are_accepted(rt, bundle, version):
+    bundle.config["ociVersion"] = version
+    assert rt.probe(bundle, "pid")["pid"] == 1
