@@ -19,7 +19,7 @@ enum husk_msg_type {
 	HUSK_MSG_HOOKS_DONE, /* parent -> child: they succeeded */
 	HUSK_MSG_PTY_MASTER, /* child -> parent: pty master (SCM_RIGHTS) */
 	HUSK_MSG_SECCOMP_FD, /* child -> parent: seccomp listener (SCM_RIGHTS) */
-	HUSK_MSG_CHILD_PID,  /* exec's intermediate -> parent: value = pid */
+	HUSK_MSG_CHILD_PID,  /* an intermediate -> parent: value = pid, code = into cgroup */
 	HUSK_MSG_READY,	     /* child -> parent: blocked before the exec fifo */
 	HUSK_MSG_ERROR,	     /* child -> parent: code = errno, text = message */
 };

@@ -157,3 +157,11 @@ def test_every_capability_the_host_has(rt, bundle):
     want = sum(1 << ALL_CAPS.index(n) for n in names)
     assert caps["bounding"] == want
     assert caps["effective"] == want
+
+
+def test_default_posture_denies_privileged_syscalls(rt, bundle):
+    # the default set has no CAP_SYS_ADMIN, CAP_MKNOD or CAP_SYS_CHROOT
+    out = rt.probe(bundle, "syscall", "mount", "mknod", "chroot", "sethostname", "bpf",
+                   "getpid")
+    assert out == {"mount": 1, "mknod": 1, "chroot": 1, "sethostname": 1, "bpf": 1,
+                   "getpid": 0}
