@@ -38,6 +38,11 @@ check: build asan
 	HUSK_ENGINE_DEPS=1 sh scripts/deps.sh
 	sh scripts/check.sh $(BUILD) $(ASAN)
 
+# The config.json fuzzer (clang + libFuzzer): FUZZ_SECONDS, default 60.
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 bench: build
 	HUSK_BENCH_DEPS=1 sh scripts/deps.sh
 	sh bench/run.sh $(abspath $(BUILD)/husk)

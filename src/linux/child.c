@@ -270,9 +270,18 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	return husk_child_finalize(c, err);
 }
 
+void husk_child_enter(struct husk_child *c)
+{
+	if (c->parent_sock >= 0)
+		close(c->parent_sock);
+	c->parent_sock = -1;
+}
+
 void husk_child_main(struct husk_child *c)
 {
 	struct husk_err err;
+
+	husk_child_enter(c);
 
 	husk_err_clear(&err);
 	if (child_setup(c, &err) < 0)
@@ -281,11 +290,14 @@ void husk_child_main(struct husk_child *c)
 		_exit(1);
 	close(c->sock);
 	c->sock = -1;
-	if (husk_execfifo_wait(c->proc_fd, c->fifo_fd, &err) < 0)
+	int fifo = husk_execfifo_open(c->proc_fd, c->fifo_fd, &err);
+	if (fifo < 0)
 		child_die(&err, 1);
 	close(c->fifo_fd);
 	close(c->proc_fd);
-	if (run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0)
+	/* A failed hook closes the fifo without the byte: `start` fails. */
+	if (run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0 ||
+	    husk_execfifo_release(fifo, &err) < 0)
 		child_die(&err, 1);
 	husk_child_exec(c);
 }

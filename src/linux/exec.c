@@ -92,6 +92,7 @@ __attribute__((noreturn)) static void intermediate_main(struct exec_job *job)
 	bool into;
 
 	husk_err_clear(&err);
+	husk_child_enter(&job->c);
 	if (join_container(job, job->ns_flags, &err) < 0)
 		husk_child_fail(&job->c, &err);
 	pid_t pid = husk_clone3(CLONE_PARENT, job->p->cgroup_fd, &pidfd, &into, &err);
@@ -127,6 +128,7 @@ static pid_t clone_direct(struct exec_job *job, int *pidfd, bool *into, struct h
 	if (pid == 0) {
 		struct husk_err cerr;
 		husk_err_clear(&cerr);
+		husk_child_enter(&job->c);
 		if (join_container(job, job->ns_flags & ~(uint64_t)CLONE_NEWPID, &cerr) < 0)
 			husk_child_fail(&job->c, &cerr);
 		final_main(&job->c);
@@ -231,6 +233,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		  .preserve_fds = p->preserve_fds,
 		  .fifo_fd = -1,
 		  .proc_fd = -1,
+		  .parent_sock = -1,
 		  .setgroups_denied = husk_userns_setgroups_denied(p->spec)},
 	    .target_pidfd = -1,
 	    .time_fd = -1,
@@ -248,6 +251,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		return husk_err_sys(err, "socketpair");
 	_cleanup_close_ int sock = sv[0];
 	job.c.sock = sv[1];
+	job.c.parent_sock = sock;
 	if (job_prepare(&job, err) == 0) {
 		pid = clone_direct(&job, &pidfd, &into, err);
 		if (pid == 0)

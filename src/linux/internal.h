@@ -19,7 +19,7 @@ enum husk_msg_type {
 	HUSK_MSG_HOOKS_DONE, /* parent -> child: they succeeded */
 	HUSK_MSG_PTY_MASTER, /* child -> parent: pty master (SCM_RIGHTS) */
 	HUSK_MSG_SECCOMP_FD, /* child -> parent: seccomp listener (SCM_RIGHTS) */
-	HUSK_MSG_CHILD_PID,  /* exec's intermediate -> parent: value = pid */
+	HUSK_MSG_CHILD_PID,  /* an intermediate -> parent: value = pid, code = into cgroup */
 	HUSK_MSG_READY,	     /* child -> parent: blocked before the exec fifo */
 	HUSK_MSG_ERROR,	     /* child -> parent: code = errno, text = message */
 };
@@ -124,19 +124,28 @@ int husk_keyring_join(const char *name, struct husk_err *err);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 
-/* Compile linux.seccomp; *out is a libseccomp filter context. */
+/* Compile linux.seccomp to a BPF program (*out, opaque). */
 int husk_seccomp_compile(const struct husk_seccomp *sc, void **out, struct husk_err *err);
 /* Load it; *notify_fd gets the listener when a rule uses SCMP_ACT_NOTIFY. */
 int husk_seccomp_load(void *filter, int *notify_fd, struct husk_err *err);
 void husk_seccomp_release(void *filter);
+/* seccomp_cache.c: the profile's canonical text (malloc'ed; NULL when
+ * out of memory), and the cached program for it (malloc'ed) or NULL. */
+struct sock_filter;
+char *husk_seccomp_canon(const struct husk_seccomp *sc, size_t *len);
+struct sock_filter *husk_seccomp_cache_get(const char *canon, size_t canon_len, size_t *count);
+void husk_seccomp_cache_put(const char *canon, size_t canon_len, const struct sock_filter *insns,
+			    size_t count);
 /* Parent side: hand the listener to linux.seccomp.listenerPath. */
 int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, const char *bundle,
 			       pid_t pid, int notify_fd, struct husk_err *err);
 
 /* ---- execfifo.c --------------------------------------------------------- */
 
-/* Block until `start` opens the fifo, then write the go byte. */
-int husk_execfifo_wait(int proc_fd, int fifo_fd, struct husk_err *err);
+/* Block until `start` opens the fifo; returns the write end (O_CLOEXEC). */
+int husk_execfifo_open(int proc_fd, int fifo_fd, struct husk_err *err);
+/* The go byte, once the startContainer hooks ran; fd stays open to execve. */
+int husk_execfifo_release(int fd, struct husk_err *err);
 
 /* ---- child.c: the container process ------------------------------------- */
 
@@ -145,6 +154,8 @@ struct husk_child {
 	const struct husk_process *proc;
 	const struct husk_spawn_params *p; /* spawn only, else NULL */
 	int sock;			   /* our end of the socketpair */
+	int parent_sock;		   /* the runtime's end: closed first thing in every child,
+					      or the runtime's death would never reach us as EOF */
 	int console_fd;			   /* connected --console-socket, or -1 */
 	bool want_pty_master;
 	int preserve_fds;
@@ -159,6 +170,9 @@ struct husk_child {
 	char **envp;	 /* process.env, plus HOME when it lacks one */
 };
 
+/* First step of every process cloned by the runtime: drop the copies of the
+ * runtime's own fds that matter (its end of the socketpair). */
+void husk_child_enter(struct husk_child *c);
 /* The spawn child: never returns. */
 __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
 /* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,

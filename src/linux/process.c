@@ -138,6 +138,8 @@ static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c
 {
 	if (p->console_socket && (c->console_fd = connect_console(p->console_socket, err)) < 0)
 		return -1;
+	if (!p->exec_fifo)
+		return husk_err_set(err, EINVAL, "no exec fifo");
 	c->fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return husk_err_sys(err, "open exec fifo %s", p->exec_fifo);
@@ -165,17 +167,21 @@ static void child_release(struct husk_child *c)
 	c->seccomp = NULL;
 }
 
+/* The child died without a word (killed, or a seccomp filter ate its
+ * message): say how, keeping ECHILD as the errno without its text. */
 static int describe_exit(pid_t pid, struct husk_err *err)
 {
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		return husk_err_set(err, ECHILD,
-				    "container process killed by signal %d during setup",
-				    WTERMSIG(status));
-	return husk_err_set(err, ECHILD, "container process exited with status %d during setup",
-			    WEXITSTATUS(status));
+		husk_err_set(err, 0, "container process killed by signal %d (%s) during setup",
+			     WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		husk_err_set(err, 0, "container process exited with status %d during setup",
+			     WEXITSTATUS(status));
+	err->code = ECHILD;
+	return -1;
 }
 
 static int serve_hooks(const struct husk_serve_ctx *s, int sock, struct husk_err *err)
@@ -265,6 +271,7 @@ __attribute__((noreturn)) static void intermediate_main(const struct husk_spawn_
 	bool into;
 
 	husk_err_clear(&err);
+	husk_child_enter(c);
 	if (husk_ns_child_join(p->spec, &c->ns, &err) < 0)
 		husk_child_fail(c, &err);
 	pid_t pid = husk_clone3(CLONE_PARENT | husk_ns_clone_flags(p->spec), p->cgroup_fd, &pidfd,
@@ -346,6 +353,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 			       .preserve_fds = p->preserve_fds,
 			       .fifo_fd = -1,
 			       .proc_fd = -1,
+			       .parent_sock = -1,
 			       .setgroups_denied = husk_userns_setgroups_denied(p->spec)};
 	int sv[2], pidfd = -1;
 	bool into_cgroup;
@@ -361,6 +369,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 		return husk_err_sys(err, "socketpair");
 	_cleanup_close_ int sock = sv[0];
 	c.sock = sv[1];
+	c.parent_sock = sock;
 	pid_t pid = -1;
 	if (child_prepare(p, &c, err) == 0)
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);

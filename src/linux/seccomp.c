@@ -1,12 +1,19 @@
-/* linux.seccomp compiled with libseccomp. Compiled before "ready" so a bad
- * profile fails `create`; loaded by child.c at the latest point its
- * position allows. With SCMP_ACT_NOTIFY the listener goes to the parent,
- * which hands it to listenerPath together with the container state. */
+/* linux.seccomp compiled to BPF with libseccomp (or taken from the cache,
+ * seccomp_cache.c) by the runtime before clone, so a bad profile fails
+ * `create` and the child only makes one seccomp(2) call, at the latest
+ * point its position allows. With SCMP_ACT_NOTIFY the listener goes to the
+ * parent, which hands it to listenerPath together with the container state. */
 #include <errno.h>
 #include <jansson.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -135,64 +142,130 @@ static int add_arches(scmp_filter_ctx ctx, const struct husk_strv *arches, struc
 	return 0;
 }
 
-static int set_flags(scmp_filter_ctx ctx, const struct husk_strv *flags, struct husk_err *err)
+struct husk_seccomp_prog {
+	struct sock_filter *insns;
+	size_t count;
+	unsigned int flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+};
+
+/* The profile's flags go to seccomp(2) itself, as libseccomp would pass
+ * them; NEW_LISTENER when a rule notifies. */
+static int kernel_flags(const struct husk_seccomp *sc, unsigned int *out, struct husk_err *err)
 {
-	/* no_new_privs is process.noNewPrivileges' business, not libseccomp's. */
-	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (rc == 0)
-		rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-	for (size_t i = 0; rc == 0 && i < flags->n; i++) {
-		const char *f = flags->v[i];
+	unsigned int flags = 0;
+
+	for (size_t i = 0; i < sc->flags.n; i++) {
+		const char *f = sc->flags.v[i];
 		if (strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
-			rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+			flags |= SECCOMP_FILTER_FLAG_LOG;
 		else if (strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-			rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
-		else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-			continue; /* the process is single-threaded */
-		else
+			flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+		else if (strcmp(f, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+			flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+		else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") != 0) /* single-threaded */
 			return husk_err_set(err, EOPNOTSUPP, "seccomp flag %s is not supported", f);
-		if (rc < 0)
-			return husk_err_set(err, -rc, "seccomp flag %s", f);
 	}
-	if (rc < 0)
-		return husk_err_set(err, -rc, "seccomp filter attributes");
+	for (size_t i = 0; i < sc->n_rules; i++)
+		if (sc->rules[i].action == HUSK_SCMP_NOTIFY)
+			flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	if ((flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) &&
+	    !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+		flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	*out = flags;
 	return 0;
 }
 
-int husk_seccomp_compile(const struct husk_seccomp *sc, void **out, struct husk_err *err)
+/* libseccomp writes the program to an fd; a memfd brings it back. */
+static struct sock_filter *export_bpf(scmp_filter_ctx ctx, size_t *count, struct husk_err *err)
+{
+	struct stat st;
+	_cleanup_close_ int fd = memfd_create("husk-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return husk_err_sys(err, "memfd_create"), NULL;
+	int rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return husk_err_set(err, -rc, "seccomp: generate the filter"), NULL;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter))
+		return husk_err_set(err, EIO, "seccomp: bad filter size"), NULL;
+	struct sock_filter *insns = malloc((size_t)st.st_size);
+	if (!insns)
+		return husk_err_set(err, ENOMEM, "seccomp filter"), NULL;
+	if (pread(fd, insns, (size_t)st.st_size, 0) != st.st_size) {
+		free(insns);
+		return husk_err_sys(err, "seccomp: read the filter"), NULL;
+	}
+	*count = (size_t)st.st_size / sizeof(struct sock_filter);
+	return insns;
+}
+
+static struct sock_filter *compile_bpf(const struct husk_seccomp *sc, size_t *count,
+				       struct husk_err *err)
 {
 	uint32_t def =
 	    action_value(sc->default_action, sc->has_default_errno_ret, sc->default_errno_ret);
 	scmp_filter_ctx ctx = seccomp_init(def);
+	struct sock_filter *insns = NULL;
+
+	if (!ctx)
+		return husk_err_set(err, ENOMEM, "seccomp_init"), NULL;
+	if (add_arches(ctx, &sc->architectures, err) == 0 && add_rules(ctx, sc, def, err) == 0)
+		insns = export_bpf(ctx, count, err);
+	seccomp_release(ctx);
+	return insns;
+}
+
+int husk_seccomp_compile(const struct husk_seccomp *sc, void **out, struct husk_err *err)
+{
+	struct husk_seccomp_prog *prog = calloc(1, sizeof(*prog));
+	size_t canon_len = 0;
 
 	*out = NULL;
-	if (!ctx)
-		return husk_err_set(err, ENOMEM, "seccomp_init");
-	if (add_arches(ctx, &sc->architectures, err) < 0 || set_flags(ctx, &sc->flags, err) < 0 ||
-	    add_rules(ctx, sc, def, err) < 0) {
-		seccomp_release(ctx);
-		return -1;
+	if (!prog)
+		return husk_err_set(err, ENOMEM, "seccomp filter");
+	_cleanup_free_ char *canon = husk_seccomp_canon(sc, &canon_len);
+	if (kernel_flags(sc, &prog->flags, err) < 0)
+		goto fail;
+	if (canon && (prog->insns = husk_seccomp_cache_get(canon, canon_len, &prog->count)))
+		husk_debug("seccomp: filter from the cache");
+	if (!prog->insns) {
+		prog->insns = compile_bpf(sc, &prog->count, err);
+		if (!prog->insns)
+			goto fail;
+		if (canon)
+			husk_seccomp_cache_put(canon, canon_len, prog->insns, prog->count);
 	}
-	*out = ctx;
+	if (prog->count > BPF_MAXINSNS) {
+		husk_err_set(err, E2BIG, "seccomp filter of %zu instructions", prog->count);
+		goto fail;
+	}
+	*out = prog;
 	return 0;
+fail:
+	husk_seccomp_release(prog);
+	return -1;
 }
 
 int husk_seccomp_load(void *filter, int *notify_fd, struct husk_err *err)
 {
+	struct husk_seccomp_prog *prog = filter;
+	struct sock_fprog fprog = {.len = (unsigned short)prog->count, .filter = prog->insns};
+
 	*notify_fd = -1;
-	int rc = seccomp_load(filter);
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog->flags, &fprog);
 	if (rc < 0)
-		return husk_err_set(err, -rc, "load seccomp filter");
-	int fd = seccomp_notify_fd(filter);
-	if (fd >= 0)
-		*notify_fd = fd;
+		return husk_err_sys(err, "load seccomp filter");
+	if (prog->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		*notify_fd = (int)rc; /* the kernel makes it close-on-exec */
 	return 0;
 }
 
 void husk_seccomp_release(void *filter)
 {
-	if (filter)
-		seccomp_release(filter);
+	struct husk_seccomp_prog *prog = filter;
+	if (prog) {
+		free(prog->insns);
+		free(prog);
+	}
 }
 
 static char *listener_state_json(const struct husk_spec *spec, const char *id, const char *bundle,

@@ -158,7 +158,7 @@ static int load_from_dir(const char *id, int dir_fd, struct husk_container **out
 		*out = c;
 		return 0;
 	}
-	if (derive_status(c, err) < 0) {
+	if (c->status != HUSK_STATUS_CREATING && derive_status(c, err) < 0) {
 		husk_container_free(c);
 		return -1;
 	}

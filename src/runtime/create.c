@@ -272,9 +272,13 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	for (int k = 0; k < HUSK_HOOK_KIND_COUNT; k++)
 		if (job->spec->hooks[k].n > 0)
 			job->rec.hook_kinds |= 1u << k;
+	/* The first save (status creating, no pid) records the cgroup, so a
+	 * create killed from now on leaves something `delete` can clean. */
+	job->rec.status = HUSK_STATUS_CREATING;
 	if (make_state_dir(job, err) < 0 || make_cgroup(job, err) < 0 ||
-	    spawn(job, o, want_pty, err) < 0)
+	    husk_state_save(job->dir_fd, &job->rec, err) < 0 || spawn(job, o, want_pty, err) < 0)
 		return -1;
+	job->rec.status = HUSK_STATUS_CREATED;
 	if (husk_state_save(job->dir_fd, &job->rec, err) < 0)
 		return -1;
 	if (o->pid_file && husk_write_pid_file(o->pid_file, job->pid, err) < 0)

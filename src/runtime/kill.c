@@ -162,9 +162,13 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 {
 	switch (c->status) {
 	case HUSK_STATUS_CREATING:
-		/* We hold the lock, so the create that made this directory died
-		 * before saving any state: only the directory is left. */
-		return husk_state_remove(ctx->root, c->id, err);
+		/* We hold the lock, so the create that made this died half way:
+		 * kill what its cgroup holds, remove the cgroup and the state. No
+		 * hooks: the container never existed. */
+		c->hook_kinds = 0;
+		if (husk_container_kill_wait(c, err) < 0)
+			return -1;
+		break;
 	case HUSK_STATUS_STOPPED:
 		break;
 	case HUSK_STATUS_CREATED:

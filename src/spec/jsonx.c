@@ -9,11 +9,6 @@
 
 #include "util/cleanup.h"
 
-/* Values above INT64_MAX (RLIM_INFINITY written as 18446744073709551615, as
- * Docker does) do not fit jansson's integers; they are carried as strings
- * with this marker byte in front and accepted only by unsigned getters. */
-#define BIG_MARK '\x01'
-
 /* Append to the path, cutting at the buffer's end. This runs for every
  * member read, so it avoids printf. */
 static void jp_append(struct jctx *c, const char *s, size_t n)
@@ -88,138 +83,46 @@ void *jcalloc(struct jctx *c, size_t n, size_t size, int *rc)
 	return p;
 }
 
-/* Is the number token starting at p a non-negative integer above INT64_MAX
- * that still fits in 64 bits? Sets *end to the character after it. */
-static bool big_unsigned_at(const char *p, const char *lim, const char **end)
+/* BIG_MARK or HUGE_MARK when v is a number jload() carried as a string;
+ * 0 for anything else. */
+static char number_mark(const struct jctx *c, json_t *v)
 {
-	const char *q = p;
-	unsigned long long v;
-	char buf[32];
-	size_t n;
+	const char *s;
 
-	while (q < lim && *q >= '0' && *q <= '9')
-		q++;
-	*end = q;
-	n = (size_t)(q - p);
-	if (n < 19 || n > 20 || (q < lim && (*q == '.' || *q == 'e' || *q == 'E')))
-		return false;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	errno = 0;
-	v = strtoull(buf, NULL, 10);
-	return errno == 0 && v > (unsigned long long)INT64_MAX;
+	if (!c->big_numbers || !json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	return s[0] == BIG_MARK || s[0] == HUGE_MARK ? s[0] : 0;
 }
 
-#define MARK_EXTRA 8 /* a marked literal grows by "\u0001 and " */
-
-/* Count the big unsigned literals outside strings; with out, also copy the
- * text there with each of them turned into a marked string, and note in
- * marks where each marked string starts. */
-static size_t mark_big_numbers(const char *json, size_t len, char *out, size_t *out_len,
-			       size_t *marks)
+bool jis_str(const struct jctx *c, json_t *v)
 {
-	const char *p = json, *lim = json + len, *end;
-	bool in_str = false;
-	size_t count = 0, w = 0;
-
-	while (p < lim) {
-		char ch = *p;
-		if (!in_str && ch >= '0' && ch <= '9' &&
-		    (p == json || !strchr("-.eE+0123456789", p[-1])) &&
-		    big_unsigned_at(p, lim, &end)) {
-			if (out) {
-				marks[count] = w;
-				memcpy(out + w, "\"\\u0001", 7);
-				memcpy(out + w + 7, p, (size_t)(end - p));
-				w += 7 + (size_t)(end - p);
-				out[w++] = '"';
-			}
-			p = end;
-			count++;
-			continue;
-		}
-		if (in_str && ch == '\\' && p + 1 < lim) {
-			if (out) {
-				out[w++] = p[0];
-				out[w++] = p[1];
-			}
-			p += 2;
-			continue;
-		}
-		if (ch == '"')
-			in_str = !in_str;
-		if (out)
-			out[w++] = ch;
-		p++;
-	}
-	if (out_len)
-		*out_len = w;
-	return count;
+	return json_is_string(v) && !number_mark(c, v);
 }
 
-/* A syntax error in the marked text: move its column back to where it is
- * in the text as written (markers never span lines, so the line holds). */
-static void unshift_error(json_error_t *jerr, const char *buf, const size_t *marks, size_t count)
+/* A carried number as written, cut short: it may be megabytes of digits. */
+static const char *number_text(json_t *v, char buf[40])
 {
-	size_t pos = jerr->position > 0 ? (size_t)jerr->position : 0, line_start = pos;
+	const char *s = json_string_value(v) + 1;
+	size_t n = strlen(s);
 
-	while (line_start > 0 && buf[line_start - 1] != '\n')
-		line_start--;
-	for (size_t i = 0; i < count; i++)
-		if (marks[i] < pos) {
-			jerr->position -= MARK_EXTRA;
-			if (marks[i] >= line_start)
-				jerr->column -= MARK_EXTRA;
-		}
+	if (n <= 32)
+		return s;
+	memcpy(buf, s, 32);
+	memcpy(buf + 32, "...", 4);
+	return buf;
 }
 
-/* Parse a document that has big numbers; errors keep their positions in
- * the text as written. */
-static json_t *load_marked(struct jctx *c, const char *json, size_t len, size_t count,
-			   json_error_t *jerr)
+static int out_of_range(struct jctx *c, json_t *v)
 {
-	_cleanup_free_ char *buf = malloc(len + count * MARK_EXTRA + 1);
-	_cleanup_free_ size_t *marks = calloc(count, sizeof(*marks));
-	size_t buf_len;
-	json_t *root;
-
-	if (!buf || !marks) {
-		memset(jerr, 0, sizeof(*jerr));
-		snprintf(jerr->text, sizeof(jerr->text), "out of memory");
-		return NULL;
-	}
-	mark_big_numbers(json, len, buf, &buf_len, marks);
-	root = json_loadb(buf, buf_len, 0, jerr);
-	if (!root)
-		unshift_error(jerr, buf, marks, count);
-	c->big_numbers = root != NULL;
-	return root;
-}
-
-json_t *jload(struct jctx *c, const char *json, size_t len, const char *what)
-{
-	size_t count = mark_big_numbers(json, len, NULL, NULL, NULL);
-	json_error_t jerr;
-	json_t *root =
-	    count ? load_marked(c, json, len, count, &jerr) : json_loadb(json, len, 0, &jerr);
-
-	if (!root) {
-		husk_err_set(c->err, 0, "%s: line %d column %d: %s", what, jerr.line, jerr.column,
-			     jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		husk_err_set(c->err, 0, "%s: must be a JSON object", what);
-		return NULL;
-	}
-	return root;
+	char buf[40];
+	return jfail(c, "%s out of range", number_text(v, buf));
 }
 
 int jv_str(struct jctx *c, json_t *v, char **out)
 {
 	const char *s = json_string_value(v); /* NULL when v is not a string */
-	if (!s || (c->big_numbers && s[0] == BIG_MARK))
+	if (!s || number_mark(c, v))
 		return jfail(c, "must be a string");
 	if (memchr(s, '\0', json_string_length(v)))
 		return jfail(c, "must not contain a NUL byte");
@@ -240,6 +143,8 @@ int jv_bool(struct jctx *c, json_t *v, bool *out)
 
 int jv_i64(struct jctx *c, json_t *v, int64_t *out)
 {
+	if (number_mark(c, v))
+		return out_of_range(c, v);
 	if (!json_is_integer(v))
 		return jfail(c, "must be an integer");
 	*out = json_integer_value(v);
@@ -248,10 +153,14 @@ int jv_i64(struct jctx *c, json_t *v, int64_t *out)
 
 int jv_u64(struct jctx *c, json_t *v, uint64_t *out)
 {
-	if (c->big_numbers && json_is_string(v) && json_string_value(v)[0] == BIG_MARK) {
+	char mark = number_mark(c, v);
+
+	if (mark == BIG_MARK) {
 		*out = strtoull(json_string_value(v) + 1, NULL, 10);
 		return 0;
 	}
+	if (mark)
+		return out_of_range(c, v);
 	if (!json_is_integer(v))
 		return jfail(c, "must be an integer");
 	if (json_integer_value(v) < 0)
@@ -262,13 +171,18 @@ int jv_u64(struct jctx *c, json_t *v, uint64_t *out)
 
 int jv_range(struct jctx *c, json_t *v, int64_t min, int64_t max, int64_t *out)
 {
+	char buf[40];
 	int64_t x;
-	if (c->big_numbers && json_is_string(v) && json_string_value(v)[0] == BIG_MARK)
-		return jfail(c, "must be between %" PRId64 " and %" PRId64, min, max);
+
+	if (number_mark(c, v))
+		return jfail(c, "%s out of range (must be between %" PRId64 " and %" PRId64 ")",
+			     number_text(v, buf), min, max);
 	if (jv_i64(c, v, &x) < 0)
 		return -1;
 	if (x < min || x > max)
-		return jfail(c, "must be between %" PRId64 " and %" PRId64, min, max);
+		return jfail(
+		    c, "%" PRId64 " out of range (must be between %" PRId64 " and %" PRId64 ")", x,
+		    min, max);
 	*out = x;
 	return 0;
 }

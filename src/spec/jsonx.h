@@ -8,9 +8,14 @@
 
 #include "spec/spec.h"
 
+/* Numbers jansson cannot hold, carried by jload() as strings that start
+ * with a marker byte (only when jctx.big_numbers is set): */
+#define BIG_MARK  '\x01' /* an integer in (INT64_MAX, UINT64_MAX]: its digits */
+#define HUGE_MARK '\x02' /* any other that fits no C type: its literal */
+
 struct jctx {
 	struct husk_err *err;
-	bool big_numbers; /* jload() carried integers above INT64_MAX as marked strings */
+	bool big_numbers; /* jload() carried some numbers as marked strings */
 	size_t len;
 	char path[512];
 };
@@ -28,6 +33,9 @@ int jnomem(struct jctx *c);
 /* Parse text into a JSON object; what names the document in syntax errors
  * ("config.json: line 3 column 5: ..."). Sets c->big_numbers. */
 json_t *jload(struct jctx *c, const char *json, size_t len, const char *what);
+
+/* Is v a JSON string (and not a number jload() carried as one)? */
+bool jis_str(const struct jctx *c, json_t *v);
 
 /* Value getters: the path of v is already pushed. */
 int jv_str(struct jctx *c, json_t *v, char **out);

@@ -52,6 +52,20 @@ static int parse_root(struct jctx *c, json_t *root, struct husk_spec *s)
 	return 0;
 }
 
+/* The kernel refuses an empty extent and one whose end wraps past
+ * 2^32 - 1 (in either id space); say which entry before writing the map. */
+static int check_id_map(struct jctx *c, const struct husk_id_map *m)
+{
+	if (m->size == 0) {
+		jp_key(c, "size");
+		return jfail(c, "must not be 0");
+	}
+	if ((uint64_t)m->container_id + m->size > UINT32_MAX ||
+	    (uint64_t)m->host_id + m->size > UINT32_MAX)
+		return jfail(c, "range overflows");
+	return 0;
+}
+
 int husk_parse_id_maps(struct jctx *c, json_t *obj, const char *key, struct husk_id_map **out,
 		       size_t *n)
 {
@@ -78,6 +92,8 @@ int husk_parse_id_maps(struct jctx *c, json_t *obj, const char *key, struct husk
 		    jm_u32(c, item, "hostID", &m->host_id) < 0 ||
 		    jm_u32(c, item, "size", &m->size) < 0)
 			return -1;
+		if (check_id_map(c, m) < 0)
+			return -1;
 		*n = i + 1;
 		jp_pop(c, o2);
 	}
@@ -92,11 +108,11 @@ static int parse_mount(struct jctx *c, json_t *item, struct husk_mount *m)
 	if (jm_need(c, item, "destination") < 0 ||
 	    jm_str(c, item, "destination", &m->destination) < 0)
 		return -1;
-	if (m->destination[0] != '/') {
+	{
 		size_t old = jp_key(c, "destination");
-		jfail(c, "must be absolute");
+		if (husk_check_abs_path(c, m->destination) < 0)
+			return -1;
 		jp_pop(c, old);
-		return -1;
 	}
 	if (jm_str(c, item, "type", &m->type) < 0 || jm_str(c, item, "source", &m->source) < 0 ||
 	    jm_strv(c, item, "options", &m->options) < 0)

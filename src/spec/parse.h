@@ -13,6 +13,12 @@ void husk_linux13_clear(struct husk_linux *l);
 int husk_parse_seccomp(struct jctx *c, json_t *obj, struct husk_seccomp *s);
 int husk_parse_id_maps(struct jctx *c, json_t *obj, const char *key, struct husk_id_map **out,
 		       size_t *n);
+/* Clean an absolute path in place (filepath.Clean); false when a ".."
+ * would climb above "/". */
+bool husk_path_clean(char *path);
+/* A container path: absolute, no ".." above "/", not "/" itself; cleaned
+ * in place. The error names the path already pushed. */
+int husk_check_abs_path(struct jctx *c, char *path);
 /* Cross-field rules (namespaces vs. mappings, sysctl, hostname...). */
 int husk_validate_spec(struct jctx *c, const struct husk_spec *s);
 

@@ -18,7 +18,7 @@ static int parse_namespace(struct jctx *c, json_t *item, struct husk_linux *l)
 		return jfail(c, "must be an object");
 	if (jm_need(c, item, "type") < 0)
 		return -1;
-	if (!json_is_string(json_object_get(item, "type"))) {
+	if (!jis_str(c, json_object_get(item, "type"))) {
 		size_t old = jp_key(c, "type");
 		jfail(c, "must be a string");
 		jp_pop(c, old);
@@ -114,6 +114,30 @@ static int parse_time_offsets(struct jctx *c, json_t *lx, struct husk_linux *l)
 	return 0;
 }
 
+/* Does the path as written start with the component "dev"? */
+static bool names_dev(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return strncmp(path, "dev", 3) == 0 && (path[3] == '/' || path[3] == '\0');
+}
+
+/* A node meant for /dev must stay there once ".." is applied; Docker's
+ * --device host:/xvdc puts one elsewhere, which is fine inside the root. */
+static int check_device_path(struct jctx *c, char *path)
+{
+	size_t old = jp_key(c, "path");
+
+	if (path[0] == '/' && names_dev(path)) {
+		if (!husk_path_clean(path) || strncmp(path, "/dev/", 5) != 0)
+			return jfail(c, "must be under /dev");
+	} else if (husk_check_abs_path(c, path) < 0) {
+		return -1;
+	}
+	jp_pop(c, old);
+	return 0;
+}
+
 static int parse_device(struct jctx *c, json_t *item, struct husk_device *d)
 {
 	_cleanup_free_ char *type = NULL;
@@ -131,14 +155,9 @@ static int parse_device(struct jctx *c, json_t *item, struct husk_device *d)
 		return -1;
 	}
 	d->type = type[0];
-	if (jm_need(c, item, "path") < 0 || jm_str(c, item, "path", &d->path) < 0)
+	if (jm_need(c, item, "path") < 0 || jm_str(c, item, "path", &d->path) < 0 ||
+	    check_device_path(c, d->path) < 0)
 		return -1;
-	if (d->path[0] != '/') {
-		size_t old = jp_key(c, "path");
-		jfail(c, "must be absolute");
-		jp_pop(c, old);
-		return -1;
-	}
 	/* A fifo has no device number; the others need both. */
 	if (d->type != 'p' && (jm_need(c, item, "major") < 0 || jm_need(c, item, "minor") < 0))
 		return -1;
@@ -267,12 +286,30 @@ static int parse_intel_rdt(struct jctx *c, json_t *lx, struct husk_linux *l)
 	return 0;
 }
 
+/* maskedPaths / readonlyPaths: container paths, so absolute. */
+static int jm_abs_paths(struct jctx *c, json_t *lx, const char *key, struct husk_strv *out)
+{
+	size_t old;
+	int rc = jm_strv(c, lx, key, out);
+
+	if (rc <= 0)
+		return rc;
+	old = jp_key(c, key);
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i][0] != '/') {
+			jp_idx(c, i);
+			return jfail(c, "must be an absolute path");
+		}
+	jp_pop(c, old);
+	return 0;
+}
+
 static int parse_paths(struct jctx *c, json_t *lx, struct husk_linux *l)
 {
 	if (jm_str(c, lx, "cgroupsPath", &l->cgroups_path) < 0 ||
 	    jm_kvv(c, lx, "sysctl", &l->sysctl) < 0 ||
-	    jm_strv(c, lx, "maskedPaths", &l->masked_paths) < 0 ||
-	    jm_strv(c, lx, "readonlyPaths", &l->readonly_paths) < 0 ||
+	    jm_abs_paths(c, lx, "maskedPaths", &l->masked_paths) < 0 ||
+	    jm_abs_paths(c, lx, "readonlyPaths", &l->readonly_paths) < 0 ||
 	    jm_str(c, lx, "mountLabel", &l->mount_label) < 0)
 		return -1;
 	return 0;

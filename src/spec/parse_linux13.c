@@ -58,7 +58,7 @@ static int parse_mpol_flags(struct jctx *c, json_t *obj, struct husk_memory_poli
 	{
 		size_t o2 = jp_idx(c, i);
 		long v;
-		if (!json_is_string(item))
+		if (!jis_str(c, item))
 			return jfail(c, "must be a string");
 		v = husk_lookup(mpol_flags, HUSK_ARRAY_SIZE(mpol_flags), json_string_value(item));
 		if (v < 0)

@@ -75,7 +75,7 @@ static int parse_cap_set(struct jctx *c, json_t *caps, const char *key, uint64_t
 	{
 		size_t o2 = jp_idx(c, i);
 		int cap;
-		if (!json_is_string(item))
+		if (!jis_str(c, item))
 			return jfail(c, "must be a string");
 		cap = husk_cap_from_name(json_string_value(item));
 		if (cap < 0)
@@ -240,7 +240,7 @@ static int parse_scheduler(struct jctx *c, json_t *proc, struct husk_process *p)
 	{
 		size_t o2 = jp_key(c, "flags");
 		jp_idx(c, i);
-		if (!json_is_string(item))
+		if (!jis_str(c, item))
 			return jfail(c, "must be a string");
 		v = husk_lookup(sched_flags, HUSK_ARRAY_SIZE(sched_flags), json_string_value(item));
 		if (v < 0)

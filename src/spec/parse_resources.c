@@ -1,6 +1,7 @@
 /* config.json "linux.resources" (and `update --resources`): cgroup limits.
  * Only the shape and ranges are checked here; the cgroup code decides
  * what the host's controllers can do. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,19 @@ static int parse_device_rules(struct jctx *c, json_t *obj, struct husk_resources
 	return 0;
 }
 
+/* The spec: memory values are "the limit in bytes, or -1 for unlimited". */
+static int jm_mem_bytes(struct jctx *c, json_t *mem, const char *key, struct husk_opt_i64 *out)
+{
+	int rc = jm_opt_i64(c, mem, key, out);
+
+	if (rc > 0 && out->v < -1) {
+		jp_key(c, key);
+		return jfail(c, "%" PRId64 " out of range (want -1 for unlimited, or >= 0)",
+			     out->v);
+	}
+	return rc;
+}
+
 static int parse_memory(struct jctx *c, json_t *obj, struct husk_resources *r)
 {
 	struct husk_memory *m = &r->memory;
@@ -79,11 +93,11 @@ static int parse_memory(struct jctx *c, json_t *obj, struct husk_resources *r)
 		return rc;
 	r->has_memory = true;
 	old = jp_key(c, "memory");
-	if (jm_opt_i64(c, mem, "limit", &m->limit) < 0 ||
-	    jm_opt_i64(c, mem, "reservation", &m->reservation) < 0 ||
-	    jm_opt_i64(c, mem, "swap", &m->swap) < 0 ||
-	    jm_opt_i64(c, mem, "kernel", &m->kernel) < 0 ||
-	    jm_opt_i64(c, mem, "kernelTCP", &m->kernel_tcp) < 0 ||
+	if (jm_mem_bytes(c, mem, "limit", &m->limit) < 0 ||
+	    jm_mem_bytes(c, mem, "reservation", &m->reservation) < 0 ||
+	    jm_mem_bytes(c, mem, "swap", &m->swap) < 0 ||
+	    jm_mem_bytes(c, mem, "kernel", &m->kernel) < 0 ||
+	    jm_mem_bytes(c, mem, "kernelTCP", &m->kernel_tcp) < 0 ||
 	    jm_opt_u64(c, mem, "swappiness", &m->swappiness) < 0)
 		return -1;
 	/* -1 written as uint64 (by int64-minded engines) means "leave it". */

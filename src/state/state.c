@@ -199,11 +199,12 @@ int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err 
 	for (size_t i = 0; ann && i < c->annotations.n; i++)
 		json_object_set_new(ann, c->annotations.v[i].key,
 				    json_string(c->annotations.v[i].value));
-	o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:I, s:o}", "id", c->id, "pid",
-		      (json_int_t)c->pid, "pid_start", (json_int_t)c->pid_start, "bundle",
+	o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:I, s:b, s:o}", "id", c->id,
+		      "pid", (json_int_t)c->pid, "pid_start", (json_int_t)c->pid_start, "bundle",
 		      c->bundle, "rootfs", c->rootfs, "created", c->created, "owner",
 		      c->owner ? c->owner : "", "cgroup_path", c->cgroup_path, "hook_kinds",
-		      (json_int_t)c->hook_kinds, "annotations", ann);
+		      (json_int_t)c->hook_kinds, "creating", c->status == HUSK_STATUS_CREATING,
+		      "annotations", ann);
 	if (!o)
 		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
 	text = json_dumps(o, JSON_COMPACT);
@@ -260,6 +261,8 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 	c->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 	c->pid_start = (uint64_t)json_integer_value(json_object_get(o, "pid_start"));
 	c->hook_kinds = (unsigned int)json_integer_value(json_object_get(o, "hook_kinds"));
+	c->status = json_is_true(json_object_get(o, "creating")) ? HUSK_STATUS_CREATING
+								 : HUSK_STATUS_STOPPED;
 	c->bundle = dup_member(o, "bundle");
 	c->rootfs = dup_member(o, "rootfs");
 	c->created = dup_member(o, "created");

@@ -41,7 +41,10 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 /* Read a whole small file relative to dir_fd (NUL terminated; caller frees). */
 char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err);
 
-/* Save / load the container record (everything but status, spec and cgroup). */
+/* Save / load the container record (everything but spec and cgroup). The
+ * status is not stored, except that a record saved while its status is
+ * HUSK_STATUS_CREATING loads as creating (create saves one as soon as the
+ * cgroup exists, so a create that gets killed can still be cleaned up). */
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err);
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err);
 

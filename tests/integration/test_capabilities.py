@@ -134,3 +134,34 @@ def test_unknown_capability_is_an_error(rt, bundle):
     assert r.rc == 1
     assert "CAP_NOT_A_THING" in r.err
     rt.assert_nothing_left()
+
+
+ALL_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+            "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+            "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+            "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+            "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+            "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+            "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+            "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+            "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"]
+
+
+def test_every_capability_the_host_has(rt, bundle):
+    # every name the kernel knows, minus what root on this host lacks
+    with open("/proc/self/status") as f:
+        host = int([line for line in f if line.startswith("CapBnd:")][0].split()[1], 16)
+    names = [n for i, n in enumerate(ALL_CAPS) if host & (1 << i)]
+    set_caps(bundle, bounding=names, permitted=names, effective=names)
+    caps, _ = caps_of(rt, bundle)
+    want = sum(1 << ALL_CAPS.index(n) for n in names)
+    assert caps["bounding"] == want
+    assert caps["effective"] == want
+
+
+def test_default_posture_denies_privileged_syscalls(rt, bundle):
+    # the default set has no CAP_SYS_ADMIN, CAP_MKNOD or CAP_SYS_CHROOT
+    out = rt.probe(bundle, "syscall", "mount", "mknod", "chroot", "sethostname", "bpf",
+                   "getpid")
+    assert out == {"mount": 1, "mknod": 1, "chroot": 1, "sethostname": 1, "bpf": 1,
+                   "getpid": 0}

@@ -364,3 +364,56 @@ def test_relative_bundle_is_made_absolute(rt, bundle):
     st = rt.state(cid)
     assert os.path.isabs(st["bundle"])
     assert os.path.realpath(st["bundle"]) == os.path.realpath(bundle.path)
+
+
+def test_no_new_keyring_option(rt, bundle):
+    bundle.set_args("/bin/probe", "pid")
+    r = rt.run(bundle, None, "--no-new-keyring")
+    assert r.rc == 0, r
+
+
+def test_delete_after_bundle_is_gone(rt, bundle):
+    import shutil
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    shutil.rmtree(bundle.path)
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])
+
+
+def test_force_delete_after_bundle_is_gone(rt, bundle):
+    import shutil
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    # the running container keeps its root; the bundle directory may still go
+    moved = bundle.path + "-moved-away"
+    os.rename(bundle.path, moved)
+    rt.delete(cid, force=True).check()
+    rt.assert_nothing_left([cid])
+    shutil.rmtree(moved, ignore_errors=True)
+
+
+def test_start_after_init_died_fails(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    cid = rt.create(bundle).check().cid
+    os.kill(rt.state(cid)["pid"], signal.SIGKILL)
+    rt.wait_status(cid, "stopped")
+    assert rt.start(cid).rc != 0
+    assert rt.state(cid)["status"] == "stopped"
+
+
+def test_list_shows_stopped(rt, bundle):
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    entries = json.loads(rt.list(fmt="json").check().out)
+    assert [(e["id"], e["status"]) for e in entries] == [(cid, "stopped")]
+
+
+def test_relative_pid_file(rt, bundle, tmp_path):
+    bundle.set_args("/bin/probe", "sleep", "60")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "create", "--pid-file", "rel.pid", "--bundle", bundle.path, cid,
+                        cwd=str(tmp_path))
+    rt.finish_files(p).check()
+    with open(tmp_path / "rel.pid") as f:
+        assert int(f.read()) == rt.state(cid)["pid"]

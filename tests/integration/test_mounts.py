@@ -206,3 +206,61 @@ def test_cgroup_mount_is_read_only(rt, bundle):
         assert "ro" in m["options"].split(","), m
     assert "made:" not in r.out
     assert r.out.rstrip().endswith("done")
+
+
+def test_noexec_is_enforced(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["noexec"]})
+    bundle.set_args("/bin/sh", "-c", "cp /bin/probe /scratch/p && /scratch/p pid; "
+                    "echo rc=$?")
+    r = rt.run(bundle)
+    assert r.out.strip().endswith("rc=126"), r
+
+
+@pytest.fixture
+def host_tree(tmp_path):
+    """A host directory with a tmpfs mounted on its `sub` directory."""
+    from conftest import host_run
+    d = tmp_path / "tree"
+    (d / "sub").mkdir(parents=True)
+    os.chmod(d, 0o755)
+    host_run(["mount", "-t", "tmpfs", "-o", "size=1m", "itest-sub", str(d / "sub")])
+    (d / "sub" / "inner").write_text("in submount\n")
+    yield str(d)
+    host_run(["umount", "-l", str(d / "sub")])
+
+
+@pytest.mark.parametrize("kind,visible", [("bind", False), ("rbind", True)])
+def test_bind_versus_rbind(rt, bundle, host_tree, kind, visible):
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind",
+                                    "source": host_tree, "options": [kind]})
+    bundle.set_args("/bin/sh", "-c", "cat /data/sub/inner 2>/dev/null || echo absent")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == ("in submount\n" if visible else "absent\n")
+
+
+@pytest.fixture
+def shared_dir(tmp_path):
+    """A host directory that is a shared mount, for propagation tests."""
+    from conftest import host_run
+    d = tmp_path / "shared"
+    d.mkdir()
+    os.chmod(d, 0o755)
+    host_run(["mount", "--bind", str(d), str(d)])
+    host_run(["mount", "--make-shared", str(d)])
+    yield str(d)
+    host_run(["umount", "-R", "-l", str(d)])
+
+
+@pytest.mark.parametrize("prop,visible", [("rslave", True), ("rprivate", False)])
+def test_propagation_from_host(rt, bundle, shared_dir, prop, visible):
+    from conftest import host_run
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind",
+                                    "source": shared_dir, "options": ["rbind", prop]})
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    os.mkdir(os.path.join(shared_dir, "late"))
+    host_run(["mount", "-t", "tmpfs", "itest-late", os.path.join(shared_dir, "late")])
+    with open(f"/proc/{pid}/mountinfo") as f:
+        seen = any(line.split()[4] == "/data/late" for line in f)
+    assert seen == visible

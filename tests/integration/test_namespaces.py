@@ -157,3 +157,64 @@ def test_bad_namespace_list_fails(rt, bundle, bad):
     if is_husk():
         assert "namespace" in r.err.lower()
     rt.assert_nothing_left()
+
+
+def userns(bundle, mappings=IDMAP):
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.linux["uidMappings"] = mappings
+    bundle.linux["gidMappings"] = mappings
+
+
+def test_user_namespace_several_ranges(rt, bundle):
+    userns(bundle, [{"containerID": 0, "hostID": 100000, "size": 1000},
+                    {"containerID": 1000, "hostID": 201000, "size": 100}])
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    with open(f"/proc/{pid}/uid_map") as f:
+        rows = sorted(tuple(line.split()) for line in f)
+    assert rows == [("0", "100000", "1000"), ("1000", "201000", "100")]
+    with open(f"/proc/{pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f)
+    assert status["Uid"].split()[0] == "201000"
+
+
+def test_user_namespace_with_devices_and_readonly_root(rt, bundle):
+    userns(bundle)
+    bundle.config["root"]["readonly"] = True
+    bundle.linux["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+                                "fileMode": 0o666}]
+    out = rt.probe(bundle, "stat", "/dev/fuse", "/dev/null", "+", "open", "/etc/passwd", "rw",
+                   "+", "hostname")
+    st = out[0]
+    assert (st["/dev/fuse"]["type"], st["/dev/fuse"]["major"], st["/dev/fuse"]["minor"]) == \
+        ("char", 10, 229)
+    assert st["/dev/null"]["type"] == "char"
+    assert out[1]["errno"] in (13, 30)
+    assert out[2]["hostname"] == "itest"
+
+
+def test_user_namespace_with_sysctl(rt, bundle):
+    userns(bundle)
+    bundle.linux["sysctl"] = {"net.ipv4.ping_group_range": "0 0"}
+    bundle.set_args("/bin/cat", "/proc/sys/net/ipv4/ping_group_range")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out.split() == ["0", "0"]
+
+
+def test_user_namespace_with_bind_mount(rt, bundle, tmp_path):
+    d = tmp_path / "vol"
+    d.mkdir()
+    (d / "f").write_text("vol\n")
+    os.chmod(d, 0o755)
+    for p in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
+        os.chmod(p, 0o755)
+    userns(bundle)
+    # the rootfs belongs to host root: the mapped root cannot mkdir in it
+    os.mkdir(os.path.join(bundle.rootfs, "vol"))
+    bundle.config["mounts"].append({"destination": "/vol", "type": "bind", "source": str(d),
+                                    "options": ["rbind", "ro"]})
+    bundle.set_args("/bin/cat", "/vol/f")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == "vol\n"

@@ -115,3 +115,23 @@ def test_console_socket_missing_fails(rt, bundle, tmp_path):
     r = rt.create(bundle, None, "--console-socket", str(tmp_path / "nope.sock"))
     assert r.rc != 0
     rt.assert_nothing_left([r.cid])
+
+
+def test_exec_with_tty(rt, bundle, console):
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    # engines (conmon) detach: the pty carries the process's I/O
+    p = rt.cmd_files_bg(cid, "exec", "--detach", "--tty", "--console-socket", console.path,
+                        cid, "/bin/probe", "tty", tag="-exec")
+    try:
+        master = console.receive_master()
+    except TimeoutError:
+        raise AssertionError(f"no pty received: {rt.finish_files(p)}")
+    try:
+        out = read_all(master)
+    finally:
+        os.close(master)
+    r = rt.finish_files(p)
+    assert r.rc == 0, r
+    tty = json_lines(out)[0]
+    assert tty["isatty"] == [True, True, True]
+    assert tty["ttyname"].startswith("/dev/pts/")

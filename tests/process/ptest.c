@@ -255,11 +255,10 @@ int ptest_run(const struct tcase *tc, struct tresult *r)
 		close(pfd[0]);
 		return 0;
 	}
-	if (ptest_start(r) < 0) {
+	/* Without the fifo's byte the process is dead, or made so. */
+	r->start_failed = ptest_start(r) < 0;
+	if (r->start_failed)
 		kill(r->pid, SIGKILL);
-		waitpid(r->pid, &r->status, 0);
-		return -1;
-	}
 	ptest_read_all(pty >= 0 ? pty : pfd[0], r->out, sizeof(r->out));
 	if (pty >= 0)
 		close(pty);

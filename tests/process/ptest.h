@@ -43,7 +43,8 @@ struct tresult {
 	int status; /* waitpid status */
 	pid_t pid;
 	int pidfd;
-	bool orphans; /* children left after a failed spawn */
+	bool orphans;	   /* children left after a failed spawn */
+	bool start_failed; /* no byte on the exec fifo */
 	struct husk_spec *spec;
 };
 

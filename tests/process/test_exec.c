@@ -277,6 +277,7 @@ int main(int argc, char **argv)
 	int rc = ptest_init(), failed = 0;
 	if (rc)
 		return rc;
+	husk_linux_set_seccomp_cache_dir(NULL);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
 			continue;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,19 @@ static int test_seccomp_kill(void)
 	CHECK(strstr(r.out, "rc=159") || (WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSYS),
 	      "not killed by SIGSYS: status %d: %s", r.status, r.out);
 	ptest_free(&r);
+
+	/* Killed during setup, before it can say anything: create says how. */
+	tc.linux_extra = ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+			 "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}";
+	tc.process_extra = ",\"noNewPrivileges\":false";
+	RUN(&tc, &r);
+	CHECK(r.rc < 0 && r.err.code == ECHILD &&
+		  strcmp(r.err.msg,
+			 "container process killed by signal 31 (Bad system call) during setup") ==
+		      0,
+	      "rc %d: %s", r.rc, r.err.msg);
+	CHECK(!r.orphans, "child left behind");
+	ptest_free(&r);
 	return 0;
 }
 
@@ -419,7 +433,8 @@ static const char *const strict_allow =
     "\"wait4\",\"uname\",\"fcntl\",\"getcwd\",\"chdir\",\"getuid\",\"getgid\",\"geteuid\","
     "\"getegid\",\"setgroups\",\"setresuid\",\"setresgid\",\"prctl\",\"arch_prctl\","
     "\"set_tid_address\",\"set_robust_list\",\"rseq\",\"prlimit64\",\"execve\",\"clone\","
-    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\"";
+    "\"fork\",\"vfork\",\"close_range\",\"umask\",\"getrandom\",\"readlink\",\"futex\","
+    "\"sigaltstack\",\"gettid\",\"tgkill\",\"sched_getaffinity\",\"madvise\",\"mremap\"";
 
 static int test_seccomp_strict_allow_list(void)
 {
@@ -474,10 +489,170 @@ static int test_home_from_passwd(void)
 	return 0;
 }
 
+static int cache_files(const char *dir, char *first, size_t len)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (strstr(e->d_name, ".bpf") && e->d_name[0] != '.') {
+			if (n++ == 0)
+				snprintf(first, len, "%s/%s", dir, e->d_name);
+		}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Rewrite a cache entry with an allow-everything program, keeping its
+ * profile text (flip_text: also change one byte of that text). */
+static int plant_allow_all(const char *path, bool flip_text)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (fd >= 0)
+		close(fd);
+	uint64_t text_len;
+	if (n < 16)
+		return -1;
+	memcpy(&text_len, buf + 8, 8);
+	size_t off = 16 + (size_t)text_len;
+	if (flip_text)
+		buf[20] ^= 1;
+	uint64_t count = 1;
+	memcpy(buf + off, &count, 8);
+	struct {
+		uint16_t code;
+		uint8_t jt, jf;
+		uint32_t k;
+	} allow = {0x06, 0, 0, 0x7fff0000};
+	memcpy(buf + off + 8, &allow, 8);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, off + 16) != (ssize_t)(off + 16))
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* The compiled-filter cache: used on a hit (a planted program shows it),
+ * ignored when the stored profile text differs, unused when not private. */
+static int test_seccomp_cache(void)
+{
+	char dir[160], entry[256];
+	snprintf(dir, sizeof(dir), "%s/sc-cache", ptest_base);
+	CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+	husk_linux_set_seccomp_cache_dir(dir);
+	struct tcase tc = {
+	    .script = "mkdir /tmp/cache-probe && echo made; rmdir /tmp/cache-probe",
+	    .linux_extra = ",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+			   "{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\"}]}"};
+	struct tresult r;
+	int failed = 0;
+	const char *step = "";
+
+	RUN(&tc, &r);
+	bool denied =
+	    r.rc == 0 && strstr(r.out, "Operation not permitted") && !strstr(r.out, "made");
+	ptest_free(&r);
+	if (!denied || cache_files(dir, entry, sizeof(entry)) != 1 ||
+	    plant_allow_all(entry, false)) {
+		step = "first run: denied and stored";
+		failed = 1;
+	}
+	if (!failed) {
+		RUN(&tc, &r);
+		failed = !(r.rc == 0 && strstr(r.out, "made"));
+		step = "planted program not used: the cache is not read";
+		ptest_free(&r);
+	}
+	if (!failed) {
+		plant_allow_all(entry, true);
+		RUN(&tc, &r);
+		failed = !(r.rc == 0 && !strstr(r.out, "made"));
+		step = "entry with another profile text was used";
+		ptest_free(&r);
+	}
+	if (!failed) {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "rm -f %s/*.bpf && chmod 0777 %s", dir, dir);
+		failed = system(cmd) != 0;
+		RUN(&tc, &r);
+		ptest_free(&r);
+		failed = failed || cache_files(dir, entry, sizeof(entry)) != 0;
+		step = "a directory others can write was used";
+	}
+	husk_linux_set_seccomp_cache_dir(NULL);
+	CHECK(!failed, "%s", step);
+	return 0;
+}
+
 static const char *const all_hooks =
     ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}],"
     "\"createRuntime\":[{\"path\":\"/bin/true\"}],\"createContainer\":[{\"path\":\"/bin/true\"}],"
     "\"startContainer\":[{\"path\":\"/bin/true\"}]}";
+
+static int report_fd = -1;
+
+/* The runtime's prestart step: say which process waits, then hang. */
+static int hang_in_hooks(void *ctx, enum husk_hook_kind kind, pid_t pid, struct husk_err *err)
+{
+	if (write(report_fd, &pid, sizeof(pid)) != sizeof(pid))
+		return husk_err_set(err, EIO, "report");
+	pause();
+	return 0;
+}
+
+/* The runtime dies (SIGKILL) while the container process waits on it:
+ * the process must notice and exit, not stay behind. */
+static int test_runtime_death(void)
+{
+	struct tcase tc = {.script = "true", .top_extra = all_hooks};
+	struct husk_spec *spec = ptest_spec(&tc);
+	char fifo_path[160];
+	int pfd[2];
+
+	CHECK(spec && pipe2(pfd, O_CLOEXEC) == 0, "setup");
+	snprintf(fifo_path, sizeof(fifo_path), "%s/death.fifo", ptest_base);
+	mkfifo(fifo_path, 0622);
+	pid_t runtime = fork();
+	if (runtime == 0) {
+		report_fd = pfd[1];
+		struct husk_spawn_params p = {.id = "death",
+					      .spec = spec,
+					      .bundle = ptest_base,
+					      .rootfs = ptest_rootfs,
+					      .exec_fifo = fifo_path,
+					      .cgroup_fd = -1,
+					      .cb = {.run_hooks = hang_in_hooks}};
+		struct husk_spawn_result out;
+		struct husk_err err;
+		_exit(husk_linux_spawn(&p, &out, &err) < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	pid_t child = -1;
+	ssize_t n = read(pfd[0], &child, sizeof(child));
+	close(pfd[0]);
+	kill(runtime, SIGKILL);
+	waitpid(runtime, NULL, 0);
+	husk_spec_free(spec);
+	CHECK(n == sizeof(child) && child > 0, "no container process reported");
+	/* We are the subreaper: the orphan is ours to reap. */
+	int status = 0, waited = 0;
+	for (; waited < 5000; waited++) {
+		pid_t w = waitpid(child, &status, WNOHANG);
+		if (w == child)
+			break;
+		usleep(1000);
+	}
+	if (waited == 5000) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	unlink(fifo_path);
+	CHECK(waited < 5000, "container process %d outlived its runtime", (int)child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	return 0;
+}
 
 static int test_hooks_order(void)
 {
@@ -515,13 +690,15 @@ static int test_hook_failure(void)
 		CHECK(!r.orphans, "child left behind");
 		ptest_free(&r);
 	}
-	/* startContainer fails after "ready": the process says so and exits. */
+	/* startContainer fails after "ready": no fifo byte (start fails), and
+	 * the process says why on its stderr and exits. */
 	struct tcase tc = {
 	    .script = "echo must-not-run", .top_extra = all_hooks, .fail_hook = "startContainer"};
 	struct tresult r;
 	RUN(&tc, &r);
 	SPAWNED(&r);
-	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) != 0, "status %d", r.status);
+	CHECK(r.start_failed, "start succeeded");
+	CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1, "status %d", r.status);
 	CHECK(strstr(r.out, "hook startContainer failed") && !strstr(r.out, "must-not-run"), "%s",
 	      r.out);
 	ptest_free(&r);
@@ -690,10 +867,12 @@ static const struct {
     {"seccomp", test_seccomp},
     {"seccomp_kill", test_seccomp_kill},
     {"seccomp_notify", test_seccomp_notify},
+    {"seccomp_cache", test_seccomp_cache},
     {"seccomp_strict_allow_list", test_seccomp_strict_allow_list},
     {"home_from_passwd", test_home_from_passwd},
     {"hooks_order", test_hooks_order},
     {"hook_failure", test_hook_failure},
+    {"runtime_death", test_runtime_death},
     {"terminal", test_terminal},
     {"preserve_fds", test_preserve_fds},
     {"cwd_escape", test_cwd_escape},
@@ -706,6 +885,8 @@ int main(int argc, char **argv)
 	int rc = ptest_init(), failed = 0;
 	if (rc)
 		return rc;
+	/* Filters are compiled every time unless a case sets a cache. */
+	husk_linux_set_seccomp_cache_dir(NULL);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
 			continue;

@@ -140,15 +140,15 @@ static void rlimit_negative(void **state)
 static void umask_range(void **state)
 {
 	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":0,\"umask\":512}"),
-		    "process.user.umask: must be between 0 and 511");
+		    "process.user.umask: 512 out of range (must be between 0 and 511)");
 }
 
 static void uid_range(void **state)
 {
 	parse_fails(PROC(",\"user\":{\"uid\":-1,\"gid\":0}"),
-		    "process.user.uid: must be between 0 and 4294967295");
+		    "process.user.uid: -1 out of range (must be between 0 and 4294967295)");
 	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":4294967296}"),
-		    "process.user.gid: must be between 0 and 4294967295");
+		    "process.user.gid: 4294967296 out of range (must be between 0 and 4294967295)");
 }
 
 static void additional_gid_type(void **state)
@@ -160,11 +160,12 @@ static void additional_gid_type(void **state)
 static void oom_score_adj_range(void **state)
 {
 	parse_fails(PROC(",\"oomScoreAdj\":1001"),
-		    "process.oomScoreAdj: must be between -1000 and 1000");
+		    "process.oomScoreAdj: 1001 out of range (must be between -1000 and 1000)");
 	parse_fails(PROC(",\"oomScoreAdj\":-1001"),
-		    "process.oomScoreAdj: must be between -1000 and 1000");
+		    "process.oomScoreAdj: -1001 out of range (must be between -1000 and 1000)");
 	parse_fails(PROC(",\"oomScoreAdj\":18446744073709551615"),
-		    "process.oomScoreAdj: must be between -1000 and 1000");
+		    "process.oomScoreAdj: 18446744073709551615 out of range (must be between -1000 "
+		    "and 1000)");
 }
 
 static void scheduler_errors(void **state)
@@ -173,7 +174,7 @@ static void scheduler_errors(void **state)
 		    "process.scheduler.policy: unknown scheduler policy \"SCHED_FOO\"");
 	parse_fails(PROC(",\"scheduler\":{\"nice\":1}"), "process.scheduler.policy: missing");
 	parse_fails(PROC(",\"scheduler\":{\"policy\":\"SCHED_OTHER\",\"nice\":20}"),
-		    "process.scheduler.nice: must be between -20 and 19");
+		    "process.scheduler.nice: 20 out of range (must be between -20 and 19)");
 	parse_fails(PROC(",\"scheduler\":{\"policy\":\"SCHED_OTHER\",\"flags\":[\"X\"]}"),
 		    "process.scheduler.flags[0]: unknown scheduler flag \"X\"");
 }
@@ -183,7 +184,7 @@ static void io_priority_errors(void **state)
 	parse_fails(PROC(",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_NONE\"}"),
 		    "process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_NONE\"");
 	parse_fails(PROC(",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_BE\",\"priority\":8}"),
-		    "process.ioPriority.priority: must be between 0 and 7");
+		    "process.ioPriority.priority: 8 out of range (must be between 0 and 7)");
 }
 
 static void cpu_affinity_error(void **state)
@@ -290,7 +291,8 @@ static void time_offsets_bad(void **state)
 		    "linux.timeOffsets.realtime: unknown clock (want monotonic or boottime)");
 	parse_fails(LINUX("\"namespaces\":[{\"type\":\"time\"}],\"timeOffsets\":{\"boottime\":"
 			  "{\"nanosecs\":1000000000}}"),
-		    "linux.timeOffsets.boottime.nanosecs: must be between 0 and 999999999");
+		    "linux.timeOffsets.boottime.nanosecs: 1000000000 out of range (must be between "
+		    "0 and 999999999)");
 }
 
 static void hostname_without_uts(void **state)
@@ -357,7 +359,7 @@ static void device_errors(void **state)
 	parse_fails(
 	    LINUX("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
 		  "\"fileMode\":-1}]"),
-	    "linux.devices[0].fileMode: must be between 0 and 4294967295");
+	    "linux.devices[0].fileMode: -1 out of range (must be between 0 and 4294967295)");
 }
 
 static void propagation_unknown(void **state)
@@ -410,9 +412,10 @@ static void seccomp_operator(void **state)
 
 static void seccomp_arg_index(void **state)
 {
-	parse_fails(SECCOMP(",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
-			    "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]"),
-		    "linux.seccomp.syscalls[0].args[0].index: must be between 0 and 5");
+	parse_fails(
+	    SECCOMP(",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
+		    "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]"),
+	    "linux.seccomp.syscalls[0].args[0].index: 6 out of range (must be between 0 and 5)");
 }
 
 static void seccomp_arch(void **state)
@@ -434,8 +437,9 @@ static void resources_errors(void **state)
 		    "linux.resources.memory.limit: must be an integer");
 	parse_fails(LINUX("\"resources\":{\"devices\":[{\"type\":\"c\"}]}"),
 		    "linux.resources.devices[0].allow: missing");
-	parse_fails(LINUX("\"resources\":{\"blockIO\":{\"weight\":70000}}"),
-		    "linux.resources.blockIO.weight: must be between 0 and 65535");
+	parse_fails(
+	    LINUX("\"resources\":{\"blockIO\":{\"weight\":70000}}"),
+	    "linux.resources.blockIO.weight: 70000 out of range (must be between 0 and 65535)");
 	parse_fails(LINUX("\"resources\":{\"hugepageLimits\":[{\"limit\":1}]}"),
 		    "linux.resources.hugepageLimits[0].pageSize: missing");
 }
