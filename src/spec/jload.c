@@ -5,9 +5,11 @@
  * reads the field accepts it (a uint64 above INT64_MAX) or names the field
  * in its error ("process.user.gid: 1000000000000000000000 out of range"). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "spec/jsonx.h"
 #include "util/cleanup.h"
@@ -200,20 +202,127 @@ static json_t *load_marked(struct jctx *c, const char *json, size_t len, size_t 
 	return root;
 }
 
+/* ---- the arena ------------------------------------------------------- */
+
+/* A parsed document lives in an arena: jansson's thousand small allocations
+ * become pointer bumps, and the tree is dropped at once in jdone() instead
+ * of json_decref() walking and freeing it node by node (together about a
+ * quarter of husk_spec_parse). jansson's allocator is process-wide, so the
+ * arena is installed only between jload() and jdone(), while nothing but
+ * the spec parser uses jansson; a nested jload() allocates normally. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	_Alignas(16) unsigned char data[];
+};
+
+static struct arena_chunk *arena; /* newest chunk; NULL when none is installed */
+static bool arena_on;
+static json_malloc_t saved_malloc;
+static json_free_t saved_free;
+
+static void *arena_malloc(size_t size)
+{
+	struct arena_chunk *ch = arena;
+	void *p;
+
+	if (size > SIZE_MAX / 4)
+		return NULL;
+	size = size < 16 ? 16 : (size + 15) & ~(size_t)15;
+	if (!ch || ch->cap - ch->used < size) {
+		size_t cap = ch ? ch->cap * 2 : 0;
+		if (cap < size)
+			cap = size;
+		ch = malloc(sizeof(*ch) + cap);
+		if (!ch)
+			return NULL;
+		ch->next = arena;
+		ch->used = 0;
+		ch->cap = cap;
+		arena = ch;
+	}
+	p = ch->data + ch->used;
+	ch->used += size;
+	return p;
+}
+
+static void arena_free(void *p)
+{
+	(void)p; /* everything goes in jdone() */
+}
+
+static void arena_begin(struct jctx *c, size_t len)
+{
+	if (arena_on)
+		return;
+	/* jansson needs about 7 bytes per byte of a config; start there. */
+	size_t cap = (len < (1 << 17) ? len : (1 << 17)) * 8 + 4096;
+
+	arena = malloc(sizeof(*arena) + cap);
+	if (!arena)
+		return;
+	arena->next = NULL;
+	arena->used = 0;
+	arena->cap = cap;
+	json_get_alloc_funcs(&saved_malloc, &saved_free);
+	json_set_alloc_funcs(arena_malloc, arena_free);
+	arena_on = true;
+	c->arena = true;
+}
+
+void jdone(struct jctx *c, json_t *root)
+{
+	if (!c->arena) {
+		json_decref(root);
+		return;
+	}
+	json_set_alloc_funcs(saved_malloc, saved_free);
+	while (arena) {
+		struct arena_chunk *next = arena->next;
+		free(arena);
+		arena = next;
+	}
+	arena_on = false;
+	c->arena = false;
+}
+
+/* jansson seeds its hash function from /dev/urandom (open, read, close)
+ * on first use; one getrandom() does the same job. */
+static void seed_hash(void)
+{
+	static bool seeded;
+	uint32_t seed;
+
+	if (seeded)
+		return;
+	seeded = true;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed) && seed)
+		json_object_seed(seed);
+}
+
 json_t *jload(struct jctx *c, const char *json, size_t len, const char *what)
 {
-	size_t count = mark_numbers(json, len, NULL, NULL, NULL);
 	json_error_t jerr;
-	json_t *root =
-	    count ? load_marked(c, json, len, count, &jerr) : json_loadb(json, len, 0, &jerr);
+	json_t *root;
 
+	seed_hash();
+	arena_begin(c, len);
+	root = json_loadb(json, len, 0, &jerr);
+	/* Only a document with a number jansson cannot hold pays for the
+	 * marking pass, and it reports errors exactly as before. */
+	if (!root && json_error_code(&jerr) == json_error_numeric_overflow) {
+		size_t count = mark_numbers(json, len, NULL, NULL, NULL);
+		if (count)
+			root = load_marked(c, json, len, count, &jerr);
+	}
 	if (!root) {
+		jdone(c, NULL);
 		husk_err_set(c->err, 0, "%s: line %d column %d: %s", what, jerr.line, jerr.column,
 			     jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
-		json_decref(root);
+		jdone(c, root);
 		husk_err_set(c->err, 0, "%s: must be a JSON object", what);
 		return NULL;
 	}

@@ -122,14 +122,18 @@ static int out_of_range(struct jctx *c, json_t *v)
 int jv_str(struct jctx *c, json_t *v, char **out)
 {
 	const char *s = json_string_value(v); /* NULL when v is not a string */
+	size_t n;
+
 	if (!s || number_mark(c, v))
 		return jfail(c, "must be a string");
-	if (memchr(s, '\0', json_string_length(v)))
+	n = json_string_length(v);
+	if (memchr(s, '\0', n))
 		return jfail(c, "must not contain a NUL byte");
 	free(*out);
-	*out = strdup(s);
+	*out = malloc(n + 1); /* strdup without its strlen: the length is known */
 	if (!*out)
 		return jnomem(c);
+	memcpy(*out, s, n + 1);
 	return 0;
 }
 

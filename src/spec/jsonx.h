@@ -16,6 +16,7 @@
 struct jctx {
 	struct husk_err *err;
 	bool big_numbers; /* jload() carried some numbers as marked strings */
+	bool arena;	  /* the tree lives in jload()'s arena (see jload.c) */
 	size_t len;
 	char path[512];
 };
@@ -31,8 +32,11 @@ int jfail(struct jctx *c, const char *fmt, ...) __attribute__((format(printf, 2,
 int jnomem(struct jctx *c);
 
 /* Parse text into a JSON object; what names the document in syntax errors
- * ("config.json: line 3 column 5: ..."). Sets c->big_numbers. */
+ * ("config.json: line 3 column 5: ..."). Sets c->big_numbers. Release the
+ * tree with jdone(), never json_decref(): no other jansson values may be
+ * made or kept between the two. */
 json_t *jload(struct jctx *c, const char *json, size_t len, const char *what);
+void jdone(struct jctx *c, json_t *root);
 
 /* Is v a JSON string (and not a number jload() carried as one)? */
 bool jis_str(const struct jctx *c, json_t *v);

@@ -274,7 +274,7 @@ struct husk_spec *husk_spec_parse(const char *json, size_t len, struct husk_err 
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		json_decref(root);
+		jdone(&c, root);
 		husk_err_set(err, ENOMEM, "parse config.json");
 		return NULL;
 	}
@@ -282,7 +282,7 @@ struct husk_spec *husk_spec_parse(const char *json, size_t len, struct husk_err 
 		husk_spec_free(s);
 		s = NULL;
 	}
-	json_decref(root);
+	jdone(&c, root);
 	return s;
 }
 
@@ -371,7 +371,7 @@ struct husk_process *husk_process_parse(const char *json, size_t len, struct hus
 		husk_process_free(p);
 		p = NULL;
 	}
-	json_decref(root);
+	jdone(&c, root);
 	return p;
 }
 
@@ -391,6 +391,6 @@ struct husk_resources *husk_resources_parse(const char *json, size_t len, struct
 		husk_resources_free(r);
 		r = NULL;
 	}
-	json_decref(root);
+	jdone(&c, root);
 	return r;
 }

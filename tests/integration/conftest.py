@@ -167,6 +167,10 @@ nogroup:x:65534:
 """
 
 
+# Bump when _build_rootfs changes so cached images are rebuilt.
+IMAGE_VERSION = "2"
+
+
 def _build_rootfs(dest):
     tmp = f"{dest}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -196,10 +200,18 @@ def rootfs_image():
         pytest.exit(f"probe binary {PROBE} missing: build it (ninja -C build)", 2)
     cache = os.path.join(HERE, ".rootfs")
     image = os.path.join(cache, "busybox")
-    if not os.path.exists(os.path.join(image, "bin", "sh")):
+    stamp = os.path.join(image, ".itest-image")
+    try:
+        with open(stamp) as f:
+            fresh = f.read() == IMAGE_VERSION
+    except OSError:
+        fresh = False
+    if not fresh:
         os.makedirs(cache, exist_ok=True)
         shutil.rmtree(image, ignore_errors=True)
         _build_rootfs(image)
+        with open(stamp, "w") as f:
+            f.write(IMAGE_VERSION)
     shutil.copy2(PROBE, os.path.join(image, "bin", "probe"))
     return image
 

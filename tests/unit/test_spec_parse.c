@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "spec_test.h"
 
 static void minimal_config(void **state)
@@ -214,11 +216,33 @@ static void too_big_numbers(void **state)
 		    "-1000 and 1000)");
 }
 
-RUN(cmocka_unit_test(marker_lookalike_string), cmocka_unit_test(syntax_error_after_big_number),
-    cmocka_unit_test(too_big_numbers), cmocka_unit_test(minimal_config),
-    cmocka_unit_test(root_readonly), cmocka_unit_test(unknown_members_ignored),
-    cmocka_unit_test(null_is_absent), cmocka_unit_test(hostname_and_domainname),
-    cmocka_unit_test(annotations), cmocka_unit_test(mounts), cmocka_unit_test(idmapped_mount),
-    cmocka_unit_test(hooks), cmocka_unit_test(malformed_json), cmocka_unit_test(not_an_object),
+/* The parser lends jansson an arena (src/spec/jload.c) and gives the
+ * process's allocator back after every parse, good or bad. */
+static void allocator_given_back(void **state)
+{
+	json_malloc_t m0, m1;
+	json_free_t f0, f1;
+	json_t *j;
+
+	json_get_alloc_funcs(&m0, &f0);
+	husk_spec_free(parse_ok(CONFIG("")));
+	parse_fails(CONFIG(",\"x\":1e400,\"hostname\":1"), "hostname: must be a string");
+	parse_fails("[1]", "config.json: must be a JSON object");
+	parse_fails("{", "config.json: line 1 column 1: string or '}' expected near end of file");
+	json_get_alloc_funcs(&m1, &f1);
+	assert_ptr_equal(m0, m1);
+	assert_ptr_equal(f0, f1);
+	j = json_pack("{s:[i]}", "a", 1);
+	assert_non_null(j);
+	json_decref(j);
+}
+
+RUN(cmocka_unit_test(allocator_given_back), cmocka_unit_test(marker_lookalike_string),
+    cmocka_unit_test(syntax_error_after_big_number), cmocka_unit_test(too_big_numbers),
+    cmocka_unit_test(minimal_config), cmocka_unit_test(root_readonly),
+    cmocka_unit_test(unknown_members_ignored), cmocka_unit_test(null_is_absent),
+    cmocka_unit_test(hostname_and_domainname), cmocka_unit_test(annotations),
+    cmocka_unit_test(mounts), cmocka_unit_test(idmapped_mount), cmocka_unit_test(hooks),
+    cmocka_unit_test(malformed_json), cmocka_unit_test(not_an_object),
     cmocka_unit_test(empty_input), cmocka_unit_test(load_from_bundle),
     cmocka_unit_test(load_missing))
