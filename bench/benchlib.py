@@ -307,6 +307,10 @@ class Runtime:
         self.bundles = os.path.join(base, "bundles", name)
         self.cg = f"{cg_parent}/{name}"
         self.cg_parent = cg_parent
+        # The parent exists before the first container, as the floor's does and as
+        # a container manager's (/docker, /kubepods) does: no runtime pays for
+        # creating it (runc and crun leave a parent they made; husk removes it).
+        make_cgroup_parent(self.cg)
         os.makedirs(self.root, exist_ok=True)
         self.errlog = os.path.join(work, f"{name}.stderr")
         self.errfd = os.open(self.errlog, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)

@@ -13,6 +13,7 @@ import fcntl
 import json
 import glob
 import os
+import shutil
 import platform
 import re
 import subprocess
@@ -319,6 +320,10 @@ def main():
         if "callgrind" in what:
             p.callgrind()
         os.makedirs(args.results, exist_ok=True)
+        keep = os.environ.get("PROFILE_KEEP")
+        if keep:
+            # The raw strace and callgrind files, for a closer look than the tables.
+            shutil.copytree(p.out_dir, keep, dirs_exist_ok=True)
         import datetime
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d-%H%M%SZ")

@@ -1,12 +1,12 @@
 #include <getopt.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static void usage(FILE *out)
@@ -26,20 +26,39 @@ struct row {
 	char owner[64];
 };
 
+/* The name of `uid` from /etc/passwd, as runc looks it up (husk is linked
+ * statically, where glibc's NSS lookups would need its shared libraries). */
+static bool passwd_name(uid_t uid, char *buf, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name = line, *colon = strchr(line, ':');
+		char *uid_field = colon ? strchr(colon + 1, ':') : NULL;
+		char *end;
+		if (!uid_field)
+			continue;
+		*colon = '\0';
+		unsigned long v = strtoul(uid_field + 1, &end, 10);
+		if (end != uid_field + 1 && *end == ':' && v == uid) {
+			snprintf(buf, size, "%s", name);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Who owns the state directory (the user who created the container). */
 static void owner_name(const struct husk_container *c, char *buf, size_t size)
 {
 	struct stat st;
-	struct passwd *pw;
 
 	if (fstat(c->dir_fd, &st) < 0) {
 		snprintf(buf, size, "?");
 		return;
 	}
-	pw = getpwuid(st.st_uid);
-	if (pw)
-		snprintf(buf, size, "%s", pw->pw_name);
-	else
+	if (!passwd_name(st.st_uid, buf, size))
 		snprintf(buf, size, "#%u", (unsigned)st.st_uid);
 }
 

@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -186,12 +188,22 @@ static int protect_self(void)
 	return 0;
 }
 
+/* jansson seeds its hash function on first use from /dev/urandom (open,
+ * read, close); one getrandom() gives the same unpredictability. */
+static void seed_json_hash(void)
+{
+	size_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+		json_object_seed(seed);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_globals g = {0};
 	int first;
 
 	husk_selfexe_init(argv);
+	seed_json_hash();
 	g.rootless = geteuid() != 0;
 	first = parse_globals(&g, argc, argv);
 	if (first < 0)

@@ -86,7 +86,7 @@ const struct husk_spec *husk_container_spec(struct husk_container *c, struct hus
 
 /* Status from the process and the store: a dead, zombie or reused pid means
  * stopped; the fifo means start has not run; a frozen cgroup means paused. */
-static int derive_status(struct husk_container *c, struct husk_err *err)
+static int derive_status(struct husk_container *c, bool check_frozen, struct husk_err *err)
 {
 	uint64_t start;
 	bool alive, frozen = false;
@@ -106,7 +106,7 @@ static int derive_status(struct husk_container *c, struct husk_err *err)
 		return 0;
 	}
 	c->status = HUSK_STATUS_RUNNING;
-	if (c->cgroup_path) {
+	if (check_frozen && c->cgroup_path) {
 		/* A cgroup that cannot be read must not make the container
 		 * unloadable (delete --force still has to work): it is not paused. */
 		struct husk_cgroup *cg = husk_container_cgroup(c, err);
@@ -134,7 +134,7 @@ static struct husk_container *container_new(const char *id, int dir_fd)
 	return c;
 }
 
-static int load_from_dir(const char *id, int dir_fd, struct husk_container **out,
+static int load_from_dir(const char *id, int dir_fd, bool check_frozen, struct husk_container **out,
 			 struct husk_err *err)
 {
 	struct husk_container *c = container_new(id, dir_fd);
@@ -158,7 +158,7 @@ static int load_from_dir(const char *id, int dir_fd, struct husk_container **out
 		*out = c;
 		return 0;
 	}
-	if (c->status != HUSK_STATUS_CREATING && derive_status(c, err) < 0) {
+	if (c->status != HUSK_STATUS_CREATING && derive_status(c, check_frozen, err) < 0) {
 		husk_container_free(c);
 		return -1;
 	}
@@ -166,8 +166,8 @@ static int load_from_dir(const char *id, int dir_fd, struct husk_container **out
 	return 0;
 }
 
-int husk_container_load(const struct husk_ctx *ctx, const char *id, struct husk_container **out,
-			struct husk_err *err)
+static int load(const struct husk_ctx *ctx, const char *id, bool check_frozen,
+		struct husk_container **out, struct husk_err *err)
 {
 	int dir_fd;
 
@@ -177,7 +177,19 @@ int husk_container_load(const struct husk_ctx *ctx, const char *id, struct husk_
 	dir_fd = husk_state_dir_open(ctx->root, id, err);
 	if (dir_fd < 0)
 		return -1;
-	return load_from_dir(id, dir_fd, out, err);
+	return load_from_dir(id, dir_fd, check_frozen, out, err);
+}
+
+int husk_container_load(const struct husk_ctx *ctx, const char *id, struct husk_container **out,
+			struct husk_err *err)
+{
+	return load(ctx, id, true, out, err);
+}
+
+int husk_container_load_unfrozen(const struct husk_ctx *ctx, const char *id,
+				 struct husk_container **out, struct husk_err *err)
+{
+	return load(ctx, id, false, out, err);
 }
 
 int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
@@ -208,7 +220,7 @@ int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
 			return -1;
 		}
 	}
-	if (load_from_dir(id, dir_fd, out, err) < 0) {
+	if (load_from_dir(id, dir_fd, true, out, err) < 0) {
 		close(lock);
 		return -1;
 	}

@@ -8,6 +8,11 @@
 #include "spec/spec.h"
 #include "util/err.h"
 
+/* husk_container_load without the freezer check: a paused container
+ * loads as running. For commands to which the difference is no matter. */
+int husk_container_load_unfrozen(const struct husk_ctx *ctx, const char *id,
+				 struct husk_container **out, struct husk_err *err);
+
 /* Load a container and take its lock first, so its status cannot change
  * under the caller. *lock_fd releases the lock when closed. */
 int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,

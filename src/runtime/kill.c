@@ -94,7 +94,8 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 
 	if (sig <= 0 || sig >= NSIG)
 		return husk_err_set(err, EINVAL, "kill %s: invalid signal %d", id, sig);
-	if (husk_container_load(ctx, id, &c, err) < 0)
+	/* Running or paused, both get the signal: skip the freezer check. */
+	if (husk_container_load_unfrozen(ctx, id, &c, err) < 0)
 		return husk_err_prefix(err, "kill %s", id);
 	if (c->status == HUSK_STATUS_CREATING)
 		r = husk_err_set(err, 0, "container is still being created");

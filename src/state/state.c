@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,15 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* The pid file may live in a directory others can write (/tmp): never
+	 * follow or reuse whatever sits at the temporary name. */
+	for (int tries = 0;; tries++) {
+		fd =
+		    openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST || tries == 3)
+			break;
+		unlinkat(dir_fd, tmp, 0);
+	}
 	if (fd < 0)
 		return husk_err_sys(err, "create %s", tmp);
 	if (write_all(fd, data, len) < 0) {
@@ -375,14 +384,41 @@ int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err
 	return 0;
 }
 
+/* Civil date of a day count since 1970-01-01 (proleptic Gregorian, the
+ * usual era arithmetic). Not gmtime_r(): glibc's loads the time zone
+ * (/etc/localtime, seven syscalls) on its first call, even for UTC. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+void husk_rfc3339(const struct timespec *ts, char *buf, size_t size)
+{
+	int64_t secs = ts->tv_sec % 86400, days = ts->tv_sec / 86400;
+	unsigned month, day;
+	int year;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02d.%09ldZ", year, month, day,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ts->tv_nsec);
+}
+
 void husk_rfc3339_now(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm tm;
-	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+	husk_rfc3339(&ts, buf, size);
 }

@@ -9,6 +9,7 @@
  * record lock: unlike flock() it belongs to the process, so the container
  * process that create forks does not inherit it while it waits on the fifo. */
 #pragma once
+#include <time.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,3 +60,5 @@ int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err
 
 /* Current time as RFC 3339 with nanoseconds, UTC ("2026-01-02T03:04:05.123456789Z"). */
 void husk_rfc3339_now(char *buf, size_t size);
+/* The same for a given time (tests). */
+void husk_rfc3339(const struct timespec *ts, char *buf, size_t size);

@@ -152,3 +152,24 @@ def test_overlong_hostname(rt, bundle):
 def test_unknown_command_options(rt):
     r = rt.cmd("state", "--no-such-option", "x")
     assert r.rc != 0
+
+
+def test_relative_hook_path(rt, bundle):
+    bundle.config["hooks"] = {"prestart": [{"path": "bin/true"}]}
+    r = run_fails(rt, bundle)
+    if is_husk():
+        assert "hooks.prestart[0]" in r.err
+
+
+def test_env_entry_without_equals(rt, bundle):
+    bundle.process["env"] = ["PATH=/bin", "NOEQUALS"]
+    r = run_fails(rt, bundle)
+    if is_husk():
+        assert "NOEQUALS" in r.err
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.0.1", "1.0.2", "1.0.2-dev", "1.1.0",
+                                     "1.1.0-rc.1", "1.2.0", "1.2.1"])
+def test_oci_versions_engines_send_are_accepted(rt, bundle, version):
+    bundle.config["ociVersion"] = version
+    assert rt.probe(bundle, "pid")["pid"] == 1

@@ -417,3 +417,25 @@ def test_relative_pid_file(rt, bundle, tmp_path):
     rt.finish_files(p).check()
     with open(tmp_path / "rel.pid") as f:
         assert int(f.read()) == rt.state(cid)["pid"]
+
+
+def test_state_has_the_fields_go_runc_reads(rt, bundle):
+    # containerd's runc shim decodes state and list into go-runc's Container
+    # (id, pid, status, bundle, rootfs, created as RFC 3339, annotations)
+    import re
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "30")
+    st = rt.state(cid)
+    assert os.path.realpath(st["rootfs"]) == os.path.realpath(bundle.rootfs)
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", st["created"])
+    entry = json.loads(rt.list(fmt="json").check().out)[0]
+    for key in ("id", "pid", "status", "bundle", "rootfs", "created"):
+        assert entry[key] == st[key], key
+
+
+@pytest.mark.parametrize("sig", ["sigusr1", "usr1", "SIGUSR1"])
+def test_kill_signal_names_any_case(rt, bundle, sig):
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "signal-wait")
+    rt.wait_output(cid, "ready")
+    rt.kill(cid, sig).check()
+    rt.wait_status(cid, "stopped")
+    assert '"signal":10' in rt.output(cid)

@@ -264,3 +264,12 @@ def test_propagation_from_host(rt, bundle, shared_dir, prop, visible):
     with open(f"/proc/{pid}/mountinfo") as f:
         seen = any(line.split()[4] == "/data/late" for line in f)
     assert seen == visible
+
+
+def test_relative_destination_is_resolved_from_root(rt, bundle):
+    # runtime-spec 1.1 allows relative destinations (deprecated, resolved
+    # against "/"); runc accepts them and older engines still send them
+    bundle.config["mounts"].append({"destination": "relative/dest", "type": "tmpfs",
+                                    "source": "tmpfs"})
+    m = mounts_by_point(rt.probe(bundle, "mounts"))
+    assert m["/relative/dest"]["fstype"] == "tmpfs"
