@@ -80,3 +80,58 @@ def test_features_has_runc_keys(pair):
     assert set(runc["linux"]) <= set(husk["linux"])
     assert set(runc["linux"]["namespaces"]) <= set(husk["linux"]["namespaces"])
     assert set(runc["linux"]["capabilities"]) <= set(husk["linux"]["capabilities"])
+
+
+VIEW = ["ids", "+", "caps", "+", "rlimits", "+", "mounts", "+", "fds", "+", "tty", "+",
+        "hostname", "+", "oom", "+", "personality", "+", "env", "+", "cwd", "+", "stat",
+        "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+        "/dev/ptmx", "/dev/pts/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr",
+        "/dev/console", "/dev/shm", "/dev/mqueue", "/dev/pts", "/proc/keys",
+        "/proc/timer_list", "/sys/firmware", "/proc/acpi", "/tmp", "/etc/passwd"]
+
+
+def normalized_view(out):
+    """The probe's answers minus what legitimately differs between two runs."""
+    ids, caps, rlimits, mounts, fds, *rest = out
+    for m in mounts["mounts"]:
+        if m["mount_point"] == "/":
+            m["root"] = "<bundle>"
+    env = rest[4]
+    env["env"] = [e for e in env["env"] if not e.startswith("HUSK_ITEST_MARK=")]
+    return [ids, caps, rlimits, mounts, sorted(fds["fds"])] + rest
+
+
+def configure_rich(b):
+    b.process["user"] = {"uid": 1000, "gid": 100, "additionalGids": [5], "umask": 0o027}
+    s = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"]
+    b.process["capabilities"] = {"bounding": s, "permitted": s, "effective": s,
+                                 "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}
+    b.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
+                            {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]
+    b.process["oomScoreAdj"] = 300
+    b.process["cwd"] = "/tmp"
+    b.config["root"]["readonly"] = True
+    b.config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["nosuid", "nodev", "mode=1777", "size=1m"]})
+    b.linux["namespaces"].append({"type": "user"})
+    idmap = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.linux["uidMappings"] = idmap
+    b.linux["gidMappings"] = idmap
+    b.linux["maskedPaths"].append("/etc/passwd")
+    b.linux["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "80"}
+
+
+@pytest.mark.parametrize("config", ["default", "rich"])
+def test_container_sees_the_same(pair, make_bundle, config):
+    def scenario(rt):
+        b = make_bundle()
+        if config == "rich":
+            configure_rich(b)
+        return normalized_view(rt.probe(b, *VIEW))
+
+    husk, runc = both(pair, scenario)
+    for h, r in zip(husk, runc):
+        if isinstance(h, dict):
+            for key in sorted(set(h) | set(r)):
+                assert h.get(key) == r.get(key), key
+        assert h == r
