@@ -59,12 +59,32 @@ static int cb_run_hooks(void *opaque, enum husk_hook_kind kind, pid_t pid, struc
 	return husk_hooks_run(&job->spec->hooks[kind], kind, state, err);
 }
 
+/* An absolute form of path, as runc keeps it: joined to the working
+ * directory, symlinks left alone (and no syscall per component). */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (strcmp(path, ".") == 0)
+		return strdup(cwd);
+	if (strncmp(path, "./", 2) == 0)
+		path += 2;
+	if (asprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
 static int read_bundle(struct create_job *job, const char *bundle, struct husk_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	job->bundle = realpath(bundle ? bundle : ".", NULL);
+	job->bundle = absolute(bundle ? bundle : ".");
 	if (!job->bundle)
 		return husk_err_sys(err, "bundle %s", bundle ? bundle : ".");
 	fd = open(job->bundle, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -109,7 +129,7 @@ static int check_terminal(const struct husk_spec *spec, const struct husk_create
 
 static int make_state_dir(struct create_job *job, struct husk_err *err)
 {
-	char root[PATH_MAX];
+	_cleanup_free_ char *root = NULL;
 
 	job->dir_fd = husk_state_dir_create(job->ctx->root, job->id, err);
 	if (job->dir_fd < 0)
@@ -126,7 +146,8 @@ static int make_state_dir(struct create_job *job, struct husk_err *err)
 	if (mkfifoat(job->dir_fd, HUSK_FIFO_FILE, 0622) < 0 ||
 	    fchmodat(job->dir_fd, HUSK_FIFO_FILE, 0622, 0) < 0)
 		return husk_err_sys(err, "create exec fifo");
-	if (!realpath(job->ctx->root, root))
+	root = absolute(job->ctx->root);
+	if (!root)
 		return husk_err_sys(err, "state root %s", job->ctx->root);
 	if (asprintf(&job->fifo, "%s/%s/%s", root, job->id, HUSK_FIFO_FILE) < 0)
 		return husk_err_sys(err, "allocate");

@@ -2,6 +2,7 @@
  * tools that edit it find what they expect, with two hardening additions:
  * noNewPrivileges and a deny-list seccomp profile (docs/seccomp-profile.md
  * gives the reason for every rule). */
+#include <stdint.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -213,9 +214,20 @@ static json_t *default_namespaces(bool rootless)
 		return json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid",
 				 "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup",
 				 "type", "user");
-	return json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", "type",
-			 "network", "type", "ipc", "type", "uts", "type", "mount", "type",
-			 "cgroup");
+	/* A user namespace even as root: the container's capabilities then only
+	 * act on what that namespace owns (its mounts, network, hostname), never
+	 * on the host's kernel-wide state, whatever capabilities it is given. */
+	return json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", "type",
+			 "network", "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup",
+			 "type", "user");
+}
+
+/* The identity map of every id: files in an unmodified rootfs keep their
+ * owners, so `husk spec` works on any extracted image without chown. */
+static json_t *identity_mapping(void)
+{
+	return json_pack("[{s:i, s:i, s:I}]", "containerID", 0, "hostID", 0, "size",
+			 (json_int_t)UINT32_MAX);
 }
 
 static json_t *default_linux(bool rootless)
@@ -236,6 +248,8 @@ static json_t *default_linux(bool rootless)
 				    json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID",
 					      (json_int_t)getegid(), "size", 1));
 	} else if (lx) {
+		json_object_set_new(lx, "uidMappings", identity_mapping());
+		json_object_set_new(lx, "gidMappings", identity_mapping());
 		json_object_set_new(
 		    lx, "resources",
 		    json_pack("{s:[{s:b, s:s}]}", "devices", "allow", 0, "access", "rwm"));

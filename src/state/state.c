@@ -126,7 +126,15 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* The pid file may live in a directory others can write (/tmp): never
+	 * follow or reuse whatever sits at the temporary name. */
+	for (int tries = 0;; tries++) {
+		fd =
+		    openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST || tries == 3)
+			break;
+		unlinkat(dir_fd, tmp, 0);
+	}
 	if (fd < 0)
 		return husk_err_sys(err, "create %s", tmp);
 	if (write_all(fd, data, len) < 0) {

@@ -529,7 +529,7 @@ class Runtime:
         return self.cmd(*args)
 
     # -- helpers ----------------------------------------------------------
-    def wait_status(self, cid, status, timeout=5):
+    def wait_status(self, cid, status, timeout=10):
         deadline = time.monotonic() + timeout
         st = None
         while time.monotonic() < deadline:
@@ -541,7 +541,7 @@ class Runtime:
             time.sleep(0.01)
         raise AssertionError(f"{cid} did not reach {status!r}; last state {st}")
 
-    def wait_output(self, cid, text, timeout=5):
+    def wait_output(self, cid, text, timeout=10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             out = self.output(cid)
@@ -593,7 +593,7 @@ class Runtime:
                 found.append(f"container init {pid} of {cid} still alive")
         return found
 
-    def assert_nothing_left(self, ids=None, bundles=None, timeout=3):
+    def assert_nothing_left(self, ids=None, bundles=None, timeout=5):
         deadline = time.monotonic() + timeout
         while True:
             reap_orphans()

@@ -130,3 +130,16 @@ def test_container_survives_exec(rt, running):
         assert exec_(rt, cid, cid, "/bin/true").rc == 0
     assert rt.state(cid)["status"] == "running"
     assert rt.state(cid)["pid"] == pid
+
+
+def test_detached_exec_dies_with_the_container(rt, running, tmp_path):
+    cid, pid = running
+    pid_file = str(tmp_path / "exec.pid")
+    rt.cmd_files(cid, "exec", "--detach", "--pid-file", pid_file, cid, "/bin/probe", "sleep",
+                 "60").check()
+    with open(pid_file) as f:
+        epid = int(f.read())
+    with open(f"/proc/{epid}/environ", "rb") as f:
+        assert b"HUSK_ITEST_MARK=" in f.read(), "exec gets the container's env"
+    rt.delete(cid, force=True).check()
+    rt.assert_nothing_left([cid])

@@ -439,3 +439,26 @@ def test_kill_signal_names_any_case(rt, bundle, sig):
     rt.kill(cid, sig).check()
     rt.wait_status(cid, "stopped")
     assert '"signal":10' in rt.output(cid)
+
+
+def test_delete_kills_leftovers_of_a_container_without_pid_ns(rt, bundle):
+    # init exits but a child it left keeps running: delete must not leak it
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "pid"]
+    cid, _ = rt.start_detached(bundle, "/bin/sh", "-c", "/bin/sleep 100 & echo bg; exit 0")
+    rt.wait_output(cid, "bg")
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])
+
+
+def test_exec_into_user_namespace(rt, bundle):
+    bundle.linux["namespaces"].append({"type": "user"})
+    idmap = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.linux["uidMappings"] = idmap
+    bundle.linux["gidMappings"] = idmap
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    r = rt.cmd("exec", cid, "/bin/probe", "ids", "+", "ns")
+    assert r.rc == 0, r
+    ids, ns = r.lines()
+    assert (ids["uid"], ids["gid"]) == (0, 0)
+    assert ns["user"] == os.stat(f"/proc/{pid}/ns/user").st_ino

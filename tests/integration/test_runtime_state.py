@@ -147,3 +147,18 @@ def test_create_failure_leaves_nothing(rt, bundle, tmp_path):
     assert not os.path.exists(os.path.join(rt.root, r.cid))
     assert not os.path.exists(pid_file)
     rt.assert_nothing_left([r.cid])
+
+
+@husk_only
+def test_pid_file_does_not_follow_a_planted_temporary_link(rt, bundle, tmp_path):
+    """The pid file is written to a temporary name and renamed; a symlink
+    planted at that name (a world-writable directory) must not be followed."""
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    pid_file = tmp_path / "pid"
+    os.symlink(victim, tmp_path / ".pid.tmp")
+    bundle.set_args("/bin/true")
+    r = rt.create(bundle, pid_file=str(pid_file)).check()
+    assert victim.read_text() == "keep"
+    assert pid_file.read_text() == str(rt.state(r.cid)["pid"])
+    assert not os.path.islink(pid_file)

@@ -71,7 +71,14 @@ static void default_namespaces_and_mounts(void **state)
 	assert_true(s->linux.ns[HUSK_NS_UTS].enabled);
 	assert_true(s->linux.ns[HUSK_NS_MOUNT].enabled);
 	assert_true(s->linux.ns[HUSK_NS_CGROUP].enabled);
-	assert_false(s->linux.ns[HUSK_NS_USER].enabled);
+	/* Hardened: a user namespace with the identity map of every id. */
+	assert_true(s->linux.ns[HUSK_NS_USER].enabled);
+	assert_int_equal(s->linux.n_uid_mappings, 1);
+	assert_int_equal(s->linux.uid_mappings[0].container_id, 0);
+	assert_int_equal(s->linux.uid_mappings[0].host_id, 0);
+	assert_int_equal(s->linux.uid_mappings[0].size, UINT32_MAX);
+	assert_int_equal(s->linux.n_gid_mappings, 1);
+	assert_int_equal(s->linux.gid_mappings[0].size, UINT32_MAX);
 	assert_int_equal(s->n_mounts, 7);
 	m = find_mount(s, "/dev");
 	assert_non_null(m);
