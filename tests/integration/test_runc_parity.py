@@ -180,3 +180,58 @@ def test_exec_sees_the_same(pair, make_bundle):
     husk, runc = both(pair, scenario)
     for h, r in zip(husk, runc):
         assert h == r
+
+
+SYSCALLS = ["getpid", "keyctl", "add_key", "unshare-user", "unshare-ns", "unshare", "mount",
+            "bpf", "ptrace", "mknod", "personality", "personality:8", "getpriority", "uname",
+            "chroot", "sethostname", "setuid", "kill:0", "dup3:50", "dup3:200"]
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_seccomp_and_caps_answer_the_same(pair, make_bundle, nnp):
+    def scenario(rt):
+        b = make_bundle()
+        b.process["noNewPrivileges"] = nnp
+        s = ["CAP_SYS_ADMIN", "CAP_MKNOD", "CAP_SYS_CHROOT", "CAP_KILL"]
+        b.process["capabilities"] = {"bounding": s, "permitted": s, "effective": s}
+        b.linux["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [
+                {"names": ["keyctl", "add_key"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                {"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                 "args": [{"index": 0, "value": 0x10000000, "valueTwo": 0x10000000,
+                           "op": "SCMP_CMP_MASKED_EQ"}]},
+                {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
+                 "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["dup3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 9,
+                 "args": [{"index": 1, "value": 100, "op": "SCMP_CMP_GE"}]},
+                {"names": ["bpf", "ptrace"], "action": "SCMP_ACT_ERRNO"},
+            ]}
+        return rt.probe(b, "syscall", *SYSCALLS, "+", "caps")
+
+    husk, runc = both(pair, scenario)
+    assert husk == runc
+
+
+def test_hook_state_fields(pair, make_bundle, tmp_path):
+    from test_hooks import KINDS, hook_state, recorder, share_hookdir
+
+    def scenario(rt):
+        b = make_bundle()
+        d = tmp_path / f"hooks-{len(rt.ids)}-{rt.binary.replace('/', '_')}"
+        d.mkdir()
+        share_hookdir(b, str(d))
+        b.config["annotations"] = {"org.example": "x"}
+        b.config["hooks"] = {k: [recorder(str(d), k)] for k in KINDS}
+        r = rt.run(b)
+        assert r.rc == 0, r
+        states = {k: hook_state(str(d), k) for k in KINDS}
+        return states
+
+    husk, runc = both(pair, scenario)
+    for kind in KINDS:
+        # husk may add fields (created, owner); what runc gives must be there
+        assert set(runc[kind]) <= set(husk[kind]), kind
+        assert husk[kind]["annotations"] == runc[kind]["annotations"], kind
+        assert husk[kind]["ociVersion"].startswith("1."), kind
