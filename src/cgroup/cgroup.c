@@ -372,13 +372,19 @@ int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,
 
 int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
 {
+	struct cg_hier *listed = cg_procs_hier(cg);
 	int ret = 0;
-	pid_t *pids = NULL;
-	size_t n = 0;
 
-	if (husk_cgroup_pids(cg, &pids, &n, err) == 0 && n > 0)
-		husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
-	free(pids);
+	/* Usually every process is gone by delete: then the directory that
+	 * lists them goes at the first rmdir (one holding a process, itself or
+	 * below, refuses) and there is nothing to list or kill. */
+	if (!listed || remove_tree(listed->dir) < 0) {
+		pid_t *pids = NULL;
+		size_t n = 0;
+		if (husk_cgroup_pids(cg, &pids, &n, err) == 0 && n > 0)
+			husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
+		free(pids);
+	}
 	husk_err_clear(err);
 	for (size_t i = 0; i < cg->n; i++)
 		if (remove_hier(&cg->h[i], err) < 0)

@@ -284,19 +284,13 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 	return r;
 }
 
-int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+/* Every entry of the directory (fd, taken over), listed: only for what the
+ * store does not know by name (a temporary file left by a crash). */
+static int remove_listed(int fd, const char *path, struct husk_err *err)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	struct dirent *e;
-	int fd;
 
-	if (asprintf(&path, "%s/%s", root, id) < 0)
-		return husk_err_sys(err, "allocate");
-	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : husk_err_sys(err, "open %s", path);
-	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		return husk_err_sys(err, "open %s", path);
@@ -311,6 +305,38 @@ int husk_state_remove(const char *root, const char *id, struct husk_err *err)
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return husk_err_sys(err, "remove %s", path);
 	return 0;
+}
+
+int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+{
+	static const char *const known[] = {HUSK_STATE_FILE, HUSK_CONFIG_FILE, HUSK_FIFO_FILE,
+					    HUSK_LOCK_FILE};
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", root, id) < 0)
+		return husk_err_sys(err, "allocate");
+	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : husk_err_sys(err, "open %s", path);
+	/* The files the store writes, by name: no listing in the usual case. */
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (unlinkat(fd, known[i], 0) < 0 && errno != ENOENT) {
+			husk_err_sys(err, "remove %s/%s", path, known[i]);
+			close(fd);
+			return -1;
+		}
+	}
+	if (rmdir(path) == 0 || errno == ENOENT) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOTEMPTY && errno != EEXIST) {
+		husk_err_sys(err, "remove %s", path);
+		close(fd);
+		return -1;
+	}
+	return remove_listed(fd, path, err);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -212,3 +212,26 @@ def test_seccomp_and_caps_answer_the_same(pair, make_bundle, nnp):
 
     husk, runc = both(pair, scenario)
     assert husk == runc
+
+
+def test_hook_state_fields(pair, make_bundle, tmp_path):
+    from test_hooks import KINDS, hook_state, recorder, share_hookdir
+
+    def scenario(rt):
+        b = make_bundle()
+        d = tmp_path / f"hooks-{len(rt.ids)}-{rt.binary.replace('/', '_')}"
+        d.mkdir()
+        share_hookdir(b, str(d))
+        b.config["annotations"] = {"org.example": "x"}
+        b.config["hooks"] = {k: [recorder(str(d), k)] for k in KINDS}
+        r = rt.run(b)
+        assert r.rc == 0, r
+        states = {k: hook_state(str(d), k) for k in KINDS}
+        return states
+
+    husk, runc = both(pair, scenario)
+    for kind in KINDS:
+        # husk may add fields (created, owner); what runc gives must be there
+        assert set(runc[kind]) <= set(husk[kind]), kind
+        assert husk[kind]["annotations"] == runc[kind]["annotations"], kind
+        assert husk[kind]["ociVersion"].startswith("1."), kind

@@ -1,5 +1,7 @@
-/* State timestamps: husk_rfc3339() formats without glibc's gmtime (which
- * loads the time zone); it must agree with gmtime_r + strftime. */
+/* The state store's shortcuts agree with the long ways: husk_rfc3339()
+ * formats without glibc's gmtime (which loads the time zone) and must match
+ * gmtime_r + strftime; husk_state_remove() unlinks the files it knows by name
+ * and must still remove anything else left in the directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -69,12 +73,38 @@ static void now_is_now(void **state)
 	assert_memory_equal(buf, want, strlen(want));
 }
 
+static void remove_known_and_unknown_files(void **state)
+{
+	struct husk_err err = {0};
+	char root[] = "/tmp/husk-state-fast-XXXXXX", path[64];
+	struct stat st;
+
+	assert_non_null(mkdtemp(root));
+	for (int with_stray = 0; with_stray < 2; with_stray++) {
+		int fd = husk_state_dir_create(root, "c1", &err);
+		assert_true(fd >= 0);
+		assert_int_equal(husk_state_write_file(fd, HUSK_STATE_FILE, "{}", 2, 0600, &err),
+				 0);
+		assert_int_equal(husk_state_write_file(fd, HUSK_CONFIG_FILE, "{}", 2, 0600, &err),
+				 0);
+		if (with_stray)
+			assert_int_equal(husk_state_write_file(fd, ".x.tmp", "", 0, 0600, &err), 0);
+		close(fd);
+		assert_int_equal(husk_state_remove(root, "c1", &err), 0);
+		snprintf(path, sizeof(path), "%s/c1", root);
+		assert_int_equal(stat(path, &st), -1);
+	}
+	assert_int_equal(husk_state_remove(root, "c1", &err), 0); /* gone: fine */
+	assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(known_dates),
 	    cmocka_unit_test(agrees_with_gmtime),
 	    cmocka_unit_test(now_is_now),
+	    cmocka_unit_test(remove_known_and_unknown_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
