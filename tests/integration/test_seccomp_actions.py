@@ -356,11 +356,16 @@ def test_notify_fakes_success(rt, bundle, listener):
     assert len(lst.seen) == 1
 
 
-def test_notify_state_follows_the_spec(rt, bundle, listener):
+def test_notify_state_follows_the_spec(rt, bundle, listener, tmp_path):
     lst = listener(lambda n: (0, -errno.EACCES))
     bundle.linux["seccomp"] = notify_profile(lst.path, metadata="agent-cfg=42;x")
     bundle.config["annotations"] = {"org.example.k": "v"}
-    cid, pid = rt.start_detached(bundle, "/bin/probe", "syscall", "mkdir")
+    bundle.set_args("/bin/probe", "syscall", "mkdir")
+    pid_file = str(tmp_path / "pid")
+    cid = rt.create(bundle, pid_file=pid_file).check().cid
+    with open(pid_file) as f:
+        pid = int(f.read())
+    rt.start(cid).check()
     # the version is the runtime's spec version, as in `state`
     version = rt.wait_status(cid, "stopped")["ociVersion"]
     assert rt.output(cid).strip() == json.dumps({"mkdir": errno.EACCES}, separators=(",", ":"))
