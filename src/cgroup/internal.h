@@ -82,6 +82,8 @@ static inline size_t cg_base_len(const struct cg_hier *h)
 /* ---- the cgroup object (cgroup.c) ---- */
 struct cg_hier *cg_find(const struct husk_cgroup *cg, const char *controller);
 struct cg_hier *cg_unified(const struct husk_cgroup *cg);
+/* The hierarchy whose directory tree lists the container's processes (procs.c). */
+struct cg_hier *cg_procs_hier(const struct husk_cgroup *cg);
 int cg_write(const struct cg_hier *h, const char *file, const char *val, struct husk_err *err);
 /* Reads up to size-1 bytes, NUL-terminates, strips one trailing newline. */
 int cg_read(const struct cg_hier *h, const char *file, char *buf, size_t size,

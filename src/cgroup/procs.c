@@ -23,7 +23,7 @@ static long now_ms(void)
 }
 
 /* The hierarchy whose directory tree lists the container's processes. */
-static struct cg_hier *procs_hier(const struct husk_cgroup *cg)
+struct cg_hier *cg_procs_hier(const struct husk_cgroup *cg)
 {
 	struct cg_hier *h;
 	if (cg->layout->mode == HUSK_CGROUP_V2 && (h = cg_unified(cg)))
@@ -89,7 +89,7 @@ static int cmp_pid(const void *a, const void *b)
 
 int husk_cgroup_pids(struct husk_cgroup *cg, pid_t **pids, size_t *n, struct husk_err *err)
 {
-	struct cg_hier *h = procs_hier(cg);
+	struct cg_hier *h = cg_procs_hier(cg);
 	struct pidv v = {0};
 
 	*pids = NULL;

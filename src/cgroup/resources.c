@@ -2,6 +2,7 @@
  * an error naming the field and the reason; nothing is skipped silently. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,28 @@ static int cpuset_level(const struct cg_hier *level, void *arg)
 	return 0;
 }
 
+/* The usual case, only the leaf is new: copy the value of its parent (one
+ * read, one write). Returns 1 when the parent has none either. */
+static int cpuset_from_parent(const struct cg_hier *h, const char *file, struct husk_err *err)
+{
+	char parent_dir[PATH_MAX], val[4096];
+	const char *slash = strrchr(h->dir, '/');
+	size_t len = slash ? (size_t)(slash - h->dir) : 0;
+
+	if (h->parents || len < cg_base_len(h) || len >= sizeof(parent_dir))
+		return 1;
+	memcpy(parent_dir, h->dir, len);
+	parent_dir[len] = '\0';
+	struct cg_hier parent = {.mount = h->mount, .dir = parent_dir};
+	if (cg_read(&parent, file, val, sizeof(val), err) < 0)
+		return -1;
+	if (!val[0])
+		return 1;
+	if (cg_write(h, file, val, err) < 0)
+		return husk_err_prefix(err, "inherit %s", file);
+	return 0;
+}
+
 /* A new v1 cpuset starts empty and takes no task until cpus and mems are
  * set: fill them from the nearest ancestor, top down. */
 int cg_cpuset_inherit(const struct cg_hier *h, struct husk_err *err)
@@ -272,6 +295,12 @@ int cg_cpuset_inherit(const struct cg_hier *h, struct husk_err *err)
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	for (size_t f = 0; f < 2; f++) {
 		struct cpuset_walk w = {.file = files[f], .err = err};
+		int r = cpuset_from_parent(h, files[f], err);
+		if (r <= 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
 		if (for_each_level(h, true, cpuset_level, &w) < 0)
 			return err->msg[0] ? -1 : husk_err_set(err, ENOMEM, "cpuset");
 	}

@@ -1,6 +1,7 @@
 /* OCI hooks: each runs with the container state JSON on stdin, in order,
  * and is killed when it outlives its timeout. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,28 +25,48 @@ static const char *const hook_names[] = {
     [HUSK_HOOK_POSTSTOP] = "poststop",
 };
 
-/* The state goes in a memfd rather than a pipe: a hook that never reads its
- * stdin can neither block us nor get us a SIGPIPE. */
-static int state_memfd(const char *state_json, struct husk_err *err)
+static int write_all(int fd, const char *data, size_t len)
 {
-	size_t len = strlen(state_json), off = 0;
-	int fd = memfd_create("husk-hook-state", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return husk_err_sys(err, "memfd_create");
-	while (off < len) {
-		ssize_t n = write(fd, state_json + off, len - off);
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The hook's stdin. The state goes in a memfd rather than a pipe, so a hook
+ * that never reads its stdin can neither block us nor get us a SIGPIPE.
+ * Where memfd_create is refused (a seccomp profile, for the hooks run in
+ * the container) a pipe does, as long as the state fits its buffer. */
+static int state_fd(const char *state_json, struct husk_err *err)
+{
+	size_t len = strlen(state_json);
+	int fd = memfd_create("husk-hook-state", MFD_CLOEXEC), p[2];
+
+	if (fd >= 0) {
+		if (write_all(fd, state_json, len) < 0) {
 			husk_err_sys(err, "write hook state");
 			close(fd);
 			return -1;
 		}
-		off += (size_t)n;
+		lseek(fd, 0, SEEK_SET);
+		return fd;
 	}
-	lseek(fd, 0, SEEK_SET);
-	return fd;
+	if (len > 65536 || pipe2(p, O_CLOEXEC) < 0)
+		return husk_err_sys(err, "memfd_create for the hook's state");
+	if (write_all(p[1], state_json, len) < 0) {
+		husk_err_sys(err, "write hook state");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	return p[0];
 }
 
 static void __attribute__((noreturn)) hook_child(const struct husk_hook *h, int state_fd)
@@ -56,7 +77,9 @@ static void __attribute__((noreturn)) hook_child(const struct husk_hook *h, int 
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(state_fd, STDIN_FILENO) < 0)
+	/* dup2 onto itself would keep close-on-exec (husk run with stdin closed). */
+	if (state_fd == STDIN_FILENO ? fcntl(state_fd, F_SETFD, 0) < 0
+				     : dup2(state_fd, STDIN_FILENO) < 0)
 		_exit(127);
 	execve(h->path, h->args.n ? h->args.v : argv0, h->env.n ? h->env.v : envp0);
 	_exit(127);
@@ -83,17 +106,19 @@ static int wait_hook(pid_t pid, int timeout_s, int *status, struct husk_err *err
 	return 0;
 }
 
-static int run_one(const struct husk_hook *h, int state_fd, struct husk_err *err)
+static int run_one(const struct husk_hook *h, const char *state_json, struct husk_err *err)
 {
+	_cleanup_close_ int in = state_fd(state_json, err);
 	int status;
 	pid_t pid;
 
-	lseek(state_fd, 0, SEEK_SET);
+	if (in < 0)
+		return -1;
 	pid = fork();
 	if (pid < 0)
 		return husk_err_sys(err, "fork");
 	if (pid == 0)
-		hook_child(h, state_fd);
+		hook_child(h, in);
 	if (wait_hook(pid, h->has_timeout ? h->timeout : 0, &status, err) < 0)
 		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -106,15 +131,8 @@ static int run_one(const struct husk_hook *h, int state_fd, struct husk_err *err
 int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 		   const char *state_json, struct husk_err *err)
 {
-	_cleanup_close_ int state_fd = -1;
-
-	if (hooks->n == 0)
-		return 0;
-	state_fd = state_memfd(state_json, err);
-	if (state_fd < 0)
-		return -1;
 	for (size_t i = 0; i < hooks->n; i++) {
-		if (run_one(&hooks->v[i], state_fd, err) < 0)
+		if (run_one(&hooks->v[i], state_json, err) < 0)
 			return husk_err_prefix(err, "%s hook #%zu %s", hook_names[kind], i,
 					       hooks->v[i].path);
 	}

@@ -1,4 +1,4 @@
-/* kill and delete, and signal names. */
+/* kill, and signal names. */
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -108,103 +108,6 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 		r = signal_init(c, sig, err);
 	if (r < 0)
 		husk_err_prefix(err, "kill %s", id);
-	husk_container_free(c);
-	return r;
-}
-
-int husk_container_kill_wait(struct husk_container *c, struct husk_err *err)
-{
-	_cleanup_close_ int pidfd = -1;
-	struct husk_err ignored;
-
-	if (c->cgroup_path) {
-		struct husk_cgroup *cg = husk_container_cgroup(c, err);
-		if (cg && husk_cgroup_kill_all(cg, SIGKILL, err) < 0)
-			return -1;
-		if (!cg) /* still kill the init; destroy reports the cgroup */
-			husk_err_clear(err);
-	}
-	pidfd = husk_container_pidfd(c, &ignored);
-	if (pidfd < 0)
-		return 0; /* already gone */
-	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-		return husk_err_sys(err, "kill init %d", (int)c->pid);
-	if (husk_pidfd_wait_exit(pidfd, 10000) == 0)
-		return husk_err_set(err, ETIMEDOUT, "init %d did not die after SIGKILL",
-				    (int)c->pid);
-	return 0;
-}
-
-int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
-			   struct husk_err *err)
-{
-	if (c->cgroup_path) {
-		struct husk_cgroup *cg = husk_container_cgroup(c, err);
-		if (!cg && err->code != ENOENT)
-			return -1;
-		if (!cg) /* already gone: nothing to remove */
-			husk_err_clear(err);
-		else if (husk_cgroup_destroy(cg, err) < 0)
-			return husk_err_prefix(err, "remove cgroup");
-	}
-	if (c->hook_kinds & (1u << HUSK_HOOK_POSTSTOP)) {
-		const struct husk_spec *spec = husk_container_spec(c, err);
-		if (spec)
-			husk_hooks_run_logged(c, spec, HUSK_HOOK_POSTSTOP, "stopped");
-		else
-			husk_warn("%s", err->msg);
-		husk_err_clear(err);
-	}
-	return husk_state_remove(ctx->root, c->id, err);
-}
-
-static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, bool force,
-			 struct husk_err *err)
-{
-	switch (c->status) {
-	case HUSK_STATUS_CREATING:
-		/* We hold the lock, so the create that made this died half way:
-		 * kill what its cgroup holds, remove the cgroup and the state. No
-		 * hooks: the container never existed. */
-		c->hook_kinds = 0;
-		if (husk_container_kill_wait(c, err) < 0)
-			return -1;
-		break;
-	case HUSK_STATUS_STOPPED:
-		break;
-	case HUSK_STATUS_CREATED:
-		if (husk_container_kill_wait(c, err) < 0)
-			return -1;
-		break;
-	case HUSK_STATUS_RUNNING:
-	case HUSK_STATUS_PAUSED:
-		if (!force)
-			return husk_err_set(err, 0,
-					    "cannot delete container %s that is not stopped: %s",
-					    c->id, husk_status_name(c->status));
-		if (husk_container_kill_wait(c, err) < 0)
-			return -1;
-		break;
-	}
-	return husk_container_destroy(ctx, c, err);
-}
-
-int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct husk_err *err)
-{
-	struct husk_container *c;
-	int lock_fd, r;
-
-	if (husk_container_load_locked(ctx, id, &c, &lock_fd, err) < 0) {
-		if (force && err->code == ENOENT) {
-			husk_err_clear(err);
-			return 0;
-		}
-		return husk_err_prefix(err, "delete %s", id);
-	}
-	r = delete_locked(ctx, c, force, err);
-	if (r < 0)
-		husk_err_prefix(err, "delete %s", id);
-	close(lock_fd);
 	husk_container_free(c);
 	return r;
 }

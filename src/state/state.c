@@ -199,29 +199,12 @@ char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct hus
 
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err)
 {
-	json_t *ann = json_object();
-	json_t *o;
-	char *text;
-	int r;
+	_cleanup_free_ char *text = husk_state_encode(c);
 
-	for (size_t i = 0; ann && i < c->annotations.n; i++)
-		json_object_set_new(ann, c->annotations.v[i].key,
-				    json_string(c->annotations.v[i].value));
-	o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:I, s:b, s:o}", "id", c->id,
-		      "pid", (json_int_t)c->pid, "pid_start", (json_int_t)c->pid_start, "bundle",
-		      c->bundle, "rootfs", c->rootfs, "created", c->created, "owner",
-		      c->owner ? c->owner : "", "cgroup_path", c->cgroup_path, "hook_kinds",
-		      (json_int_t)c->hook_kinds, "creating", c->status == HUSK_STATUS_CREATING,
-		      "annotations", ann);
-	if (!o)
-		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	if (!text)
-		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
-	r = husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
-	free(text);
-	return r;
+		return err_plain(err, errno, "encode state of %s: %s", c->id,
+				 errno == ENOMEM ? "out of memory" : "a string is not UTF-8");
+	return husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
 }
 
 static char *dup_member(json_t *o, const char *key)
@@ -284,19 +267,13 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 	return r;
 }
 
-int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+/* Every entry of the directory (fd, taken over), listed: only for what the
+ * store does not know by name (a temporary file left by a crash). */
+static int remove_listed(int fd, const char *path, struct husk_err *err)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	struct dirent *e;
-	int fd;
 
-	if (asprintf(&path, "%s/%s", root, id) < 0)
-		return husk_err_sys(err, "allocate");
-	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : husk_err_sys(err, "open %s", path);
-	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		return husk_err_sys(err, "open %s", path);
@@ -311,6 +288,38 @@ int husk_state_remove(const char *root, const char *id, struct husk_err *err)
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return husk_err_sys(err, "remove %s", path);
 	return 0;
+}
+
+int husk_state_remove(const char *root, const char *id, struct husk_err *err)
+{
+	static const char *const known[] = {HUSK_STATE_FILE, HUSK_CONFIG_FILE, HUSK_FIFO_FILE,
+					    HUSK_LOCK_FILE};
+	_cleanup_free_ char *path = NULL;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", root, id) < 0)
+		return husk_err_sys(err, "allocate");
+	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : husk_err_sys(err, "open %s", path);
+	/* The files the store writes, by name: no listing in the usual case. */
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (unlinkat(fd, known[i], 0) < 0 && errno != ENOENT) {
+			husk_err_sys(err, "remove %s/%s", path, known[i]);
+			close(fd);
+			return -1;
+		}
+	}
+	if (rmdir(path) == 0 || errno == ENOENT) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOTEMPTY && errno != EEXIST) {
+		husk_err_sys(err, "remove %s", path);
+		close(fd);
+		return -1;
+	}
+	return remove_listed(fd, path, err);
 }
 
 static int cmp_str(const void *a, const void *b)

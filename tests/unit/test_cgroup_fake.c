@@ -470,6 +470,30 @@ static void v1_cpuset_inherit(void **state)
 	assert_string_equal(get("cpuset/cpuset.cpus"), "0-3");
 }
 
+/* Only the leaf is new (parents 0) and its parent is set: the leaf takes the
+ * parent's values, not the root's. */
+static void v1_cpuset_inherit_from_parent(void **state)
+{
+	struct husk_err err = {0};
+	char mnt[300], dir[300];
+	snprintf(mnt, sizeof(mnt), "%s/cpuset", root);
+	snprintf(dir, sizeof(dir), "%s/cpuset/a/b", root);
+	struct cg_mount m = {.controllers = "cpuset", .dir = mnt, .own = "/"};
+	struct cg_hier h = {.mount = &m, .path = "/a/b", .dir = dir};
+	put("cpuset/a/cpuset.cpus", "1");
+	put("cpuset/a/cpuset.mems", "0");
+	assert_int_equal(cg_cpuset_inherit(&h, &err), 0);
+	assert_string_equal(get("cpuset/a/b/cpuset.cpus"), "1");
+	assert_string_equal(get("cpuset/a/b/cpuset.mems"), "0");
+	/* a parent we created ourselves is filled too, from the nearest set level */
+	put("cpuset/a/cpuset.cpus", "");
+	put("cpuset/a/b/cpuset.cpus", "");
+	h.parents = 1;
+	assert_int_equal(cg_cpuset_inherit(&h, &err), 0);
+	assert_string_equal(get("cpuset/a/cpuset.cpus"), "0-3");
+	assert_string_equal(get("cpuset/a/b/cpuset.cpus"), "0-3");
+}
+
 static void v1_relative_per_hierarchy(void **state)
 {
 	struct husk_err err = {0};
@@ -503,6 +527,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(v2_systemd_form_refused, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v1_resources, setup_v1, teardown),
 	    cmocka_unit_test_setup_teardown(v1_cpuset_inherit, setup_v1, teardown),
+	    cmocka_unit_test_setup_teardown(v1_cpuset_inherit_from_parent, setup_v1, teardown),
 	    cmocka_unit_test_setup_teardown(v1_relative_per_hierarchy, setup_v1, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
