@@ -71,6 +71,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		    struct husk_err *err);
 
 /* Compiled seccomp filters are cached (checked against the whole profile
- * before use) in a private directory: by default /run/husk/seccomp-cache
- * for root, $XDG_RUNTIME_DIR/husk/seccomp-cache otherwise. NULL disables. */
+ * before use) in a private directory: by default /run/husk-seccomp-cache
+ * for root, $XDG_RUNTIME_DIR/husk-seccomp-cache otherwise (beside the state
+ * root, never in it). NULL disables. */
 void husk_linux_set_seccomp_cache_dir(const char *dir);

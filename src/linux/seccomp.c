@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "linux/internal.h"
+#include "runtime/runtime.h" /* HUSK_OCI_VERSION */
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -275,7 +276,9 @@ static char *listener_state_json(const struct husk_spec *spec, const char *id, c
 	for (size_t i = 0; ann && i < spec->annotations.n; i++)
 		json_object_set_new(ann, spec->annotations.v[i].key,
 				    json_string(spec->annotations.v[i].value));
-	const char *version = spec->oci_version ? spec->oci_version : "1.0.2";
+	/* Both versions are the one the runtime's state complies with, as in
+	 * `husk state`, not the bundle's config version. */
+	const char *version = HUSK_OCI_VERSION;
 	const char *meta = spec->linux.seccomp->listener_metadata;
 	json_t *doc =
 	    json_pack("{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s, s:o}}", "ociVersion",

@@ -345,6 +345,13 @@ static long try_syscall(const char *name, const char *arg)
 		r = setuid(getuid());
 	else if (strcmp(name, "kill") == 0)
 		r = kill(getpid(), (int)a);
+	else if (strcmp(name, "getpriority-x86") == 0) {
+		/* the i386 entry (nr 96), audited as AUDIT_ARCH_I386 */
+		long ret;
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(96L), "b"(0L), "c"(0L) : "memory");
+		return ret < 0 && ret > -4096 ? -ret : 0;
+	} else if (strcmp(name, "mkdir") == 0)
+		r = mkdir("/tmp/.probe-dir", 0700); /* left: `stat` shows if it was made */
 	else if (strcmp(name, "dup3") == 0) {
 		r = dup3(1, (int)(a ? a : 100), O_CLOEXEC);
 		if (r >= 0)
@@ -369,6 +376,36 @@ static int cmd_syscall(char **argv)
 		}
 		jint(*argv, r);
 	}
+	return 0;
+}
+
+static volatile sig_atomic_t sigsys_count;
+static volatile int sigsys_nr;
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	sigsys_count++;
+	sigsys_nr = si->si_syscall;
+}
+
+/* SCMP_ACT_TRAP: a shell cannot catch SIGSYS, so the probe does and says
+ * which syscall number the kernel reported. */
+static int cmd_trap_syscall(char **argv)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSYS, &sa, NULL);
+	sigsys_count = 0;
+	if (try_syscall(argv[0], NULL) == -2) {
+		fprintf(stderr, "probe: unknown syscall %s\n", argv[0]);
+		return 2;
+	}
+	jint("sigsys", sigsys_count);
+	jint("nr", sigsys_count ? sigsys_nr : -1);
 	return 0;
 }
 
@@ -538,15 +575,25 @@ static const struct {
 	int min_args;
 	int (*run)(char **argv);
 } commands[] = {
-    {"ids", 0, cmd_ids},	 {"caps", 0, cmd_caps},
-    {"ns", 0, cmd_ns},		 {"rlimits", 0, cmd_rlimits},
-    {"mounts", 0, cmd_mounts},	 {"open", 1, cmd_open},
-    {"syscall", 1, cmd_syscall}, {"cwd", 0, cmd_cwd},
-    {"fds", 0, cmd_fds},	 {"env", 0, cmd_env},
-    {"tty", 0, cmd_tty},	 {"hostname", 0, cmd_hostname},
-    {"oom", 0, cmd_oom},	 {"personality", 0, cmd_personality},
-    {"pid", 0, cmd_pid},	 {"stat", 1, cmd_stat},
-    {"sleep", 0, cmd_sleep},	 {"signal-wait", 0, cmd_signal_wait},
+    {"ids", 0, cmd_ids},
+    {"caps", 0, cmd_caps},
+    {"ns", 0, cmd_ns},
+    {"rlimits", 0, cmd_rlimits},
+    {"mounts", 0, cmd_mounts},
+    {"open", 1, cmd_open},
+    {"syscall", 1, cmd_syscall},
+    {"cwd", 0, cmd_cwd},
+    {"fds", 0, cmd_fds},
+    {"env", 0, cmd_env},
+    {"tty", 0, cmd_tty},
+    {"hostname", 0, cmd_hostname},
+    {"oom", 0, cmd_oom},
+    {"personality", 0, cmd_personality},
+    {"pid", 0, cmd_pid},
+    {"stat", 1, cmd_stat},
+    {"sleep", 0, cmd_sleep},
+    {"signal-wait", 0, cmd_signal_wait},
+    {"trap-syscall", 1, cmd_trap_syscall},
 };
 
 static int run_one(char **argv, int argc)
