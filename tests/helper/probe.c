@@ -43,7 +43,7 @@ static void jstr_raw(const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
 			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (c < 0x20 || c == 0x7f) /* UTF-8 passes through as is */
 			printf("\\u%04x", c);
 		else
 			putchar(c);
