@@ -166,9 +166,21 @@ static int kernel_flags(const struct husk_seccomp *sc, unsigned int *out, struct
 		else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") != 0) /* single-threaded */
 			return husk_err_set(err, EOPNOTSUPP, "seccomp flag %s is not supported", f);
 	}
-	for (size_t i = 0; i < sc->n_rules; i++)
-		if (sc->rules[i].action == HUSK_SCMP_NOTIFY)
-			flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct husk_seccomp_rule *r = &sc->rules[i];
+		if (r->action != HUSK_SCMP_NOTIFY)
+			continue;
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+		/* The child hands the listener over with sendmsg once the filter
+		 * is loaded: notified, it would wait for an answer that only the
+		 * listener it is carrying could give, and create would hang. */
+		for (size_t k = 0; k < r->names.n; k++)
+			if (strcmp(r->names.v[k], "sendmsg") == 0)
+				return husk_err_set(
+				    err, EINVAL,
+				    "seccomp: SCMP_ACT_NOTIFY cannot be used for "
+				    "sendmsg (the runtime passes the listener with it)");
+	}
 	if ((flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) &&
 	    !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
 		flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
