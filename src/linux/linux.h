@@ -63,6 +63,7 @@ struct husk_exec_params {
 	bool want_pty_master;
 	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
 	struct husk_spawn_callbacks cb; /* child_created only */
+	const char *id, *bundle;	/* for the seccomp listener's state (may be NULL) */
 };
 
 /* Start process `p->process` inside a running container; it runs at once

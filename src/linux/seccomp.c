@@ -281,8 +281,10 @@ void husk_seccomp_release(void *filter)
 	}
 }
 
+/* For an exec the container is running and its state names its init; the
+ * top-level pid is always the process whose listener this is. */
 static char *listener_state_json(const struct husk_spec *spec, const char *id, const char *bundle,
-				 pid_t pid)
+				 pid_t pid, pid_t init_pid)
 {
 	json_t *ann = json_object();
 	for (size_t i = 0; ann && i < spec->annotations.n; i++)
@@ -292,11 +294,11 @@ static char *listener_state_json(const struct husk_spec *spec, const char *id, c
 	 * `husk state`, not the bundle's config version. */
 	const char *version = HUSK_OCI_VERSION;
 	const char *meta = spec->linux.seccomp->listener_metadata;
-	json_t *doc =
-	    json_pack("{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s, s:o}}", "ociVersion",
-		      version, "fds", "seccompFd", "pid", (int)pid, "metadata", meta ? meta : "",
-		      "state", "ociVersion", version, "id", id, "status", "creating", "pid",
-		      (int)pid, "bundle", bundle, "annotations", ann);
+	json_t *doc = json_pack(
+	    "{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s, s:o}}", "ociVersion", version,
+	    "fds", "seccompFd", "pid", (int)pid, "metadata", meta ? meta : "", "state",
+	    "ociVersion", version, "id", id, "status", init_pid ? "running" : "creating", "pid",
+	    (int)(init_pid ? init_pid : pid), "bundle", bundle, "annotations", ann);
 	if (!doc)
 		return NULL;
 	char *text = json_dumps(doc, JSON_COMPACT);
@@ -305,7 +307,7 @@ static char *listener_state_json(const struct husk_spec *spec, const char *id, c
 }
 
 int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, const char *bundle,
-			       pid_t pid, int notify_fd, struct husk_err *err)
+			       pid_t pid, pid_t init_pid, int notify_fd, struct husk_err *err)
 {
 	const char *path = spec->linux.seccomp ? spec->linux.seccomp->listener_path : NULL;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -318,7 +320,8 @@ int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, con
 	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return husk_err_sys(err, "connect to seccomp listener %s", path);
-	_cleanup_free_ char *state = listener_state_json(spec, id, bundle ? bundle : "", pid);
+	_cleanup_free_ char *state =
+	    listener_state_json(spec, id, bundle ? bundle : "", pid, init_pid);
 	if (!state)
 		return husk_err_set(err, ENOMEM, "seccomp listener state");
 	if (husk_send_fd(sock, state, strlen(state), notify_fd, err) < 0)

@@ -260,12 +260,15 @@ SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1
 class Listener:
     """A seccomp agent at listenerPath: takes the state and the notify fd,
     then answers each notification with `answer(notif) -> (val, error[,
-    flags])`."""
+    flags])`. `connections`: how many processes hand it a listener (the
+    container, then each exec)."""
 
-    def __init__(self, path, answer):
+    def __init__(self, path, answer, connections=1):
         self.path = path
         self.answer = answer
+        self.connections = connections
         self.state = None
+        self.states = []
         self.fds = []
         self.seen = []  # syscall numbers answered
         self.error = None
@@ -276,19 +279,32 @@ class Listener:
         self.thread.start()
 
     def _serve(self):
+        answering = []
         try:
             self.sock.settimeout(20)
-            conn, _ = self.sock.accept()
-            with conn:
-                conn.settimeout(20)
-                msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
+            for _ in range(self.connections):
+                conn, _ = self.sock.accept()
+                with conn:
+                    conn.settimeout(20)
+                    msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
                 if not msg:
                     return
-                self.fds = fds
-                self.state = json.loads(msg)
-            if fds:
-                self._answer_loop(fds[0])
+                self.fds += fds
+                self.states.append(json.loads(msg))
+                self.state = self.states[0]
+                if fds:
+                    t = threading.Thread(target=self._answer, args=(fds[0],), daemon=True)
+                    t.start()
+                    answering.append(t)
         except Exception as e:  # reported by the test through .error
+            self.error = e
+        for t in answering:
+            t.join(30)
+
+    def _answer(self, fd):
+        try:
+            self._answer_loop(fd)
+        except Exception as e:
             self.error = e
 
     def _answer_loop(self, fd):
@@ -333,8 +349,8 @@ class Listener:
 def listener(tmp_path):
     made = []
 
-    def start(answer, name="agent.sock"):
-        lst = Listener(str(tmp_path / name), answer)
+    def start(answer, name="agent.sock", connections=1):
+        lst = Listener(str(tmp_path / name), answer, connections)
         made.append(lst)
         return lst
 
@@ -472,3 +488,27 @@ def test_notify_on_the_syscall_that_hands_over_the_listener(rt, bundle, listener
         lst.abandon()
     assert not is_husk() or r.rc != 0
     rt.assert_nothing_left()
+
+
+def test_notify_exec_hands_over_its_own_listener(rt, bundle, listener):
+    lst = listener(lambda n: (0, -errno.EXDEV), connections=2)
+    bundle.linux["seccomp"] = notify_profile(lst.path, metadata="m")
+    bundle.config["annotations"] = {"a": "b"}
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    r = rt.cmd("exec", cid, "/bin/probe", "syscall", "mkdir", "getpid", timeout=15)
+    assert r.rc == 0, r
+    assert r.lines() == [{"mkdir": errno.EXDEV, "getpid": 0}]
+    rt.kill(cid, "KILL").check()
+    rt.wait_status(cid, "stopped")
+    lst.close()
+    assert len(lst.states) == 2
+    first, second = lst.states
+    assert first["pid"] == pid and first["state"]["status"] == "creating"
+    # the exec'd process's own listener, in the state of the running container
+    assert second["fds"] == ["seccompFd"]
+    assert second["pid"] not in (0, pid)
+    assert second["metadata"] == "m"
+    inner = second["state"]
+    assert (inner["id"], inner["status"], inner["pid"], inner["bundle"]) == (
+        cid, "running", pid, bundle.path)
+    assert inner.get("annotations") == {"a": "b"}
