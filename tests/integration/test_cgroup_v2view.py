@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import host_run, husk_only, is_husk, is_runc, reap_orphans, spawn
+from conftest import host_run, husk_only, is_husk, reap_orphans, spawn
 
 # Leaves the holder in the view: unmount the cgroup mounts deepest first
 # (umount -R may refuse on some hosts), then mount cgroup2 in their place.
@@ -240,8 +240,11 @@ def device_probe(vrt, bundle, rules):
     return vrt.probe(bundle, "open", "/dev/null", "rw", "+", "open", "/dev/hostfuse", "rw")
 
 
-def test_device_filter_denies_outside_allow_list(vrt, bundle):
-    null, fuse = device_probe(vrt, bundle, [{"allow": False, "access": "rwm"}])
+@pytest.mark.parametrize("rules", [[{"allow": False, "access": "rwm"}], []],
+                         ids=["deny-all", "no-rules"])
+def test_device_filter_denies_outside_allow_list(vrt, bundle, rules):
+    """Explicit deny-all, or no rule at all: only the defaults are allowed."""
+    null, fuse = device_probe(vrt, bundle, rules)
     assert null["errno"] == 0, null
     assert fuse["errno"] == 1, fuse  # EPERM from the eBPF filter
 
@@ -304,7 +307,6 @@ def test_memory_limit_without_controller_refused(vrt, bundle):
             "linux.resources.memory", "memory cgroup controller is not available")
 
 
-@pytest.mark.skipif(is_runc(), reason="runc 1.1 ignores a pids limit it cannot set on v2")
 def test_pids_limit_without_controller_refused(vrt, bundle):
     if "pids" in open(os.path.join(HOST_V2, "cgroup.controllers")).read():
         pytest.skip("this cgroup2 hierarchy has the pids controller")
