@@ -17,13 +17,24 @@
 
 /* ---- file helpers ---- */
 
+/* dir/file into buf (PATH_MAX), cut to fit; no printf, as this runs for
+ * every file written in every hierarchy. */
+static void file_path(char *buf, const char *dir, const char *file)
+{
+	size_t dl = strnlen(dir, PATH_MAX - 2), fl = strnlen(file, PATH_MAX - 2 - dl);
+	memcpy(buf, dir, dl);
+	buf[dl] = '/';
+	memcpy(buf + dl + 1, file, fl);
+	buf[dl + 1 + fl] = '\0';
+}
+
 int cg_write(const struct cg_hier *h, const char *file, const char *val, struct husk_err *err)
 {
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	size_t len = strlen(val);
 
-	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	file_path(path, h->dir, file);
 	/* O_TRUNC is a no-op on cgroupfs and lets tests use plain files. */
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
@@ -39,7 +50,7 @@ int cg_read(const struct cg_hier *h, const char *file, char *buf, size_t size, s
 	_cleanup_close_ int fd = -1;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	file_path(path, h->dir, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_err_sys(err, "open %s", path);
@@ -68,7 +79,7 @@ int cg_read_u64(const struct cg_hier *h, const char *file, uint64_t *v, struct h
 bool cg_has_file(const struct cg_hier *h, const char *file)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", h->dir, file);
+	file_path(path, h->dir, file);
 	return access(path, F_OK) == 0;
 }
 
@@ -274,6 +285,18 @@ static int remove_hier(struct cg_hier *h, struct husk_err *err)
 	return 0;
 }
 
+/* a followed by b, in a new string. */
+static char *join(const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+	char *s = malloc(al + bl + 1);
+	if (s) {
+		memcpy(s, a, al);
+		memcpy(s + al, b, bl + 1);
+	}
+	return s;
+}
+
 int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
 		       struct husk_cgroup **out, struct husk_err *err)
 {
@@ -295,8 +318,8 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 			continue;
 		h->mount = &l->m[i];
 		h->path = cg_path_resolve(norm, absolute, l->m[i].own, l->m[i].unified);
-		if (!h->path || asprintf(&h->dir, "%s%s", l->m[i].dir, h->path) < 0) {
-			h->dir = NULL;
+		h->dir = h->path ? join(l->m[i].dir, h->path) : NULL;
+		if (!h->dir) {
 			cg->n++;
 			husk_err_set(err, ENOMEM, "cgroup");
 			goto fail;

@@ -35,12 +35,38 @@ const struct husk_device_rule cg_default_device_rules[] = {
 const size_t cg_n_default_device_rules =
     sizeof(cg_default_device_rules) / sizeof(cg_default_device_rules[0]);
 
-static void fmt_num(char *buf, size_t size, int64_t v)
+/* A major or minor number, '*' for any; returns the length written. This
+ * runs for every rule of every container, so it avoids printf. */
+static size_t fmt_num(char *buf, int64_t v)
 {
-	if (v < 0)
-		snprintf(buf, size, "*");
-	else
-		snprintf(buf, size, "%" PRId64, v);
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = (uint64_t)v;
+
+	if (v < 0) {
+		buf[0] = '*';
+		return 1;
+	}
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	memcpy(buf, p, (size_t)(tmp + sizeof(tmp) - p));
+	return (size_t)(tmp + sizeof(tmp) - p);
+}
+
+/* "<type> <major>:<minor> <access>" into line (at least 96 bytes). */
+static void fmt_rule(char *line, char type, int64_t major, int64_t minor, const char *acc)
+{
+	size_t n = 0, alen = strnlen(acc, 32);
+
+	line[n++] = type;
+	line[n++] = ' ';
+	n += fmt_num(line + n, major);
+	line[n++] = ':';
+	n += fmt_num(line + n, minor);
+	line[n++] = ' ';
+	memcpy(line + n, acc, alen);
+	line[n + alen] = '\0';
 }
 
 static int open_rules_file(const struct cg_hier *h, const char *file, struct husk_err *err)
@@ -77,7 +103,7 @@ int cg_devices_v1(const struct cg_hier *h, const struct husk_device_rule *rules,
 		const char *acc = r->access[0] ? r->access : "rwm";
 		bool all_access = strchr(acc, 'r') && strchr(acc, 'w') && strchr(acc, 'm');
 		int fd = r->allow ? allow : deny;
-		char line[96], maj[24], min[24];
+		char line[96];
 
 		/* The kernel reads "a" as every device and every access, whatever
 		 * follows: a partial-access 'a' rule becomes a 'c' and a 'b' rule. */
@@ -87,14 +113,14 @@ int cg_devices_v1(const struct cg_hier *h, const struct husk_device_rule *rules,
 			continue;
 		}
 		if (r->type == 'a') {
-			snprintf(line, sizeof(line), "b *:* %s", acc);
+			fmt_rule(line, 'b', -1, -1, acc);
 			if (write_rule(fd, i, line, err) < 0)
 				return -1;
 		}
-		fmt_num(maj, sizeof(maj), r->type == 'a' ? -1 : r->major);
-		fmt_num(min, sizeof(min), r->type == 'a' ? -1 : r->minor);
-		snprintf(line, sizeof(line), "%c %s:%s %s", r->type == 'a' ? 'c' : r->type, maj,
-			 min, acc);
+		if (r->type == 'a')
+			fmt_rule(line, 'c', -1, -1, acc);
+		else
+			fmt_rule(line, r->type, r->major, r->minor, acc);
 		if (write_rule(fd, i, line, err) < 0)
 			return -1;
 	}

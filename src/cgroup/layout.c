@@ -125,19 +125,34 @@ static char *mountinfo_find(const char *controllers)
 	return NULL;
 }
 
+static const char *hierarchy_name(const char *controllers)
+{
+	return strncmp(controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
+}
+
+/* <root>/<name>, without asprintf (this runs for every hierarchy of every
+ * command). */
 static char *standard_dir(const char *controllers)
 {
-	const char *name = strncmp(controllers, "name=", 5) == 0 ? controllers + 5 : controllers;
-	char *dir = NULL;
-	if (asprintf(&dir, "%s/%s", cg_root(), name) < 0)
+	const char *root = cg_root(), *name = hierarchy_name(controllers);
+	size_t rl = strlen(root), nl = strlen(name);
+	char *dir = malloc(rl + nl + 2);
+
+	if (!dir)
 		return NULL;
+	memcpy(dir, root, rl);
+	dir[rl] = '/';
+	memcpy(dir + rl + 1, name, nl + 1);
 	return dir;
 }
 
 bool cg_mount_is_standard(const struct cg_mount *m)
 {
-	_cleanup_free_ char *std = m->unified ? NULL : standard_dir(m->controllers);
-	return m->unified || !std || strcmp(std, m->dir) == 0;
+	const char *root = cg_root();
+	size_t rl = strlen(root);
+
+	return m->unified || (strncmp(m->dir, root, rl) == 0 && m->dir[rl] == '/' &&
+			      strcmp(m->dir + rl + 1, hierarchy_name(m->controllers)) == 0);
 }
 
 bool cg_mount_check(struct cg_mount *m)

@@ -199,29 +199,12 @@ char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct hus
 
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err)
 {
-	json_t *ann = json_object();
-	json_t *o;
-	char *text;
-	int r;
+	_cleanup_free_ char *text = husk_state_encode(c);
 
-	for (size_t i = 0; ann && i < c->annotations.n; i++)
-		json_object_set_new(ann, c->annotations.v[i].key,
-				    json_string(c->annotations.v[i].value));
-	o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:I, s:b, s:o}", "id", c->id,
-		      "pid", (json_int_t)c->pid, "pid_start", (json_int_t)c->pid_start, "bundle",
-		      c->bundle, "rootfs", c->rootfs, "created", c->created, "owner",
-		      c->owner ? c->owner : "", "cgroup_path", c->cgroup_path, "hook_kinds",
-		      (json_int_t)c->hook_kinds, "creating", c->status == HUSK_STATUS_CREATING,
-		      "annotations", ann);
-	if (!o)
-		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	if (!text)
-		return husk_err_set(err, ENOMEM, "encode state of %s", c->id);
-	r = husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
-	free(text);
-	return r;
+		return err_plain(err, errno, "encode state of %s: %s", c->id,
+				 errno == ENOMEM ? "out of memory" : "a string is not UTF-8");
+	return husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
 }
 
 static char *dup_member(json_t *o, const char *key)

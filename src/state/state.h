@@ -46,6 +46,9 @@ char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct hus
  * HUSK_STATUS_CREATING loads as creating (create saves one as soon as the
  * cgroup exists, so a create that gets killed can still be cleaned up). */
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err);
+/* state.json's text for c (malloc'd); NULL with errno ENOMEM, or EILSEQ when
+ * a string is not UTF-8 (encode.c). */
+char *husk_state_encode(const struct husk_container *c);
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err);
 
 /* Remove the container's directory and everything in it. */

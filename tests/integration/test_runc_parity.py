@@ -175,7 +175,12 @@ def test_exec_sees_the_same(pair, make_bundle):
         cid, _ = rt.start_detached(b, "/bin/probe", "sleep", "30")
         r = rt.cmd("exec", cid, "/bin/probe", *VIEW)
         assert r.rc == 0, r
-        return normalized_view(r.lines())
+        view = normalized_view(r.lines())
+        # runc 1.1 races with the Go runtime, which raises the soft NOFILE
+        # limit of `runc init` to the hard one: its exec'd process gets 100
+        # or 200 here from one run to the next
+        del view[2]["RLIMIT_NOFILE"]
+        return view
 
     husk, runc = both(pair, scenario)
     for h, r in zip(husk, runc):

@@ -1,7 +1,8 @@
 /* The state store's shortcuts agree with the long ways: husk_rfc3339()
  * formats without glibc's gmtime (which loads the time zone) and must match
  * gmtime_r + strftime; husk_state_remove() unlinks the files it knows by name
- * and must still remove anything else left in the directory. */
+ * and must still remove anything else left in the directory;
+ * husk_state_encode() writes by hand what jansson must read back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,10 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+#include <jansson.h>
+
+#include "runtime/runtime.h"
 #include "state/state.h"
 
 static void expect_same_as_libc(time_t t, long nsec)
@@ -98,13 +103,74 @@ static void remove_known_and_unknown_files(void **state)
 	assert_int_equal(rmdir(root), 0);
 }
 
+static void encode_reads_back(void **state)
+{
+	struct husk_kv ann[] = {{"k\"1", "v\\1"},
+				{"ctl", "a\x01\n\tb\x1f"},
+				{"utf8", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}};
+	struct husk_container c = {.id = "c1",
+				   .pid = 4242,
+				   .pid_start = 1234567890123ull,
+				   .bundle = "/b/\"x\"",
+				   .rootfs = "/b/rootfs",
+				   .created = "2026-01-01T00:00:00.000000000Z",
+				   .owner = NULL,
+				   .cgroup_path = "/a\nb\tc",
+				   .hook_kinds = 5,
+				   .status = HUSK_STATUS_CREATING,
+				   .annotations = {ann, 3}};
+	json_error_t jerr;
+	char *text = husk_state_encode(&c);
+	assert_non_null(text);
+	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		fail_msg("%s: %s", text, jerr.text);
+	assert_string_equal(json_string_value(json_object_get(o, "id")), "c1");
+	assert_int_equal(json_integer_value(json_object_get(o, "pid")), 4242);
+	assert_int_equal(json_integer_value(json_object_get(o, "pid_start")), 1234567890123ll);
+	assert_string_equal(json_string_value(json_object_get(o, "bundle")), "/b/\"x\"");
+	assert_string_equal(json_string_value(json_object_get(o, "owner")), "");
+	assert_string_equal(json_string_value(json_object_get(o, "cgroup_path")), "/a\nb\tc");
+	assert_int_equal(json_integer_value(json_object_get(o, "hook_kinds")), 5);
+	assert_true(json_is_true(json_object_get(o, "creating")));
+	json_t *a = json_object_get(o, "annotations");
+	assert_int_equal(json_object_size(a), 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(json_string_value(json_object_get(a, ann[i].key)),
+				    ann[i].value);
+	json_decref(o);
+	free(text);
+
+	/* no cgroup, no annotations, stopped */
+	c.cgroup_path = NULL;
+	c.annotations.n = 0;
+	c.status = HUSK_STATUS_STOPPED;
+	text = husk_state_encode(&c);
+	o = json_loads(text, 0, &jerr);
+	assert_non_null(o);
+	assert_null(json_object_get(o, "cgroup_path"));
+	assert_false(json_is_true(json_object_get(o, "creating")));
+	assert_int_equal(json_object_size(json_object_get(o, "annotations")), 0);
+	json_decref(o);
+	free(text);
+
+	/* not UTF-8 (a lone continuation byte, an overlong '/', a surrogate): refused */
+	const char *bad[] = {"/b/\x80", "/b/\xc0\xaf", "/b/\xed\xa0\x80", "/b/\xf4\x90\x80\x80",
+			     "/b/\xe2\x82"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c.bundle = (char *)bad[i];
+		errno = 0;
+		assert_null(husk_state_encode(&c));
+		assert_int_equal(errno, EILSEQ);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(known_dates),
-	    cmocka_unit_test(agrees_with_gmtime),
-	    cmocka_unit_test(now_is_now),
-	    cmocka_unit_test(remove_known_and_unknown_files),
+	    cmocka_unit_test(known_dates),	 cmocka_unit_test(agrees_with_gmtime),
+	    cmocka_unit_test(now_is_now),	 cmocka_unit_test(remove_known_and_unknown_files),
+	    cmocka_unit_test(encode_reads_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
