@@ -262,10 +262,11 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		return -1;
 
 	struct husk_serve_ctx s = {.spec = p->spec,
-				   .id = "",
-				   .bundle = "",
+				   .id = p->id ? p->id : "",
+				   .bundle = p->bundle ? p->bundle : "",
 				   .cb = &p->cb,
 				   .pid = pid,
+				   .init_pid = p->target_pid,
 				   .eof_is_success = true};
 	if (start_final(p, pid, into, sock, err) < 0 || husk_serve_child(&s, sock, out, err) < 0) {
 		husk_kill_and_reap(pid, pidfd);

@@ -136,9 +136,10 @@ char *husk_seccomp_canon(const struct husk_seccomp *sc, size_t *len);
 struct sock_filter *husk_seccomp_cache_get(const char *canon, size_t canon_len, size_t *count);
 void husk_seccomp_cache_put(const char *canon, size_t canon_len, const struct sock_filter *insns,
 			    size_t count);
-/* Parent side: hand the listener to linux.seccomp.listenerPath. */
+/* Parent side: hand the listener of process `pid` to linux.seccomp.listenerPath.
+ * init_pid is the running container's init for an exec, 0 while creating. */
 int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, const char *bundle,
-			       pid_t pid, int notify_fd, struct husk_err *err);
+			       pid_t pid, pid_t init_pid, int notify_fd, struct husk_err *err);
 
 /* ---- execfifo.c --------------------------------------------------------- */
 
@@ -206,6 +207,7 @@ struct husk_serve_ctx {
 	const char *id, *bundle;
 	const struct husk_spawn_callbacks *cb;
 	pid_t pid;
+	pid_t init_pid;	     /* exec: the running container's init; 0 when creating */
 	bool eof_is_success; /* exec: the socket closes at execve */
 };
 /* Serve the child's requests (hooks, pty master, seccomp listener) until

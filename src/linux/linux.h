@@ -63,6 +63,7 @@ struct husk_exec_params {
 	bool want_pty_master;
 	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
 	struct husk_spawn_callbacks cb; /* child_created only */
+	const char *id, *bundle;	/* for the seccomp listener's state (may be NULL) */
 };
 
 /* Start process `p->process` inside a running container; it runs at once
@@ -71,6 +72,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 		    struct husk_err *err);
 
 /* Compiled seccomp filters are cached (checked against the whole profile
- * before use) in a private directory: by default /run/husk/seccomp-cache
- * for root, $XDG_RUNTIME_DIR/husk/seccomp-cache otherwise. NULL disables. */
+ * before use) in a private directory: by default /run/husk-seccomp-cache
+ * for root, $XDG_RUNTIME_DIR/husk-seccomp-cache otherwise (beside the state
+ * root, never in it). NULL disables. */
 void husk_linux_set_seccomp_cache_dir(const char *dir);

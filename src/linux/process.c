@@ -213,7 +213,8 @@ static int serve_one(const struct husk_serve_ctx *s, int sock, const struct husk
 		_cleanup_close_ int notify = fd;
 		if (notify < 0)
 			return husk_err_set(err, EPROTO, "seccomp listener missing");
-		return husk_seccomp_send_listener(s->spec, s->id, s->bundle, s->pid, notify, err);
+		return husk_seccomp_send_listener(s->spec, s->id, s->bundle, s->pid, s->init_pid,
+						  notify, err);
 	}
 	default:
 		if (fd >= 0)

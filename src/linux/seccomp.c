@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "linux/internal.h"
+#include "runtime/runtime.h" /* HUSK_OCI_VERSION */
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -165,9 +166,21 @@ static int kernel_flags(const struct husk_seccomp *sc, unsigned int *out, struct
 		else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") != 0) /* single-threaded */
 			return husk_err_set(err, EOPNOTSUPP, "seccomp flag %s is not supported", f);
 	}
-	for (size_t i = 0; i < sc->n_rules; i++)
-		if (sc->rules[i].action == HUSK_SCMP_NOTIFY)
-			flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct husk_seccomp_rule *r = &sc->rules[i];
+		if (r->action != HUSK_SCMP_NOTIFY)
+			continue;
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+		/* The child hands the listener over with sendmsg once the filter
+		 * is loaded: notified, it would wait for an answer that only the
+		 * listener it is carrying could give, and create would hang. */
+		for (size_t k = 0; k < r->names.n; k++)
+			if (strcmp(r->names.v[k], "sendmsg") == 0)
+				return husk_err_set(
+				    err, EINVAL,
+				    "seccomp: SCMP_ACT_NOTIFY cannot be used for "
+				    "sendmsg (the runtime passes the listener with it)");
+	}
 	if ((flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) &&
 	    !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
 		flags &= ~(unsigned int)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
@@ -268,20 +281,24 @@ void husk_seccomp_release(void *filter)
 	}
 }
 
+/* For an exec the container is running and its state names its init; the
+ * top-level pid is always the process whose listener this is. */
 static char *listener_state_json(const struct husk_spec *spec, const char *id, const char *bundle,
-				 pid_t pid)
+				 pid_t pid, pid_t init_pid)
 {
 	json_t *ann = json_object();
 	for (size_t i = 0; ann && i < spec->annotations.n; i++)
 		json_object_set_new(ann, spec->annotations.v[i].key,
 				    json_string(spec->annotations.v[i].value));
-	const char *version = spec->oci_version ? spec->oci_version : "1.0.2";
+	/* Both versions are the one the runtime's state complies with, as in
+	 * `husk state`, not the bundle's config version. */
+	const char *version = HUSK_OCI_VERSION;
 	const char *meta = spec->linux.seccomp->listener_metadata;
-	json_t *doc =
-	    json_pack("{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s, s:o}}", "ociVersion",
-		      version, "fds", "seccompFd", "pid", (int)pid, "metadata", meta ? meta : "",
-		      "state", "ociVersion", version, "id", id, "status", "creating", "pid",
-		      (int)pid, "bundle", bundle, "annotations", ann);
+	json_t *doc = json_pack(
+	    "{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s, s:o}}", "ociVersion", version,
+	    "fds", "seccompFd", "pid", (int)pid, "metadata", meta ? meta : "", "state",
+	    "ociVersion", version, "id", id, "status", init_pid ? "running" : "creating", "pid",
+	    (int)(init_pid ? init_pid : pid), "bundle", bundle, "annotations", ann);
 	if (!doc)
 		return NULL;
 	char *text = json_dumps(doc, JSON_COMPACT);
@@ -290,7 +307,7 @@ static char *listener_state_json(const struct husk_spec *spec, const char *id, c
 }
 
 int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, const char *bundle,
-			       pid_t pid, int notify_fd, struct husk_err *err)
+			       pid_t pid, pid_t init_pid, int notify_fd, struct husk_err *err)
 {
 	const char *path = spec->linux.seccomp ? spec->linux.seccomp->listener_path : NULL;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -303,7 +320,8 @@ int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, con
 	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return husk_err_sys(err, "connect to seccomp listener %s", path);
-	_cleanup_free_ char *state = listener_state_json(spec, id, bundle ? bundle : "", pid);
+	_cleanup_free_ char *state =
+	    listener_state_json(spec, id, bundle ? bundle : "", pid, init_pid);
 	if (!state)
 		return husk_err_set(err, ENOMEM, "seccomp listener state");
 	if (husk_send_fd(sock, state, strlen(state), notify_fd, err) < 0)

@@ -143,10 +143,12 @@ static int open_cache_dir(void)
 
 	if (!cache_dir_set) {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		/* Beside the state root, not in it: there `list` would show the
+		 * cache as a container and no container could take its name. */
 		if (geteuid() == 0)
-			dir = "/run/husk/seccomp-cache";
+			dir = "/run/husk-seccomp-cache";
 		else if (xdg && *xdg &&
-			 (size_t)snprintf(buf, sizeof(buf), "%s/husk/seccomp-cache", xdg) <
+			 (size_t)snprintf(buf, sizeof(buf), "%s/husk-seccomp-cache", xdg) <
 			     sizeof(buf))
 			dir = buf;
 	}

@@ -21,14 +21,21 @@ bool husk_userns_is_new(const struct husk_spec *spec)
 	return ns->enabled && !ns->path;
 }
 
-static bool use_helpers(size_t n_maps)
+/* The kernel lets an unprivileged caller write only "0-or-any OWN 1": its
+ * own id, once. Anything else (more lines, a range, a subordinate id)
+ * goes through the setuid helper, which checks /etc/subuid. */
+static bool use_helpers(const struct husk_id_map *maps, size_t n, uid_t own)
 {
-	return geteuid() != 0 && n_maps > 1;
+	if (geteuid() == 0)
+		return false;
+	return n > 1 || (n == 1 && (maps[0].host_id != own || maps[0].size != 1));
 }
 
 bool husk_userns_setgroups_denied(const struct husk_spec *spec)
 {
-	return husk_userns_is_new(spec) && geteuid() != 0 && spec->linux.n_gid_mappings == 1;
+	const struct husk_linux *l = &spec->linux;
+	return husk_userns_is_new(spec) && geteuid() != 0 && l->n_gid_mappings == 1 &&
+	       !use_helpers(l->gid_mappings, 1, getegid());
 }
 
 static int write_proc_file(pid_t pid, const char *name, const char *data, size_t len,
@@ -101,11 +108,11 @@ static int run_map_helper(const char *helper, pid_t pid, const struct husk_id_ma
 }
 
 static int write_one_map(const char *helper, const char *file, pid_t pid,
-			 const struct husk_id_map *maps, size_t n, struct husk_err *err)
+			 const struct husk_id_map *maps, size_t n, uid_t own, struct husk_err *err)
 {
 	if (n == 0)
 		return 0;
-	if (use_helpers(n))
+	if (use_helpers(maps, n, own))
 		return run_map_helper(helper, pid, maps, n, err);
 	return write_map_file(pid, file, maps, n, err);
 }
@@ -117,9 +124,11 @@ int husk_userns_write_maps(const struct husk_spec *spec, pid_t pid, struct husk_
 	if (husk_userns_setgroups_denied(spec) &&
 	    write_proc_file(pid, "setgroups", "deny", 4, err) < 0)
 		return -1;
-	if (write_one_map("newuidmap", "uid_map", pid, l->uid_mappings, l->n_uid_mappings, err) < 0)
+	if (write_one_map("newuidmap", "uid_map", pid, l->uid_mappings, l->n_uid_mappings,
+			  geteuid(), err) < 0)
 		return -1;
-	return write_one_map("newgidmap", "gid_map", pid, l->gid_mappings, l->n_gid_mappings, err);
+	return write_one_map("newgidmap", "gid_map", pid, l->gid_mappings, l->n_gid_mappings,
+			     getegid(), err);
 }
 
 static bool maps_contain_zero(const struct husk_id_map *maps, size_t n)

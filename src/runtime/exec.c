@@ -66,6 +66,8 @@ static int exec_steps(struct husk_container *c, const struct husk_exec_opts *o, 
 	    .want_pty_master = !o->detach && o->process->terminal && !o->console_socket,
 	    .cgroup_fd = -1,
 	    .cb = {.ctx = &job, .child_created = cb_child_created},
+	    .id = c->id,
+	    .bundle = c->bundle,
 	};
 	struct husk_spawn_result r = {.pidfd = -1, .pty_master = -1};
 	struct husk_proc proc;

@@ -14,14 +14,14 @@ struct husk_err {
 /* Record an error with an errno; returns -1 so callers can `return husk_err_set(...)`.
  * The message gets ": strerror(code)" appended when code != 0. */
 int husk_err_set(struct husk_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Same, taking errno as the code. */
 int husk_err_sys(struct husk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prepend "context: " to the message already recorded; returns -1. */
 int husk_err_prefix(struct husk_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static inline void husk_err_clear(struct husk_err *err)
 {

@@ -43,7 +43,7 @@ static void jstr_raw(const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
 			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (c < 0x20 || c == 0x7f) /* UTF-8 passes through as is */
 			printf("\\u%04x", c);
 		else
 			putchar(c);
@@ -53,13 +53,11 @@ static void jstr_raw(const char *s)
 
 static void key(const char *k)
 {
-	if (k) {
-		sep();
-		jstr_raw(k);
-		putchar(':');
-	} else {
-		sep();
-	}
+	sep();
+	if (!k)
+		return;
+	jstr_raw(k);
+	putchar(':');
 }
 
 static void open_c(const char *k, char c)
@@ -114,26 +112,6 @@ static char *read_file(const char *path, char *buf, size_t size)
 	return buf;
 }
 
-/* Value of a "Key:\tvalue" line of /proc/self/status, trimmed. */
-static const char *status_field(const char *status, const char *name, char *out, size_t size)
-{
-	size_t len = strlen(name);
-	for (const char *p = status; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (strncmp(p, name, len) == 0 && p[len] == ':') {
-			const char *v = p + len + 1;
-			size_t n = 0;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			while (v[n] && v[n] != '\n' && n + 1 < size)
-				n++;
-			memcpy(out, v, n);
-			out[n] = 0;
-			return out;
-		}
-	}
-	return NULL;
-}
-
 /* ---- commands ---- */
 static int cmd_ids(char **argv)
 {
@@ -160,17 +138,20 @@ static int cmd_caps(char **argv)
 	    {"CapEff", "effective"},   {"CapBnd", "bounding"},
 	    {"CapAmb", "ambient"},     {"NoNewPrivs", "no_new_privs"},
 	    {"Seccomp", "seccomp"},    {"Seccomp_filters", "seccomp_filters"}};
-	char status[8192], val[128];
-	if (!read_file("/proc/self/status", status, sizeof(status)))
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[512], k[64], v[128];
+	if (!f)
 		return 1;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (!status_field(status, fields[i][0], val, sizeof(val)))
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^:]: %127s", k, v) != 2)
 			continue;
-		if (i < 5)
-			jstr(fields[i][1], val);
-		else
-			jint(fields[i][1], atoll(val));
+		for (size_t i = 0; i < 8; i++)
+			if (strcmp(k, fields[i][0]) == 0 && i < 5) /* masks stay hex strings */
+				jstr(fields[i][1], v);
+			else if (strcmp(k, fields[i][0]) == 0)
+				jint(fields[i][1], atoll(v));
 	}
+	fclose(f);
 	return 0;
 }
 
@@ -179,41 +160,30 @@ static int cmd_ns(char **argv)
 	DIR *d = opendir("/proc/self/ns");
 	struct dirent *de;
 	struct stat st;
-	char path[300];
 	if (!d)
 		return 1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/ns/%s", de->d_name);
-		if (stat(path, &st) == 0)
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0)
 			jint(de->d_name, (long long)st.st_ino);
-	}
 	closedir(d);
 	return 0;
 }
 
 static int cmd_rlimits(char **argv)
 {
+#define RL(r)                                                                                      \
+	{                                                                                          \
+		r, #r                                                                              \
+	}
 	static const struct {
 		int res;
 		const char *name;
-	} lims[] = {{RLIMIT_AS, "RLIMIT_AS"},
-		    {RLIMIT_CORE, "RLIMIT_CORE"},
-		    {RLIMIT_CPU, "RLIMIT_CPU"},
-		    {RLIMIT_DATA, "RLIMIT_DATA"},
-		    {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
-		    {RLIMIT_LOCKS, "RLIMIT_LOCKS"},
-		    {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},
-		    {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"},
-		    {RLIMIT_NICE, "RLIMIT_NICE"},
-		    {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
-		    {RLIMIT_NPROC, "RLIMIT_NPROC"},
-		    {RLIMIT_RSS, "RLIMIT_RSS"},
-		    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},
-		    {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
-		    {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
-		    {RLIMIT_STACK, "RLIMIT_STACK"}};
+	} lims[] = {
+	    RL(RLIMIT_AS),     RL(RLIMIT_CORE),	  RL(RLIMIT_CPU),	 RL(RLIMIT_DATA),
+	    RL(RLIMIT_FSIZE),  RL(RLIMIT_LOCKS),  RL(RLIMIT_MEMLOCK),	 RL(RLIMIT_MSGQUEUE),
+	    RL(RLIMIT_NICE),   RL(RLIMIT_NOFILE), RL(RLIMIT_NPROC),	 RL(RLIMIT_RSS),
+	    RL(RLIMIT_RTPRIO), RL(RLIMIT_RTTIME), RL(RLIMIT_SIGPENDING), RL(RLIMIT_STACK)};
+#undef RL
 	struct rlimit rl;
 	for (size_t i = 0; i < sizeof(lims) / sizeof(lims[0]); i++) {
 		if (getrlimit(lims[i].res, &rl) < 0)
@@ -345,6 +315,13 @@ static long try_syscall(const char *name, const char *arg)
 		r = setuid(getuid());
 	else if (strcmp(name, "kill") == 0)
 		r = kill(getpid(), (int)a);
+	else if (strcmp(name, "getpriority-x86") == 0) {
+		/* the i386 entry (nr 96), audited as AUDIT_ARCH_I386 */
+		long ret;
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(96L), "b"(0L), "c"(0L) : "memory");
+		return ret < 0 && ret > -4096 ? -ret : 0;
+	} else if (strcmp(name, "mkdir") == 0)
+		r = mkdir("/tmp/.probe-dir", 0700); /* left: `stat` shows if it was made */
 	else if (strcmp(name, "dup3") == 0) {
 		r = dup3(1, (int)(a ? a : 100), O_CLOEXEC);
 		if (r >= 0)
@@ -372,6 +349,34 @@ static int cmd_syscall(char **argv)
 	return 0;
 }
 
+static volatile sig_atomic_t sigsys_count;
+static volatile int sigsys_nr;
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	sigsys_count++;
+	sigsys_nr = si->si_syscall;
+}
+
+/* SCMP_ACT_TRAP: a shell cannot catch SIGSYS, so the probe does and says
+ * which syscall number the kernel reported. */
+static int cmd_trap_syscall(char **argv)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSYS, &sa, NULL);
+	sigsys_count = 0;
+	if (try_syscall(argv[0], NULL) == -2) {
+		fprintf(stderr, "probe: unknown syscall %s\n", argv[0]);
+		return 2;
+	}
+	jint("sigsys", sigsys_count);
+	jint("nr", sigsys_count ? sigsys_nr : -1);
+	return 0;
+}
+
 static int cmd_cwd(char **argv)
 {
 	char buf[4096];
@@ -383,7 +388,7 @@ static int cmd_fds(char **argv)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
-	char path[300], target[4096];
+	char target[4096];
 	if (!d)
 		return 1;
 	obj("fds");
@@ -391,8 +396,7 @@ static int cmd_fds(char **argv)
 		ssize_t n;
 		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
+		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
 		target[n < 0 ? 0 : n] = 0;
 		jstr(de->d_name, target);
 	}
@@ -425,10 +429,8 @@ static int cmd_tty(char **argv)
 	/* field 7 of /proc/self/stat is tty_nr; the comm field may contain spaces */
 	if (read_file("/proc/self/stat", stat, sizeof(stat))) {
 		char *p = strrchr(stat, ')');
-		int pid_ppid[2] = {0};
-		int pgrp = 0, session = 0, tty_nr = 0;
-		if (p &&
-		    sscanf(p + 2, "%*c %d %d %d %d", &pid_ppid[0], &pgrp, &session, &tty_nr) == 4)
+		int tty_nr = 0;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %d", &tty_nr) == 1)
 			jint("ctty", tty_nr);
 		jint("sid", getsid(0));
 		jint("pgrp", getpgrp());
@@ -446,18 +448,19 @@ static int cmd_hostname(char **argv)
 	return 0;
 }
 
-static int cmd_oom(char **argv)
+/* oom, personality and sched: how the kernel will schedule and kill us */
+static int cmd_sched(char **argv)
 {
 	char buf[64];
+	cpu_set_t cpus;
 	if (!read_file("/proc/self/oom_score_adj", buf, sizeof(buf)))
 		return 1;
 	jint("oom_score_adj", atol(buf));
-	return 0;
-}
-
-static int cmd_personality(char **argv)
-{
 	jint("personality", personality(0xffffffffUL));
+	jint("policy", sched_getscheduler(0) & ~SCHED_RESET_ON_FORK);
+	jint("nice", getpriority(PRIO_PROCESS, 0));
+	jint("ioprio", syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
+	jint("cpus", sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : -1);
 	return 0;
 }
 
@@ -484,7 +487,6 @@ static int cmd_stat(char **argv)
 			     : S_ISDIR(st.st_mode)  ? "dir"
 			     : S_ISLNK(st.st_mode)  ? "symlink"
 			     : S_ISFIFO(st.st_mode) ? "fifo"
-			     : S_ISSOCK(st.st_mode) ? "socket"
 						    : "file");
 		jint("mode", st.st_mode & 07777);
 		jint("uid", st.st_uid);
@@ -533,21 +535,21 @@ static int cmd_signal_wait(char **argv)
 	return 0;
 }
 
+/* clang-format off */
 static const struct {
 	const char *name;
 	int min_args;
 	int (*run)(char **argv);
 } commands[] = {
-    {"ids", 0, cmd_ids},	 {"caps", 0, cmd_caps},
-    {"ns", 0, cmd_ns},		 {"rlimits", 0, cmd_rlimits},
-    {"mounts", 0, cmd_mounts},	 {"open", 1, cmd_open},
-    {"syscall", 1, cmd_syscall}, {"cwd", 0, cmd_cwd},
-    {"fds", 0, cmd_fds},	 {"env", 0, cmd_env},
-    {"tty", 0, cmd_tty},	 {"hostname", 0, cmd_hostname},
-    {"oom", 0, cmd_oom},	 {"personality", 0, cmd_personality},
-    {"pid", 0, cmd_pid},	 {"stat", 1, cmd_stat},
-    {"sleep", 0, cmd_sleep},	 {"signal-wait", 0, cmd_signal_wait},
+	{"ids", 0, cmd_ids}, {"caps", 0, cmd_caps}, {"ns", 0, cmd_ns}, {"rlimits", 0, cmd_rlimits},
+	{"mounts", 0, cmd_mounts}, {"open", 1, cmd_open}, {"syscall", 1, cmd_syscall},
+	{"cwd", 0, cmd_cwd}, {"fds", 0, cmd_fds}, {"env", 0, cmd_env}, {"tty", 0, cmd_tty},
+	{"hostname", 0, cmd_hostname}, {"oom", 0, cmd_sched}, {"personality", 0, cmd_sched},
+	{"sched", 0, cmd_sched}, {"pid", 0, cmd_pid}, {"stat", 1, cmd_stat},
+	{"sleep", 0, cmd_sleep}, {"signal-wait", 0, cmd_signal_wait},
+	{"trap-syscall", 1, cmd_trap_syscall}
 };
+/* clang-format on */
 
 static int run_one(char **argv, int argc)
 {
@@ -563,8 +565,7 @@ static int run_one(char **argv, int argc)
 			fprintf(stderr, "probe: %s needs an argument\n", argv[0]);
 			return 2;
 		}
-		need_comma[0] = 0;
-		depth = 0;
+		need_comma[0] = 0; /* every command leaves depth balanced at 0 */
 		putchar('{');
 		rc = commands[i].run(argv + 1);
 		putchar('}');

@@ -122,6 +122,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "husk_only: behaviour runc does not have")
 
 
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="the integration suite runs as root")
+    for item in items:
+        if str(item.fspath).startswith(HERE + os.sep):
+            item.add_marker(skip)
+
+
 def spawn(argv, **kw):
     """Popen registered so the reaper thread leaves it alone."""
     with _spawn_lock:

@@ -273,3 +273,28 @@ def test_relative_destination_is_resolved_from_root(rt, bundle):
                                     "source": "tmpfs"})
     m = mounts_by_point(rt.probe(bundle, "mounts"))
     assert m["/relative/dest"]["fstype"] == "tmpfs"
+
+
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 has no idmapped mounts")
+def test_idmapped_bind_mount(rt, bundle, tmp_path):
+    # as the kernel reads a mount idmapping (and runc 1.2 / crun use it): an
+    # on-disk id equal to containerID shows as hostID; the on-disk ids the
+    # mapping does not cover show as the overflow id
+    d = tmp_path / "idmapped"
+    d.mkdir()
+    (d / "by-root").write_text("x")
+    (d / "by-user").write_text("x")
+    os.chown(d / "by-user", 1000, 1000)
+    os.chmod(d, 0o755)
+    one = [{"containerID": 0, "hostID": 1000, "size": 1}]
+    bundle.config["mounts"].append({"destination": "/idm", "type": "bind", "source": str(d),
+                                    "options": ["bind", "idmap"], "uidMappings": one,
+                                    "gidMappings": one})
+    out = rt.probe(bundle, "stat", "/idm/by-root", "/idm/by-user", "+", "mounts")
+    st = out[0]
+    assert "idmapped" in mounts_by_point(out[1])["/idm"]["options"].split(",")
+    assert (st["/idm/by-root"]["uid"], st["/idm/by-root"]["gid"]) == (1000, 1000)
+    assert (st["/idm/by-user"]["uid"], st["/idm/by-user"]["gid"]) == (65534, 65534)
+    # the host still sees the files as they were
+    assert os.stat(d / "by-root").st_uid == 0
+    assert os.stat(d / "by-user").st_uid == 1000

@@ -218,3 +218,19 @@ def test_user_namespace_with_bind_mount(rt, bundle, tmp_path):
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert r.out == "vol\n"
+
+
+def test_cgroup_namespace_hides_the_host_path(rt, bundle):
+    bundle.linux["namespaces"].append({"type": "cgroup"})
+    bundle.set_args("/bin/cat", "/proc/self/cgroup")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    paths = [line.split(":", 2)[2] for line in r.out.splitlines()]
+    assert paths and all(p == "/" for p in paths), r.out
+
+
+def test_without_cgroup_namespace_the_path_names_the_container(rt, bundle):
+    bundle.set_args("/bin/cat", "/proc/self/cgroup")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.cid in r.out

@@ -38,7 +38,8 @@ def test_missing_executable_in_path_fails(rt, bundle):
 
 
 def test_env_is_exactly_the_config(rt, bundle):
-    env = ["PATH=/bin", "A=1", "B=with spaces", "C=x=y", "EMPTY=", "HOME=/custom"]
+    env = ["PATH=/bin", "A=1", "B=with spaces", "C=x=y", "EMPTY=", "HOME=/custom",
+           "UTF8=ü-ñ-✓", "QUOTE=\"'\\"]
     bundle.process["env"] = list(env)
     out = rt.probe(bundle, "env")
     seen = [e for e in out["env"] if not e.startswith("HUSK_ITEST_MARK=")]

@@ -3,7 +3,9 @@
 import signal
 import time
 
-from conftest import husk_only, is_husk
+import pytest
+
+from conftest import husk_only, is_husk, is_runc
 
 
 def hook_sleeping_in(bundle, kind, hookdir):
@@ -53,3 +55,30 @@ def test_too_many_additional_gids_fails_cleanly(rt, bundle):
     r = rt.run(bundle)
     assert r.rc != 0
     rt.assert_nothing_left()
+
+
+def test_killed_foreground_run_is_cleaned_by_delete_force(rt, bundle):
+    bundle.set_args("/bin/probe", "signal-wait")
+    bundle.write()
+    cid = rt.new_id()
+    p = rt.cmd_files_bg(cid, "run", "--bundle", bundle.path, cid)
+    rt.wait_output(cid, "ready")
+    p.send_signal(signal.SIGKILL)
+    rt.finish_files(p)
+    rt.delete(cid, force=True)
+    rt.assert_nothing_left([cid], [bundle])
+
+
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 runs poststart hooks during create")
+def test_killed_start_is_cleaned_by_delete_force(rt, bundle, tmp_path):
+    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": [
+        "sh", "-c", f"touch {tmp_path}/started; sleep 10"]}]}
+    bundle.set_args("/bin/probe", "sleep", "60")
+    cid = rt.create(bundle).check().cid
+    # files, not pipes: the orphaned hook keeps the runtime's stdio open
+    p = rt.cmd_files_bg(cid, "start", cid, tag="-start")
+    wait_file(str(tmp_path / "started"))
+    p.send_signal(signal.SIGKILL)
+    rt.finish_files(p)
+    rt.delete(cid, force=True)
+    rt.assert_nothing_left([cid], [bundle])

@@ -159,7 +159,8 @@ static int mode_syscalls(const char *scratch)
 {
 	errno = 0;
 	report("keyctl", syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* session */, 0));
-	report("add_key", syscall(SYS_add_key, "user", "husk-test", "x", 1, -2 /* process keyring */));
+	report("add_key",
+	       syscall(SYS_add_key, "user", "husk-test", "x", 1, -2 /* process keyring */));
 	char attr[128] = {0};
 	report("bpf", syscall(SYS_bpf, 5 /* BPF_PROG_LOAD */, attr, sizeof(attr)));
 	struct perf_event_attr pe = {.type = PERF_TYPE_SOFTWARE,
