@@ -1,5 +1,6 @@
 /* update, pause, resume, ps and events: load the container, check its
  * status the way runc does, and hand the work to src/cgroup/. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -82,11 +83,111 @@ int husk_resume(const struct husk_ctx *ctx, const char *id, struct husk_err *err
 	return set_frozen(ctx, id, false, err);
 }
 
+static int append_pid(pid_t **v, size_t *n, size_t *cap, pid_t pid)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		pid_t *nv = realloc(*v, ncap * sizeof(**v));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = pid;
+	return 0;
+}
+
+/* Adds the children of every thread of `pid` (/proc/PID/task/TID/children). */
+static int append_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	char path[96];
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0; /* it just exited */
+	while ((e = readdir(d))) {
+		char buf[4096];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children", (int)pid, e->d_name);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		for (char *p = buf, *end; *p; p = end) {
+			long child = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (append_pid(v, n, cap, (pid_t)child) < 0) {
+				closedir(d);
+				return -1;
+			}
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The init (checked by its pidfd, so a reused pid is never taken) and all
+ * its descendants, breadth first. */
+static int init_tree(const struct husk_container *c, pid_t **pids, size_t *n, struct husk_err *err)
+{
+	_cleanup_close_ int pidfd = husk_container_pidfd(c, err);
+	pid_t *v = NULL;
+	size_t len = 0, cap = 0;
+
+	if (pidfd < 0) {
+		husk_err_clear(err); /* gone: no processes */
+		return 0;
+	}
+	if (append_pid(&v, &len, &cap, c->pid) < 0)
+		return husk_err_set(err, ENOMEM, "list processes");
+	for (size_t i = 0; i < len; i++) {
+		if (append_children(v[i], &v, &len, &cap) < 0) {
+			free(v);
+			return husk_err_set(err, ENOMEM, "list processes");
+		}
+	}
+	qsort(v, len, sizeof(*v), cmp_pid);
+	*pids = v;
+	*n = len;
+	return 0;
+}
+
+int husk_container_pids(struct husk_container *c, pid_t **pids, size_t *n, bool *from_cgroup,
+			struct husk_err *err)
+{
+	struct husk_cgroup *cg = husk_container_cgroup(c, err);
+
+	*pids = NULL;
+	*n = 0;
+	*from_cgroup = true;
+	if (cg && husk_cgroup_pids(cg, pids, n, err) < 0)
+		return -1;
+	if (*n > 0)
+		return 0;
+	free(*pids);
+	*pids = NULL;
+	husk_err_clear(err);
+	*from_cgroup = false;
+	return init_tree(c, pids, n, err);
+}
+
 int husk_ps(const struct husk_ctx *ctx, const char *id, pid_t **pids, size_t *n,
 	    struct husk_err *err)
 {
 	struct husk_container *c;
-	struct husk_cgroup *cg;
+	bool from_cgroup;
 	int r = -1;
 
 	*pids = NULL;
@@ -95,8 +196,8 @@ int husk_ps(const struct husk_ctx *ctx, const char *id, pid_t **pids, size_t *n,
 		return husk_err_prefix(err, "ps %s", id);
 	if (c->status == HUSK_STATUS_STOPPED)
 		husk_err_set(err, 0, "container not running");
-	else if ((cg = husk_container_cgroup(c, err)))
-		r = husk_cgroup_pids(cg, pids, n, err);
+	else
+		r = husk_container_pids(c, pids, n, &from_cgroup, err);
 	if (r < 0)
 		husk_err_prefix(err, "ps %s", id);
 	husk_container_free(c);

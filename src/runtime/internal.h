@@ -36,6 +36,12 @@ void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spe
  * time so a reused pid is never signalled. -1 with errno ESRCH when gone. */
 int husk_container_pidfd(const struct husk_container *c, struct husk_err *err);
 
+/* The container's processes (sorted): its cgroup's, or, when that holds
+ * none (rootless without a delegated cgroup), its init and the init's
+ * descendants. *from_cgroup says which. */
+int husk_container_pids(struct husk_container *c, pid_t **pids, size_t *n, bool *from_cgroup,
+			struct husk_err *err);
+
 /* Wait (up to timeout_ms, -1 = forever) until the process behind pidfd exits. */
 int husk_pidfd_wait_exit(int pidfd, int timeout_ms);
 

@@ -87,6 +87,24 @@ static int signal_init(const struct husk_container *c, int sig, struct husk_err 
 	return 0;
 }
 
+/* kill --all: through the cgroup (it thaws a frozen one); without one of
+ * its own (rootless), to the init's process tree. */
+static int signal_all(struct husk_container *c, int sig, struct husk_err *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n;
+	bool from_cgroup;
+
+	if (husk_container_pids(c, &pids, &n, &from_cgroup, err) < 0)
+		return -1;
+	if (from_cgroup)
+		return husk_cgroup_kill_all(husk_container_cgroup(c, err), sig, err);
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			return husk_err_sys(err, "kill %d with signal %d", (int)pids[i], sig);
+	return 0;
+}
+
 int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, struct husk_err *err)
 {
 	struct husk_container *c;
@@ -99,10 +117,9 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 		return husk_err_prefix(err, "kill %s", id);
 	if (c->status == HUSK_STATUS_CREATING)
 		r = husk_err_set(err, 0, "container is still being created");
-	else if (all) {
-		struct husk_cgroup *cg = husk_container_cgroup(c, err);
-		r = cg ? husk_cgroup_kill_all(cg, sig, err) : -1;
-	} else if (c->status == HUSK_STATUS_STOPPED)
+	else if (all)
+		r = signal_all(c, sig, err);
+	else if (c->status == HUSK_STATUS_STOPPED)
 		r = husk_err_set(err, 0, "container not running");
 	else
 		r = signal_init(c, sig, err);

@@ -21,7 +21,7 @@ MORE_CHECKS = {
     "podman": [
         "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "update",
         "join-namespaces", "network-bridge", "network-ping", "restart", "wait", "rm-state",
-        "privileged", "userns-map", "exec-userns", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
+        "privileged", "privileged-userns", "userns-map", "exec-userns", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
         "init",
     ],
     "containerd": [

@@ -316,3 +316,45 @@ def test_without_limits_no_cgroup_needed(urt):
     rc, out, err = urt.cmd("run", new_id(urt, "nolimit"))
     assert rc == 0, err
     assert out.strip() == "ok"
+
+
+# ---------------------------------------------------------------------------
+# Commands that find the container's processes: no cgroup to read them from
+# ---------------------------------------------------------------------------
+RUNC_NEEDS_CGROUP = "runc 1.1 needs the cgroup: `unable to get all container pids: lstat`"
+
+
+@pytest.mark.skipif(is_runc(), reason=RUNC_NEEDS_CGROUP)
+def test_ps_lists_the_processes(urt):
+    set_args(urt, "/bin/sh", "-c", "sleep 60 & sleep 61 & wait")
+    cid = new_id(urt, "ps")
+    rc, err = urt.cmd_files("run", "--detach", cid)
+    assert rc == 0, err
+    init = urt.wait_status(cid, "running")["pid"]
+    deadline = time.monotonic() + 5
+    while True:
+        rc, out, err = urt.cmd("ps", "--format", "json", cid)
+        assert rc == 0, err
+        pids = json.loads(out)
+        if len(pids) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert init in pids and len(pids) == 3, pids
+    for pid in pids:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            assert f.read().split(b"\0")[0] in (b"/bin/sh", b"sleep"), pid
+
+
+@pytest.mark.skipif(is_runc(), reason=RUNC_NEEDS_CGROUP)
+def test_kill_all_reaches_every_process(urt):
+    # sh as pid 1 ignores TERM; its children do not: once they die, it exits
+    set_args(urt, "/bin/sh", "-c", "sleep 60 & sleep 61 & wait; echo children-gone")
+    cid = new_id(urt, "killall")
+    rc, err = urt.cmd_files("run", "--detach", cid)
+    assert rc == 0, err
+    urt.wait_status(cid, "running")
+    time.sleep(0.2)  # let sh start both children
+    rc, _, err = urt.cmd("kill", "--all", cid, "TERM")
+    assert rc == 0, err
+    urt.wait_status(cid, "stopped", timeout=5)
+    assert "children-gone" in urt.output()

@@ -174,9 +174,17 @@ static int create_devices(struct husk_fs *fs, int dev_fd, struct husk_err *err)
 		if (!spec_has_device(fs->spec, d.path) && create_device(fs, dev_fd, &d, err) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < fs->spec->linux.n_devices; i++)
-		if (create_device(fs, dev_fd, &fs->spec->linux.devices[i], err) < 0)
+	for (size_t i = 0; i < fs->spec->linux.n_devices; i++) {
+		const struct husk_device *d = &fs->spec->linux.devices[i];
+		/* /dev/ptmx always becomes the pts/ptmx link (create_links), as with
+		 * runc. A node bound from the host there (user namespace) could not
+		 * be removed again: podman --privileged --uidmap lists it. */
+		const char *rel = under_dev(d->path);
+		if (rel && strcmp(rel, "ptmx") == 0)
+			continue;
+		if (create_device(fs, dev_fd, d, err) < 0)
 			return husk_err_prefix(err, "linux.devices[%zu]", i);
+	}
 	return 0;
 }
 
