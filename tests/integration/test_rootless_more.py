@@ -296,6 +296,7 @@ def test_subids_not_granted_fails_cleanly(urt, user):
     ("memory", {"limit": 64 << 20}),
     ("pids", {"limit": 100}),
     ("cpu", {"shares": 512}),
+    ("blockIO", {"weight": 500}),
 ])
 def test_limit_without_delegated_cgroup_names_the_resource(urt, resource, value):
     cfg = set_args(urt, "/bin/true")
@@ -306,6 +307,7 @@ def test_limit_without_delegated_cgroup_names_the_resource(urt, resource, value)
     assert rc != 0, "a limit was accepted without a cgroup to enforce it"
     if is_husk():
         assert resource in err, err
+        assert "no permission" in err and "delegated cgroup" in err, err
     assert not os.path.exists(os.path.join(urt.state_root, cid))
 
 
@@ -358,3 +360,20 @@ def test_kill_all_reaches_every_process(urt):
     assert rc == 0, err
     urt.wait_status(cid, "stopped", timeout=5)
     assert "children-gone" in urt.output()
+
+
+@pytest.mark.parametrize("resources", [
+    {"memory": {}},
+    {"cpu": {}},
+    {"pids": {"limit": 0}},
+    {"devices": [{"allow": False, "access": "rwm"}]},
+    {"memory": {}, "cpu": {}, "blockIO": {}, "hugepageLimits": []},
+], ids=["memory", "cpu", "pids0", "devices", "all-empty"])
+def test_resources_that_ask_for_nothing_need_no_cgroup(urt, resources):
+    # engines write empty objects; only a value to enforce needs a cgroup
+    cfg = set_args(urt, "/bin/sh", "-c", "echo ok")
+    cfg["linux"]["resources"] = resources
+    urt.write_config(cfg)
+    rc, out, err = urt.cmd("run", new_id(urt, "empty"))
+    assert rc == 0, err
+    assert out.strip() == "ok"
