@@ -285,7 +285,7 @@ def test_subids_not_granted_fails_cleanly(urt, user):
     rc, _, err = urt.cmd("run", cid)
     assert rc != 0
     if is_husk():
-        assert "newuidmap" in err, err
+        assert "newuidmap" in err and "/etc/subuid" in err, err
     assert not os.path.exists(os.path.join(urt.state_root, cid))
 
 
