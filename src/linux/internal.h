@@ -88,7 +88,8 @@ bool husk_userns_is_new(const struct husk_spec *spec);
 bool husk_userns_setgroups_denied(const struct husk_spec *spec);
 int husk_userns_write_maps(const struct husk_spec *spec, pid_t pid, struct husk_err *err);
 /* In the child once the maps exist: become root of the new namespace. */
-int husk_userns_become_root(const struct husk_spec *spec, struct husk_err *err);
+int husk_userns_become_root_uid(const struct husk_spec *spec, struct husk_err *err);
+int husk_userns_become_root_gid(const struct husk_spec *spec, struct husk_err *err);
 
 /* ---- terminal.c --------------------------------------------------------- */
 
