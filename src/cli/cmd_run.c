@@ -31,6 +31,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	    CLI_CREATE_OPTIONS,
 	    {"detach", no_argument, NULL, 'd'},
 	    {"keep", no_argument, NULL, 'k'},
+	    {"no-subreaper", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
