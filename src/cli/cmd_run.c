@@ -14,6 +14,8 @@ static void usage(FILE *out)
 	      "  --bundle, -b DIR        bundle directory (default: current directory)\n"
 	      "  --detach, -d            return once the container runs\n"
 	      "  --keep                  do not delete the container after it exits\n"
+	      "  --no-subreaper          do not become a subreaper for the container's\n"
+	      "                          reparented processes\n"
 	      "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
 	      "  --pid-file PATH         write the container process's pid to PATH\n"
 	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
@@ -53,6 +55,9 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 			break;
 		case 'k':
 			o.keep = true;
+			break;
+		case 'S':
+			o.no_subreaper = true;
 			break;
 		case 'c':
 			o.create.console_socket = optarg;

@@ -101,9 +101,19 @@ static int run_map_helper(const char *helper, pid_t pid, const struct husk_id_ma
 	while (waitpid(helper_pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return husk_err_sys(err, "wait for %s", helper);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return husk_err_set(err, EPERM, "%s %d: failed with status 0x%x", helper, (int)pid,
-				    status);
+	if (WIFSIGNALED(status))
+		return husk_err_set(err, EPERM, "%s %d: killed by signal %d", helper, (int)pid,
+				    WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0) {
+		/* It refuses ids the caller was not given (its own words are on
+		 * stderr already): point at where they are given. */
+		husk_err_set(err, 0,
+			     "%s %d: exited with status %d (are the ids in %s for this user?)",
+			     helper, (int)pid, WEXITSTATUS(status),
+			     strcmp(helper, "newuidmap") == 0 ? "/etc/subuid" : "/etc/subgid");
+		err->code = EPERM;
+		return -1;
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@ what needs privilege.
 The user (USER) is created without subordinate ids; the tests that need them
 add /etc/subuid and /etc/subgid lines and take them out again."""
 
+import errno
 import fcntl
 import json
 import os
@@ -285,7 +286,7 @@ def test_subids_not_granted_fails_cleanly(urt, user):
     rc, _, err = urt.cmd("run", cid)
     assert rc != 0
     if is_husk():
-        assert "newuidmap" in err, err
+        assert "newuidmap" in err and "/etc/subuid" in err, err
     assert not os.path.exists(os.path.join(urt.state_root, cid))
 
 
@@ -377,3 +378,25 @@ def test_resources_that_ask_for_nothing_need_no_cgroup(urt, resources):
     rc, out, err = urt.cmd("run", new_id(urt, "empty"))
     assert rc == 0, err
     assert out.strip() == "ok"
+
+
+def test_seccomp_notify_rootless(urt, user):
+    # the agent is the test (root); the unprivileged runtime connects to it
+    from test_seccomp_actions import Listener, notify_profile
+    path = os.path.join(urt.home, "agent.sock")
+    lst = Listener(path, lambda n: (0, -errno.EXDEV))
+    try:
+        os.chmod(path, 0o777)
+        cfg = set_args(urt, "/bin/sh", "-c", "mkdir /tmp/d; echo rc=$?")
+        cfg["linux"]["seccomp"] = notify_profile(path, metadata="rl")
+        urt.write_config(cfg)
+        cid = new_id(urt, "notify")
+        rc, out, err = urt.cmd("run", cid)
+        assert rc == 0, err
+        assert "cross-device link" in err.lower(), (out, err)
+        assert "rc=1" in out
+    finally:
+        lst.close()
+    assert lst.state["metadata"] == "rl"
+    assert lst.state["state"]["id"] == cid
+    assert lst.seen
