@@ -24,48 +24,25 @@ static void usage(FILE *out)
 int cmd_create(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bundle", required_argument, NULL, 'b'},
-	    {"console-socket", required_argument, NULL, 'c'},
-	    {"pid-file", required_argument, NULL, 'p'},
-	    {"no-pivot", no_argument, NULL, 'P'},
-	    {"no-new-keyring", no_argument, NULL, 'K'},
-	    {"preserve-fds", required_argument, NULL, 'F'},
+	    CLI_CREATE_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct husk_create_opts o = {0};
 	struct husk_ctx ctx = cli_ctx(g);
 	struct husk_err err = {0};
-	int c;
+	int c, known;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			o.bundle = optarg;
-			break;
-		case 'c':
-			o.console_socket = optarg;
-			break;
-		case 'p':
-			o.pid_file = optarg;
-			break;
-		case 'P':
-			o.no_pivot = true;
-			break;
-		case 'K':
-			o.no_new_keyring = true;
-			break;
-		case 'F':
-			o.preserve_fds = cli_parse_uint(optarg);
-			if (o.preserve_fds < 0)
-				return cli_usage_error("create", "--preserve-fds: not a count: %s",
-						       optarg);
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
+		}
+		known = cli_create_option("create", c, &o);
+		if (known < 0)
+			return 1;
+		if (!known) {
 			usage(stderr);
 			return 1;
 		}
