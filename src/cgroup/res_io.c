@@ -1,6 +1,7 @@
 /* linux.resources.blockIO onto blkio (v1) or io (v2) files. Weights need a
  * weight-capable I/O scheduler (BFQ) or io.weight; a host without either
  * gets an error rather than a silently ignored weight. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -144,8 +145,15 @@ static int throttle(const struct cg_hier *h, const struct husk_blkio *b, struct 
 
 int cg_apply_blkio(struct husk_cgroup *cg, const struct husk_blkio *b, struct husk_err *err)
 {
+	/* An empty "blockIO": {} asks for nothing: no cgroup needed (rootless). */
+	if (!b->has_weight && !b->has_leaf_weight && !b->n_weight_devices && !b->read_bps.n &&
+	    !b->write_bps.n && !b->read_iops.n && !b->write_iops.n)
+		return 0;
 	struct cg_hier *h = cg_find(cg, "blkio");
 	if (!h)
+		h = cg_find(cg, "io");
+	/* v1 has it as blkio: then the error says it could not be created */
+	if (!h && !(h = cg_need(cg, "blkio", F_IO, err)) && err->code != EACCES)
 		h = cg_need(cg, "io", F_IO, err);
 	if (!h)
 		return -1;

@@ -151,6 +151,12 @@ static int memory_v2(const struct cg_hier *h, const struct husk_memory *m, struc
 
 int cg_apply_memory(struct husk_cgroup *cg, const struct husk_memory *m, struct husk_err *err)
 {
+	/* An empty "memory": {} asks for nothing: no cgroup needed (rootless). */
+	bool any = m->limit.set || m->reservation.set || m->swap.set || m->kernel.set ||
+		   m->kernel_tcp.set || m->swappiness.set || m->has_disable_oom_killer ||
+		   m->has_use_hierarchy || m->check_before_update;
+	if (!any)
+		return 0;
 	struct cg_hier *h = cg_need(cg, "memory", F_MEM, err);
 	if (!h || check_usage(h, m, err) < 0)
 		return -1;

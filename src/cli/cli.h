@@ -36,6 +36,49 @@ static inline struct husk_ctx cli_ctx(const struct cli_globals *g)
 /* Parse a non-negative decimal option value; -1 when it is not one. */
 int cli_parse_uint(const char *s);
 
+/* A flag option (no argument) of a command: --NAME or -SHORT_NAME sets *value. */
+struct cli_flag {
+	const char *name;
+	char short_name;
+	bool *value;
+};
+
+/* getopt for a command whose options are FLAGS (ended by a zeroed entry;
+ * NULL for none, 4 at most) and --help: prints USAGE on stdout for --help,
+ * on stderr for an unknown option. Returns the index of the first operand,
+ * or -1 with *rc the exit code. */
+int cli_parse_flags(const char *usage, const struct cli_flag *flags, int argc, char **argv,
+		    int *rc);
+
+/* cli_parse_flags for a command that takes exactly one CONTAINER_ID: returns
+ * it, or NULL with *rc the exit code (a usage error names CMD). */
+const char *cli_parse_id(const char *cmd, const char *usage, const struct cli_flag *flags, int argc,
+			 char **argv, int *rc);
+
+/* The options that create and run share, for their getopt_long tables; each
+ * value is what cli_create_option() takes. */
+/* clang-format off */
+#define CLI_CREATE_OPTIONS                                  \
+	{"bundle", required_argument, NULL, 'b'},           \
+	{"console-socket", required_argument, NULL, 'c'},   \
+	{"pid-file", required_argument, NULL, 'p'},         \
+	{"no-pivot", no_argument, NULL, 'P'},               \
+	{"no-new-keyring", no_argument, NULL, 'K'},         \
+	{"preserve-fds", required_argument, NULL, 'F'}
+/* clang-format on */
+
+/* The end of create's and run's --help: the options they share. */
+#define CLI_CREATE_HELP_TAIL                                                                       \
+	"  --pid-file PATH         write the container process's pid to PATH\n"                    \
+	"  --no-pivot              do not use pivot_root (for ramfs roots)\n"                      \
+	"  --no-new-keyring        keep the caller's session keyring\n"                            \
+	"  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"             \
+	"  --help, -h              print this help\n"
+
+/* Apply getopt's answer C to O when it is a CLI_CREATE_OPTIONS one: returns
+ * 1 when it was, 0 when not, -1 after a usage error about CMD. */
+int cli_create_option(const char *cmd, int c, struct husk_create_opts *o);
+
 #define CLI_COMMANDS(X)                                                                            \
 	X(create, "create a container from a bundle, stopped before the user program")             \
 	X(start, "run the user program of a created container")                                    \

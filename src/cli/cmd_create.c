@@ -12,60 +12,32 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "  --bundle, -b DIR        bundle directory (default: current directory)\n"
 	      "  --console-socket PATH   send the pty master of process.terminal to this\n"
-	      "                          AF_UNIX socket\n"
-	      "  --pid-file PATH         write the container process's pid to PATH\n"
-	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
-	      "  --no-new-keyring        keep the caller's session keyring\n"
-	      "  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"
-	      "  --help, -h              print this help\n",
+	      "                          AF_UNIX socket\n" CLI_CREATE_HELP_TAIL,
 	      out);
 }
 
 int cmd_create(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bundle", required_argument, NULL, 'b'},
-	    {"console-socket", required_argument, NULL, 'c'},
-	    {"pid-file", required_argument, NULL, 'p'},
-	    {"no-pivot", no_argument, NULL, 'P'},
-	    {"no-new-keyring", no_argument, NULL, 'K'},
-	    {"preserve-fds", required_argument, NULL, 'F'},
+	    CLI_CREATE_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct husk_create_opts o = {0};
 	struct husk_ctx ctx = cli_ctx(g);
 	struct husk_err err = {0};
-	int c;
+	int c, known;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			o.bundle = optarg;
-			break;
-		case 'c':
-			o.console_socket = optarg;
-			break;
-		case 'p':
-			o.pid_file = optarg;
-			break;
-		case 'P':
-			o.no_pivot = true;
-			break;
-		case 'K':
-			o.no_new_keyring = true;
-			break;
-		case 'F':
-			o.preserve_fds = cli_parse_uint(optarg);
-			if (o.preserve_fds < 0)
-				return cli_usage_error("create", "--preserve-fds: not a count: %s",
-						       optarg);
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
+		}
+		known = cli_create_option("create", c, &o);
+		if (known < 0)
+			return 1;
+		if (!known) {
 			usage(stderr);
 			return 1;
 		}

@@ -32,6 +32,8 @@ static void usage(FILE *out)
 	      "  --no-new-privs            set no_new_privileges\n"
 	      "  --preserve-fds N          pass N extra fds (3 .. 3+N-1) to the process\n"
 	      "  --ignore-paused           exec even when the container is paused\n"
+	      "  --apparmor PROFILE        AppArmor profile of the process\n"
+	      "  --process-label LABEL     SELinux label of the process\n"
 	      "  --help, -h                print this help\n",
 	      out);
 }
@@ -47,6 +49,7 @@ struct exec_flags {
 	gid_t *gids;
 	size_t n_gids;
 	uint64_t caps;
+	const char *apparmor, *label;
 };
 
 static int add_env(struct husk_strv *v, const char *kv)
@@ -156,6 +159,10 @@ static int build_process(const struct exec_flags *f, const struct husk_process *
 	}
 	if (f->no_new_privs)
 		p->no_new_privileges = true;
+	if (f->apparmor)
+		p->apparmor_profile = (char *)f->apparmor;
+	if (f->label)
+		p->selinux_label = (char *)f->label;
 	return 0;
 }
 
@@ -239,7 +246,17 @@ out:
 	return finish(from_file, &env, gids, c, cli_fail(&err));
 }
 
-enum { OPT_CONSOLE = 256, OPT_PID_FILE, OPT_CWD, OPT_NNP, OPT_PRESERVE, OPT_IGNORE_PAUSED };
+enum {
+	OPT_CONSOLE = 256,
+	OPT_PID_FILE,
+	OPT_CWD,
+	OPT_NNP,
+	OPT_PRESERVE,
+	OPT_IGNORE_PAUSED,
+	OPT_APPARMOR,
+	OPT_LABEL,
+	OPT_CGROUP,
+};
 
 static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
 {
@@ -294,6 +311,14 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
 	case OPT_IGNORE_PAUSED:
 		o->ignore_paused = true;
 		return 0;
+	case OPT_APPARMOR:
+		f->apparmor = optarg;
+		return 0;
+	case OPT_LABEL:
+		f->label = optarg;
+		return 0;
+	case OPT_CGROUP:
+		return cli_usage_error("exec", "--cgroup: sub-cgroups are not supported");
 	default:
 		usage(stderr);
 		return 1;

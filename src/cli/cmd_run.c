@@ -14,70 +14,51 @@ static void usage(FILE *out)
 	      "  --bundle, -b DIR        bundle directory (default: current directory)\n"
 	      "  --detach, -d            return once the container runs\n"
 	      "  --keep                  do not delete the container after it exits\n"
-	      "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
-	      "  --pid-file PATH         write the container process's pid to PATH\n"
-	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
-	      "  --no-new-keyring        keep the caller's session keyring\n"
-	      "  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"
-	      "  --help, -h              print this help\n",
+	      "  --no-subreaper          do not become a subreaper for the container's\n"
+	      "                          reparented processes\n"
+	      "  --console-socket PATH   send the pty master to this AF_UNIX "
+	      "socket\n" CLI_CREATE_HELP_TAIL,
 	      out);
 }
 
 int cmd_run(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"bundle", required_argument, NULL, 'b'},
+	    CLI_CREATE_OPTIONS,
 	    {"detach", no_argument, NULL, 'd'},
 	    {"keep", no_argument, NULL, 'k'},
-	    {"console-socket", required_argument, NULL, 'c'},
-	    {"pid-file", required_argument, NULL, 'p'},
-	    {"no-pivot", no_argument, NULL, 'P'},
-	    {"no-new-keyring", no_argument, NULL, 'K'},
-	    {"preserve-fds", required_argument, NULL, 'F'},
+	    {"no-subreaper", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct husk_run_opts o = {0};
 	struct husk_ctx ctx = cli_ctx(g);
 	struct husk_err err = {0};
-	int c, status = 0;
+	int c, known, status = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "b:dh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b':
-			o.create.bundle = optarg;
-			break;
 		case 'd':
 			o.detach = true;
 			break;
 		case 'k':
 			o.keep = true;
 			break;
-		case 'c':
-			o.create.console_socket = optarg;
-			break;
-		case 'p':
-			o.create.pid_file = optarg;
-			break;
-		case 'P':
-			o.create.no_pivot = true;
-			break;
-		case 'K':
-			o.create.no_new_keyring = true;
-			break;
-		case 'F':
-			o.create.preserve_fds = cli_parse_uint(optarg);
-			if (o.create.preserve_fds < 0)
-				return cli_usage_error("run", "--preserve-fds: not a count: %s",
-						       optarg);
+		case 'S':
+			o.no_subreaper = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 1;
+			known = cli_create_option("run", c, &o.create);
+			if (known < 0)
+				return 1;
+			if (!known) {
+				usage(stderr);
+				return 1;
+			}
 		}
 	}
 	if (argc - optind != 1)

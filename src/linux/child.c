@@ -252,8 +252,9 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	const struct husk_spawn_params *p = c->p;
 
 	if (wait_go(c, err) < 0 || husk_ns_child_join(spec, &c->ns, err) < 0 ||
+	    husk_userns_become_root_uid(spec, err) < 0 ||
 	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
-	    husk_userns_become_root(spec, err) < 0 || husk_child_undumpable(err) < 0)
+	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)
 		return husk_err_sys(err, "setsid");

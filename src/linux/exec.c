@@ -21,10 +21,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "linux/internal.h"
@@ -98,12 +95,7 @@ __attribute__((noreturn)) static void intermediate_main(struct exec_job *job)
 	pid_t pid = husk_clone3(CLONE_PARENT, job->p->cgroup_fd, &pidfd, &into, &err);
 	if (pid == 0)
 		final_main(&job->c);
-	if (pid < 0)
-		husk_child_fail(&job->c, &err);
-	struct husk_msg m = {.type = HUSK_MSG_CHILD_PID, .code = into, .value = pid};
-	if (husk_send_fd(job->c.sock, &m, sizeof(m) - sizeof(m.text) + 1, -1, &err) < 0)
-		_exit(1);
-	_exit(0);
+	husk_intermediate_report(&job->c, pid, into, &err);
 }
 
 /* Direct mode. Returns 0 when we may not join the pid namespace (EPERM),
@@ -152,27 +144,7 @@ static pid_t clone_via_intermediate(struct exec_job *job, int sock, int *pidfd, 
 		intermediate_main(job);
 	if (ipid < 0)
 		return -1;
-	/* Ours to close first, or a failed intermediate would keep the
-	 * socket open and the wait for its report would not end. */
-	close(job->c.sock);
-	job->c.sock = -1;
-	return husk_intermediate_result(ipid, ipidfd, sock, pidfd, into, err);
-}
-
-static int connect_console(const char *path, struct husk_err *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= (int)sizeof(sa.sun_path))
-		return husk_err_set(err, ENAMETOOLONG, "console socket %s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return husk_err_sys(err, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		husk_err_sys(err, "connect to console socket %s", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return husk_intermediate_result(ipid, ipidfd, &job->c, sock, pidfd, into, err);
 }
 
 static int job_prepare(struct exec_job *job, struct husk_err *err)
@@ -184,7 +156,8 @@ static int job_prepare(struct exec_job *job, struct husk_err *err)
 		return husk_err_sys(err, "pidfd_open %d", (int)p->target_pid);
 	if (open_time_ns(job, err) < 0)
 		return -1;
-	if (p->console_socket && (job->c.console_fd = connect_console(p->console_socket, err)) < 0)
+	if (p->console_socket &&
+	    (job->c.console_fd = husk_console_connect(p->console_socket, err)) < 0)
 		return -1;
 	if (p->spec->linux.seccomp &&
 	    husk_seccomp_compile(p->spec->linux.seccomp, &job->c.seccomp, err) < 0)
@@ -226,32 +199,22 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 {
 	struct exec_job job = {
 	    .p = p,
-	    .c = {.spec = p->spec,
-		  .proc = p->process,
-		  .console_fd = -1,
-		  .want_pty_master = p->want_pty_master && !p->console_socket,
-		  .preserve_fds = p->preserve_fds,
-		  .fifo_fd = -1,
-		  .proc_fd = -1,
-		  .parent_sock = -1,
-		  .setgroups_denied = husk_userns_setgroups_denied(p->spec)},
+	    .c = husk_child_new(p->spec, p->process, p->want_pty_master, p->console_socket,
+				p->preserve_fds),
 	    .target_pidfd = -1,
 	    .time_fd = -1,
 	    .ns_flags = husk_ns_all_flags(p->spec),
 	};
-	int sv[2], pidfd = -1;
+	int pidfd = -1;
 	bool into = false;
 	pid_t pid = -1;
 
 	out->pid = -1;
 	out->pidfd = -1;
 	out->pty_master = -1;
-	husk_ns_fds_init(&job.c.ns);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return husk_err_sys(err, "socketpair");
-	_cleanup_close_ int sock = sv[0];
-	job.c.sock = sv[1];
-	job.c.parent_sock = sock;
+	_cleanup_close_ int sock = husk_child_socketpair(&job.c, err);
+	if (sock < 0)
+		return -1;
 	if (job_prepare(&job, err) == 0) {
 		pid = clone_direct(&job, &pidfd, &into, err);
 		if (pid == 0)
@@ -268,15 +231,5 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 				   .pid = pid,
 				   .init_pid = p->target_pid,
 				   .eof_is_success = true};
-	if (start_final(p, pid, into, sock, err) < 0 || husk_serve_child(&s, sock, out, err) < 0) {
-		husk_kill_and_reap(pid, pidfd);
-		close(pidfd);
-		if (out->pty_master >= 0)
-			close(out->pty_master);
-		out->pty_master = -1;
-		return -1;
-	}
-	out->pid = pid;
-	out->pidfd = pidfd;
-	return 0;
+	return husk_spawn_complete(&s, sock, pidfd, start_final(p, pid, into, sock, err), out, err);
 }

@@ -88,7 +88,8 @@ bool husk_userns_is_new(const struct husk_spec *spec);
 bool husk_userns_setgroups_denied(const struct husk_spec *spec);
 int husk_userns_write_maps(const struct husk_spec *spec, pid_t pid, struct husk_err *err);
 /* In the child once the maps exist: become root of the new namespace. */
-int husk_userns_become_root(const struct husk_spec *spec, struct husk_err *err);
+int husk_userns_become_root_uid(const struct husk_spec *spec, struct husk_err *err);
+int husk_userns_become_root_gid(const struct husk_spec *spec, struct husk_err *err);
 
 /* ---- terminal.c --------------------------------------------------------- */
 
@@ -193,11 +194,25 @@ __attribute__((noreturn)) void husk_child_exec(struct husk_child *c);
  * whether it was used. With CLONE_PARENT the exit signal is inherited. */
 pid_t husk_clone3(uint64_t flags, int cgroup_fd, int *pidfd, bool *into_cgroup,
 		  struct husk_err *err);
+/* A child description with no fds yet (all -1) for PROC of SPEC; it gets
+ * the pty master back only when there is no console socket to send it to. */
+struct husk_child husk_child_new(const struct husk_spec *spec, const struct husk_process *proc,
+				 bool want_pty_master, const char *console_socket,
+				 int preserve_fds);
+/* The socketpair to the child: c->sock gets the child's end; returns ours. */
+int husk_child_socketpair(struct husk_child *c, struct husk_err *err);
+/* Connect to the --console-socket PATH; returns the fd. */
+int husk_console_connect(const char *path, struct husk_err *err);
+/* The intermediate's last step after its clone3 of the final process (pid,
+ * or -1 with err): report it with HUSK_MSG_CHILD_PID and exit. */
+__attribute__((noreturn)) void husk_intermediate_report(struct husk_child *c, pid_t pid, bool into,
+							const struct husk_err *err);
 /* After clone3 of an intermediate (pid ipid) that reports the final
- * process with HUSK_MSG_CHILD_PID and exits: reap it, return that pid and
- * a pidfd for it. */
-pid_t husk_intermediate_result(pid_t ipid, int ipidfd, int sock, int *pidfd, bool *into,
-			       struct husk_err *err);
+ * process with HUSK_MSG_CHILD_PID and exits: close our copy of the child's
+ * socket end (c->sock), reap the intermediate, return that pid and a pidfd
+ * for it. */
+pid_t husk_intermediate_result(pid_t ipid, int ipidfd, struct husk_child *c, int sock, int *pidfd,
+			       bool *into, struct husk_err *err);
 /* Write pid into cgroup.procs of the v2 directory fd. */
 int husk_cgroup_fd_attach(int cgroup_fd, pid_t pid, struct husk_err *err);
 void husk_kill_and_reap(pid_t pid, int pidfd);
@@ -214,3 +229,8 @@ struct husk_serve_ctx {
  * "ready" (or, with eof_is_success, its execve); -1 with its error. */
 int husk_serve_child(const struct husk_serve_ctx *s, int sock, struct husk_spawn_result *out,
 		     struct husk_err *err);
+/* The parent's last step: unless its setup of the child failed (setup_rc
+ * < 0), serve the child until ready; fills out with s->pid and pidfd, or
+ * on failure kills and reaps the child and drops what it sent. */
+int husk_spawn_complete(const struct husk_serve_ctx *s, int sock, int pidfd, int setup_rc,
+			struct husk_spawn_result *out, struct husk_err *err);

@@ -67,9 +67,14 @@ bool husk_ns_joined_by_parent(const struct husk_spec *spec, enum husk_ns_type t)
 }
 
 /* With a user namespace given by path, clone3 runs in an intermediate that
- * joined it first (process.c), so the new namespaces are owned by it. */
+ * joined it first (process.c), so the new namespaces are owned by it.
+ * A new IPC namespace under a new user namespace waits for the child to be
+ * root there: its mqueue root inode takes the creator's fsuid, and runc
+ * shows the container's root as its owner (its gid is still the host's). */
 static bool created_by_clone(const struct husk_spec *spec, enum husk_ns_type t)
 {
+	if (t == HUSK_NS_IPC && husk_userns_is_new(spec))
+		return false;
 	return ns_is_new(spec, t) && t != HUSK_NS_CGROUP && t != HUSK_NS_TIME;
 }
 

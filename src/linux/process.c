@@ -98,7 +98,35 @@ void husk_kill_and_reap(pid_t pid, int pidfd)
 	errno = saved;
 }
 
-static int connect_console(const char *path, struct husk_err *err)
+struct husk_child husk_child_new(const struct husk_spec *spec, const struct husk_process *proc,
+				 bool want_pty_master, const char *console_socket, int preserve_fds)
+{
+	struct husk_child c = {.spec = spec,
+			       .proc = proc,
+			       .sock = -1,
+			       .parent_sock = -1,
+			       .console_fd = -1,
+			       .want_pty_master = want_pty_master && !console_socket,
+			       .preserve_fds = preserve_fds,
+			       .fifo_fd = -1,
+			       .proc_fd = -1,
+			       .setgroups_denied = husk_userns_setgroups_denied(spec)};
+	husk_ns_fds_init(&c.ns);
+	return c;
+}
+
+int husk_child_socketpair(struct husk_child *c, struct husk_err *err)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return husk_err_sys(err, "socketpair");
+	c->sock = sv[1];
+	c->parent_sock = sv[0];
+	return sv[0];
+}
+
+int husk_console_connect(const char *path, struct husk_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
@@ -136,7 +164,7 @@ static int open_host_proc(struct husk_err *err)
 static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c,
 			 struct husk_err *err)
 {
-	if (p->console_socket && (c->console_fd = connect_console(p->console_socket, err)) < 0)
+	if (p->console_socket && (c->console_fd = husk_console_connect(p->console_socket, err)) < 0)
 		return -1;
 	if (!p->exec_fifo)
 		return husk_err_set(err, EINVAL, "no exec fifo");
@@ -244,6 +272,23 @@ int husk_serve_child(const struct husk_serve_ctx *s, int sock, struct husk_spawn
 	}
 }
 
+int husk_spawn_complete(const struct husk_serve_ctx *s, int sock, int pidfd, int setup_rc,
+			struct husk_spawn_result *out, struct husk_err *err)
+{
+	if (setup_rc < 0 || husk_serve_child(s, sock, out, err) < 0) {
+		husk_kill_and_reap(s->pid, pidfd);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (out->pty_master >= 0)
+			close(out->pty_master);
+		out->pty_master = -1;
+		return -1;
+	}
+	out->pid = s->pid;
+	out->pidfd = pidfd;
+	return 0;
+}
+
 static int parent_setup_child(const struct husk_spawn_params *p, pid_t pid, bool into_cgroup,
 			      int sock, struct husk_err *err)
 {
@@ -279,20 +324,35 @@ __attribute__((noreturn)) static void intermediate_main(const struct husk_spawn_
 				&into, &err);
 	if (pid == 0)
 		husk_child_main(c);
+	husk_intermediate_report(c, pid, into, &err);
+}
+
+void husk_intermediate_report(struct husk_child *c, pid_t pid, bool into,
+			      const struct husk_err *err)
+{
+	struct husk_err serr;
+
 	if (pid < 0)
-		husk_child_fail(c, &err);
+		husk_child_fail(c, err);
 	struct husk_msg m = {.type = HUSK_MSG_CHILD_PID, .code = into, .value = pid};
-	if (husk_send_fd(c->sock, &m, sizeof(m) - sizeof(m.text) + 1, -1, &err) < 0)
+	if (husk_send_fd(c->sock, &m, sizeof(m) - sizeof(m.text) + 1, -1, &serr) < 0)
 		_exit(1);
 	_exit(0);
 }
 
 /* Parent side of the intermediate: its report, then reap it. */
-pid_t husk_intermediate_result(pid_t ipid, int ipidfd, int sock, int *pidfd, bool *into,
-			       struct husk_err *err)
+pid_t husk_intermediate_result(pid_t ipid, int ipidfd, struct husk_child *c, int sock, int *pidfd,
+			       bool *into, struct husk_err *err)
 {
 	struct husk_msg m;
-	int rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
+	int rc;
+
+	/* Our copy of the child's end goes first, or a failed intermediate
+	 * would leave the socket open and the wait for its report would not
+	 * end. */
+	close(c->sock);
+	c->sock = -1;
+	rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
 
 	husk_kill_and_reap(ipid, ipidfd); /* it exits on its own; this reaps it */
 	if (ipidfd >= 0)
@@ -336,41 +396,27 @@ static pid_t spawn_clone(const struct husk_spawn_params *p, struct husk_child *c
 		return -1;
 	if (!via_intermediate)
 		return pid;
-	/* Our copies of the child's fds go first, or a failed intermediate
-	 * would leave the socket open and the wait below would not end. */
-	close(c->sock);
-	c->sock = -1;
-	return husk_intermediate_result(pid, ipidfd, sock, pidfd, into_cgroup, err);
+	return husk_intermediate_result(pid, ipidfd, c, sock, pidfd, into_cgroup, err);
 }
 
 int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result *out,
 		     struct husk_err *err)
 {
-	struct husk_child c = {.spec = p->spec,
-			       .proc = p->spec->process,
-			       .p = p,
-			       .console_fd = -1,
-			       .want_pty_master = p->want_pty_master && !p->console_socket,
-			       .preserve_fds = p->preserve_fds,
-			       .fifo_fd = -1,
-			       .proc_fd = -1,
-			       .parent_sock = -1,
-			       .setgroups_denied = husk_userns_setgroups_denied(p->spec)};
-	int sv[2], pidfd = -1;
+	struct husk_child c = husk_child_new(p->spec, p->spec->process, p->want_pty_master,
+					     p->console_socket, p->preserve_fds);
+	int pidfd = -1;
 	bool into_cgroup;
 
+	c.p = p;
 	out->pid = -1;
 	out->pidfd = -1;
 	out->pty_master = -1;
 	if (!c.proc)
 		return husk_err_set(err, EINVAL, "config has no process");
-	husk_ns_fds_init(&c.ns);
 	husk_rootfs_ctx_init(&c.rootfs);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return husk_err_sys(err, "socketpair");
-	_cleanup_close_ int sock = sv[0];
-	c.sock = sv[1];
-	c.parent_sock = sock;
+	_cleanup_close_ int sock = husk_child_socketpair(&c, err);
+	if (sock < 0)
+		return -1;
 	pid_t pid = -1;
 	if (child_prepare(p, &c, err) == 0)
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);
@@ -380,17 +426,6 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 
 	struct husk_serve_ctx s = {
 	    .spec = p->spec, .id = p->id, .bundle = p->bundle, .cb = &p->cb, .pid = pid};
-	if (parent_setup_child(p, pid, into_cgroup, sock, err) < 0 ||
-	    husk_serve_child(&s, sock, out, err) < 0) {
-		husk_kill_and_reap(pid, pidfd);
-		if (pidfd >= 0)
-			close(pidfd);
-		if (out->pty_master >= 0)
-			close(out->pty_master);
-		out->pty_master = -1;
-		return -1;
-	}
-	out->pid = pid;
-	out->pidfd = pidfd;
-	return 0;
+	return husk_spawn_complete(&s, sock, pidfd,
+				   parent_setup_child(p, pid, into_cgroup, sock, err), out, err);
 }

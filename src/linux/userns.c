@@ -101,9 +101,19 @@ static int run_map_helper(const char *helper, pid_t pid, const struct husk_id_ma
 	while (waitpid(helper_pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return husk_err_sys(err, "wait for %s", helper);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return husk_err_set(err, EPERM, "%s %d: failed with status 0x%x", helper, (int)pid,
-				    status);
+	if (WIFSIGNALED(status))
+		return husk_err_set(err, EPERM, "%s %d: killed by signal %d", helper, (int)pid,
+				    WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0) {
+		/* It refuses ids the caller was not given (its own words are on
+		 * stderr already): point at where they are given. */
+		husk_err_set(err, 0,
+			     "%s %d: exited with status %d (are the ids in %s for this user?)",
+			     helper, (int)pid, WEXITSTATUS(status),
+			     strcmp(helper, "newuidmap") == 0 ? "/etc/subuid" : "/etc/subgid");
+		err->code = EPERM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -141,8 +151,24 @@ static bool maps_contain_zero(const struct husk_id_map *maps, size_t n)
 
 /* Until now the child kept the runtime's ids, which have no name inside
  * the namespace; files it creates during setup must belong to its root.
- * In a joined namespace the mappings are unknown: root if it is mapped. */
-int husk_userns_become_root(const struct husk_spec *spec, struct husk_err *err)
+ * In a joined namespace the mappings are unknown: root if it is mapped.
+ * The uid changes first, before the child unshares its remaining
+ * namespaces, the gid after (husk_userns_become_root_gid), as runc does:
+ * the IPC namespace's mqueue root is owned by the creator's fsuid/fsgid. */
+int husk_userns_become_root_uid(const struct husk_spec *spec, struct husk_err *err)
+{
+	const struct husk_linux *l = &spec->linux;
+	bool joined = husk_ns_user_by_path(spec);
+
+	if (!husk_userns_is_new(spec) && !joined)
+		return 0;
+	if ((joined || maps_contain_zero(l->uid_mappings, l->n_uid_mappings)) &&
+	    setresuid(0, 0, 0) < 0 && !(joined && errno == EINVAL))
+		return husk_err_sys(err, "setresuid 0 in the user namespace");
+	return 0;
+}
+
+int husk_userns_become_root_gid(const struct husk_spec *spec, struct husk_err *err)
 {
 	const struct husk_linux *l = &spec->linux;
 	bool joined = husk_ns_user_by_path(spec);
@@ -152,8 +178,5 @@ int husk_userns_become_root(const struct husk_spec *spec, struct husk_err *err)
 	if ((joined || maps_contain_zero(l->gid_mappings, l->n_gid_mappings)) &&
 	    setresgid(0, 0, 0) < 0 && !(joined && errno == EINVAL))
 		return husk_err_sys(err, "setresgid 0 in the user namespace");
-	if ((joined || maps_contain_zero(l->uid_mappings, l->n_uid_mappings)) &&
-	    setresuid(0, 0, 0) < 0 && !(joined && errno == EINVAL))
-		return husk_err_sys(err, "setresuid 0 in the user namespace");
 	return 0;
 }

@@ -87,6 +87,8 @@ static int read_bundle(struct create_job *job, const char *bundle, struct husk_e
 	job->bundle = absolute(bundle ? bundle : ".");
 	if (!job->bundle)
 		return husk_err_sys(err, "bundle %s", bundle ? bundle : ".");
+	for (size_t n = strlen(job->bundle); n > 1 && job->bundle[n - 1] == '/'; n--)
+		job->bundle[n - 1] = '\0';
 	fd = open(job->bundle, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_err_sys(err, "bundle %s", job->bundle);

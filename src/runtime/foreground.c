@@ -47,6 +47,9 @@ struct fg {
 	bool tty_in; /* stdin is a terminal we put in raw mode */
 	struct termios saved;
 	bool stdin_open, master_open;
+	char in[4096]; /* read from stdin, not yet taken by the pty */
+	size_t in_len, in_off;
+	bool mid_line; /* the last byte from stdin was not a newline */
 };
 
 static void copy_winsize(const struct fg *f)
@@ -118,17 +121,59 @@ static void on_signal(struct fg *f)
 	}
 }
 
+/* Take a chunk of stdin. At its end, a stdin that is not a terminal
+ * becomes an end-of-file character for the pty (VEOF, as a user types it). */
+static void read_stdin(struct fg *f)
+{
+	ssize_t n = read(STDIN_FILENO, f->in, sizeof(f->in));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	f->in_off = 0;
+	if (n > 0) {
+		f->in_len = (size_t)n;
+		f->mid_line = f->in[n - 1] != '\n';
+		return;
+	}
+	f->stdin_open = false;
+	f->in_len = 0;
+	if (!f->tty_in) {
+		/* On a partial line the first ^D only hands the line over. */
+		f->in[f->in_len++] = 4;
+		if (f->mid_line)
+			f->in[f->in_len++] = 4;
+	}
+}
+
+/* Hand buffered input to the pty without blocking: a container that does
+ * not read its input must not stop us copying its output. */
+static void feed_master(struct fg *f)
+{
+	ssize_t n = write(f->p->pty_master, f->in + f->in_off, f->in_len - f->in_off);
+
+	if (n < 0 && errno != EINTR && errno != EAGAIN) {
+		f->in_len = f->in_off = 0; /* the pty is gone; drop the input */
+		return;
+	}
+	if (n > 0)
+		f->in_off += (size_t)n;
+	if (f->in_off == f->in_len)
+		f->in_len = f->in_off = 0;
+}
+
 /* Poll until the process exits. */
 static int loop(struct fg *f, struct husk_err *err)
 {
 	int master = f->p->pty_master;
 
 	for (;;) {
+		bool pending = f->in_len > 0;
 		struct pollfd fds[4] = {
 		    {.fd = f->sfd, .events = POLLIN},
 		    {.fd = f->p->pidfd, .events = POLLIN},
-		    {.fd = f->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
-		    {.fd = f->master_open ? master : -1, .events = POLLIN},
+		    {.fd = f->stdin_open && !pending ? STDIN_FILENO : -1, .events = POLLIN},
+		    {.fd = f->master_open ? master : -1,
+		     .events = (short)(POLLIN | (pending ? POLLOUT : 0))},
 		};
 		if (poll(fds, 4, -1) < 0) {
 			if (errno == EINTR)
@@ -137,9 +182,11 @@ static int loop(struct fg *f, struct husk_err *err)
 		}
 		if (fds[0].revents)
 			on_signal(f);
-		if (fds[2].revents && !pump(STDIN_FILENO, master))
-			f->stdin_open = false;
-		if (fds[3].revents && !pump(master, STDOUT_FILENO))
+		if (fds[2].revents)
+			read_stdin(f);
+		if (fds[3].revents & POLLOUT)
+			feed_master(f);
+		if ((fds[3].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(master, STDOUT_FILENO))
 			f->master_open = false;
 		if (fds[1].revents)
 			return 0;
@@ -180,10 +227,12 @@ int husk_foreground_wait(const struct husk_proc *p, const sigset_t *old, int *ex
 		fcntl(p->pty_master, F_SETFL, fcntl(p->pty_master, F_GETFL) | O_NONBLOCK);
 	tty_setup(&f);
 	r = p->pidfd >= 0 ? loop(&f, err) : 0;
-	/* What the process wrote just before exiting is still in the pty. */
-	while (r == 0 && f.master_open && pump(p->pty_master, STDOUT_FILENO)) {
+	/* What the process wrote just before exiting may still be on its way
+	 * through the pty: read until the slave side is closed (EIO), or until
+	 * nothing more comes for a moment (another process may hold it open). */
+	while (r == 0 && f.master_open) {
 		struct pollfd d = {.fd = p->pty_master, .events = POLLIN};
-		if (poll(&d, 1, 0) <= 0)
+		if (poll(&d, 1, 100) <= 0 || !pump(p->pty_master, STDOUT_FILENO))
 			break;
 	}
 	if (f.tty_in)

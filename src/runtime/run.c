@@ -60,7 +60,8 @@ int husk_run(const struct husk_ctx *ctx, const char *id, const struct husk_run_o
 		return run_detached(ctx, id, o, exit_status, err);
 	/* Should the container process double fork, its init still comes
 	 * back to us to be reaped. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (!o->no_subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (husk_create_internal(ctx, id, &o->create, true, &p, err) < 0)
 		return -1;
 	if (p.pidfd < 0)

@@ -74,7 +74,8 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 struct husk_run_opts {
 	struct husk_create_opts create;
 	bool detach;
-	bool keep; /* do not delete after exit */
+	bool keep;	   /* do not delete after exit */
+	bool no_subreaper; /* do not become a child subreaper while waiting */
 };
 
 /* run: create + start; in the foreground waits, forwarding signals (and the

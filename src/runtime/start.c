@@ -44,6 +44,7 @@ static int release_fifo(struct husk_container *c, bool wait_exec, struct husk_er
 	_cleanup_close_ int fifo = -1;
 	struct pollfd p[2];
 	char byte;
+	ssize_t n;
 	int r;
 
 	if (pidfd < 0)
@@ -60,8 +61,13 @@ static int release_fifo(struct husk_container *c, bool wait_exec, struct husk_er
 		return husk_err_sys(err, "wait for container process");
 	if (!(p[0].revents & (POLLIN | POLLHUP)))
 		return husk_err_set(err, 0, "container process exited before start");
-	while (read(fifo, &byte, 1) < 0 && errno == EINTR)
-		;
+	do
+		n = read(fifo, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	/* No byte: it died after opening the fifo (a failing startContainer
+	 * hook, whose reason went to the container's stderr). */
+	if (n != 1)
+		return husk_err_set(err, 0, "container process exited before running the program");
 	if (unlinkat(c->dir_fd, HUSK_FIFO_FILE, 0) < 0 && errno != ENOENT)
 		return husk_err_sys(err, "remove exec fifo");
 	if (wait_exec)

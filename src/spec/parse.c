@@ -11,6 +11,7 @@
 
 #include "spec/parse.h"
 #include "spec/tables.h"
+#include "util/log.h"
 #include "util/cleanup.h"
 
 static int parse_version(struct jctx *c, json_t *root, struct husk_spec *s)
@@ -101,12 +102,28 @@ int husk_parse_id_maps(struct jctx *c, json_t *obj, const char *key, struct husk
 	return 1;
 }
 
+/* runc resolves a relative mount destination from the container's root
+ * (with a warning) for the sake of old bundles; do the same, so a bundle
+ * that runs under runc runs unchanged under husk. */
+static int absolutize(struct jctx *c, char **dest)
+{
+	char *abs;
+	if (asprintf(&abs, "/%s", *dest) < 0)
+		return husk_err_set(c->err, ENOMEM, "%s.destination", c->path);
+	husk_warn("%s.destination: %s is not absolute, using %s", c->path, *dest, abs);
+	free(*dest);
+	*dest = abs;
+	return 0;
+}
+
 static int parse_mount(struct jctx *c, json_t *item, struct husk_mount *m)
 {
 	if (!json_is_object(item))
 		return jfail(c, "must be an object");
 	if (jm_need(c, item, "destination") < 0 ||
 	    jm_str(c, item, "destination", &m->destination) < 0)
+		return -1;
+	if (m->destination[0] != '/' && absolutize(c, &m->destination) < 0)
 		return -1;
 	{
 		size_t old = jp_key(c, "destination");

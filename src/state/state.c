@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/io.h"
 
 /* Like husk_err_set, but the message stays as written (no strerror suffix)
  * while the errno is still kept for callers that test it. */
@@ -102,21 +103,6 @@ int husk_state_lock(int dir_fd, struct husk_err *err)
 	return fd;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* No fsync: the store lives on tmpfs (/run) and dies with the machine, so
  * rename alone gives readers the whole old or the whole new file. */
 int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
@@ -137,7 +123,7 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 	}
 	if (fd < 0)
 		return husk_err_sys(err, "create %s", tmp);
-	if (write_all(fd, data, len) < 0) {
+	if (husk_write_all(fd, data, len) < 0) {
 		husk_err_sys(err, "write %s", tmp);
 		close(fd);
 		unlinkat(dir_fd, tmp, 0);
@@ -244,6 +230,15 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 
 	if (!text)
 		return -1;
+	r = husk_state_decode(text, c);
+	if (r < 0)
+		return husk_err_set(err, ENOMEM, "load %s", HUSK_STATE_FILE);
+	if (r == 0)
+		return c->bundle && c->rootfs && c->created && c->owner
+			   ? 0
+			   : husk_err_set(err, EINVAL, "corrupt %s: missing fields",
+					  HUSK_STATE_FILE);
+	r = 0;
 	o = json_loads(text, 0, &jerr);
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
@@ -363,6 +358,23 @@ oom:
 	return husk_err_set(err, ENOMEM, "list containers");
 }
 
+/* "/proc/<pid>/stat" into path (at least 32 bytes), without printf. */
+static void proc_stat_path(char *path, pid_t pid)
+{
+	char digits[16], *d = digits + sizeof(digits);
+	unsigned v = (unsigned)pid;
+	size_t n;
+
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = (size_t)(digits + sizeof(digits) - d);
+	memcpy(path, "/proc/", 6);
+	memcpy(path + 6, d, n);
+	memcpy(path + 6 + n, "/stat", 6);
+}
+
 int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err *err)
 {
 	char path[64], buf[1024];
@@ -373,7 +385,7 @@ int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err
 
 	*alive = false;
 	*start_time = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	proc_stat_path(path, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ESRCH ? 0 : husk_err_sys(err, "open %s", path);
@@ -381,13 +393,19 @@ int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err
 	if (n < 0)
 		return errno == ESRCH ? 0 : husk_err_sys(err, "read %s", path);
 	buf[n] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: parse after the last ')'. */
+	/* comm (field 2) may hold spaces and parentheses: parse after the last
+	 * ')'. Then state (field 3) and, 19 fields on, starttime (22); by hand,
+	 * sscanf costs more than the rest of the read. */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1,
-			 " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			 "%*d %*d %llu",
-			 &state, &start) != 2)
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
 		return husk_err_set(err, EINVAL, "parse %s", path);
+	state = p[2];
+	p += 3;
+	for (int field = 4; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || p[1] < '0' || p[1] > '9')
+		return husk_err_set(err, EINVAL, "parse %s", path);
+	start = strtoull(p + 1, NULL, 10);
 	*start_time = start;
 	*alive = state != 'Z' && state != 'X';
 	return 0;

@@ -49,6 +49,10 @@ int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err 
 /* state.json's text for c (malloc'd); NULL with errno ENOMEM, or EILSEQ when
  * a string is not UTF-8 (encode.c). */
 char *husk_state_encode(const struct husk_container *c);
+/* Fills c's saved fields from state.json's text without jansson when it has
+ * the simple form husk writes: 0, 1 when the caller must read it with
+ * jansson instead (c untouched), -1 out of memory (decode.c). */
+int husk_state_decode(const char *text, struct husk_container *c);
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err);
 
 /* Remove the container's directory and everything in it. */

@@ -19,18 +19,18 @@ BASE_CHECKS = [
 # flags: restart is a new task, hostname/sysctl/ulimit come from a --config spec).
 MORE_CHECKS = {
     "podman": [
-        "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "update",
+        "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "kill-paused", "update",
         "join-namespaces", "network-bridge", "network-ping", "restart", "wait", "rm-state",
         "privileged", "privileged-userns", "userns-map", "exec-userns", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
         "init",
     ],
     "containerd": [
-        "top", "stats", "exec-user", "exec-cwd", "exec-exit-code", "kill-signal", "restart",
-        "join-namespaces", "rm-state", "privileged", "userns-map", "tmpfs", "device", "env", "workdir",
+        "top", "stats", "exec-user", "exec-cwd", "exec-exit-code", "kill-signal", "kill-paused",
+        "restart", "join-namespaces", "rm-state", "privileged", "userns-map", "tmpfs", "device", "env", "workdir",
         "hostname", "sysctl", "ulimit",
     ],
     "docker": [
-        "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "update",
+        "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "kill-paused", "update",
         "join-namespaces", "network-bridge", "network-ping", "restart", "wait", "rm-state",
         "privileged", "cap-add-all", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
         "init",

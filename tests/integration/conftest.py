@@ -596,6 +596,12 @@ class Runtime:
                 found.append(f"process {pid} {cmdline!r} of a test bundle")
             elif any(cid.encode() in cmdline for cid in ids):
                 found.append(f"process {pid} {cmdline!r} naming a test container")
+        id_bytes = [cid.encode() for cid in ids]
+        for pid, cgroups in process_cgroups():
+            # a runtime's own helper before exec (e.g. `runc init`) has neither
+            # the marker nor the id in its command line, only its cgroup
+            if any(b"/" + i + b"\n" in cgroups or b"/" + i + b"/" in cgroups for i in id_bytes):
+                found.append(f"process {pid} in a cgroup of a test container")
         for cid in ids:
             pid = self.pids.get(cid)
             if pid and _proc_state(pid) not in (None, "Z"):
@@ -656,6 +662,18 @@ def processes():
         except OSError:
             continue
         yield int(e), environ, cmdline
+
+
+def process_cgroups():
+    me = os.getpid()
+    for e in os.listdir("/proc"):
+        if not e.isdigit() or int(e) == me:
+            continue
+        try:
+            with open(f"/proc/{e}/cgroup", "rb") as f:
+                yield int(e), f.read()
+        except OSError:
+            continue
 
 
 @pytest.fixture

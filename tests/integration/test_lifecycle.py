@@ -175,8 +175,8 @@ def test_create_same_id_twice_fails(rt, bundle):
     assert st["status"] == "created" and st["pid"] == pid
 
 
-@pytest.mark.skipif(is_runc(), reason="runc 1.1 races here under load: a loser can make the "
-                    "winner fail too (passes against runc when the machine is idle)")
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 races here: a loser can make the winner fail "
+                    "too, and losers can leave their `runc init` behind")
 def test_concurrent_create_same_id(rt, make_bundle):
     bundles = [make_bundle() for _ in range(4)]
     cid = rt.new_id()
@@ -193,6 +193,10 @@ def test_concurrent_create_same_id(rt, make_bundle):
     assert os.path.realpath(st["bundle"]) == os.path.realpath(bundles[winners[0]].path)
     losers = [b for i, b in enumerate(bundles) if i not in winners]
     rt.assert_nothing_left([], losers)
+    # and no loser's half-made process sits in the winner's cgroup
+    from conftest import process_cgroups
+    tag = f"/{cid}\n".encode()
+    assert [pid for pid, cg in process_cgroups() if tag in cg] == [st["pid"]]
 
 
 def test_state_of_missing_container(rt):

@@ -1,21 +1,46 @@
 """The runtime dying half-way must not leave a container nobody can clean up."""
 
+import os
 import signal
 import time
 
 import pytest
 
-from conftest import husk_only, is_husk, is_runc
+from conftest import husk_only, is_husk, is_runc, processes
 
 
-def hook_sleeping_in(bundle, kind, hookdir):
+def sigkill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+HOOK_TOKEN = "ITEST_SLEEPING_HOOK"
+
+
+@pytest.fixture(autouse=True)
+def kill_sleeping_hooks(rt):
+    """A hook outlives a runtime killed under it; end it before the test
+    does, or it becomes an unreaped orphan of PID 1 on this host."""
+    yield
+    token = f"{HOOK_TOKEN}={rt.root}".encode()
+    for pid, env, _ in processes():
+        if token in env:
+            sigkill_quietly(pid)
+
+
+def sleeping_hook(rt, hookdir):
     # tells the test it started, then blocks create/start for a while
-    bundle.config["hooks"] = {kind: [{"path": "/bin/sh", "args": [
-        "sh", "-c", f"touch {hookdir}/started; sleep 10"]}]}
+    return {"path": "/bin/sh", "args": ["sh", "-c", f"touch {hookdir}/started; sleep 10"],
+            "env": ["PATH=/usr/bin:/bin", f"{HOOK_TOKEN}={rt.root}"]}
+
+
+def hook_sleeping_in(rt, bundle, kind, hookdir):
+    bundle.config["hooks"] = {kind: [sleeping_hook(rt, hookdir)]}
 
 
 def wait_file(path, timeout=10):
-    import os
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if os.path.exists(path):
@@ -29,7 +54,7 @@ def test_killed_create_is_cleaned_by_delete_force(rt, bundle, tmp_path):
     """SIGKILL `create` while a createRuntime hook runs (the container's
     process exists, its cgroups too, no state may be saved yet); then
     `delete --force` must leave nothing: no process, cgroup or state."""
-    hook_sleeping_in(bundle, "createRuntime", tmp_path)
+    hook_sleeping_in(rt, bundle, "createRuntime", tmp_path)
     bundle.set_args("/bin/probe", "sleep", "60")
     bundle.write()
     cid = rt.new_id()
@@ -71,8 +96,7 @@ def test_killed_foreground_run_is_cleaned_by_delete_force(rt, bundle):
 
 @pytest.mark.skipif(is_runc(), reason="runc 1.1 runs poststart hooks during create")
 def test_killed_start_is_cleaned_by_delete_force(rt, bundle, tmp_path):
-    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sh", "args": [
-        "sh", "-c", f"touch {tmp_path}/started; sleep 10"]}]}
+    hook_sleeping_in(rt, bundle, "poststart", tmp_path)
     bundle.set_args("/bin/probe", "sleep", "60")
     cid = rt.create(bundle).check().cid
     # files, not pipes: the orphaned hook keeps the runtime's stdio open

@@ -6,6 +6,7 @@ what needs privilege.
 The user (USER) is created without subordinate ids; the tests that need them
 add /etc/subuid and /etc/subgid lines and take them out again."""
 
+import errno
 import fcntl
 import json
 import os
@@ -285,7 +286,7 @@ def test_subids_not_granted_fails_cleanly(urt, user):
     rc, _, err = urt.cmd("run", cid)
     assert rc != 0
     if is_husk():
-        assert "newuidmap" in err, err
+        assert "newuidmap" in err and "/etc/subuid" in err, err
     assert not os.path.exists(os.path.join(urt.state_root, cid))
 
 
@@ -296,6 +297,7 @@ def test_subids_not_granted_fails_cleanly(urt, user):
     ("memory", {"limit": 64 << 20}),
     ("pids", {"limit": 100}),
     ("cpu", {"shares": 512}),
+    ("blockIO", {"weight": 500}),
 ])
 def test_limit_without_delegated_cgroup_names_the_resource(urt, resource, value):
     cfg = set_args(urt, "/bin/true")
@@ -306,6 +308,7 @@ def test_limit_without_delegated_cgroup_names_the_resource(urt, resource, value)
     assert rc != 0, "a limit was accepted without a cgroup to enforce it"
     if is_husk():
         assert resource in err, err
+        assert "no permission" in err and "delegated cgroup" in err, err
     assert not os.path.exists(os.path.join(urt.state_root, cid))
 
 
@@ -358,3 +361,42 @@ def test_kill_all_reaches_every_process(urt):
     assert rc == 0, err
     urt.wait_status(cid, "stopped", timeout=5)
     assert "children-gone" in urt.output()
+
+
+@pytest.mark.parametrize("resources", [
+    {"memory": {}},
+    {"cpu": {}},
+    {"pids": {"limit": 0}},
+    {"devices": [{"allow": False, "access": "rwm"}]},
+    {"memory": {}, "cpu": {}, "blockIO": {}, "hugepageLimits": []},
+], ids=["memory", "cpu", "pids0", "devices", "all-empty"])
+def test_resources_that_ask_for_nothing_need_no_cgroup(urt, resources):
+    # engines write empty objects; only a value to enforce needs a cgroup
+    cfg = set_args(urt, "/bin/sh", "-c", "echo ok")
+    cfg["linux"]["resources"] = resources
+    urt.write_config(cfg)
+    rc, out, err = urt.cmd("run", new_id(urt, "empty"))
+    assert rc == 0, err
+    assert out.strip() == "ok"
+
+
+def test_seccomp_notify_rootless(urt, user):
+    # the agent is the test (root); the unprivileged runtime connects to it
+    from test_seccomp_actions import Listener, notify_profile
+    path = os.path.join(urt.home, "agent.sock")
+    lst = Listener(path, lambda n: (0, -errno.EXDEV))
+    try:
+        os.chmod(path, 0o777)
+        cfg = set_args(urt, "/bin/sh", "-c", "mkdir /tmp/d; echo rc=$?")
+        cfg["linux"]["seccomp"] = notify_profile(path, metadata="rl")
+        urt.write_config(cfg)
+        cid = new_id(urt, "notify")
+        rc, out, err = urt.cmd("run", cid)
+        assert rc == 0, err
+        assert "cross-device link" in err.lower(), (out, err)
+        assert "rc=1" in out
+    finally:
+        lst.close()
+    assert lst.state["metadata"] == "rl"
+    assert lst.state["state"]["id"] == cid
+    assert lst.seen

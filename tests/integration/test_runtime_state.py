@@ -162,3 +162,17 @@ def test_pid_file_does_not_follow_a_planted_temporary_link(rt, bundle, tmp_path)
     assert victim.read_text() == "keep"
     assert pid_file.read_text() == str(rt.state(r.cid)["pid"])
     assert not os.path.islink(pid_file)
+
+
+@husk_only
+@pytest.mark.parametrize("data", ["no newline at the end", "line\n", ""])
+def test_run_pty_passes_end_of_input(rt, bundle, data):
+    """stdin that is not a terminal ends as the end-of-file character of
+    the pty, so a reader in the container finishes (even mid-line)."""
+    bundle.process["terminal"] = True
+    bundle.set_args("/bin/sh", "-c", "cat; echo done:$?")
+    r = rt.run(bundle, input=data, timeout=10)
+    assert r.rc == 0, r
+    assert "done:0" in r.out
+    if data:
+        assert data.strip() in r.out

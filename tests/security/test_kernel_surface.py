@@ -99,9 +99,15 @@ def ptrace_outside(rt, make_bundle, tmp_path, hardened):
     b = make_bundle()
     if hardened:
         use_runtime_spec(rt, b)
+    # A's pid namespace belongs to the host's user namespace, so B cannot
+    # mount its /proc from a user namespace of its own (the kernel refuses,
+    # for runc too): B keeps the hardened profile but no user namespace.
     b.config["linux"]["namespaces"] = [
         {"type": "pid", "path": f"/proc/{pid}/ns/pid"}] + [
-        n for n in b.config["linux"]["namespaces"] if n["type"] != "pid"]
+        n for n in b.config["linux"]["namespaces"]
+        if n["type"] not in ("pid", "user")]
+    b.config["linux"].pop("uidMappings", None)
+    b.config["linux"].pop("gidMappings", None)
     b.config["process"]["args"] = ["/attack", "ptrace-pid", "1"]
     r = rt.run(b)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -165,12 +165,139 @@ static void encode_reads_back(void **state)
 	}
 }
 
+/* The hand parser of /proc/PID/stat reads what sscanf reads. */
+static void proc_stat_matches_sscanf(void **state)
+{
+	struct husk_err err = {0};
+	unsigned long long want = 0;
+	uint64_t got = 0;
+	bool alive = false;
+	char buf[1024], st = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_int_equal(sscanf(strrchr(buf, ')') + 1,
+				" %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+				"%*d %*d %*d %llu",
+				&st, &want),
+			 2);
+	assert_int_equal(husk_proc_stat(getpid(), &got, &alive, &err), 0);
+	assert_true(alive);
+	assert_true(want > 0);
+	assert_int_equal(got, want);
+}
+
+static void free_fields(struct husk_container *c)
+{
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->created);
+	free(c->owner);
+	free(c->cgroup_path);
+	for (size_t i = 0; i < c->annotations.n; i++) {
+		free(c->annotations.v[i].key);
+		free(c->annotations.v[i].value);
+	}
+	free(c->annotations.v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* What the encoder writes is read back by the fast path, field for field. */
+static void decode_reads_encoded(void **state)
+{
+	struct husk_kv ann[] = {{"a", "1"}, {"b.c/d", "x y"}};
+	struct husk_container c = {.id = "c1",
+				   .pid = 77,
+				   .pid_start = 99,
+				   .bundle = "/b",
+				   .rootfs = "/b/rootfs",
+				   .created = "2026-11-22T00:00:00Z",
+				   .owner = "root",
+				   .cgroup_path = "/husk/c1",
+				   .hook_kinds = 3,
+				   .status = HUSK_STATUS_CREATING,
+				   .annotations = {ann, 2}};
+	struct husk_container d = {0};
+	char *text = husk_state_encode(&c);
+
+	assert_int_equal(husk_state_decode(text, &d), 0);
+	assert_int_equal(d.pid, 77);
+	assert_int_equal(d.pid_start, 99);
+	assert_int_equal(d.hook_kinds, 3);
+	assert_int_equal(d.status, HUSK_STATUS_CREATING);
+	assert_string_equal(d.bundle, "/b");
+	assert_string_equal(d.rootfs, "/b/rootfs");
+	assert_string_equal(d.created, "2026-11-22T00:00:00Z");
+	assert_string_equal(d.owner, "root");
+	assert_string_equal(d.cgroup_path, "/husk/c1");
+	assert_int_equal(d.annotations.n, 2);
+	assert_string_equal(d.annotations.v[1].key, "b.c/d");
+	assert_string_equal(d.annotations.v[1].value, "x y");
+	free_fields(&d);
+	free(text);
+}
+
+/* Other spellings of the same: whitespace, order, unknown keys, null. */
+static void decode_other_forms(void **state)
+{
+	struct husk_container d = {0};
+	const char *text = " {\n  \"owner\" : \"u\",\"x\":[1] }";
+	assert_int_equal(husk_state_decode(text, &d), 1); /* an array: jansson's job */
+	assert_null(d.owner);
+	text = "{ \"rootfs\":\"/r\", \"zzz\": -5, \"creating\" : false,\n\"bundle\":\"/b\","
+	       "\"cgroup_path\": null, \"created\":\"t\", \"owner\":\"\", \"pid\": 0,"
+	       "\"annotations\": {} }\n";
+	assert_int_equal(husk_state_decode(text, &d), 0);
+	assert_string_equal(d.rootfs, "/r");
+	assert_string_equal(d.owner, "");
+	assert_null(d.cgroup_path);
+	assert_int_equal(d.status, HUSK_STATUS_STOPPED);
+	assert_int_equal(d.annotations.n, 0);
+	free_fields(&d);
+}
+
+/* Where jansson must decide, the fast path steps aside and leaves c alone. */
+static void decode_falls_back(void **state)
+{
+	const char *texts[] = {
+	    "{\"bundle\":\"/b\\n\"}",			   /* an escape */
+	    "{\"bundle\":\"/\xc3\xa9\"}",		   /* not ASCII */
+	    "{\"pid\":1.5}",				   /* a real */
+	    "{\"pid\":1e3}",				   /* an exponent */
+	    "{\"pid\":012}",				   /* not JSON */
+	    "{\"pid\":99999999999999999999}",		   /* too big */
+	    "{\"bundle\":\"/a\",\"bundle\":\"/b\"}",	   /* repeated key */
+	    "{\"annotations\":{\"k\":\"1\",\"k\":\"2\"}}", /* repeated annotation */
+	    "{\"annotations\":{\"k\":1}}",		   /* not a string */
+	    "{\"bundle\":\"/b\",}",			   /* trailing comma */
+	    "{\"bundle\":\"/b\"} x",			   /* trailing text */
+	    "{\"creating\":truex}",			   /* a bad word */
+	    "[]",					   /* not an object */
+	    "{\"bundle\":\"/b",				   /* cut short */
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct husk_container d = {0};
+		if (husk_state_decode(texts[i], &d) != 1)
+			fail_msg("fast path took %s", texts[i]);
+		assert_null(d.bundle);
+		assert_int_equal(d.annotations.n, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(known_dates),	 cmocka_unit_test(agrees_with_gmtime),
-	    cmocka_unit_test(now_is_now),	 cmocka_unit_test(remove_known_and_unknown_files),
+	    cmocka_unit_test(known_dates),
+	    cmocka_unit_test(agrees_with_gmtime),
+	    cmocka_unit_test(now_is_now),
+	    cmocka_unit_test(remove_known_and_unknown_files),
 	    cmocka_unit_test(encode_reads_back),
+	    cmocka_unit_test(proc_stat_matches_sscanf),
+	    cmocka_unit_test(decode_reads_encoded),
+	    cmocka_unit_test(decode_other_forms),
+	    cmocka_unit_test(decode_falls_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,20 +17,20 @@
 
 #include "state/state.h"
 
-static char root[64];
+static char base[64], root[80];
 
 static int make_root(void **state)
 {
-	char tmpl[] = "/tmp/husk-state-test.XXXXXX";
-	assert_non_null(mkdtemp(tmpl));
-	snprintf(root, sizeof(root), "%s/root", tmpl);
+	snprintf(base, sizeof(base), "/tmp/husk-state-test.XXXXXX");
+	assert_non_null(mkdtemp(base));
+	snprintf(root, sizeof(root), "%s/root", base);
 	return 0;
 }
 
 static int remove_root(void **state)
 {
 	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/..'", root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	return system(cmd) == 0 ? 0 : -1;
 }
 

@@ -103,8 +103,10 @@ case("sysctl_path_traversal", ["sysctl", "../"],
 case("mount_destination_dotdot", ["mounts", "destination"],
      lambda c: c["mounts"].append({"destination": "/../../../../tmp/husk-evil",
                                    "type": "tmpfs", "source": "tmpfs"}))
-case("mount_destination_relative", ["mounts", "destination"],
-     lambda c: c["mounts"].append({"destination": "relative/dir",
+# A relative destination is taken from "/" (runtime-spec 1.1, runc), so the
+# hostile form climbs out of it.
+case("mount_destination_relative_climb", ["mounts", "destination"],
+     lambda c: c["mounts"].append({"destination": "relative/../../../tmp/husk-evil",
                                    "type": "tmpfs", "source": "tmpfs"}))
 case("mount_options_wrong_type", ["mounts", "options"],
      lambda c: c["mounts"].append({"destination": "/mnt", "type": "tmpfs",

@@ -1,0 +1,85 @@
+/* Argument parsing that several commands share: the commands whose only
+ * options are flags (and --help), and the options of create and run. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+#define MAX_FLAGS 4
+
+static const struct cli_flag *find_flag(const struct cli_flag *flags, int c)
+{
+	for (; flags && flags->name; flags++)
+		if (flags->short_name == c)
+			return flags;
+	return NULL;
+}
+
+int cli_parse_flags(const char *usage, const struct cli_flag *flags, int argc, char **argv, int *rc)
+{
+	struct option opts[MAX_FLAGS + 2] = {{"help", no_argument, NULL, 'h'}};
+	char shortopts[2 * MAX_FLAGS + 2] = "h";
+	size_t n = 0;
+	int c;
+
+	for (; flags && flags[n].name && n < MAX_FLAGS; n++) {
+		opts[n + 1] =
+		    (struct option){flags[n].name, no_argument, NULL, flags[n].short_name};
+		shortopts[n + 1] = flags[n].short_name;
+	}
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		const struct cli_flag *f = c == 'h' ? NULL : find_flag(flags, c);
+		if (!f) {
+			fputs(usage, c == 'h' ? stdout : stderr);
+			*rc = c == 'h' ? 0 : 1;
+			return -1;
+		}
+		*f->value = true;
+	}
+	return optind;
+}
+
+const char *cli_parse_id(const char *cmd, const char *usage, const struct cli_flag *flags, int argc,
+			 char **argv, int *rc)
+{
+	int first = cli_parse_flags(usage, flags, argc, argv, rc);
+
+	if (first < 0)
+		return NULL;
+	if (argc - first != 1) {
+		*rc = cli_usage_error(cmd, "expected exactly one CONTAINER_ID");
+		return NULL;
+	}
+	return argv[first];
+}
+
+int cli_create_option(const char *cmd, int c, struct husk_create_opts *o)
+{
+	switch (c) {
+	case 'b':
+		o->bundle = optarg;
+		return 1;
+	case 'c':
+		o->console_socket = optarg;
+		return 1;
+	case 'p':
+		o->pid_file = optarg;
+		return 1;
+	case 'P':
+		o->no_pivot = true;
+		return 1;
+	case 'K':
+		o->no_new_keyring = true;
+		return 1;
+	case 'F':
+		o->preserve_fds = cli_parse_uint(optarg);
+		if (o->preserve_fds < 0) {
+			cli_usage_error(cmd, "--preserve-fds: not a count: %s", optarg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
