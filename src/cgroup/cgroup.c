@@ -285,18 +285,6 @@ static int remove_hier(struct cg_hier *h, struct husk_err *err)
 	return 0;
 }
 
-/* a followed by b, in a new string. */
-static char *join(const char *a, const char *b)
-{
-	size_t al = strlen(a), bl = strlen(b);
-	char *s = malloc(al + bl + 1);
-	if (s) {
-		memcpy(s, a, al);
-		memcpy(s + al, b, bl + 1);
-	}
-	return s;
-}
-
 int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
 		       struct husk_cgroup **out, struct husk_err *err)
 {
@@ -318,7 +306,7 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 			continue;
 		h->mount = &l->m[i];
 		h->path = cg_path_resolve(norm, absolute, l->m[i].own, l->m[i].unified);
-		h->dir = h->path ? join(l->m[i].dir, h->path) : NULL;
+		h->dir = h->path ? cg_concat(l->m[i].dir, h->path) : NULL;
 		if (!h->dir) {
 			cg->n++;
 			husk_err_set(err, ENOMEM, "cgroup");

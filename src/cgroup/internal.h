@@ -65,6 +65,8 @@ const char *cg_unified_controllers(const struct cg_layout *l);
  * whether it is rooted. Result has no trailing '/' and no "//". */
 int cg_path_normalize(const char *cgroups_path, const char *id, char **out, bool *absolute,
 		      struct husk_err *err);
+/* a followed by b, in a new string (NULL when out of memory). */
+char *cg_concat(const char *a, const char *b);
 /* Where a relative path lands in a hierarchy: v1 joins the caller's own
  * cgroup; cgroup2 joins its parent (the caller's own cgroup holds processes,
  * so it cannot delegate controllers to a child). */

@@ -135,7 +135,7 @@ char *cg_saved_encode(const struct husk_cgroup *cg)
 
 /* a followed by b, in a new string (asprintf costs ten times as much, for
  * every hierarchy of every command). */
-static char *concat(const char *a, const char *b)
+char *cg_concat(const char *a, const char *b)
 {
 	size_t al = strlen(a), bl = strlen(b);
 	char *s = malloc(al + bl + 1);
@@ -153,7 +153,7 @@ static int add_hier(struct husk_cgroup *cg, const struct cg_mount *m, const char
 	h->mount = m;
 	h->parents = parents;
 	h->path = strdup(path);
-	h->dir = h->path ? concat(mount_dir ? mount_dir : m->dir, path) : NULL;
+	h->dir = h->path ? cg_concat(mount_dir ? mount_dir : m->dir, path) : NULL;
 	if (!h->dir)
 		return husk_err_set(err, ENOMEM, "cgroup path");
 	cg->n++;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,33 @@ static void num_list(struct jw *w, const char *k, const char *text)
 		fputc(']', w->f);
 }
 
+/* A file of numbers as num_list() writes them; omitted if unreadable. */
+static void num_list_file(struct jw *w, const char *k, const struct cg_hier *h, const char *file)
+{
+	char buf[4096];
+	if (cg_read(h, file, buf, sizeof(buf), &(struct husk_err){0}) == 0)
+		num_list(w, k, buf);
+}
+
 static uint64_t rd(const struct cg_hier *h, const char *file)
 {
 	uint64_t v = 0;
 	if (h)
 		cg_read_u64(h, file, &v, &(struct husk_err){0});
 	return v;
+}
+
+/* rd() of the file FMT names: "%s.failcnt". */
+__attribute__((format(printf, 2, 3))) static uint64_t rdf(const struct cg_hier *h, const char *fmt,
+							  ...)
+{
+	char file[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(file, sizeof(file), fmt, ap);
+	va_end(ap);
+	return rd(h, file);
 }
 
 static uint64_t keyed(const struct cg_hier *h, const char *file, const char *k)
@@ -87,7 +109,6 @@ static uint64_t keyed(const struct cg_hier *h, const char *file, const char *k)
 static void cpu_stats(struct jw *w, const struct husk_cgroup *cg)
 {
 	struct cg_hier *cpu = cg_find(cg, "cpu"), *acct = cg_find(cg, "cpuacct");
-	char buf[4096];
 	uint64_t tck = (uint64_t)sysconf(_SC_CLK_TCK);
 
 	open_obj(w, "cpu");
@@ -98,15 +119,9 @@ static void cpu_stats(struct jw *w, const struct husk_cgroup *cg)
 		num(w, "user", keyed(cpu, "cpu.stat", "user_usec") * 1000, false);
 	} else if (acct) {
 		num(w, "total", rd(acct, "cpuacct.usage"), true);
-		if (cg_read(acct, "cpuacct.usage_percpu", buf, sizeof(buf),
-			    &(struct husk_err){0}) == 0)
-			num_list(w, "percpu", buf);
-		if (cg_read(acct, "cpuacct.usage_percpu_sys", buf, sizeof(buf),
-			    &(struct husk_err){0}) == 0)
-			num_list(w, "percpu_kernel", buf);
-		if (cg_read(acct, "cpuacct.usage_percpu_user", buf, sizeof(buf),
-			    &(struct husk_err){0}) == 0)
-			num_list(w, "percpu_user", buf);
+		num_list_file(w, "percpu", acct, "cpuacct.usage_percpu");
+		num_list_file(w, "percpu_kernel", acct, "cpuacct.usage_percpu_sys");
+		num_list_file(w, "percpu_user", acct, "cpuacct.usage_percpu_user");
 		/* cpuacct.stat counts clock ticks; report nanoseconds. */
 		num(w, "kernel", keyed(acct, "cpuacct.stat", "system") * (1000000000 / tck), false);
 		num(w, "user", keyed(acct, "cpuacct.stat", "user") * (1000000000 / tck), false);
@@ -131,16 +146,11 @@ static void cpu_stats(struct jw *w, const struct husk_cgroup *cg)
 
 static void mem_entry(struct jw *w, const char *k, const struct cg_hier *h, const char *prefix)
 {
-	char f[128];
 	open_obj(w, k);
-	snprintf(f, sizeof(f), "%s.limit_in_bytes", prefix);
-	num(w, "limit", rd(h, f), false);
-	snprintf(f, sizeof(f), "%s.usage_in_bytes", prefix);
-	num(w, "usage", rd(h, f), true);
-	snprintf(f, sizeof(f), "%s.max_usage_in_bytes", prefix);
-	num(w, "max", rd(h, f), true);
-	snprintf(f, sizeof(f), "%s.failcnt", prefix);
-	num(w, "failcnt", rd(h, f), false);
+	num(w, "limit", rdf(h, "%s.limit_in_bytes", prefix), false);
+	num(w, "usage", rdf(h, "%s.usage_in_bytes", prefix), true);
+	num(w, "max", rdf(h, "%s.max_usage_in_bytes", prefix), true);
+	num(w, "failcnt", rdf(h, "%s.failcnt", prefix), false);
 	close_obj(w);
 }
 
@@ -206,6 +216,24 @@ static void pids_stats(struct jw *w, const struct husk_cgroup *cg)
 	close_obj(w);
 }
 
+/* One {major,minor,op,value} entry of the list K; *any: one came before. */
+static void blkio_entry(struct jw *w, const char *k, bool *any, unsigned maj, unsigned min,
+			const char *op, uint64_t v)
+{
+	if (!*any)
+		key(w, k), fputc('[', w->f);
+	fprintf(w->f, "%s", *any ? "," : "");
+	w->first = true;
+	fputc('{', w->f);
+	num(w, "major", maj, true);
+	num(w, "minor", min, true);
+	key(w, "op");
+	fprintf(w->f, "\"%s\"", op);
+	num(w, "value", v, true);
+	close_obj(w);
+	*any = true;
+}
+
 /* v1 "8:0 Read 123" lines (Total lines skipped) -> [{major,minor,op,value}]. */
 static void blkio_list_v1(struct jw *w, const char *k, const struct cg_hier *h,
 			  const char *const files[3])
@@ -222,20 +250,8 @@ static void blkio_list_v1(struct jw *w, const char *k, const struct cg_hier *h,
 		unsigned maj, min;
 		char op[32];
 		uint64_t v;
-		if (sscanf(line, "%u:%u %31s %" SCNu64, &maj, &min, op, &v) != 4)
-			continue;
-		if (!any)
-			key(w, k), fputc('[', w->f);
-		fprintf(w->f, "%s", any ? "," : "");
-		w->first = true;
-		fputc('{', w->f);
-		num(w, "major", maj, true);
-		num(w, "minor", min, true);
-		key(w, "op");
-		fprintf(w->f, "\"%s\"", op);
-		num(w, "value", v, true);
-		close_obj(w);
-		any = true;
+		if (sscanf(line, "%u:%u %31s %" SCNu64, &maj, &min, op, &v) == 4)
+			blkio_entry(w, k, &any, maj, min, op, v);
 	}
 	if (any)
 		fputc(']', w->f);
@@ -258,20 +274,9 @@ static void blkio_list_v2(struct jw *w, const char *k, const struct cg_hier *h, 
 			char pat[32];
 			const char *p;
 			snprintf(pat, sizeof(pat), " %s=", rw ? wkey : rkey);
-			if (!(p = strstr(line, pat)))
-				continue;
-			if (!any)
-				key(w, k), fputc('[', w->f);
-			fprintf(w->f, "%s", any ? "," : "");
-			w->first = true;
-			fputc('{', w->f);
-			num(w, "major", maj, true);
-			num(w, "minor", min, true);
-			key(w, "op");
-			fprintf(w->f, "\"%s\"", rw ? "Write" : "Read");
-			num(w, "value", strtoull(p + strlen(pat), NULL, 10), true);
-			close_obj(w);
-			any = true;
+			if ((p = strstr(line, pat)))
+				blkio_entry(w, k, &any, maj, min, rw ? "Write" : "Read",
+					    strtoull(p + strlen(pat), NULL, 10));
 		}
 	}
 	if (any)
@@ -318,17 +323,13 @@ static void hugetlb_stats(struct jw *w, const struct husk_cgroup *cg)
 			snprintf(size, sizeof(size), "%luKB", kb);
 		open_obj(w, size);
 		if (h->mount->unified) {
-			snprintf(f, sizeof(f), "hugetlb.%s.current", size);
-			num(w, "usage", rd(h, f), true);
+			num(w, "usage", rdf(h, "hugetlb.%s.current", size), true);
 			snprintf(f, sizeof(f), "hugetlb.%s.events", size);
 			num(w, "failcnt", keyed(h, f, "max"), false);
 		} else {
-			snprintf(f, sizeof(f), "hugetlb.%s.usage_in_bytes", size);
-			num(w, "usage", rd(h, f), true);
-			snprintf(f, sizeof(f), "hugetlb.%s.max_usage_in_bytes", size);
-			num(w, "max", rd(h, f), true);
-			snprintf(f, sizeof(f), "hugetlb.%s.failcnt", size);
-			num(w, "failcnt", rd(h, f), false);
+			num(w, "usage", rdf(h, "hugetlb.%s.usage_in_bytes", size), true);
+			num(w, "max", rdf(h, "hugetlb.%s.max_usage_in_bytes", size), true);
+			num(w, "failcnt", rdf(h, "hugetlb.%s.failcnt", size), false);
 		}
 		close_obj(w);
 	}
@@ -366,7 +367,7 @@ static void cpuset_stats(struct jw *w, const struct husk_cgroup *cg)
 	};
 	struct cg_hier *h = cg_find(cg, "cpuset");
 	bool v2 = h && h->mount->unified;
-	char buf[1024], f[64];
+	char buf[1024];
 
 	open_obj(w, "cpuset");
 	if (h && cg_read(h, v2 ? "cpuset.cpus.effective" : "cpuset.cpus", buf, sizeof(buf),
@@ -376,8 +377,7 @@ static void cpuset_stats(struct jw *w, const struct husk_cgroup *cg)
 			 &(struct husk_err){0}) == 0)
 		cpu_list(w, "mems", buf);
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		snprintf(f, sizeof(f), "cpuset.%s", flags[i]);
-		num(w, flags[i], v2 ? 0 : rd(h, f), false);
+		num(w, flags[i], v2 ? 0 : rdf(h, "cpuset.%s", flags[i]), false);
 	}
 	buf[0] = '\0';
 	if (h && !v2)

@@ -67,6 +67,14 @@ const char *cli_parse_id(const char *cmd, const char *usage, const struct cli_fl
 	{"preserve-fds", required_argument, NULL, 'F'}
 /* clang-format on */
 
+/* The end of create's and run's --help: the options they share. */
+#define CLI_CREATE_HELP_TAIL                                                                       \
+	"  --pid-file PATH         write the container process's pid to PATH\n"                    \
+	"  --no-pivot              do not use pivot_root (for ramfs roots)\n"                      \
+	"  --no-new-keyring        keep the caller's session keyring\n"                            \
+	"  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"             \
+	"  --help, -h              print this help\n"
+
 /* Apply getopt's answer C to O when it is a CLI_CREATE_OPTIONS one: returns
  * 1 when it was, 0 when not, -1 after a usage error about CMD. */
 int cli_create_option(const char *cmd, int c, struct husk_create_opts *o);

@@ -12,12 +12,7 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "  --bundle, -b DIR        bundle directory (default: current directory)\n"
 	      "  --console-socket PATH   send the pty master of process.terminal to this\n"
-	      "                          AF_UNIX socket\n"
-	      "  --pid-file PATH         write the container process's pid to PATH\n"
-	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
-	      "  --no-new-keyring        keep the caller's session keyring\n"
-	      "  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"
-	      "  --help, -h              print this help\n",
+	      "                          AF_UNIX socket\n" CLI_CREATE_HELP_TAIL,
 	      out);
 }
 

@@ -16,12 +16,8 @@ static void usage(FILE *out)
 	      "  --keep                  do not delete the container after it exits\n"
 	      "  --no-subreaper          do not become a subreaper for the container's\n"
 	      "                          reparented processes\n"
-	      "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
-	      "  --pid-file PATH         write the container process's pid to PATH\n"
-	      "  --no-pivot              do not use pivot_root (for ramfs roots)\n"
-	      "  --no-new-keyring        keep the caller's session keyring\n"
-	      "  --preserve-fds N        pass N extra fds (3 .. 3+N-1) into the container\n"
-	      "  --help, -h              print this help\n",
+	      "  --console-socket PATH   send the pty master to this AF_UNIX "
+	      "socket\n" CLI_CREATE_HELP_TAIL,
 	      out);
 }
 

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 
 static void spec_usage(FILE *out)
 {
@@ -24,20 +25,6 @@ static void spec_usage(FILE *out)
 		     "  -h, --help        print this help\n");
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_config(const char *bundle, const char *text, struct husk_err *err)
 {
 	char path[4096];
@@ -50,7 +37,7 @@ static int write_config(const char *bundle, const char *text, struct husk_err *e
 		return husk_err_set(err, 0, "File config.json exists. Remove it first.");
 	if (fd < 0)
 		return husk_err_sys(err, "create %s", path);
-	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0) {
+	if (husk_write_all(fd, text, strlen(text)) < 0 || husk_write_all(fd, "\n", 1) < 0) {
 		husk_err_sys(err, "write %s", path);
 		unlink(path);
 		return -1;

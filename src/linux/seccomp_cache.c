@@ -23,6 +23,7 @@
 
 #include "linux/internal.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 #include "util/log.h"
 
 #define CACHE_MAGIC "HUSKBPF1"
@@ -226,20 +227,6 @@ struct sock_filter *husk_seccomp_cache_get(const char *canon, size_t canon_len, 
 	return fd < 0 ? NULL : read_entry(fd, canon, canon_len, count);
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
-}
-
 void husk_seccomp_cache_put(const char *canon, size_t canon_len, const struct sock_filter *insns,
 			    size_t count)
 {
@@ -254,9 +241,10 @@ void husk_seccomp_cache_put(const char *canon, size_t canon_len, const struct so
 	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	bool ok = write_all(fd, CACHE_MAGIC, 8) && write_all(fd, &n, sizeof(n)) &&
-		  write_all(fd, canon, canon_len) && write_all(fd, &c, sizeof(c)) &&
-		  write_all(fd, insns, count * sizeof(*insns));
+	bool ok =
+	    husk_write_all(fd, CACHE_MAGIC, 8) == 0 && husk_write_all(fd, &n, sizeof(n)) == 0 &&
+	    husk_write_all(fd, canon, canon_len) == 0 && husk_write_all(fd, &c, sizeof(c)) == 0 &&
+	    husk_write_all(fd, insns, count * sizeof(*insns)) == 0;
 	if (!ok || renameat(dir, tmp, dir, name) < 0) {
 		husk_debug("seccomp cache: cannot store %s: %s", name, strerror(errno));
 		unlinkat(dir, tmp, 0);

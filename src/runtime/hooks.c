@@ -13,31 +13,10 @@
 #include <unistd.h>
 
 #include "runtime/internal.h"
+#include "spec/tables.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 #include "util/log.h"
-
-static const char *const hook_names[] = {
-    [HUSK_HOOK_PRESTART] = "prestart",
-    [HUSK_HOOK_CREATE_RUNTIME] = "createRuntime",
-    [HUSK_HOOK_CREATE_CONTAINER] = "createContainer",
-    [HUSK_HOOK_START_CONTAINER] = "startContainer",
-    [HUSK_HOOK_POSTSTART] = "poststart",
-    [HUSK_HOOK_POSTSTOP] = "poststop",
-};
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* The hook's stdin. The state goes in a memfd rather than a pipe, so a hook
  * that never reads its stdin can neither block us nor get us a SIGPIPE.
@@ -49,7 +28,7 @@ static int state_fd(const char *state_json, struct husk_err *err)
 	int fd = memfd_create("husk-hook-state", MFD_CLOEXEC), p[2];
 
 	if (fd >= 0) {
-		if (write_all(fd, state_json, len) < 0) {
+		if (husk_write_all(fd, state_json, len) < 0) {
 			husk_err_sys(err, "write hook state");
 			close(fd);
 			return -1;
@@ -59,7 +38,7 @@ static int state_fd(const char *state_json, struct husk_err *err)
 	}
 	if (len > 65536 || pipe2(p, O_CLOEXEC) < 0)
 		return husk_err_sys(err, "memfd_create for the hook's state");
-	if (write_all(p[1], state_json, len) < 0) {
+	if (husk_write_all(p[1], state_json, len) < 0) {
 		husk_err_sys(err, "write hook state");
 		close(p[0]);
 		close(p[1]);
@@ -133,7 +112,7 @@ int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 {
 	for (size_t i = 0; i < hooks->n; i++) {
 		if (run_one(&hooks->v[i], state_json, err) < 0)
-			return husk_err_prefix(err, "%s hook #%zu %s", hook_names[kind], i,
+			return husk_err_prefix(err, "%s hook #%zu %s", husk_hook_names[kind], i,
 					       hooks->v[i].path);
 	}
 	return 0;
@@ -150,7 +129,7 @@ void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spe
 		return;
 	state = husk_state_json_of(c, status, strcmp(status, "stopped") == 0 ? 0 : c->pid, false);
 	if (!state) {
-		husk_warn("%s hooks of %s: cannot encode state", hook_names[kind], c->id);
+		husk_warn("%s hooks of %s: cannot encode state", husk_hook_names[kind], c->id);
 		return;
 	}
 	/* Each hook runs even when an earlier one failed: these are

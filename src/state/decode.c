@@ -79,6 +79,18 @@ static bool key_is(const char *k, size_t n, const char *want)
 	return strlen(want) == n && memcmp(k, want, n) == 0;
 }
 
+/* A member's key and the ':' after it; leaves r at the value. */
+static int member_key(struct rd *r, const char **k, size_t *kn)
+{
+	if (str(r, k, kn))
+		return FALLBACK;
+	ws(r);
+	if (*r->p++ != ':')
+		return FALLBACK;
+	ws(r);
+	return 0;
+}
+
 static int annotations(struct rd *r, struct husk_kvv *out)
 {
 	size_t cap = 0;
@@ -93,13 +105,7 @@ static int annotations(struct rd *r, struct husk_kvv *out)
 		const char *k, *v;
 		size_t kn, vn;
 		ws(r);
-		if (str(r, &k, &kn))
-			return FALLBACK;
-		ws(r);
-		if (*r->p++ != ':')
-			return FALLBACK;
-		ws(r);
-		if (str(r, &v, &vn))
+		if (member_key(r, &k, &kn) || str(r, &v, &vn))
 			return FALLBACK;
 		for (size_t i = 0; i < out->n; i++)
 			if (key_is(k, kn, out->v[i].key))
@@ -153,12 +159,8 @@ static int member(struct rd *r, struct husk_container *t, unsigned *seen)
 	int f = F_N, rc;
 	int64_t v = 0;
 
-	if (str(r, &k, &kn))
+	if (member_key(r, &k, &kn))
 		return FALLBACK;
-	ws(r);
-	if (*r->p++ != ':')
-		return FALLBACK;
-	ws(r);
 	for (int i = 0; i < F_N; i++)
 		if (key_is(k, kn, field_names[i]))
 			f = i;

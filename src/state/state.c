@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/io.h"
 
 /* Like husk_err_set, but the message stays as written (no strerror suffix)
  * while the errno is still kept for callers that test it. */
@@ -102,21 +103,6 @@ int husk_state_lock(int dir_fd, struct husk_err *err)
 	return fd;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* No fsync: the store lives on tmpfs (/run) and dies with the machine, so
  * rename alone gives readers the whole old or the whole new file. */
 int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
@@ -137,7 +123,7 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 	}
 	if (fd < 0)
 		return husk_err_sys(err, "create %s", tmp);
-	if (write_all(fd, data, len) < 0) {
+	if (husk_write_all(fd, data, len) < 0) {
 		husk_err_sys(err, "write %s", tmp);
 		close(fd);
 		unlinkat(dir_fd, tmp, 0);
