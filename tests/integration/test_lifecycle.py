@@ -510,3 +510,12 @@ def test_listen_fds_are_passed(rt, bundle, tmp_path):
     assert sorted(fds["fds"], key=int) == ["0", "1", "2", "3"]
     assert fds["fds"]["3"].endswith("/sock-stand-in")
     assert "LISTEN_FDS=1" in env["env"]
+
+
+def test_foreground_run_without_pid_ns_cleans_leftover_children(rt, bundle):
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "pid"]
+    # the child's stdio goes elsewhere so only the process, not a pipe, lingers
+    bundle.set_args("/bin/sh", "-c", "/bin/sleep 100 </dev/null >/dev/null 2>&1 & exit 5")
+    r = rt.run(bundle)
+    assert r.rc == 5, r
+    rt.assert_nothing_left([r.cid])
