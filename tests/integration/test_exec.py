@@ -143,3 +143,32 @@ def test_detached_exec_dies_with_the_container(rt, running, tmp_path):
         assert b"HUSK_ITEST_MARK=" in f.read(), "exec gets the container's env"
     rt.delete(cid, force=True).check()
     rt.assert_nothing_left([cid])
+
+
+def test_exec_cli_options(rt, bundle):
+    bundle.process["noNewPrivileges"] = False
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    r = rt.cmd("exec", "--cap", "CAP_SYS_CHROOT", "--additional-gids", "5",
+               "--no-new-privs", "--user", "0:100", cid,
+               "/bin/probe", "caps", "+", "ids", "+", "syscall", "chroot")
+    assert r.rc == 0, r
+    caps, ids, sc = r.lines()
+    assert int(caps["effective"], 16) & (1 << 18), "--cap adds CAP_SYS_CHROOT"
+    assert caps["no_new_privs"] == 1
+    assert ids["gid"] == 100 and 5 in ids["groups"]
+    assert sc["chroot"] == 0
+
+
+def test_exec_preserve_fds(rt, running, tmp_path):
+    cid, _ = running
+    path = tmp_path / "extra"
+    path.write_text("x")
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        r = rt.cmd("exec", "--preserve-fds", "1", cid, "/bin/probe", "fds", pass_fds={3: fd})
+    finally:
+        os.close(fd)
+    assert r.rc == 0, r
+    fds = r.lines()[0]["fds"]
+    assert sorted(fds, key=int) == ["0", "1", "2", "3"]
+    assert fds["3"].endswith("/extra")

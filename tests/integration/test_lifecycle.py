@@ -466,3 +466,56 @@ def test_exec_into_user_namespace(rt, bundle):
     ids, ns = r.lines()
     assert (ids["uid"], ids["gid"]) == (0, 0)
     assert ns["user"] == os.stat(f"/proc/{pid}/ns/user").st_ino
+
+
+def test_run_keep(rt, bundle):
+    bundle.set_args("/bin/probe", "exit", "3")
+    r = rt.run(bundle, None, "--keep")
+    assert r.rc == 3, r
+    st = rt.state(r.cid)
+    assert st["status"] == "stopped"
+    rt.delete(r.cid).check()
+    rt.assert_nothing_left([r.cid])
+
+
+def test_run_no_subreaper(rt, bundle):
+    bundle.set_args("/bin/probe", "exit", "4")
+    r = rt.run(bundle, None, "--no-subreaper")
+    assert r.rc == 4, r
+    rt.assert_nothing_left([r.cid])
+
+
+def test_listen_fds_are_passed(rt, bundle, tmp_path):
+    # systemd socket activation: with LISTEN_FDS=N and LISTEN_PID naming the
+    # runtime, fds 3..3+N-1 pass into the container, like --preserve-fds
+    import subprocess
+    from conftest import Result, _finish, spawn
+    path = tmp_path / "sock-stand-in"
+    path.write_text("x")
+    fd = os.open(str(path), os.O_RDONLY)
+    bundle.set_args("/bin/probe", "fds", "+", "env")
+    bundle.write()
+    cid = rt.new_id()
+    argv = ["/bin/sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', "sh",
+            *rt.argv("run", "--bundle", bundle.path, cid)]
+    try:
+        p = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, pass_fds=(3,), preexec_fn=lambda: os.dup2(fd, 3))
+    finally:
+        os.close(fd)
+    out, err = _finish(p, 30)
+    r = Result(argv, p.returncode, out.decode(), err.decode())
+    assert r.rc == 0, r
+    fds, env = r.lines()
+    assert sorted(fds["fds"], key=int) == ["0", "1", "2", "3"]
+    assert fds["fds"]["3"].endswith("/sock-stand-in")
+    assert "LISTEN_FDS=1" in env["env"]
+
+
+def test_foreground_run_without_pid_ns_cleans_leftover_children(rt, bundle):
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "pid"]
+    # the child's stdio goes elsewhere so only the process, not a pipe, lingers
+    bundle.set_args("/bin/sh", "-c", "/bin/sleep 100 </dev/null >/dev/null 2>&1 & exit 5")
+    r = rt.run(bundle)
+    assert r.rc == 5, r
+    rt.assert_nothing_left([r.cid])
