@@ -140,6 +140,19 @@ static int apply_rdma(struct husk_cgroup *cg, const struct husk_resources *res,
 	return 0;
 }
 
+/* Files whose writes the runtime's own state depends on: freezing at create
+ * would hang the start, cgroup.procs/threads would pull host processes in,
+ * cgroup.kill would kill the container before it runs. */
+static bool runtime_owned(const char *key)
+{
+	static const char *const owned[] = {"cgroup.procs", "cgroup.threads", "cgroup.freeze",
+					    "cgroup.kill"};
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (strcmp(key, owned[i]) == 0)
+			return true;
+	return false;
+}
+
 /* linux.resources.unified: raw cgroup2 files, written last so they win. */
 static int apply_unified(struct husk_cgroup *cg, const struct husk_kvv *kv, struct husk_err *err)
 {
@@ -157,6 +170,9 @@ static int apply_unified(struct husk_cgroup *cg, const struct husk_kvv *kv, stru
 		snprintf(field, sizeof(field), "linux.resources.unified.%s", key);
 		if (!key[0] || key[0] == '.' || strchr(key, '/') || strstr(key, ".."))
 			return husk_err_set(err, 0, "%s: not a cgroup file name", field);
+		if (runtime_owned(key))
+			return husk_err_set(
+			    err, 0, "%s: managed by the runtime (use pause, resume, kill)", field);
 		if (!cg_has_file(u, key)) {
 			size_t clen = strcspn(key, ".");
 			_cleanup_free_ char *ctrl = strndup(key, clen);

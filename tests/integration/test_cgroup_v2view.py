@@ -341,3 +341,13 @@ def test_delete_removes_the_cgroup_dir(vrt, bundle):
     vrt.wait_status(r.cid, "stopped")
     vrt.delete(r.cid).check()
     assert not os.path.exists(cgdir(r.cid))
+
+
+@husk_only  # runc 1.1 writes cgroup.freeze=1 at create and hangs forever
+@pytest.mark.parametrize("key", ["cgroup.freeze", "cgroup.procs", "cgroup.kill"])
+def test_unified_runtime_owned_key_refused(vrt, bundle, key):
+    """Freezing at create would hang the start, cgroup.procs would move a host
+    process into the container, cgroup.kill would kill it: the runtime owns
+    these files (pause, resume, kill)."""
+    refused(vrt, bundle, {"unified": {key: "1"}}, f"linux.resources.unified.{key}",
+            "managed by the runtime")
