@@ -109,14 +109,19 @@ static uint64_t keyed(const struct cg_hier *h, const char *file, const char *k)
 static void cpu_stats(struct jw *w, const struct husk_cgroup *cg)
 {
 	struct cg_hier *cpu = cg_find(cg, "cpu"), *acct = cg_find(cg, "cpuacct");
+	struct cg_hier *usage2 = cpu && cpu->mount->unified ? cpu : NULL;
 	uint64_t tck = (uint64_t)sysconf(_SC_CLK_TCK);
+
+	/* cgroup2 keeps usage in cpu.stat even without the cpu controller. */
+	if (!usage2 && !acct && cg->layout->mode == HUSK_CGROUP_V2)
+		usage2 = cg_unified(cg);
 
 	open_obj(w, "cpu");
 	open_obj(w, "usage");
-	if (cpu && cpu->mount->unified) {
-		num(w, "total", keyed(cpu, "cpu.stat", "usage_usec") * 1000, true);
-		num(w, "kernel", keyed(cpu, "cpu.stat", "system_usec") * 1000, false);
-		num(w, "user", keyed(cpu, "cpu.stat", "user_usec") * 1000, false);
+	if (usage2) {
+		num(w, "total", keyed(usage2, "cpu.stat", "usage_usec") * 1000, true);
+		num(w, "kernel", keyed(usage2, "cpu.stat", "system_usec") * 1000, false);
+		num(w, "user", keyed(usage2, "cpu.stat", "user_usec") * 1000, false);
 	} else if (acct) {
 		num(w, "total", rd(acct, "cpuacct.usage"), true);
 		num_list_file(w, "percpu", acct, "cpuacct.usage_percpu");
@@ -209,9 +214,17 @@ static void memory_stats(struct jw *w, const struct husk_cgroup *cg)
 static void pids_stats(struct jw *w, const struct husk_cgroup *cg)
 {
 	struct cg_hier *h = cg_find(cg, "pids");
-	uint64_t limit = rd(h, "pids.max");
+	uint64_t limit = rd(h, "pids.max"), current = rd(h, "pids.current");
+	/* No pids controller (a cgroup2 hierarchy without it): count them. */
+	if (!h) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+		if (husk_cgroup_pids((struct husk_cgroup *)cg, &pids, &n, &(struct husk_err){0}) ==
+		    0)
+			current = n;
+	}
 	open_obj(w, "pids");
-	num(w, "current", rd(h, "pids.current"), true);
+	num(w, "current", current, true);
 	num(w, "limit", limit == UINT64_MAX ? 0 : limit, true);
 	close_obj(w);
 }
