@@ -94,3 +94,32 @@ def test_root_option_isolates_state(rt, bundle, tmp_path):
     elsewhere = Runtime(str(tmp_path / "other-root"), rt.iodir)
     assert elsewhere.state_raw(cid).rc != 0
     assert elsewhere.list(quiet=True).out.split() == []
+
+
+def test_global_options_as_engines_write_them(rt, bundle, tmp_path):
+    # conmon writes `--log-format=json`; go-runc writes `--log L --log-format json`
+    log = tmp_path / "log.json"
+    bundle.set_args("/bin/probe", "pid")
+    bundle.write()
+    cid = rt.new_id()
+    r = rt.cmd_files(cid, "create", "--bundle", bundle.path, "--pid-file",
+                     str(tmp_path / "pid"), "--no-new-keyring", cid,
+                     global_args=(f"--log={log}", "--log-format=json", "--debug"))
+    assert r.rc == 0, r
+    assert rt.state(cid)["status"] == "created"
+
+
+def test_short_options(rt, bundle):
+    bundle.set_args("/bin/probe", "sleep", "30")
+    bundle.write()
+    cid = rt.new_id()
+    rt.cmd_files(cid, "create", "-b", bundle.path, cid).check()
+    entries = json.loads(rt.cmd("list", "-f", "json").check().out)
+    assert [e["id"] for e in entries] == [cid]
+    assert rt.cmd("list", "-q").check().out.split() == [cid]
+    rt.cmd("delete", "-f", cid).check()
+
+
+def test_rootless_false_is_accepted(rt):
+    r = rt.cmd("list", global_args=("--rootless", "false"))
+    assert r.rc == 0, r
