@@ -1,4 +1,5 @@
-"""The pure cgroup v2 code path, for real, on a host that is not pure v2.
+"""The pure cgroup v2 code path, for real, on a host that is not pure v2
+(and, at the end, the pure v1 path in a v1 view on a hybrid host).
 
 A "v2 view" is a private mount namespace in which everything under
 /sys/fs/cgroup is unmounted and the host's cgroup2 hierarchy is mounted at
@@ -57,15 +58,15 @@ pytestmark = [
 
 
 class View:
-    def __init__(self):
-        self.proc = spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", VIEW_SCRIPT],
+    def __init__(self, script=VIEW_SCRIPT):
+        self.proc = spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
         if line.strip() != "ready":
             err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
             self.close()
-            pytest.skip(f"cannot build a cgroup v2 view: {err.strip() or line!r}")
+            pytest.skip(f"cannot build the cgroup view: {err.strip() or line!r}")
         self.pid = self.proc.pid
         self.prefix = ["nsenter", "-t", str(self.pid), "-m", "--"]
 
@@ -90,9 +91,7 @@ def view():
     v.close()
 
 
-@pytest.fixture
-def vrt(runtime, view):
-    """The runtime fixture, every command run inside the view."""
+def in_view(runtime, view):
     plain = runtime.argv
 
     def argv(*args, global_args=()):
@@ -101,6 +100,12 @@ def vrt(runtime, view):
     runtime.argv = argv
     runtime.view = view
     return runtime
+
+
+@pytest.fixture
+def vrt(runtime, view):
+    """The runtime fixture, every command run inside the v2 view."""
+    return in_view(runtime, view)
 
 
 def cgdir(cid):
@@ -351,3 +356,109 @@ def test_unified_runtime_owned_key_refused(vrt, bundle, key):
     these files (pause, resume, kill)."""
     refused(vrt, bundle, {"unified": {key: "1"}}, f"linux.resources.unified.{key}",
             "managed by the runtime")
+
+
+# ---------------------------------------------------------------------------
+# The v1 view: a hybrid host with its cgroup2 mount taken away looks pure v1.
+# ---------------------------------------------------------------------------
+V1_SCRIPT = r"""
+set -e
+umount /sys/fs/cgroup/unified
+echo ready
+exec sleep infinity
+"""
+
+V1_HOST = os.path.isdir("/sys/fs/cgroup/memory") and HOST_V2 == "/sys/fs/cgroup/unified"
+
+
+@pytest.fixture(scope="module")
+def v1view():
+    if not V1_HOST:
+        pytest.skip("not a hybrid host (v1 controllers + cgroup2 at /sys/fs/cgroup/unified)")
+    v = View(V1_SCRIPT)
+    assert " /sys/fs/cgroup/unified " not in v.run("cat", "/proc/self/mounts")
+    yield v
+    v.close()
+
+
+@pytest.fixture
+def v1rt(runtime, v1view):
+    return in_view(runtime, v1view)
+
+
+def v1_dirs(pid):
+    """{controller: host directory} of a process's v1 cgroups."""
+    dirs = {}
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ctrls:
+                name = ctrls[5:] if ctrls.startswith("name=") else ctrls
+                dirs[ctrls] = f"/sys/fs/cgroup/{name}{path}"
+    return dirs
+
+
+def read_file(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def test_v1view_limits_freezer_devices(v1rt, bundle):
+    bundle.linux["resources"]["memory"] = {"limit": 64 << 20}
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    cid, pid = v1rt.start_detached(bundle, "sh", "-c", COUNTER)
+    dirs = v1_dirs(pid)
+    for ctrl in ("memory", "pids", "freezer", "devices", "cpu"):
+        assert dirs[ctrl].endswith("/" + cid), dirs
+    assert not os.path.exists(cgdir(cid)), "cgroup2 dir made in a v1 view"
+    assert read_file(dirs["memory"] + "/memory.limit_in_bytes") == str(64 << 20)
+    assert read_file(dirs["pids"] + "/pids.max") == "50"
+    # default allow list only: c 10:229 (fuse) is not in devices.list
+    allowed = read_file(dirs["devices"] + "/devices.list").splitlines()
+    assert "c 1:3 rwm" in allowed and not any(a.startswith("c 10:229") for a in allowed)
+    wait_for(lambda: counter(bundle) > 3, what="the counter to start")
+    v1rt.cmd("pause", cid).check()
+    assert read_file(dirs["freezer"] + "/freezer.state") == "FROZEN"
+    before = counter(bundle)
+    time.sleep(0.3)
+    assert counter(bundle) == before
+    v1rt.cmd("resume", cid).check()
+    wait_for(lambda: counter(bundle) > before + 3, what="the counter to go on")
+    v1rt.delete(cid, force=True).check()
+    for d in dirs.values():
+        assert not d.endswith("/" + cid) or not os.path.exists(d), d
+
+
+def test_v1view_device_filter(v1rt, bundle):
+    null, fuse = device_probe(v1rt, bundle, [])
+    assert null["errno"] == 0 and fuse["errno"] == 1, (null, fuse)
+
+
+@husk_only
+def test_v1view_no_clone_into_cgroup(v1rt, bundle, tmp_path):
+    trace = str(tmp_path / "strace")
+    bundle.set_args("true")
+    bundle.write()
+    cid = v1rt.new_id()
+    v1rt.view.run("strace", "-f", "-qq", "-e", "trace=clone3", "-o", trace,
+                  *v1rt.argv("run", "--bundle", bundle.path, cid)[len(v1rt.view.prefix):])
+    with open(trace) as f:
+        calls = [line for line in f if "clone3(" in line and "CLONE_NEWPID" in line]
+    assert calls and "CLONE_INTO_CGROUP" not in calls[0], calls
+
+
+@pytest.mark.parametrize("resources,words", [
+    ({"hugepageLimits": [{"pageSize": "2MB", "limit": 1 << 21}]},
+     ["linux.resources.hugepageLimits[0]", "hugetlb cgroup controller is not available"]),
+    ({"unified": {"cgroup.max.depth": "3"}},
+     ["linux.resources.unified", "cgroup v1 only"]),
+], ids=["hugetlb", "unified"])
+def test_v1view_cgroup2_only_resources_refused(v1rt, bundle, resources, words):
+    bundle.linux["resources"].update(resources)
+    bundle.set_args("true")
+    r = v1rt.run(bundle)
+    assert r.rc != 0, r
+    if is_husk():
+        for w in words:
+            assert w in r.err, r.err
+    v1rt.assert_nothing_left([r.cid], [bundle])
