@@ -1,6 +1,8 @@
 /* Argument parsing that several commands share: the commands whose only
  * options are flags (and --help), and the options of create and run. */
 #include <getopt.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -52,6 +54,20 @@ const char *cli_parse_id(const char *cmd, const char *usage, const struct cli_fl
 		return NULL;
 	}
 	return argv[first];
+}
+
+int cli_listen_fds(void)
+{
+	const char *fds = getenv("LISTEN_FDS");
+	const char *pid = getenv("LISTEN_PID");
+	int n;
+
+	/* systemd socket activation: the fds are ours only when LISTEN_PID
+	 * names this process (as sd_listen_fds and runc check). */
+	if (!fds || !pid || cli_parse_uint(pid) != (int)getpid())
+		return 0;
+	n = cli_parse_uint(fds);
+	return n > 0 ? n : 0;
 }
 
 int cli_create_option(const char *cmd, int c, struct husk_create_opts *o)

@@ -78,6 +78,8 @@ const char *cli_parse_id(const char *cmd, const char *usage, const struct cli_fl
 /* Apply getopt's answer C to O when it is a CLI_CREATE_OPTIONS one: returns
  * 1 when it was, 0 when not, -1 after a usage error about CMD. */
 int cli_create_option(const char *cmd, int c, struct husk_create_opts *o);
+/* Number of socket-activation fds handed to us (LISTEN_FDS), 0 if none. */
+int cli_listen_fds(void);
 
 #define CLI_COMMANDS(X)                                                                            \
 	X(create, "create a container from a bundle, stopped before the user program")             \

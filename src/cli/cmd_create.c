@@ -44,6 +44,7 @@ int cmd_create(struct cli_globals *g, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("create", "expected exactly one CONTAINER_ID");
+	o.listen_fds = cli_listen_fds();
 	if (husk_create(&ctx, argv[optind], &o, &err) < 0)
 		return cli_fail(&err);
 	return 0;

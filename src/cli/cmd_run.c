@@ -63,6 +63,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("run", "expected exactly one CONTAINER_ID");
+	o.create.listen_fds = cli_listen_fds();
 	if (husk_run(&ctx, argv[optind], &o, &status, &err) < 0)
 		return cli_fail(&err);
 	return status;

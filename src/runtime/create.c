@@ -174,7 +174,7 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 	    .rootfs = job->rootfs,
 	    .exec_fifo = job->fifo,
 	    .console_socket = o->console_socket,
-	    .preserve_fds = o->preserve_fds,
+	    .preserve_fds = o->listen_fds + o->preserve_fds,
 	    .no_pivot = o->no_pivot,
 	    .no_new_keyring = o->no_new_keyring,
 	    .want_pty_master = want_pty,
@@ -269,6 +269,31 @@ static bool pid_ns_shared(const struct husk_spec *spec)
 	return !pid->enabled || pid->path;
 }
 
+/* Socket activation passes through (as runc does): the container's process
+ * sees the same fds from 3 on, announced to it as its own (LISTEN_PID=1 is
+ * its pid in a new pid namespace). */
+static int add_listen_env(struct husk_spec *spec, int n, struct husk_err *err)
+{
+	struct husk_strv *env = spec->process ? &spec->process->env : NULL;
+	char **v;
+
+	if (!env)
+		return 0;
+	v = realloc(env->v, (env->n + 3) * sizeof(*v));
+	if (!v)
+		return husk_err_set(err, ENOMEM, "LISTEN_FDS environment");
+	env->v = v;
+	if (asprintf(&v[env->n], "LISTEN_FDS=%d", n) < 0)
+		return husk_err_set(err, ENOMEM, "LISTEN_FDS environment");
+	env->n++;
+	v[env->n] = strdup("LISTEN_PID=1");
+	if (!v[env->n])
+		return husk_err_set(err, ENOMEM, "LISTEN_PID environment");
+	env->n++;
+	v[env->n] = NULL;
+	return 0;
+}
+
 static int create_steps(struct create_job *job, const struct husk_create_opts *o, bool foreground,
 			struct husk_err *err)
 {
@@ -280,6 +305,8 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	if (read_bundle(job, o->bundle, err) < 0)
 		return -1;
 	if (pid_ns_shared(job->spec) && husk_selfexe_protect(err) < 0)
+		return -1;
+	if (o->listen_fds > 0 && add_listen_env(job->spec, o->listen_fds, err) < 0)
 		return -1;
 	if (check_terminal(job->spec, o, !foreground, err) < 0)
 		return -1;

@@ -63,6 +63,7 @@ struct husk_create_opts {
 	const char *pid_file;
 	const char *console_socket;
 	int preserve_fds;
+	int listen_fds; /* socket-activation fds (LISTEN_FDS), passed as 3.. before preserve_fds */
 	bool no_pivot;
 	bool no_new_keyring;
 };
