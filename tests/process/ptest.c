@@ -277,3 +277,22 @@ void ptest_free(struct tresult *r)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
+
+int ptest_main(int argc, char **argv, const struct ptest_case *cases, size_t n)
+{
+	int rc = ptest_init(), failed = 0;
+	if (rc)
+		return rc;
+	/* Filters are compiled every time unless a case sets a cache. */
+	husk_linux_set_seccomp_cache_dir(NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+			continue;
+		int r = cases[i].fn();
+		fprintf(stderr, "%s %s\n", r ? "FAIL" : "ok  ", cases[i].name);
+		failed += r != 0;
+	}
+	ptest_cleanup();
+	fprintf(stderr, "%d failed\n", failed);
+	return failed ? 1 : 0;
+}

@@ -67,3 +67,13 @@ void ptest_read_all(int fd, char *buf, size_t len);
 void ptest_ns(pid_t pid, const char *name, char *buf, size_t len);
 /* Hook log written by the callbacks: "kind:where" lines. */
 void ptest_hook_log(char *buf, size_t len);
+
+struct ptest_case {
+	const char *name;
+	int (*fn)(void);
+};
+
+/* The whole main() of a test program: set up, run every case (or only the
+ * one named by argv[1]) with the seccomp cache off, report, clean up.
+ * Returns the exit status (77 skip, 1 when a case failed). */
+int ptest_main(int argc, char **argv, const struct ptest_case *cases, size_t n);

@@ -108,30 +108,43 @@ static int run_sleeper(const struct tcase *tc, struct tresult *r)
 	FAILF("init never exec'd busybox (exe %s)", exe);
 }
 
+/* As root in the container: NS_SCRIPT, then TAIL (a shell command). */
+#define NS_PROCESS(tail)                                                                           \
+	"{\"args\":[\"sh\",\"-c\",\"" NS_SCRIPT "; " tail "\"],\"cwd\":\"/\","                     \
+	"\"user\":{\"uid\":0,\"gid\":0},\"env\":[\"PATH=/bin\"]}"
+
+/* Start TC's sleeper and exec PROCESS_JSON (an NS_PROCESS) in it: the new
+ * process must sit in exactly the init's namespaces and exit 0. */
+static int exec_in_init_namespaces(const struct tcase *tc, const char *process_json,
+				   struct exec_out *o)
+{
+	struct tresult r;
+
+	if (run_sleeper(tc, &r))
+		return 1;
+	int bad = exec_in(r.pid, r.spec, process_json, o);
+	if (!bad && o->rc == 0)
+		bad = check_same_namespaces(r.pid, o->out);
+	stop(&r);
+	CHECK(o->rc == 0, "exec: %s", o->err.msg);
+	CHECK(!bad, "namespaces differ");
+	CHECK(WIFEXITED(o->status) && WEXITSTATUS(o->status) == 0, "status %d", o->status);
+	return 0;
+}
+
 static int exec_namespaces_with(const char *namespaces, const char *linux_extra)
 {
 	struct tcase tc = {.args = "[\"sleep\",\"60\"]",
 			   .namespaces = namespaces,
 			   .linux_extra = linux_extra,
 			   .keep_running = true};
-	struct tresult r;
 	struct exec_out o;
 
-	if (run_sleeper(&tc, &r))
+	if (exec_in_init_namespaces(&tc, NS_PROCESS("echo pid=$$"), &o))
 		return 1;
-	int bad = exec_in(r.pid, r.spec,
-			  "{\"args\":[\"sh\",\"-c\",\"" NS_SCRIPT "; echo pid=$$\"],\"cwd\":\"/\","
-			  "\"user\":{\"uid\":0,\"gid\":0},\"env\":[\"PATH=/bin\"]}",
-			  &o);
-	if (!bad && o.rc == 0)
-		bad = check_same_namespaces(r.pid, o.out);
-	stop(&r);
-	CHECK(o.rc == 0, "exec: %s", o.err.msg);
-	CHECK(!bad, "namespaces differ");
 	bool pidns = strstr(namespaces, "\"pid\"") != NULL;
 	CHECK(!pidns || strstr(o.out, "pid=2\n") || strstr(o.out, "pid=3\n"),
 	      "pid in container: %s", o.out);
-	CHECK(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0, "status %d", o.status);
 	return 0;
 }
 
@@ -220,22 +233,11 @@ static int rootless_body(void)
 			   "\"gidMappings\":[{\"containerID\":0,\"hostID\":65534,\"size\":1}]",
 	    .keep_running = true,
 	};
-	struct tresult r;
 	struct exec_out o;
 
-	if (run_sleeper(&tc, &r))
+	if (exec_in_init_namespaces(&tc, NS_PROCESS("id -u"), &o))
 		return 1;
-	int bad = exec_in(r.pid, r.spec,
-			  "{\"args\":[\"sh\",\"-c\",\"" NS_SCRIPT "; id -u\"],\"cwd\":\"/\","
-			  "\"user\":{\"uid\":0,\"gid\":0},\"env\":[\"PATH=/bin\"]}",
-			  &o);
-	if (!bad && o.rc == 0)
-		bad = check_same_namespaces(r.pid, o.out);
-	stop(&r);
-	CHECK(o.rc == 0, "exec: %s", o.err.msg);
-	CHECK(!bad, "namespaces differ");
 	CHECK(strstr(o.out, "\n0\n"), "id: %s", o.out);
-	CHECK(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0, "status %d", o.status);
 	return 0;
 }
 
@@ -260,10 +262,7 @@ static int test_exec_rootless(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const struct ptest_case tests[] = {
     {"exec_namespaces", test_exec_namespaces},
     {"exec_namespaces_userns", test_exec_namespaces_userns},
     {"exec_host_pid", test_exec_host_pid},
@@ -274,18 +273,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int rc = ptest_init(), failed = 0;
-	if (rc)
-		return rc;
-	husk_linux_set_seccomp_cache_dir(NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
-			continue;
-		int r = tests[i].fn();
-		fprintf(stderr, "%s %s\n", r ? "FAIL" : "ok  ", tests[i].name);
-		failed += r != 0;
-	}
-	ptest_cleanup();
-	fprintf(stderr, "%d failed\n", failed);
-	return failed ? 1 : 0;
+	return ptest_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

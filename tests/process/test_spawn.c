@@ -852,10 +852,7 @@ static int test_cgroup(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const struct ptest_case tests[] = {
     {"new_namespaces", test_new_namespaces},
     {"user_namespace", test_user_namespace},
     {"join_user_namespace", test_join_user_namespace},
@@ -882,19 +879,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int rc = ptest_init(), failed = 0;
-	if (rc)
-		return rc;
-	/* Filters are compiled every time unless a case sets a cache. */
-	husk_linux_set_seccomp_cache_dir(NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
-			continue;
-		int r = tests[i].fn();
-		fprintf(stderr, "%s %s\n", r ? "FAIL" : "ok  ", tests[i].name);
-		failed += r != 0;
-	}
-	ptest_cleanup();
-	fprintf(stderr, "%d failed\n", failed);
-	return failed ? 1 : 0;
+	return ptest_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
