@@ -58,6 +58,22 @@ static void rm_rf(void)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void remove_file(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	unlink(path);
+}
+
+/* Point the cgroup code at the fake tree, with the caller's own cgroups
+ * read from the fake file self-cgroup. */
+static void use_fake_tree(enum husk_cgroup_mode mode)
+{
+	char self[300];
+	snprintf(self, sizeof(self), "%s/self-cgroup", root);
+	husk_cgroup_test_setup(root, mode, self);
+}
+
 static int setup_v2(void **state)
 {
 	snprintf(root, sizeof(root), "/tmp/husk-cgfake-XXXXXX");
@@ -84,9 +100,7 @@ static int setup_v2(void **state)
 	put("husk/c1/cgroup.events", "populated 1\nfrozen 1\n");
 	put("husk/c1/pids.current", "3");
 	put("self-cgroup", "0::/user/session\n");
-	char self[300];
-	snprintf(self, sizeof(self), "%s/self-cgroup", root);
-	husk_cgroup_test_setup(root, HUSK_CGROUP_V2, self);
+	use_fake_tree(HUSK_CGROUP_V2);
 	return 0;
 }
 
@@ -241,6 +255,16 @@ static void expect_error(const struct husk_resources *res, const char *needle)
 		fail_msg("error \"%s\" lacks \"%s\"", err.msg, needle);
 }
 
+/* A memory limit with swap, where the swap file is missing. */
+static void expect_swap_error(const char *needle)
+{
+	struct husk_resources res = {0};
+	res.has_memory = true;
+	res.memory.limit = (struct husk_opt_i64){true, 100};
+	res.memory.swap = (struct husk_opt_i64){true, 200};
+	expect_error(&res, needle);
+}
+
 static void v2_refusals(void **state)
 {
 	struct husk_resources res = {0};
@@ -295,16 +319,9 @@ static void v2_refusals(void **state)
 			   "available");
 
 	/* swap accounting off: no memory.swap.max */
-	put("husk/c1/memory.swap.max", "");
-	char path[512];
-	snprintf(path, sizeof(path), "%s/husk/c1/memory.swap.max", root);
-	unlink(path);
-	memset(&res, 0, sizeof(res));
-	res.has_memory = true;
-	res.memory.limit = (struct husk_opt_i64){true, 100};
-	res.memory.swap = (struct husk_opt_i64){true, 200};
-	expect_error(&res, "linux.resources.memory.swap: memory.swap.max not available (swap "
-			   "accounting off)");
+	remove_file("husk/c1/memory.swap.max");
+	expect_swap_error("linux.resources.memory.swap: memory.swap.max not available (swap "
+			  "accounting off)");
 
 	struct husk_hugepage_limit hp = {.page_size = "1GB", .limit = 1};
 	memset(&res, 0, sizeof(res));
@@ -380,9 +397,7 @@ static int setup_v1(void **state)
 	put("blkio/husk/c1/cgroup.procs", "");
 	put("self-cgroup", "5:blkio:/\n4:memory:/\n3:cpu,cpuacct:/\n2:freezer:/\n"
 			   "1:name=elogind:/\n0::/\n");
-	char self[300];
-	snprintf(self, sizeof(self), "%s/self-cgroup", root);
-	husk_cgroup_test_setup(root, HUSK_CGROUP_V1, self);
+	use_fake_tree(HUSK_CGROUP_V1);
 	return 0;
 }
 
@@ -434,15 +449,9 @@ static void v1_resources(void **state)
 	memset(&res, 0, sizeof(res));
 	res.unified = (struct husk_kvv){&kv, 1};
 	expect_error(&res, "linux.resources.unified: needs a cgroup2 hierarchy");
-	char path[512];
-	snprintf(path, sizeof(path), "%s/memory/husk/c1/memory.memsw.limit_in_bytes", root);
-	unlink(path);
-	memset(&res, 0, sizeof(res));
-	res.has_memory = true;
-	res.memory.limit = (struct husk_opt_i64){true, 100};
-	res.memory.swap = (struct husk_opt_i64){true, 200};
-	expect_error(&res, "linux.resources.memory.swap: memory.memsw.limit_in_bytes not available "
-			   "(swap accounting off)");
+	remove_file("memory/husk/c1/memory.memsw.limit_in_bytes");
+	expect_swap_error("linux.resources.memory.swap: memory.memsw.limit_in_bytes not available "
+			  "(swap accounting off)");
 	memset(&res, 0, sizeof(res));
 	res.has_memory = true;
 	res.memory.swappiness = (struct husk_opt_u64){true, 101};
@@ -454,14 +463,25 @@ static void v1_resources(void **state)
 			   "by this kernel");
 }
 
+/* The hierarchy of the cpuset leaf /a/b of the fake v1 tree. */
+struct cpuset_leaf {
+	char mnt[300], dir[300];
+	struct cg_mount m;
+};
+
+static struct cg_hier cpuset_leaf(struct cpuset_leaf *l)
+{
+	snprintf(l->mnt, sizeof(l->mnt), "%s/cpuset", root);
+	snprintf(l->dir, sizeof(l->dir), "%s/cpuset/a/b", root);
+	l->m = (struct cg_mount){.controllers = "cpuset", .dir = l->mnt, .own = "/"};
+	return (struct cg_hier){.mount = &l->m, .path = "/a/b", .dir = l->dir};
+}
+
 static void v1_cpuset_inherit(void **state)
 {
 	struct husk_err err = {0};
-	char mnt[300], dir[300];
-	snprintf(mnt, sizeof(mnt), "%s/cpuset", root);
-	snprintf(dir, sizeof(dir), "%s/cpuset/a/b", root);
-	struct cg_mount m = {.controllers = "cpuset", .dir = mnt, .own = "/"};
-	struct cg_hier h = {.mount = &m, .path = "/a/b", .dir = dir};
+	struct cpuset_leaf leaf;
+	struct cg_hier h = cpuset_leaf(&leaf);
 	put("cpuset/a/cpuset.mems", "0"); /* already set levels are kept */
 	assert_int_equal(cg_cpuset_inherit(&h, &err), 0);
 	assert_string_equal(get("cpuset/a/cpuset.cpus"), "0-3");
@@ -475,11 +495,8 @@ static void v1_cpuset_inherit(void **state)
 static void v1_cpuset_inherit_from_parent(void **state)
 {
 	struct husk_err err = {0};
-	char mnt[300], dir[300];
-	snprintf(mnt, sizeof(mnt), "%s/cpuset", root);
-	snprintf(dir, sizeof(dir), "%s/cpuset/a/b", root);
-	struct cg_mount m = {.controllers = "cpuset", .dir = mnt, .own = "/"};
-	struct cg_hier h = {.mount = &m, .path = "/a/b", .dir = dir};
+	struct cpuset_leaf leaf;
+	struct cg_hier h = cpuset_leaf(&leaf);
 	put("cpuset/a/cpuset.cpus", "1");
 	put("cpuset/a/cpuset.mems", "0");
 	assert_int_equal(cg_cpuset_inherit(&h, &err), 0);
@@ -501,9 +518,7 @@ static void v1_relative_per_hierarchy(void **state)
 	put("self-cgroup", "4:memory:/sandbox/x\n3:cpu,cpuacct:/\n");
 	put("memory/sandbox/x/ctr/cgroup.procs", "");
 	put("cpu,cpuacct/ctr/cgroup.procs", "");
-	char self[300];
-	snprintf(self, sizeof(self), "%s/self-cgroup", root);
-	husk_cgroup_test_setup(root, HUSK_CGROUP_V1, self);
+	use_fake_tree(HUSK_CGROUP_V1);
 	struct husk_cgroup *cg = create("ctr", NULL, &err);
 	if (!cg)
 		fail_msg("create: %s", err.msg);
