@@ -168,17 +168,23 @@ def test_container_lands_in_its_own_cgroup2_dir(vrt, bundle):
     assert f"0::/{cid}" in r.out.splitlines(), r.out
 
 
-@husk_only
-def test_clone_into_cgroup_used(vrt, bundle, tmp_path):
-    """Only a pure v2 host gets CLONE_INTO_CGROUP: proves the detection."""
+def init_clone3_calls(rt, bundle, tmp_path):
+    """`run` of true under strace in rt's view: the container's id and the
+    clone3 calls that made its init."""
     trace = str(tmp_path / "strace")
     bundle.set_args("true")
     bundle.write()
-    cid = vrt.new_id()
-    vrt.view.run("strace", "-f", "-qq", "-e", "trace=clone3", "-o", trace,
-                 *vrt.argv("run", "--bundle", bundle.path, cid)[len(vrt.view.prefix):])
+    cid = rt.new_id()
+    rt.view.run("strace", "-f", "-qq", "-e", "trace=clone3", "-o", trace,
+                *rt.argv("run", "--bundle", bundle.path, cid)[len(rt.view.prefix):])
     with open(trace) as f:
-        calls = [line for line in f if "clone3(" in line and "CLONE_NEWPID" in line]
+        return cid, [line for line in f if "clone3(" in line and "CLONE_NEWPID" in line]
+
+
+@husk_only
+def test_clone_into_cgroup_used(vrt, bundle, tmp_path):
+    """Only a pure v2 host gets CLONE_INTO_CGROUP: proves the detection."""
+    cid, calls = init_clone3_calls(vrt, bundle, tmp_path)
     assert calls, "no clone3 of the container init"
     assert "CLONE_INTO_CGROUP" in calls[0], calls[0]
     assert not os.path.exists(cgdir(cid))
@@ -286,14 +292,21 @@ def test_unified_keys_written(vrt, bundle):
     assert read(cid, "cgroup.max.depth") == "3"
 
 
-def refused(vrt, bundle, resources, *words):
+def run_refused(rt, bundle, resources, words):
+    """`run` of true with these resources must fail, naming every one of
+    words (on husk; runc's messages differ)."""
     bundle.linux["resources"].update(resources)
     bundle.set_args("true")
-    r = vrt.run(bundle)
+    r = rt.run(bundle)
     assert r.rc != 0, r
     if is_husk():
         for w in words:
             assert w in r.err, r.err
+    return r
+
+
+def refused(vrt, bundle, resources, *words):
+    r = run_refused(vrt, bundle, resources, words)
     assert not os.path.exists(cgdir(r.cid)), "cgroup left behind"
     vrt.assert_nothing_left([r.cid], [bundle])
     return r
@@ -440,14 +453,7 @@ def test_v1view_device_filter(v1rt, bundle):
 
 @husk_only
 def test_v1view_no_clone_into_cgroup(v1rt, bundle, tmp_path):
-    trace = str(tmp_path / "strace")
-    bundle.set_args("true")
-    bundle.write()
-    cid = v1rt.new_id()
-    v1rt.view.run("strace", "-f", "-qq", "-e", "trace=clone3", "-o", trace,
-                  *v1rt.argv("run", "--bundle", bundle.path, cid)[len(v1rt.view.prefix):])
-    with open(trace) as f:
-        calls = [line for line in f if "clone3(" in line and "CLONE_NEWPID" in line]
+    _, calls = init_clone3_calls(v1rt, bundle, tmp_path)
     assert calls and "CLONE_INTO_CGROUP" not in calls[0], calls
 
 
@@ -458,11 +464,5 @@ def test_v1view_no_clone_into_cgroup(v1rt, bundle, tmp_path):
      ["linux.resources.unified", "cgroup v1 only"]),
 ], ids=["hugetlb", "unified"])
 def test_v1view_cgroup2_only_resources_refused(v1rt, bundle, resources, words):
-    bundle.linux["resources"].update(resources)
-    bundle.set_args("true")
-    r = v1rt.run(bundle)
-    assert r.rc != 0, r
-    if is_husk():
-        for w in words:
-            assert w in r.err, r.err
+    r = run_refused(v1rt, bundle, resources, words)
     v1rt.assert_nothing_left([r.cid], [bundle])
