@@ -11,11 +11,11 @@ checked: no state directory, cgroup, mount or process may remain.
 """
 
 import copy
-import ctypes
 import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +24,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
+import husktest  # noqa: E402
 
 
 def _default_binary(env, *candidates):
@@ -60,46 +62,15 @@ husk_only = pytest.mark.skipif(not is_husk(), reason="husk-specific behaviour")
 # Child subreaper: PID 1 on the test machines does not reap orphans, and a
 # container's init is reparented to us once the runtime that made it exits.
 # ---------------------------------------------------------------------------
-PR_SET_CHILD_SUBREAPER = 36
-_libc = ctypes.CDLL(None, use_errno=True)
 _spawn_lock = threading.Lock()
 _owned_pids = set()  # children a Popen object will wait for itself
-
-
-def _children():
-    pids = []
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return pids
-    for t in tasks:
-        try:
-            with open(f"/proc/self/task/{t}/children") as f:
-                pids += [int(p) for p in f.read().split()]
-        except OSError:
-            pass
-    return pids
-
-
-def _proc_state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-        return data[data.rindex(")") + 2]
-    except (OSError, ValueError, IndexError):
-        return None
+_proc_state = husktest.proc_state
 
 
 def reap_orphans():
     """Reap zombie children that no Popen object is waiting for."""
     with _spawn_lock:
-        for pid in _children():
-            if pid in _owned_pids or _proc_state(pid) != "Z":
-                continue
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+        husktest.reap_zombies(_owned_pids)
 
 
 # Reaping runs only while a test of this suite holds the `runtime` fixture:
@@ -116,8 +87,7 @@ def _reaper_loop():
 
 
 def pytest_configure(config):
-    if _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    husktest.become_subreaper()
     threading.Thread(target=_reaper_loop, name="reaper", daemon=True).start()
     config.addinivalue_line("markers", "husk_only: behaviour runc does not have")
 
@@ -228,7 +198,7 @@ def rootfs_image():
 # ---------------------------------------------------------------------------
 # Bundles
 # ---------------------------------------------------------------------------
-DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+DEFAULT_CAPS = husktest.DEFAULT_CAPS
 
 
 def default_config():
@@ -249,28 +219,12 @@ def default_config():
         },
         "root": {"path": "rootfs", "readonly": False},
         "hostname": "itest",
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
-                         "gid=5"]},
-            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-             "options": ["nosuid", "noexec", "nodev"]},
-            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-             "options": ["nosuid", "noexec", "nodev", "ro"]},
-        ],
+        "mounts": husktest.default_mounts(["gid=5"]),
         "linux": {
             "resources": {"devices": [{"allow": False, "access": "rwm"}]},
             "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
-            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                            "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                              "/proc/sysrq-trigger"],
+            "maskedPaths": list(husktest.MASKED_PATHS),
+            "readonlyPaths": list(husktest.READONLY_PATHS),
         },
     }
 

@@ -11,13 +11,13 @@ killed, deleted and reaped after the test.  The in-container attack helper
 (attack.c) is compiled once per session with `cc -static -O2`.
 """
 
-import ctypes
 import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 
@@ -25,6 +25,8 @@ import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+sys.path.insert(0, str(REPO / "tests" / "pylib"))
+import husktest  # noqa: E402
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 APPLETS = ["sh", "true", "false", "cat", "echo", "ls", "id", "sleep", "stat",
            "readlink", "mkdir", "test", "grep", "mknod", "hostname", "sysctl",
@@ -32,9 +34,8 @@ APPLETS = ["sh", "true", "false", "cat", "echo", "ls", "id", "sleep", "stat",
            "timeout", "hexdump"]
 CGROUP_PARENT = "husk-sec"
 
-_libc = ctypes.CDLL(None, use_errno=True)
 # PID 1 of the test machine does not reap orphans: adopt them ourselves.
-_libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+husktest.become_subreaper()
 
 
 def runtime_binary():
@@ -44,20 +45,7 @@ def runtime_binary():
 
 def reap_children():
     """Reap zombies we adopted as subreaper (never touches live children)."""
-    me = str(os.getpid())
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] == "Z" and fields[1] == me:
-            try:
-                os.waitpid(int(entry), os.WNOHANG)
-            except ChildProcessError:
-                pass
+    husktest.reap_zombies()
 
 
 def default_config(args, cgroups_path):
@@ -71,7 +59,7 @@ def default_config(args, cgroups_path):
             "env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin", "TERM=xterm"],
             "cwd": "/",
             "capabilities": {
-                k: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+                k: list(husktest.DEFAULT_CAPS)
                 for k in ("bounding", "effective", "permitted")
             },
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
@@ -79,32 +67,14 @@ def default_config(args, cgroups_path):
         },
         "root": {"path": "rootfs", "readonly": False},
         "hostname": "sec",
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666",
-                         "mode=0620"]},
-            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-             "options": ["nosuid", "noexec", "nodev"]},
-            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-             "options": ["nosuid", "noexec", "nodev", "ro"]},
-        ],
+        "mounts": husktest.default_mounts(),
         "linux": {
             "cgroupsPath": cgroups_path,
             "resources": {"devices": [{"allow": False, "access": "rwm"}]},
             "namespaces": [{"type": t} for t in
                            ("pid", "network", "ipc", "uts", "mount")],
-            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore",
-                            "/proc/keys", "/proc/latency_stats",
-                            "/proc/timer_list", "/proc/timer_stats",
-                            "/proc/sched_debug", "/sys/firmware",
-                            "/proc/scsi"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq",
-                              "/proc/sys", "/proc/sysrq-trigger"],
+            "maskedPaths": list(husktest.MASKED_PATHS),
+            "readonlyPaths": list(husktest.READONLY_PATHS),
         },
     }
 

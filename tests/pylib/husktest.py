@@ -1,0 +1,85 @@
+"""What the integration and security suites share: the child subreaper
+that reaps the container inits reparented to the test process (PID 1 on the
+test machines does not reap orphans), and the parts of the default OCI
+config (the shape `runc spec` writes).
+
+Each suite's conftest.py puts this directory on sys.path and imports it, so
+either suite still runs on its own.
+"""
+
+import ctypes
+import os
+
+PR_SET_CHILD_SUBREAPER = 36
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def become_subreaper():
+    """Orphaned descendants (container inits whose runtime exited) become
+    our children instead of PID 1's."""
+    if _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def children():
+    """Pids of our direct children (of every thread)."""
+    pids = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return pids
+    for t in tasks:
+        try:
+            with open(f"/proc/self/task/{t}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def proc_state(pid):
+    """The state letter of /proc/PID/stat ("Z" for a zombie), None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+        return data[data.rindex(")") + 2]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def reap_zombies(skip=()):
+    """Reap our zombie children except those in skip (whose Popen objects
+    wait for them); never touches a live child."""
+    for pid in children():
+        if pid in skip or proc_state(pid) != "Z":
+            continue
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+MASKED_PATHS = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+def default_mounts(devpts_extra=()):
+    """The default mounts, a fresh list; devpts_extra are more devpts
+    options (e.g. "gid=5")."""
+    return [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+                     *devpts_extra]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+         "options": ["nosuid", "noexec", "nodev", "ro"]},
+    ]
