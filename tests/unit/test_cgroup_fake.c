@@ -58,6 +58,13 @@ static void rm_rf(void)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A fresh, empty fake tree in root. */
+static void make_root(void)
+{
+	snprintf(root, sizeof(root), "/tmp/husk-cgfake-XXXXXX");
+	assert_non_null(mkdtemp(root));
+}
+
 static void remove_file(const char *rel)
 {
 	char path[512];
@@ -76,8 +83,7 @@ static void use_fake_tree(enum husk_cgroup_mode mode)
 
 static int setup_v2(void **state)
 {
-	snprintf(root, sizeof(root), "/tmp/husk-cgfake-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	make_root();
 	put("cgroup.controllers", "cpuset cpu io memory hugetlb pids");
 	put("cgroup.subtree_control", "");
 	put("husk/cgroup.subtree_control", "");
@@ -373,8 +379,7 @@ static void v2_systemd_form_refused(void **state)
 
 static int setup_v1(void **state)
 {
-	snprintf(root, sizeof(root), "/tmp/husk-cgfake-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	make_root();
 	put("memory/husk/c1/memory.limit_in_bytes", "");
 	put("memory/husk/c1/memory.memsw.limit_in_bytes", "");
 	put("memory/husk/c1/memory.soft_limit_in_bytes", "");
