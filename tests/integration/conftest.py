@@ -604,28 +604,22 @@ def mount_points():
 
 
 def processes():
-    me = os.getpid()
-    for e in os.listdir("/proc"):
-        if not e.isdigit() or int(e) == me:
-            continue
+    for pid in husktest.other_pids():
         try:
-            with open(f"/proc/{e}/environ", "rb") as f:
+            with open(f"/proc/{pid}/environ", "rb") as f:
                 environ = f.read()
-            with open(f"/proc/{e}/cmdline", "rb") as f:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmdline = f.read()
         except OSError:
             continue
-        yield int(e), environ, cmdline
+        yield pid, environ, cmdline
 
 
 def process_cgroups():
-    me = os.getpid()
-    for e in os.listdir("/proc"):
-        if not e.isdigit() or int(e) == me:
-            continue
+    for pid in husktest.other_pids():
         try:
-            with open(f"/proc/{e}/cgroup", "rb") as f:
-                yield int(e), f.read()
+            with open(f"/proc/{pid}/cgroup", "rb") as f:
+                yield pid, f.read()
         except OSError:
             continue
 

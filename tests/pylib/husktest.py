@@ -37,6 +37,14 @@ def children():
     return pids
 
 
+def other_pids():
+    """Every pid in /proc but our own."""
+    me = os.getpid()
+    for e in os.listdir("/proc"):
+        if e.isdigit() and int(e) != me:
+            yield int(e)
+
+
 def proc_state(pid):
     """The state letter of /proc/PID/stat ("Z" for a zombie), None if gone."""
     try:
