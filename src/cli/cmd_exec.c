@@ -144,7 +144,8 @@ static int build_process(const struct exec_flags *f, const struct husk_process *
 		*gids = calloc(n + f->n_gids, sizeof(**gids));
 		if (!*gids)
 			return -1;
-		memcpy(*gids, base->user.additional_gids, n * sizeof(**gids));
+		if (n) /* additional_gids is NULL when the config lists none */
+			memcpy(*gids, base->user.additional_gids, n * sizeof(**gids));
 		memcpy(*gids + n, f->gids, f->n_gids * sizeof(**gids));
 		p->user.additional_gids = *gids;
 		p->user.n_additional_gids = n + f->n_gids;
