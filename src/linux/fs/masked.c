@@ -45,7 +45,24 @@ static int open_optional(struct husk_fs *fs, const char *path, int *fd, const ch
 	return 0;
 }
 
-static int mask_one(struct husk_fs *fs, const char *path, int *null_fd, struct husk_err *err)
+/* Masking a directory: an empty read-only tmpfs hides its entries. One
+ * tmpfs serves every masked directory of the container (each gets a clone of
+ * the same detached mount), which saves a superblock and its kernel memory
+ * per directory; a kernel that cannot clone a detached mount gets a tmpfs
+ * each, as before. */
+static int empty_dir_tree(int *empty_fd)
+{
+	if (*empty_fd < 0) {
+		*empty_fd = husk_fs_new_mount("tmpfs", "tmpfs", "ro", MS_RDONLY);
+		if (*empty_fd < 0)
+			return -1;
+	}
+	int tree = open_tree(*empty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	return tree >= 0 ? tree : husk_fs_new_mount("tmpfs", "tmpfs", "ro", MS_RDONLY);
+}
+
+static int mask_one(struct husk_fs *fs, const char *path, int *null_fd, int *empty_fd,
+		    struct husk_err *err)
 {
 	struct stat st;
 	_cleanup_close_ int target = -1;
@@ -58,8 +75,7 @@ static int mask_one(struct husk_fs *fs, const char *path, int *null_fd, struct h
 	if (fstat(target, &st) < 0)
 		return husk_err_sys(err, "mask %s", path);
 	if (S_ISDIR(st.st_mode)) {
-		/* An empty read-only tmpfs hides the directory's entries. */
-		tree = husk_fs_new_mount("tmpfs", "tmpfs", "ro", MS_RDONLY);
+		tree = empty_dir_tree(empty_fd);
 	} else {
 		if (*null_fd < 0 && (*null_fd = open_dev_null(fs, err)) < 0)
 			return -1;
@@ -74,9 +90,10 @@ int husk_fs_masked_paths(struct husk_fs *fs, struct husk_err *err)
 {
 	const struct husk_strv *paths = &fs->spec->linux.masked_paths;
 	_cleanup_close_ int null_fd = -1;
+	_cleanup_close_ int empty_fd = -1;
 
 	for (size_t i = 0; i < paths->n; i++)
-		if (mask_one(fs, paths->v[i], &null_fd, err) < 0)
+		if (mask_one(fs, paths->v[i], &null_fd, &empty_fd, err) < 0)
 			return -1;
 	return 0;
 }
