@@ -626,3 +626,12 @@ def markdown(m, report):
     lines += [f"- {name}: {v}" for name, v in m["versions"].items()]
     lines += ["", "## Report", "", "```", *report, "```", ""]
     return "\n".join(lines)
+
+def unused_path(folder, base):
+    """A dated report never overwrites an earlier one of the same day."""
+    md = os.path.normpath(os.path.join(folder, f"{base}.md"))
+    n = 2
+    while os.path.exists(md):
+        md = os.path.normpath(os.path.join(folder, f"{base}-{n}.md"))
+        n += 1
+    return md

@@ -20,15 +20,6 @@ import benchlib as bl  # noqa: E402
 
 
 
-def unused_path(folder, base):
-    """A dated report never overwrites an earlier one of the same day."""
-    md = os.path.normpath(os.path.join(folder, f"{base}.md"))
-    n = 2
-    while os.path.exists(md):
-        md = os.path.normpath(os.path.join(folder, f"{base}-{n}.md"))
-        n += 1
-    return md
-
 def env_int(name, default):
     try:
         return int(os.environ.get(name, default))
@@ -360,7 +351,7 @@ class Bench:
             day = self.machine["date"][:10]
             host = os.environ.get("BENCH_HOST") or platform.node() or "dev"
             os.makedirs(self.args.docs, exist_ok=True)
-            md = unused_path(self.args.docs, f"{day}-{host}")
+            md = bl.unused_path(self.args.docs, f"{day}-{host}")
             with open(md, "w") as f:
                 f.write(bl.markdown(self.machine, self.report))
             with open(md[:-3] + ".json", "w") as f:

@@ -333,7 +333,7 @@ def main():
         print(f"profile: {path}")
         if args.docs:
             host = os.environ.get("BENCH_HOST") or platform.node() or "dev"
-            md = os.path.normpath(os.path.join(args.docs, f"{stamp[:10]}-{host}-profile.md"))
+            md = bl.unused_path(args.docs, f"{stamp[:10]}-{host}-profile")
             os.makedirs(args.docs, exist_ok=True)
             with open(md, "w") as f:
                 f.write(f"# husk profile, {stamp} ({host})\n\nProduced by `sh bench/profile.sh`; "

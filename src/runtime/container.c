@@ -37,11 +37,7 @@ void husk_container_free(struct husk_container *c)
 	free(c->created);
 	free(c->owner);
 	free(c->cgroup_path);
-	for (size_t i = 0; i < c->annotations.n; i++) {
-		free(c->annotations.v[i].key);
-		free(c->annotations.v[i].value);
-	}
-	free(c->annotations.v);
+	husk_kvv_free(&c->annotations);
 	if (c->spec)
 		husk_spec_free(c->spec);
 	if (c->cgroup)

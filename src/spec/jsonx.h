@@ -74,4 +74,3 @@ int jm_opt_u64(struct jctx *c, json_t *obj, const char *key, struct husk_opt_u64
 void *jcalloc(struct jctx *c, size_t n, size_t size, int *rc);
 
 void husk_strv_free(struct husk_strv *v);
-void husk_kvv_free(struct husk_kvv *v);

@@ -404,6 +404,8 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err);
 struct husk_process *husk_process_parse(const char *json, size_t len, struct husk_err *err);
 
 void husk_spec_free(struct husk_spec *spec);
+/* Free every key and value of a map and empty it. */
+void husk_kvv_free(struct husk_kvv *v);
 void husk_process_free(struct husk_process *process);
 
 /* Parse linux.resources alone, as `update --resources FILE` takes. */

@@ -212,11 +212,7 @@ static void drop(struct husk_container *t)
 	free(t->created);
 	free(t->owner);
 	free(t->cgroup_path);
-	for (size_t i = 0; i < t->annotations.n; i++) {
-		free(t->annotations.v[i].key);
-		free(t->annotations.v[i].value);
-	}
-	free(t->annotations.v);
+	husk_kvv_free(&t->annotations);
 }
 
 int husk_state_decode(const char *text, struct husk_container *c)

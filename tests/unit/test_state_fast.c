@@ -196,11 +196,7 @@ static void free_fields(struct husk_container *c)
 	free(c->created);
 	free(c->owner);
 	free(c->cgroup_path);
-	for (size_t i = 0; i < c->annotations.n; i++) {
-		free(c->annotations.v[i].key);
-		free(c->annotations.v[i].value);
-	}
-	free(c->annotations.v);
+	husk_kvv_free(&c->annotations);
 	memset(c, 0, sizeof(*c));
 }
 
