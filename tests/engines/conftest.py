@@ -2,6 +2,7 @@
 drive the freshly built husk through the recipes beside this file."""
 import os
 import re
+import signal
 import subprocess
 
 import pytest
@@ -48,10 +49,32 @@ XFAIL_OTHER_RUNTIMES = {
 LINE = re.compile(r"^(ok|not ok) - (\S+)")
 
 
-def recipe(engine, action, env, timeout=600):
-    return subprocess.run(["sh", os.path.join(HERE, f"{engine}.sh"), action], env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=timeout)
+# Step limits (s). A step past its limit is killed with everything it started (its own process
+# group), so one hung engine command costs minutes, never the whole CI run.
+STEP_LIMIT = {"setup": 600, "start": 180, "smoke": 420, "teardown": 180}
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def recipe(engine, action, env):
+    p = subprocess.Popen(["sh", os.path.join(HERE, f"{engine}.sh"), action], env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    limit = STEP_LIMIT[action]
+    try:
+        out, err = p.communicate(timeout=limit)
+        return Result(p.returncode, out, err)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        try:  # a daemon started by the step may still hold the pipes: do not wait on it
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = "", ""
+        p.wait()
+        return Result(124, out, f"{err}\n{engine}.sh {action}: killed after {limit} s\n")
 
 
 @pytest.fixture(scope="session")
