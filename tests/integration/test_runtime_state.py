@@ -12,6 +12,11 @@ import pytest
 from conftest import husk_only, is_husk, spawn, _finish, _proc_state
 
 
+def start_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 def state_file(rt, cid):
     return os.path.join(rt.root, cid, "state.json")
 
@@ -21,10 +26,18 @@ def test_reused_pid_is_stopped_and_never_signalled(rt, bundle):
     """A recorded pid that now belongs to another process (different start
     time) means the container stopped; kill must not touch that process."""
     cid, pid = rt.start_detached(bundle, "/bin/probe", "signal-wait")
-    victim = spawn(["sleep", "30"])
+    with open(state_file(rt, cid)) as f:
+        st = json.load(f)
+    # Start times tick at USER_HZ: a victim started in the container's tick
+    # would be indistinguishable from it, which is not what this test is about.
+    while True:
+        victim = spawn(["sleep", "30"])
+        if start_ticks(victim.pid) != st["pid_start"]:
+            break
+        victim.kill()
+        _finish(victim, 5)
+        time.sleep(0.02)
     try:
-        with open(state_file(rt, cid)) as f:
-            st = json.load(f)
         st["pid"] = victim.pid  # what a recycled pid looks like
         with open(state_file(rt, cid), "w") as f:
             json.dump(st, f)
