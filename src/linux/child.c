@@ -51,6 +51,34 @@ static int wait_go(struct husk_child *c, struct husk_err *err)
 	return 0;
 }
 
+/* On a v1 (or hybrid) host the runtime writes our pid into each hierarchy
+ * after GO: the first write waits out an RCU grace period in the kernel's
+ * cgroup migration, so we set up meanwhile and wait only where our own
+ * cgroup matters: a new cgroup namespace (rooted at it), a cgroup mount
+ * (which shows it), and before any hook runs or the process goes on. */
+static int wait_joined(struct husk_child *c, struct husk_err *err)
+{
+	struct husk_msg m;
+
+	if (c->joined)
+		return 0;
+	if (husk_msg_expect(c->sock, HUSK_MSG_JOINED, &m, err) < 0)
+		return husk_err_prefix(err, "wait for the cgroup");
+	c->joined = true;
+	return 0;
+}
+
+static int wait_joined_cb(void *arg, struct husk_err *err)
+{
+	return wait_joined(arg, err);
+}
+
+static bool new_cgroup_ns(const struct husk_spec *spec)
+{
+	const struct husk_namespace *ns = &spec->linux.ns[HUSK_NS_CGROUP];
+	return ns->enabled && !ns->path;
+}
+
 static int run_hooks_here(struct husk_child *c, enum husk_hook_kind kind, struct husk_err *err)
 {
 	const struct husk_spawn_callbacks *cb = &c->p->cb;
@@ -253,12 +281,16 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 
 	if (wait_go(c, err) < 0 || husk_ns_child_join(spec, &c->ns, err) < 0 ||
 	    husk_userns_become_root_uid(spec, err) < 0 ||
+	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||
 	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
 	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)
 		return husk_err_sys(err, "setsid");
-	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || run_runtime_hooks(c, err) < 0 ||
+	c->rootfs.before_cgroup_mount = wait_joined_cb;
+	c->rootfs.before_cgroup_mount_arg = c;
+	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || wait_joined(c, err) < 0 ||
+	    run_runtime_hooks(c, err) < 0 ||
 	    run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err) < 0 ||
 	    husk_terminal_setup(c, err) < 0 || husk_rootfs_pivot(p, &c->rootfs, err) < 0 ||
 	    husk_rootfs_finish(p, &c->rootfs, err) < 0)

@@ -2,6 +2,7 @@
  * SOCK_SEQPACKET socketpair, so every send is one record and a short read
  * means the peer is gone. Descriptors travel as SCM_RIGHTS. */
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,4 +139,24 @@ int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struc
 		return husk_err_set(err, EPROTO, "unexpected message %u (wanted %u)", m->type,
 				    (unsigned)type);
 	return 0;
+}
+
+bool husk_msg_take_error(int sock, struct husk_err *err)
+{
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+	struct husk_err ignored;
+	struct husk_msg m;
+	int fd;
+
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		return false;
+	if (husk_msg_recv(sock, &m, &fd, &ignored) != 1)
+		return false;
+	if (fd >= 0)
+		close(fd);
+	if (m.type != HUSK_MSG_ERROR)
+		return false;
+	err->code = m.code;
+	snprintf(err->msg, sizeof(err->msg), "%s", m.text);
+	return true;
 }

@@ -22,6 +22,7 @@ enum husk_msg_type {
 	HUSK_MSG_CHILD_PID,  /* an intermediate -> parent: value = pid, code = into cgroup */
 	HUSK_MSG_READY,	     /* child -> parent: blocked before the exec fifo */
 	HUSK_MSG_ERROR,	     /* child -> parent: code = errno, text = message */
+	HUSK_MSG_JOINED,     /* parent -> child: it is in the container's cgroups now */
 };
 
 struct husk_msg {
@@ -43,6 +44,9 @@ void husk_msg_send_error(int sock, const struct husk_err *e);
 int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err);
 /* Wait for a message of `type`; an ERROR message or EOF become err. */
 int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struct husk_err *err);
+/* When the peer has already sent HUSK_MSG_ERROR (it failed and is gone or
+ * going), put its error in err and return true; never waits. */
+bool husk_msg_take_error(int sock, struct husk_err *err);
 /* Raw SCM_RIGHTS send of `fd` with `data` as payload (console socket). */
 int husk_send_fd(int sock, const void *data, size_t len, int fd, struct husk_err *err);
 
@@ -164,6 +168,7 @@ struct husk_child {
 	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
 	int proc_fd; /* host /proc, O_PATH, opened before pivot */
 	pid_t host_pid;
+	bool joined;	       /* the runtime said HUSK_MSG_JOINED */
 	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
 	struct husk_ns_fds ns;
 	struct husk_rootfs_ctx rootfs;

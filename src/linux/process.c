@@ -289,6 +289,23 @@ int husk_spawn_complete(const struct husk_serve_ctx *s, int sock, int pidfd, int
 	return 0;
 }
 
+/* After GO, while the child sets up: a v1 hierarchy's first cgroup.procs
+ * write waits for an RCU grace period (milliseconds, idle), so the child
+ * does not wait for it until it needs its cgroup (wait_joined, child.c). */
+static int join_cgroups(const struct husk_spawn_params *p, pid_t pid, bool into_cgroup, int sock,
+			struct husk_err *err)
+{
+	if ((p->cgroup_fd >= 0 && !into_cgroup &&
+	     husk_cgroup_fd_attach(p->cgroup_fd, pid, err) < 0) ||
+	    (p->cb.child_created && p->cb.child_created(p->cb.ctx, pid, err) < 0) ||
+	    husk_msg_send(sock, HUSK_MSG_JOINED, 0, -1, err) < 0) {
+		/* A child that failed meanwhile has the first word. */
+		husk_msg_take_error(sock, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int parent_setup_child(const struct husk_spawn_params *p, pid_t pid, bool into_cgroup,
 			      int sock, struct husk_err *err)
 {
@@ -298,11 +315,9 @@ static int parent_setup_child(const struct husk_spawn_params *p, pid_t pid, bool
 		return -1;
 	if (proc->has_oom_score_adj && husk_oom_score_adj_set(pid, proc->oom_score_adj, err) < 0)
 		return -1;
-	if (p->cgroup_fd >= 0 && !into_cgroup && husk_cgroup_fd_attach(p->cgroup_fd, pid, err) < 0)
+	if (husk_msg_send(sock, HUSK_MSG_GO, pid, -1, err) < 0)
 		return -1;
-	if (p->cb.child_created && p->cb.child_created(p->cb.ctx, pid, err) < 0)
-		return -1;
-	return husk_msg_send(sock, HUSK_MSG_GO, pid, -1, err);
+	return join_cgroups(p, pid, into_cgroup, sock, err);
 }
 
 /* A user namespace given by path: an intermediate joins it and the other

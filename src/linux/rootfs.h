@@ -21,6 +21,10 @@ struct husk_rootfs_ctx {
 	 * each fd it uses (sets it to -1); the caller owns the array. */
 	int *idmap_fds;
 	size_t n_idmap_fds;
+	/* Called before a "cgroup" mount, which shows the process's own cgroup:
+	 * the spawn child waits there until the runtime has moved it in. */
+	int (*before_cgroup_mount)(void *arg, struct husk_err *err);
+	void *before_cgroup_mount_arg;
 };
 
 void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx);

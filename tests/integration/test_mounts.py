@@ -298,3 +298,22 @@ def test_idmapped_bind_mount(rt, bundle, tmp_path):
     # the host still sees the files as they were
     assert os.stat(d / "by-root").st_uid == 0
     assert os.stat(d / "by-user").st_uid == 1000
+
+
+@pytest.mark.parametrize("cgroupns", [False, True], ids=["host-cgroupns", "cgroupns"])
+def test_cgroup_mount_shows_the_containers_own_cgroup(rt, bundle, cgroupns):
+    """The mount binds (or, in a cgroup namespace, mounts) the container's own
+    cgroups, so its limits are what it reads there: the runtime must have moved
+    it into them before the mount (husk does that while the child sets up)."""
+    if cgroupns:
+        bundle.linux["namespaces"].append({"type": "cgroup"})
+    bundle.linux.setdefault("resources", {})["memory"] = {"limit": 64 << 20}
+    bundle.linux["resources"]["pids"] = {"limit": 77}
+    bundle.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                                    "source": "cgroup", "options": ["ro"]})
+    bundle.set_args("/bin/sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                    "/sys/fs/cgroup/pids/pids.max 2>/dev/null || "
+                    "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out.split() == [str(64 << 20), "77"], r.out

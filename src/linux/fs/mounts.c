@@ -279,8 +279,13 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 		return -1;
 	if (type_is(m, "proc"))
 		return mount_proc(fs, m, target, err);
-	if (type_is(m, "cgroup"))
+	if (type_is(m, "cgroup")) {
+		struct husk_rootfs_ctx *ctx = fs->ctx;
+		if (ctx->before_cgroup_mount &&
+		    ctx->before_cgroup_mount(ctx->before_cgroup_mount_arg, err) < 0)
+			return -1;
 		return husk_fs_mount_cgroup(fs, m, target, err);
+	}
 
 	_cleanup_close_ int covered = -1;
 	if (m->opts.tmpcopyup && type_is(m, "tmpfs") && (covered = husk_copyup_open(target)) < 0)

@@ -13,6 +13,8 @@ void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx)
 	ctx->proc_fd = -1;
 	ctx->idmap_fds = NULL;
 	ctx->n_idmap_fds = 0;
+	ctx->before_cgroup_mount = NULL;
+	ctx->before_cgroup_mount_arg = NULL;
 }
 
 void husk_rootfs_ctx_close(struct husk_rootfs_ctx *ctx)
