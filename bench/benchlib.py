@@ -284,6 +284,106 @@ def remove_cgroups(parent):
         shutil.rmtree(stray, ignore_errors=True)
 
 
+def slab_objects_kb():
+    """KiB in live slab objects (active objects x object size, /proc/slabinfo): unlike
+    Slab in /proc/meminfo it does not count free room in partly used slab pages, which
+    depends on what ran before."""
+    total = 0
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            if line.startswith(("slabinfo", "#")):
+                continue
+            fields = line.split()
+            total += int(fields[1]) * int(fields[3])
+    return total / 1024
+
+
+def drop_reclaimable_caches():
+    """Frees unused dentries and inodes (echo 2 > drop_caches) so that slab growth starts
+    from the same place for every runtime; what is in use stays."""
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("2\n")
+    except OSError:
+        pass
+
+
+class KmemTrace:
+    """Kernel objects allocated and still live between start() and stop(), from the kmem
+    tracepoints (kmalloc/kmem_cache_alloc matched with kfree/kmem_cache_free by address):
+    exact, where slab counters blur with per-cpu caches and partly used pages. Every task's
+    allocations count (the runtime's, the containers', kernel workers'), except those of the
+    pids given (the bench itself)."""
+
+    TRACEFS = "/sys/kernel/tracing"
+    EVENTS = ("kmalloc", "kfree", "kmem_cache_alloc", "kmem_cache_free")
+    ALLOC = re.compile(r"-(\d+)\s+\[\d+\].*?: (?:kmalloc|kmem_cache_alloc): call_site=\S+ ptr=(\S+)"
+                       r".*? bytes_alloc=(\d+)")
+    FREE = re.compile(r": (?:kfree|kmem_cache_free): call_site=\S+ ptr=(\S+)")
+
+    def __init__(self, exclude_pids):
+        self.exclude = {str(p) for p in exclude_pids}
+
+    @classmethod
+    def available(cls):
+        """Mounts tracefs in this (private) mount namespace when needed."""
+        ev = os.path.join(cls.TRACEFS, "events", "kmem")
+        if not os.path.isdir(ev):
+            subprocess.run(["mount", "-t", "tracefs", "nodev", cls.TRACEFS], capture_output=True)
+        return all(os.path.isdir(os.path.join(ev, e)) for e in cls.EVENTS)
+
+    def _w(self, rel, value):
+        with open(os.path.join(self.TRACEFS, rel), "w") as f:
+            f.write(value)
+
+    def _events(self, on):
+        for e in self.EVENTS:
+            self._w(f"events/kmem/{e}/enable", "1" if on else "0")
+
+    def start(self):
+        self._w("tracing_on", "0")
+        with open(os.path.join(self.TRACEFS, "buffer_size_kb")) as f:
+            self.saved_size = f.read().split()[0]
+        self._w("buffer_size_kb", "131072")
+        self._w("trace", "")
+        self._events(True)
+        self._w("tracing_on", "1")
+
+    def stop(self):
+        """Returns (live bytes, events lost?)."""
+        self._w("tracing_on", "0")
+        self._events(False)
+        live, lost = {}, False
+        with open(os.path.join(self.TRACEFS, "trace")) as f:
+            for line in f:
+                if line.startswith("#"):
+                    m = re.search(r"entries-in-buffer/entries-written: (\d+)/(\d+)", line)
+                    lost = lost or bool(m and m.group(1) != m.group(2))
+                    continue
+                m = self.FREE.search(line)
+                if m:
+                    live.pop(m.group(1), None)
+                    continue
+                m = self.ALLOC.search(line)
+                if m and m.group(1) not in self.exclude:
+                    live[m.group(2)] = int(m.group(3))
+        self._w("trace", "")
+        self._w("buffer_size_kb", self.saved_size)
+        return sum(live.values()), lost
+
+
+def tree_bytes(path):
+    """Bytes the files under path take (st_blocks): a runtime's state on its tmpfs."""
+    total = 0
+    for d, dirs, files in os.walk(path):
+        for name in dirs + files:
+            try:
+                total += os.lstat(os.path.join(d, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
 def meminfo():
     out = {}
     with open("/proc/meminfo") as f:
@@ -465,7 +565,10 @@ class Runtime:
         cg = f"{self.cg_parent}/{self.name}-detached"
         ids = [self.new_id() for _ in range(n)]
         bundles = [self.bundle(i, cid, ["/bin/sleep", "3600"], cg=cg) for i, cid in enumerate(ids)]
-        m0 = meminfo()
+        drop_reclaimable_caches()
+        time.sleep(0.2)
+        state0 = tree_bytes(self.root)
+        m0, obj0 = meminfo(), slab_objects_kb()
         pids, user, sys_ = [], 0.0, 0.0
         t0 = time.perf_counter_ns()
         for i, cid in enumerate(ids):
@@ -477,7 +580,8 @@ class Runtime:
         start_s = (time.perf_counter_ns() - t0) / 1e9
         time.sleep(1)  # let the containers settle before reading the charge
         kids, parent = self.cgroup_memory(cg)
-        m1 = meminfo()
+        m1, obj1 = meminfo(), slab_objects_kb()
+        state_bytes = tree_bytes(self.root) - state0
         alive = sum(1 for p in pids if os.path.exists(f"/proc/{p}"))
         if alive != n:
             raise RunFailed(f"only {alive} of {n} detached containers are alive")
@@ -494,8 +598,34 @@ class Runtime:
             "start_s": start_s, "cleanup_s": cleanup_s, "start_user_s": user, "start_sys_s": sys_,
             "cgroup_bytes": kids, "cgroup_parent_bytes": parent,
             "slab_kb": m1["Slab"] - m0["Slab"], "sunreclaim_kb": m1["SUnreclaim"] - m0["SUnreclaim"],
+            "slab_objects_kb": obj1 - obj0, "state_bytes": state_bytes,
             "memavailable_drop_kb": m0["MemAvailable"] - m1["MemAvailable"],
         }
+
+    def kmem(self, n, tracer):
+        """Live kernel objects per container, traced while n detached `sleep` containers
+        are created and started (they are killed and deleted afterwards)."""
+        cg = f"{self.cg_parent}/{self.name}-kmem"
+        ids = [self.new_id() for _ in range(n)]
+        bundles = [self.bundle(i, cid, ["/bin/sleep", "3600"], cg=cg) for i, cid in enumerate(ids)]
+        pids = []
+        tracer.start()
+        try:
+            for i, cid in enumerate(ids):
+                pids.append(self.create_start(cid, bundles[i], os.path.join(bundles[i], "pid"))[2])
+            time.sleep(0.5)  # RCU-deferred frees land
+        finally:
+            live, lost = tracer.stop()
+        for cid in ids:
+            self.timed(self.cmd("kill", cid, "KILL"))
+        for pid in pids:
+            wait_exit(pid)
+        for cid in ids:
+            self.timed(self.cmd("delete", cid))
+            self.live.discard(cid)
+        if lost:
+            raise RunFailed("the trace buffer overflowed")
+        return live / n
 
     def cleanup_all(self):
         """Kills and deletes every container this runtime may still hold."""

@@ -76,8 +76,9 @@ class Bench:
         self.reps = env_int("BENCH_REPS", 5)
         self.parallel = env_int("BENCH_PARALLEL", 4)
         self.detached = env_int("BENCH_DETACHED", 200)
-        self.detached_rounds = env_int("BENCH_DETACHED_ROUNDS", 2)
-        self.sections = os.environ.get("BENCH_SECTIONS", "run,netns,lifecycle,seq,par,detached,size").split(",")
+        self.detached_rounds = env_int("BENCH_DETACHED_ROUNDS", 3)
+        self.kmem_n = env_int("BENCH_KMEM", 20)
+        self.sections = os.environ.get("BENCH_SECTIONS", "run,netns,lifecycle,seq,par,detached,kmem,size").split(",")
 
     def out(self, line=""):
         print(line, flush=True)
@@ -215,11 +216,15 @@ class Bench:
     def section_detached(self):
         n, rounds = self.detached, self.detached_rounds
         self.out(f"[detached] {n} detached `sleep` containers (create + start each), then kill + delete all")
-        self.out(f"  ({rounds} rounds, runtimes one after the other, order reversed each round; mean of rounds)")
+        self.out(f"  ({rounds} rounds, runtimes one after the other, the order rotated each round so each")
+        self.out("   runtime goes first once; unused dentries and inodes dropped before each batch; median of rounds)")
         per_round = {rt.name: [] for rt in self.runtimes}
         alive = list(self.runtimes)
         for r in range(rounds):
-            for rt in alive if r % 2 == 0 else alive[::-1]:
+            k = r % len(alive) if alive else 0
+            for rt in alive[k:] + alive[:k]:
+                if rt not in alive:
+                    continue
                 try:
                     per_round[rt.name].append(rt.detached(n))
                 except bl.RunFailed as e:
@@ -229,17 +234,18 @@ class Bench:
                     per_round[rt.name] = []
                 bl.progress_done()
         results = {
-            name: {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
+            name: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
             for name, rows in per_round.items() if rows
         }
-        hdr = f"  {'runtime':<11}{'start all s':>12}{'per ctr ms':>11}{'cleanup s':>10}{'per ctr ms':>11}"
-        hdr += f"{'cgroup mem/ctr KiB':>20}{'slab/ctr KiB':>14}{'sunreclaim/ctr KiB':>20}"
-        self.out(hdr)
+        hdr = f"  {'runtime':<9}{'start all s':>12}{'per ctr ms':>11}{'cleanup s':>10}{'per ctr ms':>11}"
+        hdr += f"{'cgroup KiB':>11}{'objects KiB':>12}{'slab KiB':>10}{'sunrecl KiB':>12}{'state KiB':>10}"
+        self.out(hdr + "   (memory: per container)")
         for name, r in results.items():
             self.out(
-                f"  {name:<11}{r['start_s']:>12.2f}{r['start_s'] / n * 1000:>11.2f}{r['cleanup_s']:>10.2f}"
-                f"{r['cleanup_s'] / n * 1000:>11.2f}{r['cgroup_bytes'] / n / 1024:>20.1f}"
-                f"{r['slab_kb'] / n:>14.1f}{r['sunreclaim_kb'] / n:>20.1f}"
+                f"  {name:<9}{r['start_s']:>12.2f}{r['start_s'] / n * 1000:>11.2f}{r['cleanup_s']:>10.2f}"
+                f"{r['cleanup_s'] / n * 1000:>11.2f}{r['cgroup_bytes'] / n / 1024:>11.1f}"
+                f"{r['slab_objects_kb'] / n:>12.1f}{r['slab_kb'] / n:>10.1f}{r['sunreclaim_kb'] / n:>12.1f}"
+                f"{r['state_bytes'] / n / 1024:>10.1f}"
             )
         for other in ("crun", "runc"):
             if "husk" in results and other in results:
@@ -248,13 +254,50 @@ class Bench:
                     f"  husk/{other:<6} start {fmt_ratio(ratio(h['start_s'], o['start_s']))}"
                     f"  cleanup {fmt_ratio(ratio(h['cleanup_s'], o['cleanup_s']))}"
                     f"  cgroup mem {fmt_ratio(ratio(h['cgroup_bytes'], o['cgroup_bytes']))}"
+                    f"  objects {fmt_ratio(ratio(h['slab_objects_kb'], o['slab_objects_kb']))}"
                     f"  slab {fmt_ratio(ratio(h['slab_kb'], o['slab_kb']))}"
+                    f"  state {fmt_ratio(ratio(h['state_bytes'], o['state_bytes']))}"
                 )
-        self.out("  (cgroup mem = sum of memory.usage_in_bytes of the containers' v1 memory cgroups with all")
-        self.out("   of them running; slab, sunreclaim = growth in /proc/meminfo from before the first create")
-        self.out("   to after the last start: kernel objects, but noisy on a shared host)")
+        self.out("  (cgroup = memory.usage_in_bytes summed over the containers' v1 memory cgroups, all")
+        self.out("   running: what is charged to them, which leaves out kernel objects a runtime makes before")
+        self.out("   the process joins its cgroup (namespaces for every runtime here, and husk's mounts on v1,")
+        self.out("   see docs/design.md); objects = growth of live slab objects (/proc/slabinfo), the whole")
+        self.out("   kernel-object cost wherever it is charged; slab, sunrecl = growth of Slab and SUnreclaim")
+        self.out("   in /proc/meminfo (whole slab pages, so noisier); state = the runtime's state directory")
+        self.out("   on its tmpfs. Growth is from before the first create to after the last start.)")
         self.out()
-        self.raw["sections"]["detached"] = {"containers": n, "rounds": per_round, "mean": results}
+        self.raw["sections"]["detached"] = {"containers": n, "rounds": per_round, "median": results}
+
+    def section_kmem(self):
+        n, rounds = self.kmem_n, self.detached_rounds
+        if not bl.KmemTrace.available():
+            self.out("[kmem] skipped: no kmem tracepoints (tracefs) on this kernel\n")
+            return
+        self.out(f"[kmem] live kernel objects per container, traced: {n} detached `sleep` containers")
+        self.out(f"  ({rounds} rounds, order rotated; kmalloc/kmem_cache_alloc matched with their frees by")
+        self.out("   address from the first create to 0.5 s after the last start; every task's allocations but")
+        self.out("   the bench's own; median of rounds)")
+        tracer = bl.KmemTrace([os.getpid()])
+        per_round = {rt.name: [] for rt in self.runtimes}
+        for r in range(rounds):
+            k = r % len(self.runtimes)
+            for rt in self.runtimes[k:] + self.runtimes[:k]:
+                try:
+                    per_round[rt.name].append(rt.kmem(n, tracer))
+                except bl.RunFailed as e:
+                    self.out(f"  {rt.name} round {r + 1} left out: {e}")
+                    rt.cleanup_all()
+                bl.progress(f"kmem: {rt.name}", r + 1, rounds)
+                bl.progress_done()
+        med = {name: statistics.median(v) for name, v in per_round.items() if v}
+        for name, v in med.items():
+            spread = ", ".join(f"{x / 1024:.1f}" for x in per_round[name])
+            self.out(f"  {name:<9}{v / 1024:>9.1f} KiB   (rounds: {spread})")
+        for other in ("crun", "runc"):
+            if "husk" in med and other in med:
+                self.out(f"  husk/{other:<6}{fmt_ratio(ratio(med['husk'], med[other]))}")
+        self.out()
+        self.raw["sections"]["kmem"] = {"containers": n, "rounds": per_round, "median_bytes": med}
 
     def section_rss(self):
         if not getattr(self, "peak_rss", None):
@@ -299,6 +342,8 @@ class Bench:
         if "detached" in self.sections:
             self.section_detached()
         self.section_rss()
+        if "kmem" in self.sections:
+            self.section_kmem()
         if "size" in self.sections:
             self.section_size()
 

@@ -20,7 +20,7 @@ leftovers() {
 before=$(leftovers)
 
 export BENCH_DOCS="" BENCH_RUNS=3 BENCH_LIFECYCLE_RUNS=2 BENCH_SEQ=3 BENCH_REPS=1 \
-	BENCH_DETACHED=3 BENCH_DETACHED_ROUNDS=1
+	BENCH_DETACHED=3 BENCH_DETACHED_ROUNDS=1 BENCH_KMEM=2
 rc=0
 sh "$here/run.sh" "$rt" >"$out" 2>&1 || rc=$?
 check "bench runs with $rt as husk" "$rc"
@@ -37,8 +37,10 @@ for key in ("run", "run_netns", "lifecycle_create", "lifecycle_start", "lifecycl
         if not sec.get(key, {}).get("stats", {}).get(name):
             missing.append(f"{key}/{name}")
 for name in want:
-    if name not in sec.get("detached", {}).get("mean", {}):
+    if name not in sec.get("detached", {}).get("median", {}):
         missing.append(f"detached/{name}")
+    if "kmem" in sec and name not in sec["kmem"].get("median_bytes", {}):
+        missing.append(f"kmem/{name}")
     if name not in raw.get("peak_rss_kb", {}) or name not in raw.get("size", {}):
         missing.append(f"rss-or-size/{name}")
 for name in ("floor", "floor-nocg"):
