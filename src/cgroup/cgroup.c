@@ -361,17 +361,43 @@ fail:
 	return -1;
 }
 
-int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err)
+int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, bool skip_v1,
+		      struct husk_err *err)
 {
 	char val[32];
 	snprintf(val, sizeof(val), "%d", (int)pid);
 	for (size_t i = 0; i < cg->n; i++) {
-		if (skip_v2 && cg->h[i].mount->unified)
+		if (cg->h[i].mount->unified ? skip_v2 : skip_v1)
 			continue;
 		if (cg_write(&cg->h[i], "cgroup.procs", val, err) < 0)
 			return husk_err_prefix(err, "join cgroup");
 	}
 	return 0;
+}
+
+void husk_cgroup_open_tasks(const struct husk_cgroup *cg, struct husk_cgroup_tasks *t)
+{
+	char path[PATH_MAX];
+
+	t->n = 0;
+	for (size_t i = 0; i < cg->n; i++) {
+		if (cg->h[i].mount->unified)
+			continue;
+		file_path(path, cg->h[i].dir, "tasks");
+		int fd = t->n < HUSK_CGROUP_MAX_TASKS ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			husk_cgroup_close_tasks(t);
+			return;
+		}
+		t->fd[t->n++] = fd;
+	}
+}
+
+void husk_cgroup_close_tasks(struct husk_cgroup_tasks *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		close(t->fd[i]);
+	t->n = 0;
 }
 
 int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,

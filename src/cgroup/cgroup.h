@@ -39,8 +39,26 @@ const char *husk_cgroup_path(const struct husk_cgroup *cg);
 int husk_cgroup_v2_fd(const struct husk_cgroup *cg);
 
 /* Move pid into every hierarchy the container uses (skipping the unified one
- * when `skip_v2` because CLONE_INTO_CGROUP already placed it there). */
-int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, struct husk_err *err);
+ * when `skip_v2` because CLONE_INTO_CGROUP already placed it there, and the
+ * v1 ones when `skip_v1` because the process moved itself: see below). */
+int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, bool skip_v1,
+		      struct husk_err *err);
+
+/* The v1 hierarchies' `tasks` files, opened for writing by the runtime, for a
+ * single-threaded child to move itself by writing "0" to each: a
+ * task moving its own only thread skips the kernel's global cgroup migration
+ * lock, whose first taker waits out an RCU grace period (several ms, idle),
+ * while writing another process's pid to cgroup.procs takes it. The kernel
+ * checks the opener's credentials, so this works inside a user namespace too.
+ * n == 0 when there is nothing to do this way (pure v2), or when a file could
+ * not be opened (the runtime then writes cgroup.procs instead). */
+#define HUSK_CGROUP_MAX_TASKS 32
+struct husk_cgroup_tasks {
+	size_t n;
+	int fd[HUSK_CGROUP_MAX_TASKS];
+};
+void husk_cgroup_open_tasks(const struct husk_cgroup *cg, struct husk_cgroup_tasks *t);
+void husk_cgroup_close_tasks(struct husk_cgroup_tasks *t);
 
 /* Apply (or re-apply, for `update`) resources. */
 int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,

@@ -73,6 +73,22 @@ static int wait_joined_cb(void *arg, struct husk_err *err)
 	return wait_joined(arg, err);
 }
 
+/* Moving our own (only) thread needs no global lock in the kernel, unlike the
+ * runtime moving us (see husk_cgroup_open_tasks). First thing, so every
+ * kernel object of the container is charged to its cgroups. */
+static int join_cgroups_self(struct husk_child *c, struct husk_err *err)
+{
+	const struct husk_spawn_params *p = c->p;
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n_join_fds && rc == 0; i++)
+		if (write(p->join_fds[i], "0", 1) != 1)
+			rc = husk_err_sys(err, "join cgroup: move into v1 hierarchy %zu", i + 1);
+	for (size_t i = 0; i < p->n_join_fds; i++)
+		close(p->join_fds[i]);
+	return rc;
+}
+
 static bool new_cgroup_ns(const struct husk_spec *spec)
 {
 	const struct husk_namespace *ns = &spec->linux.ns[HUSK_NS_CGROUP];
@@ -279,7 +295,8 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	const struct husk_spec *spec = c->spec;
 	const struct husk_spawn_params *p = c->p;
 
-	if (wait_go(c, err) < 0 || husk_ns_child_join(spec, &c->ns, err) < 0 ||
+	if (join_cgroups_self(c, err) < 0 || wait_go(c, err) < 0 ||
+	    husk_ns_child_join(spec, &c->ns, err) < 0 ||
 	    husk_userns_become_root_uid(spec, err) < 0 ||
 	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||
 	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||

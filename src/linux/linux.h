@@ -39,6 +39,10 @@ struct husk_spawn_params {
 	bool want_pty_master; /* process.terminal without a console socket: the
 				 pty master comes back in result.pty_master */
 	int cgroup_fd;	      /* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
+	/* v1 `tasks` files (husk_cgroup_open_tasks) the child writes "0" to, moving
+	 * itself into its cgroups first thing; the parent then skips those. */
+	const int *join_fds;
+	size_t n_join_fds;
 	struct husk_spawn_callbacks cb;
 };
 

@@ -26,6 +26,7 @@ struct create_job {
 	struct husk_container rec; /* what state.json will say; borrows every string */
 	struct husk_cgroup *cg;
 	bool joined_v2; /* CLONE_INTO_CGROUP placed the child in the unified cgroup */
+	struct husk_cgroup_tasks tasks; /* v1: the child moves itself (cgroup.h) */
 	char *bundle, *rootfs, *fifo, *config;
 	size_t config_len;
 	int dir_fd, lock_fd;
@@ -39,7 +40,7 @@ static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
 	struct create_job *job = opaque;
 	if (!job->cg)
 		return 0;
-	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, err) < 0)
+	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, job->tasks.n > 0, err) < 0)
 		return husk_err_prefix(err, "join cgroup");
 	return 0;
 }
@@ -183,9 +184,17 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 	};
 	struct husk_spawn_result r = {.pid = 0, .pidfd = -1, .pty_master = -1};
 	bool alive;
+	int rc;
 
 	job->joined_v2 = p.cgroup_fd >= 0;
-	if (husk_linux_spawn(&p, &r, err) < 0)
+	job->tasks.n = 0;
+	if (job->cg)
+		husk_cgroup_open_tasks(job->cg, &job->tasks);
+	p.join_fds = job->tasks.fd;
+	p.n_join_fds = job->tasks.n;
+	rc = husk_linux_spawn(&p, &r, err);
+	husk_cgroup_close_tasks(&job->tasks);
+	if (rc < 0)
 		return -1;
 	job->pid = r.pid;
 	job->pidfd = r.pidfd;

@@ -21,7 +21,7 @@ static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
 	struct exec_job *job = opaque;
 	if (!job->cg)
 		return 0;
-	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, err) < 0)
+	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, false, err) < 0)
 		return husk_err_prefix(err, "join cgroup");
 	return 0;
 }

@@ -186,7 +186,7 @@ static void v2_resources(void **state)
 	assert_string_equal(get("husk/c1/cpu.max"), "50000 200000");
 	assert_string_equal(get("husk/c1/pids.max"), "max");
 
-	assert_int_equal(husk_cgroup_enter(cg, 4242, false, &err), 0);
+	assert_int_equal(husk_cgroup_enter(cg, 4242, false, false, &err), 0);
 	assert_string_equal(get("husk/c1/cgroup.procs"), "4242");
 
 	uint64_t ooms = 0;
@@ -439,9 +439,30 @@ static void v1_resources(void **state)
 	assert_string_equal(get("cpu,cpuacct/husk/c1/cpu.cfs_period_us"), "50000");
 	assert_string_equal(get("blkio/husk/c1/blkio.bfq.weight"), "300");
 
-	assert_int_equal(husk_cgroup_enter(cg, 77, false, &err), 0);
+	assert_int_equal(husk_cgroup_enter(cg, 77, false, false, &err), 0);
 	assert_string_equal(get("freezer/husk/c1/cgroup.procs"), "77");
 	assert_string_equal(get("cpu,cpuacct/husk/c1/cgroup.procs"), "77");
+
+	/* The child moves itself through the v1 tasks files when every one of
+	 * them opens; one missing means the runtime writes cgroup.procs. */
+	static const char *const v1[] = {"memory", "cpu,cpuacct", "blkio", "freezer"};
+	char rel[128];
+	struct husk_cgroup_tasks t;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(rel, sizeof(rel), "%s/husk/c1/tasks", v1[i]);
+		put(rel, "");
+	}
+	husk_cgroup_open_tasks(cg, &t);
+	assert_int_equal(t.n, 4);
+	assert_int_equal(write(t.fd[0], "0", 1), 1);
+	husk_cgroup_close_tasks(&t);
+	assert_int_equal(t.n, 0);
+	put("freezer/husk/c1/cgroup.procs", "");
+	assert_int_equal(husk_cgroup_enter(cg, 78, false, true, &err), 0);
+	assert_string_equal(get("freezer/husk/c1/cgroup.procs"), "");
+	remove_file("blkio/husk/c1/tasks");
+	husk_cgroup_open_tasks(cg, &t);
+	assert_int_equal(t.n, 0);
 
 	put("freezer/husk/c1/freezer.state", "FROZEN");
 	bool frozen = false;
