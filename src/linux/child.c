@@ -76,16 +76,16 @@ static int wait_joined_cb(void *arg, struct husk_err *err)
 /* Moving our own (only) thread needs no global lock in the kernel, unlike the
  * runtime moving us (see husk_cgroup_open_tasks). First thing, so every
  * kernel object of the container is charged to its cgroups. */
-static int join_cgroups_self(struct husk_child *c, struct husk_err *err)
+int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err)
 {
-	const struct husk_spawn_params *p = c->p;
 	int rc = 0;
 
-	for (size_t i = 0; i < p->n_join_fds && rc == 0; i++)
-		if (write(p->join_fds[i], "0", 1) != 1)
+	for (size_t i = 0; i < c->n_join_fds && rc == 0; i++)
+		if (write(c->join_fds[i], "0", 1) != 1)
 			rc = husk_err_sys(err, "join cgroup: move into v1 hierarchy %zu", i + 1);
-	for (size_t i = 0; i < p->n_join_fds; i++)
-		close(p->join_fds[i]);
+	for (size_t i = 0; i < c->n_join_fds; i++)
+		close(c->join_fds[i]);
+	c->n_join_fds = 0;
 	return rc;
 }
 
@@ -295,7 +295,7 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	const struct husk_spec *spec = c->spec;
 	const struct husk_spawn_params *p = c->p;
 
-	if (join_cgroups_self(c, err) < 0 || wait_go(c, err) < 0 ||
+	if (husk_child_join_cgroups(c, err) < 0 || wait_go(c, err) < 0 ||
 	    husk_ns_child_join(spec, &c->ns, err) < 0 ||
 	    husk_userns_become_root_uid(spec, err) < 0 ||
 	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||

@@ -41,6 +41,8 @@ __attribute__((noreturn)) static void final_main(struct husk_child *c)
 	struct husk_msg m;
 
 	husk_err_clear(&err);
+	if (husk_child_join_cgroups(c, &err) < 0)
+		husk_child_fail(c, &err);
 	if (husk_msg_expect(c->sock, HUSK_MSG_GO, &m, &err) < 0)
 		_exit(1);
 	if (husk_child_undumpable(&err) < 0)
@@ -212,6 +214,8 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 	out->pid = -1;
 	out->pidfd = -1;
 	out->pty_master = -1;
+	job.c.join_fds = p->join_fds;
+	job.c.n_join_fds = p->n_join_fds;
 	_cleanup_close_ int sock = husk_child_socketpair(&job.c, err);
 	if (sock < 0)
 		return -1;

@@ -168,6 +168,8 @@ struct husk_child {
 	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
 	int proc_fd; /* host /proc, O_PATH, opened before pivot */
 	pid_t host_pid;
+	const int *join_fds; /* v1 tasks files to write "0" to (husk_child_join_cgroups) */
+	size_t n_join_fds;
 	bool joined;	       /* the runtime said HUSK_MSG_JOINED */
 	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
 	struct husk_ns_fds ns;
@@ -185,6 +187,9 @@ __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
 /* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,
  * cwd, fds, binary lookup). */
 int husk_child_finalize(struct husk_child *c, struct husk_err *err);
+/* Move this single-threaded process into its v1 cgroups through the tasks
+ * files the runtime opened (c->join_fds), then close them (see child.c). */
+int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err);
 /* Make this process non-dumpable (see child.c). */
 int husk_child_undumpable(struct husk_err *err);
 /* Report a failure before "ready" and exit. */

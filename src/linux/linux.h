@@ -65,7 +65,9 @@ struct husk_exec_params {
 	const char *console_socket;
 	int preserve_fds;
 	bool want_pty_master;
-	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
+	int cgroup_fd;	     /* cgroup v2 directory for CLONE_INTO_CGROUP, or -1 */
+	const int *join_fds; /* as in husk_spawn_params */
+	size_t n_join_fds;
 	struct husk_spawn_callbacks cb; /* child_created only */
 	const char *id, *bundle;	/* for the seccomp listener's state (may be NULL) */
 };

@@ -423,6 +423,8 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	bool into_cgroup;
 
 	c.p = p;
+	c.join_fds = p->join_fds;
+	c.n_join_fds = p->n_join_fds;
 	out->pid = -1;
 	out->pidfd = -1;
 	out->pty_master = -1;

@@ -14,6 +14,7 @@
 struct exec_job {
 	struct husk_cgroup *cg;
 	bool joined_v2;
+	struct husk_cgroup_tasks tasks; /* v1: the process moves itself (cgroup.h) */
 };
 
 static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
@@ -21,7 +22,7 @@ static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
 	struct exec_job *job = opaque;
 	if (!job->cg)
 		return 0;
-	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, false, err) < 0)
+	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, job->tasks.n > 0, err) < 0)
 		return husk_err_prefix(err, "join cgroup");
 	return 0;
 }
@@ -81,10 +82,15 @@ static int exec_steps(struct husk_container *c, const struct husk_exec_opts *o, 
 			return -1;
 		p.cgroup_fd = husk_cgroup_v2_fd(job.cg);
 		job.joined_v2 = p.cgroup_fd >= 0;
+		husk_cgroup_open_tasks(job.cg, &job.tasks);
+		p.join_fds = job.tasks.fd;
+		p.n_join_fds = job.tasks.n;
 	}
 	if (!o->detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (husk_linux_exec(&p, &r, err) < 0)
+	int rc = husk_linux_exec(&p, &r, err);
+	husk_cgroup_close_tasks(&job.tasks);
+	if (rc < 0)
 		return -1;
 	proc = (struct husk_proc){.pid = r.pid, .pidfd = r.pidfd, .pty_master = r.pty_master};
 	if (o->pid_file && husk_write_pid_file(o->pid_file, r.pid, err) < 0) {

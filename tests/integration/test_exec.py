@@ -47,6 +47,24 @@ def test_exec_is_in_the_container_cgroup(rt, running, tmp_path):
         assert a.read() == b.read()
 
 
+def test_exec_into_a_cgroup_namespace_is_in_the_container_cgroup(rt, bundle, tmp_path):
+    """The exec'd process joins the container's cgroups (on v1 by moving itself,
+    after it entered the cgroup namespace) and sees them as its namespace's root."""
+    bundle.linux["namespaces"].append({"type": "cgroup"})
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    pid_file = str(tmp_path / "exec.pid")
+    r = rt.cmd_files(cid, "exec", "--detach", "--pid-file", pid_file, cid, "/bin/probe",
+                     "sleep", "60")
+    assert r.rc == 0, r
+    with open(pid_file) as f:
+        epid = int(f.read())
+    with open(f"/proc/{pid}/cgroup") as a, open(f"/proc/{epid}/cgroup") as b:
+        assert a.read() == b.read()
+    r = exec_(rt, cid, cid, "/bin/cat", "/proc/self/cgroup")
+    assert r.rc == 0, r
+    assert all(line.split(":", 2)[2] == "/" for line in r.out.splitlines()), r.out
+
+
 @pytest.mark.parametrize("code", [0, 5])
 def test_exec_exit_code(rt, running, code):
     cid, _ = running
