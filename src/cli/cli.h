@@ -7,12 +7,13 @@
 #include "util/err.h"
 
 struct cli_globals {
-	const char *root;     /* --root, default /run/husk (rootless: $XDG_RUNTIME_DIR/husk) */
-	const char *log_path; /* --log */
-	bool log_json;	      /* --log-format json */
-	bool debug;	      /* --debug */
-	bool systemd_cgroup;  /* --systemd-cgroup */
-	bool rootless;	      /* running without real root */
+	const char *root;	/* --root, default /run/husk (rootless: $XDG_RUNTIME_DIR/husk) */
+	const char *log_path;	/* --log */
+	bool log_json;		/* --log-format json */
+	bool debug;		/* --debug */
+	bool systemd_cgroup;	/* --systemd-cgroup */
+	bool rootless;		/* running without real root */
+	bool cgroup_join_procs; /* HUSK_CGROUP_JOIN=procs in the environment */
 };
 
 struct cli_command {
@@ -29,8 +30,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* The libhusk context of a command, from the global options. */
 static inline struct husk_ctx cli_ctx(const struct cli_globals *g)
 {
-	return (struct husk_ctx){
-	    .root = g->root, .rootless = g->rootless, .systemd_cgroup = g->systemd_cgroup};
+	return (struct husk_ctx){.root = g->root,
+				 .rootless = g->rootless,
+				 .systemd_cgroup = g->systemd_cgroup,
+				 .cgroup_join_procs = g->cgroup_join_procs};
 }
 
 /* Parse a non-negative decimal option value; -1 when it is not one. */

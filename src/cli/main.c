@@ -205,6 +205,8 @@ int main(int argc, char **argv)
 	husk_selfexe_init(argv);
 	seed_json_hash();
 	g.rootless = geteuid() != 0;
+	const char *join = getenv("HUSK_CGROUP_JOIN");
+	g.cgroup_join_procs = join && strcmp(join, "procs") == 0;
 	first = parse_globals(&g, argc, argv);
 	if (first < 0)
 		return 1;

@@ -188,7 +188,7 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 
 	job->joined_v2 = p.cgroup_fd >= 0;
 	job->tasks.n = 0;
-	if (job->cg)
+	if (job->cg && !job->ctx->cgroup_join_procs)
 		husk_cgroup_open_tasks(job->cg, &job->tasks);
 	p.join_fds = job->tasks.fd;
 	p.n_join_fds = job->tasks.n;

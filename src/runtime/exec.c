@@ -53,8 +53,8 @@ static int check_execable(const struct husk_container *c, const struct husk_exec
 	return 0;
 }
 
-static int exec_steps(struct husk_container *c, const struct husk_exec_opts *o, int *exit_status,
-		      struct husk_err *err)
+static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
+		      const struct husk_exec_opts *o, int *exit_status, struct husk_err *err)
 {
 	const struct husk_spec *spec = husk_container_spec(c, err);
 	struct exec_job job = {0};
@@ -82,7 +82,8 @@ static int exec_steps(struct husk_container *c, const struct husk_exec_opts *o, 
 			return -1;
 		p.cgroup_fd = husk_cgroup_v2_fd(job.cg);
 		job.joined_v2 = p.cgroup_fd >= 0;
-		husk_cgroup_open_tasks(job.cg, &job.tasks);
+		if (!ctx->cgroup_join_procs)
+			husk_cgroup_open_tasks(job.cg, &job.tasks);
 		p.join_fds = job.tasks.fd;
 		p.n_join_fds = job.tasks.n;
 	}
@@ -123,7 +124,7 @@ int husk_exec_container(const struct husk_ctx *ctx, struct husk_container *c,
 			const struct husk_exec_opts *o, int *exit_status, struct husk_err *err)
 {
 	(void)ctx;
-	if (check_execable(c, o, err) < 0 || exec_steps(c, o, exit_status, err) < 0)
+	if (check_execable(c, o, err) < 0 || exec_steps(ctx, c, o, exit_status, err) < 0)
 		return husk_err_prefix(err, "exec %s", c->id);
 	return 0;
 }

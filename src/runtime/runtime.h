@@ -18,6 +18,10 @@ struct husk_ctx {
 	const char *root; /* state directory (--root) */
 	bool rootless;	  /* euid != 0 */
 	bool systemd_cgroup;
+	/* Join v1 cgroups the general way, the runtime writing cgroup.procs,
+	 * instead of the container process moving itself (cgroup.h): an escape
+	 * hatch (HUSK_CGROUP_JOIN=procs) and how tests reach that path. */
+	bool cgroup_join_procs;
 };
 
 enum husk_status {

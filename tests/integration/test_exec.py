@@ -47,9 +47,14 @@ def test_exec_is_in_the_container_cgroup(rt, running, tmp_path):
         assert a.read() == b.read()
 
 
-def test_exec_into_a_cgroup_namespace_is_in_the_container_cgroup(rt, bundle, tmp_path):
+@pytest.mark.parametrize("join", ["self", "procs"])
+def test_exec_into_a_cgroup_namespace_is_in_the_container_cgroup(rt, bundle, tmp_path, join,
+                                                                  monkeypatch):
     """The exec'd process joins the container's cgroups (on v1 by moving itself,
-    after it entered the cgroup namespace) and sees them as its namespace's root."""
+    after it entered the cgroup namespace, or moved by the runtime) and sees them
+    as its namespace's root."""
+    if join == "procs":
+        monkeypatch.setenv("HUSK_CGROUP_JOIN", "procs")
     bundle.linux["namespaces"].append({"type": "cgroup"})
     cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
     pid_file = str(tmp_path / "exec.pid")

@@ -300,11 +300,16 @@ def test_idmapped_bind_mount(rt, bundle, tmp_path):
     assert os.stat(d / "by-user").st_uid == 1000
 
 
+@pytest.mark.parametrize("join", ["self", "procs"])
 @pytest.mark.parametrize("cgroupns", [False, True], ids=["host-cgroupns", "cgroupns"])
-def test_cgroup_mount_shows_the_containers_own_cgroup(rt, bundle, cgroupns):
+def test_cgroup_mount_shows_the_containers_own_cgroup(rt, bundle, cgroupns, join, monkeypatch):
     """The mount binds (or, in a cgroup namespace, mounts) the container's own
-    cgroups, so its limits are what it reads there: the runtime must have moved
-    it into them before the mount (husk does that while the child sets up)."""
+    cgroups, so its limits are what it reads there: the process must be in them
+    before the mount. husk's two ways in: the process moves itself first thing,
+    or (HUSK_CGROUP_JOIN=procs) the runtime moves it while it sets up and it
+    waits for that before the cgroup namespace and the mount."""
+    if join == "procs":
+        monkeypatch.setenv("HUSK_CGROUP_JOIN", "procs")
     if cgroupns:
         bundle.linux["namespaces"].append({"type": "cgroup"})
     bundle.linux.setdefault("resources", {})["memory"] = {"limit": 64 << 20}
