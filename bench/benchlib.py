@@ -586,13 +586,7 @@ class Runtime:
         if alive != n:
             raise RunFailed(f"only {alive} of {n} detached containers are alive")
         t1 = time.perf_counter_ns()
-        for cid in ids:
-            self.timed(self.cmd("kill", cid, "KILL"))
-        for pid in pids:
-            wait_exit(pid)
-        for cid in ids:
-            self.timed(self.cmd("delete", cid))
-            self.live.discard(cid)
+        self.kill_delete_all(ids, pids)
         cleanup_s = (time.perf_counter_ns() - t1) / 1e9
         return {
             "start_s": start_s, "cleanup_s": cleanup_s, "start_user_s": user, "start_sys_s": sys_,
@@ -601,6 +595,16 @@ class Runtime:
             "slab_objects_kb": obj1 - obj0, "state_bytes": state_bytes,
             "memavailable_drop_kb": m0["MemAvailable"] - m1["MemAvailable"],
         }
+
+    def kill_delete_all(self, ids, pids):
+        """Timed like everything else: kill KILL each, reap each, delete each."""
+        for cid in ids:
+            self.timed(self.cmd("kill", cid, "KILL"))
+        for pid in pids:
+            wait_exit(pid)
+        for cid in ids:
+            self.timed(self.cmd("delete", cid))
+            self.live.discard(cid)
 
     def kmem(self, n, tracer):
         """Live kernel objects per container, traced while n detached `sleep` containers
@@ -616,13 +620,7 @@ class Runtime:
             time.sleep(0.5)  # RCU-deferred frees land
         finally:
             live, lost = tracer.stop()
-        for cid in ids:
-            self.timed(self.cmd("kill", cid, "KILL"))
-        for pid in pids:
-            wait_exit(pid)
-        for cid in ids:
-            self.timed(self.cmd("delete", cid))
-            self.live.discard(cid)
+        self.kill_delete_all(ids, pids)
         if lost:
             raise RunFailed("the trace buffer overflowed")
         return live / n

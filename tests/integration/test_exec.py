@@ -35,8 +35,8 @@ def test_exec_joins_the_namespaces(rt, running):
     assert out[2]["hostname"] == "itest"
 
 
-def test_exec_is_in_the_container_cgroup(rt, running, tmp_path):
-    cid, pid = running
+def assert_exec_shares_the_cgroups(rt, cid, pid, tmp_path):
+    """A detached exec'd process is in every cgroup the init is in."""
     pid_file = str(tmp_path / "exec.pid")
     r = rt.cmd_files(cid, "exec", "--detach", "--pid-file", pid_file, cid, "/bin/probe",
                      "sleep", "60")
@@ -45,6 +45,11 @@ def test_exec_is_in_the_container_cgroup(rt, running, tmp_path):
         epid = int(f.read())
     with open(f"/proc/{pid}/cgroup") as a, open(f"/proc/{epid}/cgroup") as b:
         assert a.read() == b.read()
+
+
+def test_exec_is_in_the_container_cgroup(rt, running, tmp_path):
+    cid, pid = running
+    assert_exec_shares_the_cgroups(rt, cid, pid, tmp_path)
 
 
 @pytest.mark.parametrize("join", ["self", "procs"])
@@ -57,14 +62,7 @@ def test_exec_into_a_cgroup_namespace_is_in_the_container_cgroup(rt, bundle, tmp
         monkeypatch.setenv("HUSK_CGROUP_JOIN", "procs")
     bundle.linux["namespaces"].append({"type": "cgroup"})
     cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
-    pid_file = str(tmp_path / "exec.pid")
-    r = rt.cmd_files(cid, "exec", "--detach", "--pid-file", pid_file, cid, "/bin/probe",
-                     "sleep", "60")
-    assert r.rc == 0, r
-    with open(pid_file) as f:
-        epid = int(f.read())
-    with open(f"/proc/{pid}/cgroup") as a, open(f"/proc/{epid}/cgroup") as b:
-        assert a.read() == b.read()
+    assert_exec_shares_the_cgroups(rt, cid, pid, tmp_path)
     r = exec_(rt, cid, cid, "/bin/cat", "/proc/self/cgroup")
     assert r.rc == 0, r
     assert all(line.split(":", 2)[2] == "/" for line in r.out.splitlines()), r.out
