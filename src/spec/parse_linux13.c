@@ -100,8 +100,7 @@ static int check_mpol_nodes(struct jctx *c, const char *mode, struct husk_memory
 	if (!none && !mp->nodes)
 		return jfail(c, "required by %s", mode);
 	if (mp->nodes && !valid_list(mp->nodes))
-		return jfail(c, "invalid node list \"%s\" (nodes 0 to %d)", mp->nodes,
-			     HUSK_MPOL_MAX_NODES - 1);
+		return jfail(c, "invalid node list \"%s\"", mp->nodes);
 	jp_pop(c, old);
 	return 0;
 }
