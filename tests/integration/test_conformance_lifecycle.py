@@ -136,3 +136,15 @@ def test_create_keeps_the_callers_pipes_until_the_process_exits(rt, bundle):
     assert out.decode() == "hello\n" and err.decode() == "", (out, err)
     rt.wait_status(cid, "stopped")
     rt.delete(cid).check()
+
+
+def test_kill_all_of_stopped_container_succeeds_and_changes_nothing(rt, bundle):
+    """runc's rule, which containerd's shim relies on after init exits: plain
+    kill of a stopped container fails, kill --all of it succeeds, and
+    neither changes the state."""
+    cid = stopped_container(rt, bundle)
+    before = rt.cmd("state", cid).check().out
+    r = rt.kill(cid, "KILL", all=True)
+    assert r.rc == 0 and not names_error(r.err), r
+    assert rt.cmd("state", cid).check().out == before
+    rt.delete(cid).check()
