@@ -387,8 +387,8 @@ static void case_no_pivot(void)
 	CHECK(in.st_dev == up.st_dev && in.st_ino == up.st_ino, "the host mount is still attached");
 }
 
-/* No mount namespace in the spec: prepare must refuse rather than mount
- * into the namespace it runs in (which would be the host's). */
+/* No mount namespace in the spec: the container inherits the runtime's, and
+ * prepare must not mount anything into it (it would be the host's). */
 static void case_no_mount_ns(void)
 {
 	struct husk_rootfs_ctx ctx;
@@ -397,7 +397,8 @@ static void case_no_mount_ns(void)
 	s->linux.ns[HUSK_NS_MOUNT].enabled = false;
 	struct husk_spawn_params p = params(s);
 	husk_rootfs_ctx_init(&ctx);
-	CHECK(husk_rootfs_prepare(&p, &ctx, &err) < 0, "prepare ran without a mount namespace");
+	CHECK(husk_rootfs_prepare(&p, &ctx, &err) == 0, "prepare: %s", err.msg);
+	husk_rootfs_ctx_close(&ctx);
 	CHECK(!is_mount_root(root), "the rootfs was bind-mounted anyway");
 	char path[300];
 	snprintf(path, sizeof(path), "%s/proc", root);
@@ -534,7 +535,7 @@ int main(void)
 	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns,
 	     true},
 	    {"no-pivot: moved root, host mounts detached", case_no_pivot},
-	    {"no mount namespace: refused, nothing mounted", case_no_mount_ns},
+	    {"no mount namespace: nothing mounted", case_no_mount_ns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},
 	    {"attack: mount destinations are symlinks out of the root", case_dest_symlink},
 	    {"attack: /dev/null is a symlink to a procfs file", case_fake_dev_null},

@@ -118,6 +118,8 @@ int husk_fs_bind_console(struct husk_fs *fs, int pty_slave_fd, struct husk_err *
 /* pivot.c */
 int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err);
 int husk_fs_pivot(struct husk_fs *fs, struct husk_err *err);
+/* No mount namespace of its own: enter the root with chroot alone. */
+int husk_fs_chroot(struct husk_fs *fs, struct husk_err *err);
 
 /* procfs.c: a verified handle on the container's procfs. */
 int husk_procfs_handle(struct husk_fs *fs, struct husk_err *err);

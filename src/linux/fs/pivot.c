@@ -189,3 +189,14 @@ int husk_fs_pivot(struct husk_fs *fs, struct husk_err *err)
 		return husk_err_sys(err, "set propagation of / in the container");
 	return 0;
 }
+
+int husk_fs_chroot(struct husk_fs *fs, struct husk_err *err)
+{
+	if (fchdir(fs->ctx->root_fd) < 0)
+		return husk_err_sys(err, "chdir to rootfs %s", fs->p->rootfs);
+	if (chroot(".") < 0)
+		return husk_err_sys(err, "chroot %s", fs->p->rootfs);
+	if (chdir("/") < 0)
+		return husk_err_sys(err, "chdir /");
+	return 0;
+}

@@ -3,9 +3,12 @@
 #include "linux/fs/fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "util/log.h"
 
 void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx)
 {
@@ -73,19 +76,42 @@ static int make_cwd(struct husk_fs *fs, struct husk_err *err)
 	return 0;
 }
 
+/* The spec may leave the mount namespace out: the container then inherits
+ * the runtime's, as runtime-spec requires of any namespace type not listed.
+ * Every mount would land on the host and outlive the container (runc and
+ * youki leak them there), so husk mounts nothing: the container gets the
+ * image as it is on disk, entered with chroot. */
+static bool has_mount_ns(const struct husk_spawn_params *p)
+{
+	return p->spec->linux.ns[HUSK_NS_MOUNT].enabled;
+}
+
+static int prepare_without_mount_ns(struct husk_fs *fs, struct husk_err *err)
+{
+	const struct husk_linux *l = &fs->spec->linux;
+
+	/* sysctls go through the container's own procfs, which needs a mount */
+	if (l->sysctl.n > 0)
+		return husk_err_set(err, EINVAL,
+				    "linux.sysctl: setting sysctls needs a mount namespace "
+				    "(linux.namespaces has no \"mount\")");
+	husk_debug("no mount namespace: %s entered with chroot, mounts, masked and "
+		   "read-only paths and /dev left as the image has them",
+		   fs->p->rootfs);
+	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->ctx->root_fd < 0)
+		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
+	return make_cwd(fs, err);
+}
+
 int husk_rootfs_prepare(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
 			struct husk_err *err)
 {
 	struct husk_fs fs;
 
 	husk_fs_init(&fs, p, ctx);
-	/* Without a mount namespace of its own every mount below would land in
-	 * the runtime's namespace, on the host (runc 1.1 leaks them there). */
-	if (!p->spec->linux.ns[HUSK_NS_MOUNT].enabled)
-		return husk_err_set(err, EINVAL,
-				    "rootfs %s: setting up a rootfs needs a mount "
-				    "namespace (linux.namespaces has no \"mount\")",
-				    p->rootfs);
+	if (!has_mount_ns(p))
+		return prepare_without_mount_ns(&fs, err);
 	if (husk_fs_prepare_root(&fs, err) < 0 || husk_fs_read_root_path(&fs, err) < 0)
 		return -1;
 	if (husk_fs_mount_all(&fs, err) < 0)
@@ -101,6 +127,8 @@ int husk_rootfs_bind_console(const struct husk_spawn_params *p, struct husk_root
 	struct husk_fs fs;
 
 	husk_fs_init(&fs, p, ctx);
+	if (!has_mount_ns(p))
+		return 0; /* binding it on /dev/console would be a host mount */
 	if (need_root(ctx, err) < 0 || husk_fs_read_root_path(&fs, err) < 0)
 		return -1;
 	return husk_fs_bind_console(&fs, pty_slave_fd, err);
@@ -114,6 +142,8 @@ int husk_rootfs_pivot(const struct husk_spawn_params *p, struct husk_rootfs_ctx 
 	husk_fs_init(&fs, p, ctx);
 	if (need_root(ctx, err) < 0)
 		return -1;
+	if (!has_mount_ns(p))
+		return husk_fs_chroot(&fs, err);
 	return husk_fs_pivot(&fs, err);
 }
 
@@ -128,6 +158,8 @@ int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx
 	husk_fs_init(&fs, p, ctx);
 	if (need_root(ctx, err) < 0)
 		return -1;
+	if (!has_mount_ns(p))
+		return 0;
 	if (husk_fs_sysctl(&fs, err) < 0)
 		return -1;
 	if (husk_fs_readonly_paths(&fs, err) < 0)
