@@ -63,6 +63,26 @@ def test_failing_create_hook_stops_later_hooks_and_the_process(rt, bundle, kind)
     assert read_lines(out) == ["hook_1 called", "hook_2 called"]
 
 
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 gives hooks without env an empty one")
+@pytest.mark.parametrize("hook_env,check", [
+    (None, 'test "$ONE" = two && test "$FOO" = bar'),
+    (["HOOK_VAR=hook_value"], 'test "$HOOK_VAR" = hook_value && test -z "$ONE"'),
+])
+def test_start_container_hook_environment(rt, bundle, hook_env, check):
+    """A startContainer hook without env gets the process's environment;
+    with env, only that."""
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", check]}
+    if hook_env:
+        hook["env"] = hook_env
+    bundle.config["hooks"] = {"startContainer": [hook]}
+    bundle.process["env"] += ["ONE=two", "FOO=bar"]
+    bundle.set_args("/bin/sh", "-c", "echo program-runs; sleep 60")
+    cid = rt.create(bundle).check().cid
+    rt.start(cid).check()
+    # a failed hook stops the container instead of running the program
+    rt.wait_output(cid, "program-runs", timeout=5)
+
+
 # --------------------------------------------------------------------------
 # capabilities
 # --------------------------------------------------------------------------
@@ -240,3 +260,15 @@ def test_exec_ignore_paused_runs_once_resumed(rt, bundle):
     threading.Thread(target=lambda: (time.sleep(1), rt.cmd("resume", cid))).start()
     r = rt.cmd("exec", "--ignore-paused", cid, "echo", "ran while paused")
     assert (r.rc, r.out) == (0, "ran while paused\n"), r
+
+
+# --------------------------------------------------------------------------
+# ioPriority: the real-time class needs the privileges the init still has
+# --------------------------------------------------------------------------
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 has no ioPriority")
+def test_io_priority_real_time_class_without_capabilities(rt, bundle):
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_RT", "priority": 1}
+    bundle.process["capabilities"] = {}
+    out = rt.probe(bundle, "sched")
+    assert out["ioprio"] == (1 << 13) | 1, out
+
