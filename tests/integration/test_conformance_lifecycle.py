@@ -148,3 +148,27 @@ def test_kill_all_of_stopped_container_succeeds_and_changes_nothing(rt, bundle):
     assert r.rc == 0 and not names_error(r.err), r
     assert rt.cmd("state", cid).check().out == before
     rt.delete(cid).check()
+
+
+@pytest.mark.parametrize("root", [".", "./", "rootfs-dir/."])
+def test_root_path_dot_components_are_dropped(rt, bundle, root):
+    """runtime-tools bundles use root.path "." (the bundle is the rootfs);
+    state names the directory as runc does, without "/." left over."""
+    bundle.set_args("/bin/true")
+    bundle.config["root"] = {"path": root}
+    bundle.write()
+    bdir = bundle.rootfs
+    if root.startswith("rootfs-dir"):
+        bdir = os.path.join(bundle.path, "b")
+        os.mkdir(bdir)
+        os.rename(bundle.rootfs, os.path.join(bdir, "rootfs-dir"))
+        expect = os.path.join(bdir, "rootfs-dir")
+    else:
+        expect = bdir
+    os.rename(os.path.join(bundle.path, "config.json"), os.path.join(bdir, "config.json"))
+    cid = rt.new_id()
+    rt.cmd_files(cid, "create", "--bundle", bdir, cid).check()
+    assert rt.state(cid)["rootfs"] == expect
+    rt.start(cid).check()
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
