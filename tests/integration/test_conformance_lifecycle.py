@@ -172,3 +172,19 @@ def test_root_path_dot_components_are_dropped(rt, bundle, root):
     rt.start(cid).check()
     rt.wait_status(cid, "stopped")
     rt.delete(cid).check()
+
+
+@pytest.mark.parametrize("preserve,expect", [("0", ["0", "1", "2"]),
+                                             ("2", ["0", "1", "2", "3", "4"])])
+def test_inherited_fds_past_preserve_fds_are_closed(rt, bundle, preserve, expect):
+    """fd_control closes_fd / pass_single_fd: fds the caller leaves open
+    (no CLOEXEC) reach the container only inside 3 .. 3+N-1; fd 6 lies past
+    the range."""
+    bundle.set_args("/bin/probe", "fds")
+    fd = os.open("/dev/null", os.O_RDONLY)
+    try:
+        r = rt.run(bundle, None, "--preserve-fds", preserve, pass_fds={3: fd, 4: fd, 6: fd})
+    finally:
+        os.close(fd)
+    assert r.rc == 0, r
+    assert sorted(r.lines()[0]["fds"], key=int) == expect
