@@ -148,3 +148,43 @@ def test_kill_all_of_stopped_container_succeeds_and_changes_nothing(rt, bundle):
     assert r.rc == 0 and not names_error(r.err), r
     assert rt.cmd("state", cid).check().out == before
     rt.delete(cid).check()
+
+
+@pytest.mark.parametrize("root", [".", "./", "rootfs-dir/."])
+def test_root_path_dot_components_are_dropped(rt, bundle, root):
+    """runtime-tools bundles use root.path "." (the bundle is the rootfs);
+    state names the directory as runc does, without "/." left over."""
+    bundle.set_args("/bin/true")
+    bundle.config["root"] = {"path": root}
+    bundle.write()
+    bdir = bundle.rootfs
+    if root.startswith("rootfs-dir"):
+        bdir = os.path.join(bundle.path, "b")
+        os.mkdir(bdir)
+        os.rename(bundle.rootfs, os.path.join(bdir, "rootfs-dir"))
+        expect = os.path.join(bdir, "rootfs-dir")
+    else:
+        expect = bdir
+    os.rename(os.path.join(bundle.path, "config.json"), os.path.join(bdir, "config.json"))
+    cid = rt.new_id()
+    rt.cmd_files(cid, "create", "--bundle", bdir, cid).check()
+    assert rt.state(cid)["rootfs"] == expect
+    rt.start(cid).check()
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+
+
+@pytest.mark.parametrize("preserve,expect", [("0", ["0", "1", "2"]),
+                                             ("2", ["0", "1", "2", "3", "4"])])
+def test_inherited_fds_past_preserve_fds_are_closed(rt, bundle, preserve, expect):
+    """fd_control closes_fd / pass_single_fd: fds the caller leaves open
+    (no CLOEXEC) reach the container only inside 3 .. 3+N-1; fd 6 lies past
+    the range."""
+    bundle.set_args("/bin/probe", "fds")
+    fd = os.open("/dev/null", os.O_RDONLY)
+    try:
+        r = rt.run(bundle, None, "--preserve-fds", preserve, pass_fds={3: fd, 4: fd, 6: fd})
+    finally:
+        os.close(fd)
+    assert r.rc == 0, r
+    assert sorted(r.lines()[0]["fds"], key=int) == expect
