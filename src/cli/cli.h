@@ -22,7 +22,7 @@ struct cli_command {
 	int (*run)(struct cli_globals *g, int argc, char **argv);
 };
 
-/* Print "husk: <msg>" to stderr and record it in the log; returns 1 (the exit code). */
+/* Print "husk: error: <msg>" to stderr and record it in the log; returns 1 (the exit code). */
 int cli_fail(const struct husk_err *err);
 /* Usage error for a command: prints the message and a hint; returns 1. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -135,7 +135,7 @@ static int list(struct husk_ctx *ctx, bool json, bool quiet)
 		return cli_fail(&err);
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows) {
-		perror("husk: list");
+		perror("husk: error: list");
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -52,7 +52,7 @@ static char *run_ps(char **args, int nargs, struct husk_err *err)
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
 		execvp("ps", argv);
-		fprintf(stderr, "husk: exec ps: %s\n", strerror(errno));
+		fprintf(stderr, "husk: error: exec ps: %s\n", strerror(errno));
 		_exit(127);
 	}
 	close(fds[1]);

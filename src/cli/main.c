@@ -25,8 +25,10 @@ int cli_fail(const struct husk_err *err)
 {
 	husk_log(HUSK_LOG_ERROR, "%s", err->msg);
 	/* With a JSON log, engines read the error from the log file; the
-	 * terminal still gets it so a person running husk by hand sees it. */
-	fprintf(stderr, "husk: %s\n", err->msg);
+	 * terminal still gets it so a person running husk by hand sees it.
+	 * The word "error" is part of the contract: conformance harnesses
+	 * (youki's contest) judge a command failed by its stderr naming it. */
+	fprintf(stderr, "husk: error: %s\n", err->msg);
 	return 1;
 }
 
@@ -38,7 +40,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	husk_log(HUSK_LOG_ERROR, "%s: %s", cmd, msg);
-	fprintf(stderr, "husk %s: %s\nRun 'husk %s --help' for usage.\n", cmd, msg, cmd);
+	fprintf(stderr, "husk %s: error: %s\nRun 'husk %s --help' for usage.\n", cmd, msg, cmd);
 	return 1;
 }
 
@@ -125,10 +127,10 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv)
 			else if (strcmp(optarg, "text") == 0)
 				g->log_json = false;
 			else {
-				fprintf(
-				    stderr,
-				    "husk: --log-format: unknown format %s (want text or json)\n",
-				    optarg);
+				fprintf(stderr,
+					"husk: error: --log-format: unknown format %s (want text "
+					"or json)\n",
+					optarg);
 				return -1;
 			}
 			break;
@@ -164,7 +166,7 @@ static int open_log(const struct cli_globals *g)
 	}
 	fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "husk: open log %s: %s\n", g->log_path, strerror(errno));
+		fprintf(stderr, "husk: error: open log %s: %s\n", g->log_path, strerror(errno));
 		return -1;
 	}
 	husk_log_setup(fd, g->log_json, g->debug);
@@ -226,6 +228,7 @@ int main(int argc, char **argv)
 			return commands[i].run(&g, argc - first, argv + first);
 		}
 	}
-	fprintf(stderr, "husk: unknown command %s\nRun 'husk --help' for usage.\n", argv[first]);
+	fprintf(stderr, "husk: error: unknown command %s\nRun 'husk --help' for usage.\n",
+		argv[first]);
 	return 1;
 }

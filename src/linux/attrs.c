@@ -1,6 +1,7 @@
 /* Per-process attributes from the config that are each one syscall:
  * oom_score_adj (written by the parent, which still has host privileges),
- * personality, I/O priority, scheduler, CPU affinity, session keyring. */
+ * personality, I/O priority, scheduler, CPU affinity, NUMA memory policy,
+ * session keyring. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ioprio.h>
@@ -135,6 +136,31 @@ static int apply_affinity(const char *list, struct husk_err *err)
 	return 0;
 }
 
+/* linux.memoryPolicy: the node list (checked by the parser) as the bit
+ * mask set_mempolicy(2) takes. */
+static int apply_memory_policy(const struct husk_memory_policy *mp, struct husk_err *err)
+{
+	unsigned long mask[HUSK_MPOL_MAX_NODES / (8 * sizeof(unsigned long))] = {0};
+	const unsigned long bits = 8 * sizeof(unsigned long);
+	const char *s = mp->nodes;
+
+	while (s && *s) {
+		char *end;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		for (unsigned long n = lo; n <= hi && n < HUSK_MPOL_MAX_NODES; n++)
+			mask[n / bits] |= 1UL << (n % bits);
+		s = *end == ',' ? end + 1 : end;
+	}
+	/* maxnode counts one past the mask's bits: the kernel drops the last. */
+	if (syscall(SYS_set_mempolicy, mp->mode | (int)mp->flags, mp->nodes ? mask : NULL,
+		    mp->nodes ? (unsigned long)HUSK_MPOL_MAX_NODES + 1 : 0UL) < 0)
+		return husk_err_sys(err, "set_mempolicy mode %d flags 0x%x nodes %s", mp->mode,
+				    mp->flags, mp->nodes ? mp->nodes : "(none)");
+	return 0;
+}
+
 int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *proc,
 		     struct husk_err *err)
 {
@@ -152,6 +178,10 @@ int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *pr
 	const char *cpus = proc->exec_cpu_affinity_final ? proc->exec_cpu_affinity_final
 							 : proc->exec_cpu_affinity_initial;
 	if (cpus && apply_affinity(cpus, err) < 0)
+		return -1;
+	/* After the affinity, in the cgroup: the nodes are checked against
+	 * the cpuset's mems. */
+	if (spec->linux.memory_policy && apply_memory_policy(spec->linux.memory_policy, err) < 0)
 		return -1;
 	return 0;
 }

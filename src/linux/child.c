@@ -345,9 +345,12 @@ void husk_child_main(struct husk_child *c)
 		child_die(&err, 1);
 	close(c->fifo_fd);
 	close(c->proc_fd);
-	/* A failed hook closes the fifo without the byte: `start` fails. */
-	if (run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0 ||
-	    husk_execfifo_release(fifo, &err) < 0)
+	/* The byte first, as runc does: `start` succeeds and goes on to the
+	 * poststart hooks even when a startContainer hook fails; that failure
+	 * goes to the container's stderr and stops the container. */
+	environ = c->envp; /* what startContainer hooks without "env" get */
+	if (husk_execfifo_release(fifo, &err) < 0 ||
+	    run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0)
 		child_die(&err, 1);
 	husk_child_exec(c);
 }

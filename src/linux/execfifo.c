@@ -1,10 +1,10 @@
 /* The create/start barrier. The fifo lives in the state directory, outside
  * the container's root, so the child holds an O_PATH descriptor from before
  * pivot and reopens it for writing through procfs; the open blocks until
- * `start` opens the read side. The byte comes after the startContainer
+ * `start` opens the read side. The byte comes before the startContainer
  * hooks, and the write end stays open (close-on-exec) until execve: `start`
- * may read on to EOF to know the user's program runs (or the process died)
- * before it runs the poststart hooks. */
+ * may read on to EOF to know those hooks ran and the user's program runs (or
+ * the process died) before it runs the poststart hooks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -80,6 +80,32 @@ static char *absolute(const char *path)
 	return out;
 }
 
+/* root.path, relative to the bundle unless absolute, without its "." and
+ * empty components: root "." is the bundle itself, and state shows the
+ * path as runc does ("/b", not "/b/."). ".." is kept: it is only resolved
+ * against the real tree, never lexically. */
+static char *join_root_path(const char *bundle, const char *root)
+{
+	const char *prefix = root[0] == '/' || strcmp(bundle, "/") == 0 ? "" : bundle;
+	char *out = malloc(strlen(prefix) + strlen(root) + 2), *end;
+
+	if (!out)
+		return NULL;
+	end = stpcpy(out, prefix);
+	for (const char *p = root + strspn(root, "/"); *p; p += strspn(p, "/")) {
+		size_t len = strcspn(p, "/");
+		if (!(len == 1 && p[0] == '.')) {
+			*end++ = '/';
+			end = mempcpy(end, p, len);
+		}
+		p += len;
+	}
+	if (end == out)
+		*end++ = '/';
+	*end = '\0';
+	return out;
+}
+
 static int read_bundle(struct create_job *job, const char *bundle, struct husk_err *err)
 {
 	_cleanup_close_ int fd = -1;
@@ -101,10 +127,7 @@ static int read_bundle(struct create_job *job, const char *bundle, struct husk_e
 		return husk_err_prefix(err, "config.json");
 	if (!job->spec->root_path)
 		return husk_err_set(err, EINVAL, "config.json: root.path is required");
-	if (job->spec->root_path[0] == '/')
-		job->rootfs = strdup(job->spec->root_path);
-	else if (asprintf(&job->rootfs, "%s/%s", job->bundle, job->spec->root_path) < 0)
-		job->rootfs = NULL;
+	job->rootfs = join_root_path(job->bundle, job->spec->root_path);
 	if (!job->rootfs)
 		return husk_err_sys(err, "allocate");
 	if (stat(job->rootfs, &st) < 0)

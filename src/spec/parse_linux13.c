@@ -1,4 +1,5 @@
 /* Runtime spec 1.3 additions under "linux": memoryPolicy and netDevices. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,19 +31,31 @@ static const struct husk_name_value mpol_flags[] = {
     {"MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES},
 };
 
-/* "0-3,7": numbers separated by commas, with ranges. */
+/* "0-3,7": node numbers below HUSK_MPOL_MAX_NODES separated by commas,
+ * with ascending ranges. */
 static bool valid_list(const char *s)
 {
-	bool digit = false;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9')
-			digit = true;
-		else if ((*s == ',' || *s == '-') && digit)
-			digit = false;
+	while (*s) {
+		char *end;
+		if (*s < '0' || *s > '9')
+			return false;
+		errno = 0;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return false;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (errno || hi < lo || hi >= HUSK_MPOL_MAX_NODES)
+			return false;
+		if (*end == ',' && end[1] != '\0')
+			s = end + 1;
+		else if (*end == '\0')
+			s = end;
 		else
 			return false;
 	}
-	return digit;
+	return true;
 }
 
 static int parse_mpol_flags(struct jctx *c, json_t *obj, struct husk_memory_policy *mp)

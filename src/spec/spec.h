@@ -338,6 +338,7 @@ struct husk_personality {
 };
 
 /* linux.memoryPolicy (spec 1.3): the NUMA policy set with set_mempolicy(2). */
+#define HUSK_MPOL_MAX_NODES 1024 /* the kernel's MAX_NUMNODES at most */
 struct husk_memory_policy {
 	int mode;	    /* MPOL_* */
 	unsigned int flags; /* MPOL_F_* bits, or'ed into the mode */

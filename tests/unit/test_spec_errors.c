@@ -466,6 +466,16 @@ static void memory_policy_errors(void **state)
 		    "linux.memoryPolicy.nodes: must be empty with MPOL_DEFAULT");
 	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"x\"}"),
 		    "linux.memoryPolicy.nodes: invalid node list \"x\"");
+	/* nodes past the kernel's largest node mask, descending ranges, a
+	 * trailing comma */
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0-9876543210\"}"),
+		    "linux.memoryPolicy.nodes: invalid node list \"0-9876543210\"");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"1024\"}"),
+		    "linux.memoryPolicy.nodes: invalid node list \"1024\"");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"3-1\"}"),
+		    "linux.memoryPolicy.nodes: invalid node list \"3-1\"");
+	parse_fails(LINUX("\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0,\"}"),
+		    "linux.memoryPolicy.nodes: invalid node list \"0,\"");
 }
 
 static void net_device_errors(void **state)
