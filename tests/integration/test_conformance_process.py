@@ -187,9 +187,11 @@ def test_exec_cpu_affinity_initial_only_from_process_json(rt, bundle, tmp_path):
             "execCPUAffinity": {"initial": "0,1"}}
     path = tmp_path / "process.json"
     path.write_text(json.dumps(proc))
-    r = rt.cmd("exec", "--process", str(path), cid)
+    r = rt.cmd("exec", "--process", str(path), cid, global_args=("--debug",))
     assert r.rc == 0, r
     assert r.out.split()[-1] in ("0-1", "0,1"), r.out
+    # runc and youki log the initial mask; contest looks for it
+    assert "affinity: 0x3" in r.err, r.err
 
 
 # --------------------------------------------------------------------------
