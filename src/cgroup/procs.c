@@ -261,6 +261,8 @@ int husk_cgroup_kill_all(struct husk_cgroup *cg, int sig, struct husk_err *err)
 
 	if (sig == SIGKILL)
 		return kill_everything(cg, err);
+	if (sig == 0) /* a probe: nothing to freeze for */
+		return signal_each(cg, 0, &left, err);
 	if (husk_cgroup_is_frozen(cg, &was_frozen, err) < 0)
 		return -1;
 	/* Freeze first so no process forks past the list being signalled; a

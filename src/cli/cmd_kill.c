@@ -5,7 +5,7 @@
 static const char usage[] =
     "Usage: husk kill [options] CONTAINER_ID [SIGNAL]\n\n"
     "Send a signal (default SIGTERM) to the container's init. SIGNAL is a name\n"
-    "(KILL, SIGKILL, SIGRTMIN+3) or a number.\n\n"
+    "(KILL, SIGKILL, SIGRTMIN+3) or a number; 0 only checks that it runs.\n\n"
     "Options:\n"
     "  --all, -a    signal every process in the container's cgroup\n"
     "  --help, -h   print this help\n";

@@ -63,7 +63,9 @@ int husk_signal_parse(const char *s)
 		return -1;
 	if (isdigit((unsigned char)*s)) {
 		long n = strtol(s, &end, 10);
-		return *end || n <= 0 || n >= NSIG ? -1 : (int)n;
+		/* 0 sends nothing but still fails on a container that is not
+		 * running, as kill(2) and runc do. */
+		return *end || n < 0 || n >= NSIG ? -1 : (int)n;
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
@@ -125,7 +127,7 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 	struct husk_container *c;
 	int r;
 
-	if (sig <= 0 || sig >= NSIG)
+	if (sig < 0 || sig >= NSIG)
 		return husk_err_set(err, EINVAL, "kill %s: invalid signal %d", id, sig);
 	/* Running or paused, both get the signal: skip the freezer check. */
 	if (husk_container_load_unfrozen(ctx, id, &c, err) < 0)

@@ -5,6 +5,8 @@ import os
 import signal
 import threading
 
+import time
+
 import pytest
 
 from conftest import _proc_state, is_runc
@@ -120,6 +122,20 @@ def test_kill_all_reaches_every_process(rt, bundle):
     rt.wait_status(cid, "stopped")
     rt.assert_nothing_left([], [bundle])  # every process is gone, state remains
     assert rt.state(cid)["status"] == "stopped"
+
+
+@pytest.mark.parametrize("all_", [False, True], ids=["init", "all"])
+def test_kill_signal_0_only_checks_the_container_runs(rt, bundle, all_):
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "signal-wait")
+    rt.wait_output(cid, "ready")
+    rt.kill(cid, "0", all=all_).check()
+    time.sleep(0.1)
+    assert rt.state(cid)["status"] == "running"
+    assert '"signal"' not in rt.output(cid)
+    rt.kill(cid, "KILL").check()
+    rt.wait_status(cid, "stopped")
+    if not all_:
+        assert rt.kill(cid, "0").rc != 0
 
 
 def test_kill_stopped_container_fails(rt, bundle):

@@ -26,7 +26,8 @@ static void numbers(void **state)
 	assert_int_equal(husk_signal_parse("9"), 9);
 	assert_int_equal(husk_signal_parse("15"), 15);
 	assert_int_equal(husk_signal_parse("64"), 64);
-	assert_int_equal(husk_signal_parse("0"), -1);
+	assert_int_equal(husk_signal_parse("0"), 0);
+	assert_int_equal(husk_signal_parse("-1"), -1);
 	assert_int_equal(husk_signal_parse("65"), -1);
 	assert_int_equal(husk_signal_parse("9x"), -1);
 	assert_int_equal(husk_signal_parse("-9"), -1);
