@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "linux/internal.h"
+#include "linux/rootfs.h"
 #include "util/cleanup.h"
 
 static const struct {
@@ -32,13 +33,21 @@ void husk_ns_fds_init(struct husk_ns_fds *f)
 		f->fd[t] = -1;
 }
 
-void husk_ns_fds_close(struct husk_ns_fds *f)
+static void close_ns_fds(struct husk_ns_fds *f)
 {
 	for (int t = 0; t < HUSK_NS_COUNT; t++) {
 		if (f->fd[t] >= 0)
 			close(f->fd[t]);
 		f->fd[t] = -1;
 	}
+}
+
+/* The runtime's copies, once the child is cloned: with them the bind
+ * sources opened for it (husk_ns_open_paths). */
+void husk_ns_fds_close(struct husk_ns_fds *f)
+{
+	close_ns_fds(f);
+	husk_rootfs_drop_sources();
 }
 
 /* All paths are opened before any is joined: once in a new mount or user
@@ -54,6 +63,10 @@ int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 			return husk_err_sys(err, "open %s namespace %s", ns_info[t].proc_name,
 					    ns->path);
 	}
+	/* A child cloned into a user namespace has no privilege over the
+	 * host's filesystems: its bind sources are opened (and idmapped) now. */
+	if (husk_userns_is_new(spec) || husk_ns_user_by_path(spec))
+		return husk_rootfs_open_sources(spec, f->fd[HUSK_NS_USER], err);
 	return 0;
 }
 
@@ -166,7 +179,7 @@ int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 		if (ns_setns(f->fd[t], t, spec->linux.ns[t].path, err) < 0)
 			return -1;
 	}
-	husk_ns_fds_close(f);
+	close_ns_fds(f); /* the bind sources stay: the rootfs setup takes them */
 	return 0;
 }
 

@@ -47,3 +47,14 @@ int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx
  * the child and put them in its ctx->idmap_fds before husk_rootfs_prepare. */
 int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container_pid, int *fds,
 			      struct husk_err *err);
+
+/* Runtime side, just before cloning a child into a user namespace (new, or
+ * joined: `container_userns` is then an fd on it, else -1): open every bind
+ * source with an absolute path, idmapped where asked, with the host's
+ * privileges the child will not have; a source the container's root may not
+ * reach (a 0700 directory) still mounts. The child inherits them and
+ * husk_rootfs_prepare uses them; husk_rootfs_drop_sources closes our copies
+ * once the child is cloned. */
+int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
+			     struct husk_err *err);
+void husk_rootfs_drop_sources(void);

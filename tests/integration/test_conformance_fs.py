@@ -189,3 +189,189 @@ def test_join_one_namespace_without_mount_namespace(rt, bundle, kind, flag):
         os.killpg(holder.pid, 9)
         holder.wait()
 
+
+
+# -- devices, rootfsPropagation ---------------------------------
+
+def test_devices_as_contest_lists_them(rt, bundle):
+    # contest devices: a fifo given a major/minor, and a device without a
+    # fileMode, which gets 0666 whatever the runtime's umask
+    bundle.linux["devices"] = [
+        {"path": "/dev/test1", "type": "c", "major": 10, "minor": 666, "fileMode": 0o660,
+         "uid": 0, "gid": 0},
+        {"path": "/dev/test2", "type": "b", "major": 8, "minor": 666, "fileMode": 0o660,
+         "uid": 0, "gid": 0},
+        {"path": "/dev/test3", "type": "p", "major": 8, "minor": 666, "fileMode": 0o660},
+        {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11},
+    ]
+    st = rt.probe(bundle, "stat", "/dev/test1", "/dev/test2", "/dev/test3", "/dev/kmsg")
+    assert (st["/dev/test1"]["type"], st["/dev/test1"]["mode"]) == ("char", 0o660)
+    assert (st["/dev/test1"]["major"], st["/dev/test1"]["minor"]) == (10, 666)
+    assert (st["/dev/test2"]["type"], st["/dev/test2"]["mode"]) == ("block", 0o660)
+    assert (st["/dev/test3"]["type"], st["/dev/test3"]["mode"]) == ("fifo", 0o660)
+    assert (st["/dev/kmsg"]["type"], st["/dev/kmsg"]["mode"]) == ("char", 0o666)
+
+
+ADMIN_CAPS = ["CAP_SYS_ADMIN", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"]
+
+
+@pytest.mark.parametrize("prop,visible", [("shared", True), ("slave", False),
+                                          ("private", False)])
+def test_rootfs_propagation_seen_from_inside(rt, bundle, prop, visible):
+    # contest rootfs_propagation: inside, bind "/" elsewhere, then mount on a
+    # directory of "/": the copy sees it only when "/" is shared
+    bundle.linux["rootfsPropagation"] = prop
+    for k in bundle.config["process"]["capabilities"]:
+        bundle.config["process"]["capabilities"][k] = list(ADMIN_CAPS)
+    bundle.set_args("/bin/sh", "-c",
+                    "mkdir -p /tmp/target /tmp/mnt /tmp/src && touch /tmp/src/example && "
+                    "mount --rbind / /tmp/target && mount --rbind /tmp/src /tmp/mnt && "
+                    "if [ -e /tmp/target/tmp/mnt/example ]; then echo visible; "
+                    "else echo hidden; fi")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == ("visible\n" if visible else "hidden\n")
+
+
+def test_rootfs_propagation_unbindable_refuses_bind(rt, bundle):
+    bundle.linux["rootfsPropagation"] = "unbindable"
+    bundle.linux["maskedPaths"] = []
+    bundle.linux["readonlyPaths"] = []
+    for k in bundle.config["process"]["capabilities"]:
+        bundle.config["process"]["capabilities"][k] = list(ADMIN_CAPS)
+    bundle.set_args("/bin/sh", "-c", "mkdir -p /tmp/target && mount --rbind / /tmp/target "
+                    "2>/dev/null; echo rc=$?")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out != "rc=0\n"
+
+
+# -- idmapped mounts (contest idmap, a port of runc's idmap.bats) ---------------
+
+USERNS = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+TREE_UIDS = [{"containerID": 100, "hostID": 101000, "size": 3},
+             {"containerID": 200, "hostID": 102000, "size": 3},
+             {"containerID": 300, "hostID": 103000, "size": 3}]
+TREE_GIDS = [{"containerID": 210, "hostID": 101100, "size": 10},
+             {"containerID": 220, "hostID": 102200, "size": 10},
+             {"containerID": 230, "hostID": 103300, "size": 10}]
+
+
+def owned_files(d, owners):
+    d.mkdir(parents=True, exist_ok=True)
+    for name, (uid, gid) in zip(("foo.txt", "bar.txt", "baz.txt"), owners):
+        (d / name).write_text("idmap test\n")
+        os.chown(d / name, uid, gid)
+    os.chmod(d, 0o755)
+
+
+@pytest.fixture
+def idmap_tree(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    src = tmp_path / "mount-tree"
+    owned_files(src, [(100, 211), (200, 222), (300, 233)])
+    owned_files(tmp_path / "source-multi1", [(100, 211), (101, 222), (102, 233)])
+    owned_files(tmp_path / "source-multi2", [(200, 211), (201, 222), (202, 233)])
+    for n in ("multi1", "multi2"):
+        (src / n).mkdir()
+        host_run(["mount", "--bind", str(tmp_path / f"source-{n}"), str(src / n)])
+    yield str(src)
+    for n in ("multi1", "multi2"):
+        host_run(["umount", "-l", str(src / n)])
+
+
+def userns(bundle):
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.linux["uidMappings"] = USERNS
+    bundle.linux["gidMappings"] = USERNS
+
+
+def owners(rt, bundle, *paths):
+    st = rt.probe(bundle, "stat", *paths)
+    return [(st[p]["uid"], st[p]["gid"]) for p in paths]
+
+
+TREE_FILES = ["/t/foo.txt", "/t/multi1/foo.txt", "/t/multi1/bar.txt", "/t/multi2/baz.txt"]
+
+
+@pytest.mark.parametrize("opts,sub_idmapped", [(["rbind"], False), (["rbind", "idmap"], False),
+                                               (["rbind", "ridmap"], True)])
+def test_idmap_tree_with_mappings(rt, bundle, idmap_tree, opts, sub_idmapped):
+    bundle.config["mounts"].append({"destination": "/t", "type": "bind", "source": idmap_tree,
+                                    "options": opts, "uidMappings": TREE_UIDS,
+                                    "gidMappings": TREE_GIDS})
+    got = owners(rt, bundle, *TREE_FILES)
+    assert got[0] == (101000, 101101)
+    if sub_idmapped:
+        assert got[1:] == [(101000, 101101), (101001, 102202), (102002, 103303)]
+    else:
+        assert got[1:] == [(100, 211), (101, 222), (202, 233)]
+
+
+@pytest.mark.parametrize("opt,sub_idmapped", [("idmap", False), ("ridmap", True)])
+def test_idmap_implied_mapping_in_userns(rt, bundle, idmap_tree, opt, sub_idmapped):
+    # "idmap" without mappings: the container's own user namespace mapping
+    userns(bundle)
+    os.mkdir(os.path.join(bundle.rootfs, "t"))  # its root may not create it
+    bundle.config["mounts"].append({"destination": "/t", "type": "bind", "source": idmap_tree,
+                                    "options": ["rbind", opt]})
+    got = owners(rt, bundle, *TREE_FILES)
+    assert got[0] == (100, 211)
+    if sub_idmapped:
+        assert got[1:] == [(100, 211), (101, 222), (202, 233)]
+    else:
+        assert got[1:] == [(65534, 65534)] * 3
+
+
+def test_idmap_plain_bind_option_with_mappings_in_userns(rt, bundle, tmp_path):
+    # mappings given, options only "bind": idmapped all the same; a second
+    # plain bind of the same source is not
+    os.chmod(tmp_path, 0o755)
+    src = tmp_path / "mount-1"
+    src.mkdir()
+    os.chmod(src, 0o755)
+    (src / "foo.txt").write_text("x")
+    userns(bundle)
+    bundle.config["mounts"] += [
+        {"destination": "tmp/mount-1", "type": "bind", "source": str(src), "options": ["bind"],
+         "uidMappings": USERNS, "gidMappings": USERNS},
+        {"destination": "/tmp/bind-mount-1", "type": "bind", "source": str(src),
+         "options": ["bind"]}]
+    bundle.set_args("/bin/sh", "-c", "stat -c '%u:%g' /tmp/mount-1/foo.txt "
+                    "/tmp/bind-mount-1/foo.txt; echo new > /tmp/mount-1/new && "
+                    "stat -c '%u:%g' /tmp/mount-1/new")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out.split() == ["0:0", "65534:65534", "0:0"]
+    assert (os.stat(src / "new").st_uid, os.stat(src / "new").st_gid) == (0, 0)
+
+
+def test_idmap_implied_mapping_of_a_joined_userns(rt, bundle, make_bundle, idmap_tree):
+    holder = make_bundle()
+    userns(holder)
+    _, hpid = rt.start_detached(holder, "/bin/probe", "sleep", "60")
+    bundle.linux["namespaces"].append({"type": "user", "path": f"/proc/{hpid}/ns/user"})
+    os.mkdir(os.path.join(bundle.rootfs, "t"))
+    bundle.config["mounts"].append({"destination": "/t", "type": "bind", "source": idmap_tree,
+                                    "options": ["rbind", "idmap"]})
+    assert owners(rt, bundle, *TREE_FILES) == [(100, 211)] + [(65534, 65534)] * 3
+
+
+def test_userns_bind_source_under_a_private_directory(rt, bundle, tmp_path):
+    # the container's root may not reach the source (a 0700 directory of the
+    # host's root, as a TempDir is): the runtime opens it for it
+    os.chmod(tmp_path, 0o700)
+    src = tmp_path / "private" / "data"
+    src.mkdir(parents=True)
+    os.chmod(tmp_path / "private", 0o700)
+    (src / "file").write_text("from host\n")
+    os.chmod(src, 0o755)
+    os.chmod(src / "file", 0o644)
+    userns(bundle)
+    os.mkdir(os.path.join(bundle.rootfs, "data"))
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(src),
+                                    "options": ["rbind", "ro"]})
+    bundle.set_args("/bin/cat", "/data/file")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == "from host\n"

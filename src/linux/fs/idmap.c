@@ -3,7 +3,8 @@
  * namespace fd holding the mappings, and CAP_SYS_ADMIN over the source
  * filesystem's namespace: the container process has that only when it has
  * no user namespace of its own. Otherwise the runtime builds the trees on
- * the host side with husk_rootfs_open_idmapped() and hands them over. */
+ * the host side and hands them over (husk_rootfs_open_sources() before the
+ * clone, or husk_rootfs_open_idmapped()). */
 #include "linux/fs/fs.h"
 
 #include <errno.h>
@@ -185,6 +186,85 @@ int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container
 			for (size_t j = 0; j < i; j++)
 				if (fds[j] >= 0)
 					close(fds[j]), fds[j] = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Bind trees the runtime opened just before cloning a child into a user
+ * namespace (husk_rootfs_open_sources): spec mount i has handed.fds[i], or
+ * -1. The child gets them with its copy of our memory and fd table. */
+static struct {
+	int *fds;
+	size_t n;
+} handed;
+
+void husk_rootfs_drop_sources(void)
+{
+	for (size_t i = 0; i < handed.n; i++)
+		if (handed.fds[i] >= 0)
+			close(handed.fds[i]);
+	free(handed.fds);
+	handed.fds = NULL;
+	handed.n = 0;
+}
+
+int husk_rootfs_handed_source(size_t i)
+{
+	if (i >= handed.n)
+		return -1;
+	return HUSK_STEAL_FD(handed.fds[i]);
+}
+
+/* One bind source, opened and idmapped with the host's privileges. Relative
+ * sources are left to the child, which knows the bundle. */
+static int host_source_tree(const struct husk_spec *spec, const struct husk_mount *m,
+			    int container_userns, int proc_fd, struct husk_err *err)
+{
+	const struct husk_spawn_params hp = {.spec = spec};
+
+	if (!m->source || m->source[0] != '/')
+		return -1;
+	_cleanup_close_ int tree = husk_bind_source_tree(&hp, m, err);
+	if (tree < 0)
+		return -2;
+	if (husk_mount_is_idmapped(m) &&
+	    husk_idmap_tree(spec, m, tree, container_userns, proc_fd, err) < 0)
+		return -2;
+	if (!husk_mount_no_setattr && husk_bind_tree_flags(m, tree) < 0) {
+		husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
+		return -2;
+	}
+	return HUSK_STEAL_FD(tree);
+}
+
+int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
+			     struct husk_err *err)
+{
+	_cleanup_close_ int proc_fd = -1;
+
+	husk_rootfs_drop_sources();
+	/* A rootless runtime has no more privilege than its child has. */
+	if (spec->n_mounts == 0 || geteuid() != 0)
+		return 0;
+	husk_mount_probe();
+	proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
+		return husk_err_sys(err, "bind mount sources: open /proc");
+	handed.fds = malloc(spec->n_mounts * sizeof(*handed.fds));
+	if (!handed.fds)
+		return husk_err_sys(err, "bind mount sources");
+	handed.n = spec->n_mounts;
+	for (size_t i = 0; i < handed.n; i++)
+		handed.fds[i] = -1;
+	for (size_t i = 0; i < handed.n; i++) {
+		const struct husk_mount *m = &spec->mounts[i];
+		if (!husk_mount_is_bind(m))
+			continue;
+		handed.fds[i] = host_source_tree(spec, m, container_userns, proc_fd, err);
+		if (handed.fds[i] == -2) {
+			husk_rootfs_drop_sources();
 			return -1;
 		}
 	}

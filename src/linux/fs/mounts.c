@@ -140,12 +140,12 @@ int husk_bind_tree_flags(const struct husk_mount *m, int tree)
 	return husk_mount_setattr(tree, true, m->opts.attr_set, m->opts.attr_clr);
 }
 
-/* The tree the runtime built for this mount (idmapped, see idmap.c), if any. */
+/* The tree the runtime built for this mount (see idmap.c), if any. */
 static int handed_tree(struct husk_fs *fs, const struct husk_mount *m)
 {
 	size_t i = (size_t)(m - fs->spec->mounts);
 	if (!fs->ctx->idmap_fds || i >= fs->ctx->n_idmap_fds || fs->ctx->idmap_fds[i] < 0)
-		return -1;
+		return husk_rootfs_handed_source(i);
 	return HUSK_STEAL_FD(fs->ctx->idmap_fds[i]);
 }
 
