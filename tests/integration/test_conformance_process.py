@@ -216,6 +216,7 @@ mpol = pytest.mark.skipif(is_runc() or not os.path.exists("/proc/self/numa_maps"
      "prefer=relative:0"),
     ({"mode": "MPOL_DEFAULT", "nodes": ""}, "default"),
     ({"mode": "MPOL_LOCAL"}, "local"),
+    ({"mode": "MPOL_PREFERRED", "nodes": ""}, "local"),
 ])
 def test_memory_policy_is_applied(rt, bundle, policy, want):
     bundle.linux["memoryPolicy"] = policy
