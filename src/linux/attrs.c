@@ -126,11 +126,19 @@ bad:
 	return husk_err_set(err, EINVAL, "invalid cpu list \"%s\"", list);
 }
 
-static int apply_affinity(const char *list, struct husk_err *err)
+/* `which` names the list (initial, final) in the debug log, which shows
+ * the mask of the first 64 CPUs as engines' tests look for it. */
+int husk_affinity_apply(const char *list, const char *which, struct husk_err *err)
 {
+	unsigned long long mask = 0;
 	cpu_set_t set;
+
 	if (parse_cpu_list(list, &set, err) < 0)
 		return -1;
+	for (int cpu = 0; cpu < 64; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			mask |= 1ULL << cpu;
+	husk_debug("%s CPU affinity: 0x%llx (%s)", which, mask, list);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		return husk_err_sys(err, "sched_setaffinity %s", list);
 	return 0;
@@ -173,11 +181,13 @@ int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *pr
 				    proc->io_priority);
 	if (proc->scheduler && apply_scheduler(proc->scheduler, err) < 0)
 		return -1;
-	/* The process already sits in its cgroup, so the final list applies;
-	 * the initial one only when no final list is given. */
-	const char *cpus = proc->exec_cpu_affinity_final ? proc->exec_cpu_affinity_final
-							 : proc->exec_cpu_affinity_initial;
-	if (cpus && apply_affinity(cpus, err) < 0)
+	/* The process already sits in its cgroup (whose cpuset reset the
+	 * initial list, applied before the move), so the final list applies;
+	 * the initial one again when no final list is given. */
+	if (proc->exec_cpu_affinity_final
+		? husk_affinity_apply(proc->exec_cpu_affinity_final, "final", err) < 0
+		: proc->exec_cpu_affinity_initial &&
+		      husk_affinity_apply(proc->exec_cpu_affinity_initial, "initial", err) < 0)
 		return -1;
 	/* After the affinity, in the cgroup: the nodes are checked against
 	 * the cpuset's mems. */

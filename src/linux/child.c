@@ -78,8 +78,12 @@ static int wait_joined_cb(void *arg, struct husk_err *err)
  * kernel object of the container is charged to its cgroups. */
 int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err)
 {
+	const char *initial = c->proc ? c->proc->exec_cpu_affinity_initial : NULL;
 	int rc = 0;
 
+	/* execCPUAffinity.initial: the CPUs to move into the cgroup on. */
+	if (initial)
+		rc = husk_affinity_apply(initial, "initial", err);
 	for (size_t i = 0; i < c->n_join_fds && rc == 0; i++)
 		if (write(c->join_fds[i], "0", 1) != 1)
 			rc = husk_err_sys(err, "join cgroup: move into v1 hierarchy %zu", i + 1);

@@ -12,6 +12,7 @@
 #define MPOL_F_RELATIVE_NODES (1 << 14)
 #define MPOL_F_STATIC_NODES   (1 << 15)
 #define MPOL_DEFAULT_MODE     0
+#define MPOL_PREFERRED_MODE   1
 #define MPOL_LOCAL_MODE	      4
 #define IFNAME_MAX	      15 /* IFNAMSIZ - 1 */
 
@@ -89,6 +90,8 @@ static int parse_mpol_flags(struct jctx *c, json_t *obj, struct husk_memory_poli
 static int check_mpol_nodes(struct jctx *c, const char *mode, struct husk_memory_policy *mp)
 {
 	bool none = mp->mode == MPOL_DEFAULT_MODE || mp->mode == MPOL_LOCAL_MODE;
+	/* MPOL_PREFERRED with no node is the kernel's local allocation. */
+	bool optional = none || mp->mode == MPOL_PREFERRED_MODE;
 	size_t old = jp_key(c, "nodes");
 
 	if (mp->nodes && mp->nodes[0] == '\0') {
@@ -97,7 +100,7 @@ static int check_mpol_nodes(struct jctx *c, const char *mode, struct husk_memory
 	}
 	if (none && mp->nodes)
 		return jfail(c, "must be empty with %s", mode);
-	if (!none && !mp->nodes)
+	if (!optional && !mp->nodes)
 		return jfail(c, "required by %s", mode);
 	if (mp->nodes && !valid_list(mp->nodes))
 		return jfail(c, "invalid node list \"%s\"", mp->nodes);

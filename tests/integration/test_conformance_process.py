@@ -187,9 +187,11 @@ def test_exec_cpu_affinity_initial_only_from_process_json(rt, bundle, tmp_path):
             "execCPUAffinity": {"initial": "0,1"}}
     path = tmp_path / "process.json"
     path.write_text(json.dumps(proc))
-    r = rt.cmd("exec", "--process", str(path), cid)
+    r = rt.cmd("exec", "--process", str(path), cid, global_args=("--debug",))
     assert r.rc == 0, r
     assert r.out.split()[-1] in ("0-1", "0,1"), r.out
+    # runc and youki log the initial mask; contest looks for it
+    assert "affinity: 0x3" in r.err, r.err
 
 
 # --------------------------------------------------------------------------
@@ -214,6 +216,7 @@ mpol = pytest.mark.skipif(is_runc() or not os.path.exists("/proc/self/numa_maps"
      "prefer=relative:0"),
     ({"mode": "MPOL_DEFAULT", "nodes": ""}, "default"),
     ({"mode": "MPOL_LOCAL"}, "local"),
+    ({"mode": "MPOL_PREFERRED", "nodes": ""}, "local"),
 ])
 def test_memory_policy_is_applied(rt, bundle, policy, want):
     bundle.linux["memoryPolicy"] = policy
