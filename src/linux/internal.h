@@ -68,6 +68,15 @@ uint64_t husk_ns_clone_flags(const struct husk_spec *spec);
 bool husk_ns_user_by_path(const struct husk_spec *spec);
 /* Every namespace the container has (new or joined): what exec enters. */
 uint64_t husk_ns_all_flags(const struct husk_spec *spec);
+
+/* ---- netdev.c: linux.netDevices ----------------------------------------- */
+
+/* Runtime side, before the clone: find the host interfaces and save their
+ * addresses (the child inherits what this keeps). */
+int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err);
+/* Child side, once in its network namespace: move them in, addresses back. */
+int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err);
+void husk_netdev_release(void);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
  * a pid namespace only applies to children, and with a new user namespace
  * every other path must be joined while the process still has host caps. */

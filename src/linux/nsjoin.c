@@ -48,6 +48,7 @@ void husk_ns_fds_close(struct husk_ns_fds *f)
 {
 	close_ns_fds(f);
 	husk_rootfs_drop_sources();
+	husk_netdev_release();
 }
 
 /* All paths are opened before any is joined: once in a new mount or user
@@ -65,9 +66,10 @@ int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 	}
 	/* A child cloned into a user namespace has no privilege over the
 	 * host's filesystems: its bind sources are opened (and idmapped) now. */
-	if (husk_userns_is_new(spec) || husk_ns_user_by_path(spec))
-		return husk_rootfs_open_sources(spec, f->fd[HUSK_NS_USER], err);
-	return 0;
+	if ((husk_userns_is_new(spec) || husk_ns_user_by_path(spec)) &&
+	    husk_rootfs_open_sources(spec, f->fd[HUSK_NS_USER], err) < 0)
+		return -1;
+	return husk_netdev_prepare(spec, err);
 }
 
 bool husk_ns_joined_by_parent(const struct husk_spec *spec, enum husk_ns_type t)
@@ -206,7 +208,7 @@ int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 			return -1;
 	}
 	close_ns_fds(f); /* the bind sources stay: the rootfs setup takes them */
-	return 0;
+	return husk_netdev_move(spec, err);
 }
 
 static int write_time_offsets(const struct husk_spec *spec, int proc_fd, struct husk_err *err)

@@ -2,6 +2,8 @@
 validation) in the filesystem / namespace / seccomp area, run against husk."""
 
 import os
+import time
+import uuid
 
 import pytest
 
@@ -469,3 +471,71 @@ def test_time_namespace_offsets(rt, bundle, with_userns, offsets):
     want = offsets or {"boottime": {"secs": 0, "nanosecs": 0},
                        "monotonic": {"secs": 0, "nanosecs": 0}}
     assert got == {k: (v["secs"], v["nanosecs"]) for k, v in want.items()}
+
+
+# -- linux.netDevices (contest net_devices) -------------------------------------
+
+def link_exists(name):
+    return os.path.exists(f"/sys/class/net/{name}")
+
+
+@pytest.fixture
+def veth():
+    name = "itv" + uuid.uuid4().hex[:8]
+    host_run(["ip", "link", "add", name, "type", "veth", "peer", "name", name + "p"])
+    host_run(["ip", "addr", "add", "10.231.7.1/24", "dev", name])
+    yield name
+    host_run(["ip", "link", "del", name + "p"], check=False)
+
+
+@pytest.mark.parametrize("rename", [None, "inside0"])
+def test_net_device_moved_in_with_its_address(rt, bundle, veth, rename):
+    bundle.linux["netDevices"] = {veth: {"name": rename} if rename else {}}
+    name = rename or veth
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    r = host_run(["nsenter", "-t", str(pid), "-n", "ip", "-o", "-4", "addr", "show", "dev",
+                  name])
+    assert "10.231.7.1/24" in r
+    assert not link_exists(veth)
+    rt.kill(cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid)
+    # the container's namespace is gone, and the veth pair with it
+    for _ in range(50):
+        if not link_exists(veth + "p"):
+            break
+        time.sleep(0.1)
+    assert not link_exists(veth + "p")
+
+
+def test_net_device_missing_on_the_host_fails(rt, bundle):
+    bundle.linux["netDevices"] = {"itvmissing0": {}}
+    r = rt.run(bundle)
+    assert r.rc != 0, r
+    assert "itvmissing0" in r.err
+    rt.assert_nothing_left()
+
+
+def test_net_device_into_a_joined_namespace(rt, bundle, veth):
+    netns = "itns" + uuid.uuid4().hex[:8]
+    host_run(["ip", "netns", "add", netns])
+    try:
+        ns = [n for n in bundle.linux["namespaces"] if n["type"] != "network"]
+        bundle.linux["namespaces"] = ns + [{"type": "network",
+                                            "path": f"/var/run/netns/{netns}"}]
+        bundle.linux["netDevices"] = {veth: {"name": veth}}
+        cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+        out = host_run(["ip", "netns", "exec", netns, "ip", "-o", "-4", "addr"])
+        assert veth in out and "10.231.7.1/24" in out
+    finally:
+        host_run(["ip", "netns", "exec", netns, "ip", "link", "del", veth], check=False)
+        host_run(["ip", "netns", "del", netns])
+
+
+def test_net_device_with_user_namespace_is_refused(rt, bundle, veth):
+    userns(bundle)
+    bundle.linux["netDevices"] = {veth: {}}
+    r = rt.run(bundle)
+    assert r.rc != 0
+    assert "netDevices" in r.err
+    assert link_exists(veth)
