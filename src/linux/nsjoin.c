@@ -168,8 +168,34 @@ int husk_ns_parent_leave(struct husk_ns_saved *saved, struct husk_err *err)
 	return ret;
 }
 
+static bool has_time_offsets(const struct husk_spec *spec)
+{
+	return ns_is_new(spec, HUSK_NS_TIME) &&
+	       (spec->linux.time_monotonic.set || spec->linux.time_boottime.set);
+}
+
+/* Our /proc/self/timens_offsets, opened while we still hold the host's ids:
+ * once root of a new user namespace we are no longer dumpable, so our proc
+ * files belong to the host's root and we could not open it for writing. */
+static int offsets_fd = -1;
+
+static int open_time_offsets(const struct husk_spec *spec, struct husk_err *err)
+{
+	if (offsets_fd >= 0)
+		close(offsets_fd); /* an intermediate's: we are a new process */
+	offsets_fd = -1;
+	if (!has_time_offsets(spec))
+		return 0;
+	offsets_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (offsets_fd < 0)
+		return husk_err_sys(err, "open /proc/self/timens_offsets");
+	return 0;
+}
+
 int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err)
 {
+	if (open_time_offsets(spec, err) < 0)
+		return -1;
 	if (f->fd[HUSK_NS_USER] >= 0 &&
 	    ns_setns(f->fd[HUSK_NS_USER], HUSK_NS_USER, spec->linux.ns[HUSK_NS_USER].path, err) < 0)
 		return -1;
@@ -198,7 +224,9 @@ static int write_time_offsets(const struct husk_spec *spec, int proc_fd, struct 
 				boot->secs, boot->nanosecs);
 	if (len == 0)
 		return 0;
-	_cleanup_close_ int fd = openat(proc_fd, "self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = offsets_fd >= 0
+				     ? HUSK_STEAL_FD(offsets_fd)
+				     : openat(proc_fd, "self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_err_sys(err, "open /proc/self/timens_offsets");
 	if (write(fd, buf, (size_t)len) != len)

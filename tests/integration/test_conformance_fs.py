@@ -375,3 +375,97 @@ def test_userns_bind_source_under_a_private_directory(rt, bundle, tmp_path):
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert r.out == "from host\n"
+
+
+# -- runtime-tools linux_ns_path_type / linux_ns_nopath ------------------------
+
+@pytest.mark.parametrize("kind,wrong", [("cgroup", "ipc"), ("ipc", "mnt"), ("mount", "net"),
+                                        ("network", "pid"), ("pid", "user"), ("user", "uts"),
+                                        ("uts", "cgroup")])
+def test_namespace_path_of_another_type_fails(rt, bundle, kind, wrong):
+    ns = [n for n in bundle.linux["namespaces"] if n["type"] != kind]
+    bundle.linux["namespaces"] = ns + [{"type": kind, "path": f"/proc/self/ns/{wrong}"}]
+    if kind == "user":
+        bundle.linux["uidMappings"] = bundle.linux["gidMappings"] = USERNS
+    r = rt.create(bundle)
+    assert r.rc != 0, r
+    rt.assert_nothing_left()
+
+
+def test_every_namespace_new_without_path(rt, bundle):
+    for kind in ("cgroup", "user"):
+        bundle.linux["namespaces"].append({"type": kind})
+    bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1000}]
+    bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 1000}]
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    mine = ns_ids(os.getpid())
+    theirs = ns_ids(pid)
+    for n in ("ipc", "mnt", "net", "pid", "uts", "cgroup"):
+        assert theirs[n] != mine[n], n
+    assert os.readlink(f"/proc/{pid}/ns/user") != os.readlink("/proc/self/ns/user")
+
+
+# -- readonly / masked paths over device nodes and fifos (runtime-tools) -------
+
+@pytest.mark.parametrize("field", ["readonlyPaths", "maskedPaths"])
+@pytest.mark.parametrize("kind", ["block", "char", "fifo"])
+def test_special_file_paths(rt, bundle, field, kind):
+    import stat
+    mode = {"block": stat.S_IFBLK, "char": stat.S_IFCHR, "fifo": stat.S_IFIFO}[kind]
+    os.mknod(os.path.join(bundle.rootfs, "special"), mode | 0o666, 0)
+    bundle.linux[field] = ["/special"]
+    st = rt.probe(bundle, "stat", "/special", "+", "mounts")
+    assert "/special" in mounts_by_point(st[1])
+    if field == "maskedPaths":
+        assert (st[0]["/special"]["type"], st[0]["/special"]["major"]) == ("char", 1)
+    else:
+        assert st[0]["/special"]["type"] == kind
+
+
+def test_tmpfs_mount_of_runtime_tools(rt, bundle):
+    # runtime-tools mounts: a small tmpfs on /tmp with strictatime
+    bundle.config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                                    "options": ["nosuid", "strictatime", "mode=755",
+                                                "size=1k"]})
+    m = mounts_by_point(rt.probe(bundle, "mounts"))["/tmp"]
+    assert m["fstype"] == "tmpfs"
+    assert "nosuid" in opts(m) and not opts(m) & {"relatime", "noatime"}
+    sup = set(m["super_options"].split(","))
+    assert {"mode=755", "size=4k"} <= sup, m
+
+
+def test_seccomp_errno_on_getcwd(rt, bundle):
+    # contest seccomp / runtime-tools linux_seccomp: getcwd fails with EPERM
+    bundle.linux["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                               "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}
+    bundle.set_args("/bin/sh", "-c", "/bin/probe cwd; cd /bin && /bin/pwd -P; echo rc=$?")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.lines()[0] == {"cwd": None}  # getcwd failed
+    assert "Operation not permitted" in r.out + r.err and r.out.endswith("rc=1\n"), r
+
+
+# -- time namespace (contest time_ns) -------------------------------------------
+
+OFFSETS = {"boottime": {"secs": 1337, "nanosecs": 3141519},
+           "monotonic": {"secs": 7881, "nanosecs": 2718281}}
+
+
+@pytest.mark.parametrize("with_userns", [False, True])
+@pytest.mark.parametrize("offsets", [OFFSETS, None])
+def test_time_namespace_offsets(rt, bundle, with_userns, offsets):
+    bundle.linux["namespaces"].append({"type": "time"})
+    if offsets:
+        bundle.linux["timeOffsets"] = offsets
+    if with_userns:
+        bundle.linux["namespaces"].append({"type": "user"})
+        bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65534}]
+        bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65534}]
+    bundle.set_args("/bin/cat", "/proc/self/timens_offsets")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    got = {line.split()[0]: (int(line.split()[1]), int(line.split()[2]))
+           for line in r.out.splitlines()}
+    want = offsets or {"boottime": {"secs": 0, "nanosecs": 0},
+                       "monotonic": {"secs": 0, "nanosecs": 0}}
+    assert got == {k: (v["secs"], v["nanosecs"]) for k, v in want.items()}
