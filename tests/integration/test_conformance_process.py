@@ -63,6 +63,14 @@ def test_failing_create_hook_stops_later_hooks_and_the_process(rt, bundle, kind)
     assert read_lines(out) == ["hook_1 called", "hook_2 called"]
 
 
+def test_failing_start_container_hook_with_run(rt, bundle):
+    bundle.config["hooks"] = {"startContainer": [{"path": "/bin/false"}]}
+    bundle.set_args("/bin/echo", "program-ran")
+    r = rt.run(bundle)
+    assert r.rc != 0 and "program-ran" not in r.out, r
+    rt.assert_nothing_left()
+
+
 @pytest.mark.skipif(is_runc(), reason="runc 1.1 gives hooks without env an empty one")
 @pytest.mark.parametrize("hook_env,check", [
     (None, 'test "$ONE" = two && test "$FOO" = bar'),
