@@ -165,7 +165,7 @@ def test_no_namespaces_inherits_all(rt, bundle):
 
 
 @pytest.mark.parametrize("kind,flag", [("ipc", "--ipc"), ("network", "--net"),
-                                       ("pid", "--pid")])
+                                       ("pid", "--pid"), ("mount", "--mount"), ("uts", "--uts")])
 def test_join_one_namespace_without_mount_namespace(rt, bundle, kind, flag):
     # contest linux_ns_path: the spec lists only the joined namespace; the
     # default mounts, masked and read-only paths stay in the config
@@ -173,7 +173,7 @@ def test_join_one_namespace_without_mount_namespace(rt, bundle, kind, flag):
     from conftest import spawn
     holder = spawn(["unshare", flag, "--fork", "sleep", "600"], start_new_session=True)
     try:
-        name = {"network": "net"}.get(kind, kind)
+        name = {"network": "net", "mount": "mnt"}.get(kind, kind)
         path = f"/proc/{holder.pid}/ns/{name}"
         if kind == "pid":
             path += "_for_children"
@@ -186,7 +186,8 @@ def test_join_one_namespace_without_mount_namespace(rt, bundle, kind, flag):
         bundle.config.pop("hostname", None)
         cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
         assert os.readlink(f"/proc/{pid}/ns/{name}") == os.readlink(path)
-        assert os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+        if kind != "mount":
+            assert os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
     finally:
         os.killpg(holder.pid, 9)
         holder.wait()
@@ -539,3 +540,20 @@ def test_net_device_with_user_namespace_is_refused(rt, bundle, veth):
     assert r.rc != 0
     assert "netDevices" in r.err
     assert link_exists(veth)
+
+
+# -- contest prohibit_symlink: proc and sysfs only on real directories ---------
+
+@pytest.mark.parametrize("where,fstype", [("proc", "proc"), ("sys", "sysfs")])
+@pytest.mark.parametrize("target", ["self", "elsewhere"])
+def test_proc_and_sys_refuse_a_symlink_destination(rt, bundle, tmp_path, where, fstype, target):
+    link = os.path.join(bundle.rootfs, where)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.rmdir(link)
+    os.symlink(link if target == "self" else str(elsewhere), link)
+    r = rt.create(bundle)
+    assert r.rc != 0, r
+    assert f'filesystem "{fstype}" must be mounted on ordinary directory' in r.err, r.err
+    assert os.listdir(elsewhere) == [] and not os.path.ismount(str(elsewhere))
+    rt.assert_nothing_left()

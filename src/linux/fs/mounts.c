@@ -267,9 +267,43 @@ static char *labelled_data(const struct husk_fs *fs, const struct husk_mount *m)
 	return out;
 }
 
+/* proc and sysfs go on a real directory only, never through a symlink (or
+ * onto a file) the image put in their place: runc's rule, with its words. */
+static int check_ordinary_dir(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+
+	if (!type_is(m, "proc") && !type_is(m, "sysfs"))
+		return 0;
+	size_t n = strlen(m->destination);
+	while (n > 1 && m->destination[n - 1] == '/')
+		n--;
+	if (n >= sizeof(parent))
+		return husk_err_set(err, ENAMETOOLONG, "mount %s on %s", m->type, m->destination);
+	memcpy(parent, m->destination, n);
+	parent[n] = '\0';
+	char *slash = strrchr(parent, '/');
+	const char *base = slash ? slash + 1 : parent;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int dir = husk_openat2(fs->ctx->root_fd, slash && *parent ? parent : "/",
+					       O_PATH | O_DIRECTORY, 0, HUSK_RESOLVE_IN_ROOT);
+	if (dir < 0 || !*base || fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0; /* missing: created below, as a directory */
+	if (S_ISDIR(st.st_mode))
+		return 0;
+	return husk_err_set(err, ENOTDIR,
+			    "mount %s on %s: filesystem \"%s\" must be mounted on ordinary "
+			    "directory",
+			    m->type, m->destination, m->type);
+}
+
 static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
 {
 	const char *type = m->type;
+	if (check_ordinary_dir(fs, m, err) < 0)
+		return -1;
 	_cleanup_close_ int target =
 	    husk_mkdir_at(fs->ctx->root_fd, m->destination, 0755, HUSK_RESOLVE_IN_ROOT, err);
 
