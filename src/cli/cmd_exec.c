@@ -150,13 +150,13 @@ static int build_process(const struct exec_flags *f, const struct husk_process *
 		p->user.additional_gids = *gids;
 		p->user.n_additional_gids = n + f->n_gids;
 	}
+	/* As runc: --cap widens bounding, effective and permitted; inheritable
+	 * and ambient stay what the config says. */
 	if (f->caps) {
 		p->has_caps = true;
 		p->caps.bounding |= f->caps;
 		p->caps.effective |= f->caps;
-		p->caps.inheritable |= f->caps;
 		p->caps.permitted |= f->caps;
-		p->caps.ambient |= f->caps;
 	}
 	if (f->no_new_privs)
 		p->no_new_privileges = true;

@@ -27,7 +27,7 @@ void husk_child_fail(struct husk_child *c, const struct husk_err *e)
  * process's stderr, where the user of `start` sees it. */
 __attribute__((noreturn)) static void child_die(const struct husk_err *e, int status)
 {
-	dprintf(STDERR_FILENO, "husk: %s\n", e->msg);
+	dprintf(STDERR_FILENO, "husk: error: %s\n", e->msg);
 	_exit(status);
 }
 

@@ -124,6 +124,17 @@ int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 	return 0;
 }
 
+int husk_hooks_run_state(const struct husk_container *c, const struct husk_spec *spec,
+			 enum husk_hook_kind kind, const char *status, struct husk_err *err)
+{
+	_cleanup_free_ char *state =
+	    husk_state_json_of(c, status, strcmp(status, "stopped") == 0 ? 0 : c->pid, false);
+
+	if (!state)
+		return husk_err_set(err, ENOMEM, "%s hooks: encode state", husk_hook_names[kind]);
+	return husk_hooks_run(&spec->hooks[kind], kind, state, err);
+}
+
 void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spec *spec,
 			   enum husk_hook_kind kind, const char *status)
 {

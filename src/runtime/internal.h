@@ -28,9 +28,14 @@ char *husk_state_json_of(const struct husk_container *c, const char *status, pid
 int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 		   const char *state_json, struct husk_err *err);
 
-/* Run a hook list whose failures only get logged (poststart, poststop). */
+/* Run a hook list whose failures only get logged (poststop). */
 void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spec *spec,
 			   enum husk_hook_kind kind, const char *status);
+
+/* Run c's hooks of one kind with its state (status as given) on stdin; the
+ * first failure stops the list and is returned (poststart). */
+int husk_hooks_run_state(const struct husk_container *c, const struct husk_spec *spec,
+			 enum husk_hook_kind kind, const char *status, struct husk_err *err);
 
 /* A pidfd for the container's init, checked against its recorded start
  * time so a reused pid is never signalled. -1 with errno ESRCH when gone. */

@@ -64,8 +64,9 @@ static int release_fifo(struct husk_container *c, bool wait_exec, struct husk_er
 	do
 		n = read(fifo, &byte, 1);
 	while (n < 0 && errno == EINTR);
-	/* No byte: it died after opening the fifo (a failing startContainer
-	 * hook, whose reason went to the container's stderr). */
+	/* No byte: it died between opening the fifo and writing to it. (A
+	 * failing startContainer hook comes after the byte, as with runc: start
+	 * succeeds, the reason goes to the container's stderr.) */
 	if (n != 1)
 		return husk_err_set(err, 0, "container process exited before running the program");
 	if (unlinkat(c->dir_fd, HUSK_FIFO_FILE, 0) < 0 && errno != ENOENT)
@@ -101,14 +102,15 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 	r = check_startable(c, err);
 	if (r == 0)
 		r = release_fifo(c, c->hook_kinds & (1u << HUSK_HOOK_POSTSTART), err);
-	/* The saved config is parsed only when it has poststart hooks. */
+	/* The saved config is parsed only when it has poststart hooks. A
+	 * failing one stops the rest, kills the container and fails start, as
+	 * runc, crun and youki do (the spec's "log a warning and go on" is what
+	 * poststop hooks get, runtime-spec issue 1309). */
 	if (r == 0 && (c->hook_kinds & (1u << HUSK_HOOK_POSTSTART))) {
 		spec = husk_container_spec(c, err);
-		if (spec)
-			husk_hooks_run_logged(c, spec, HUSK_HOOK_POSTSTART, "running");
-		else
-			husk_warn("%s", err->msg);
-		husk_err_clear(err);
+		r = spec ? husk_hooks_run_state(c, spec, HUSK_HOOK_POSTSTART, "running", err) : -1;
+		if (r < 0)
+			husk_container_kill_wait(c, &(struct husk_err){0});
 	}
 	if (r < 0)
 		husk_err_prefix(err, "start %s", id);

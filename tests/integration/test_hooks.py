@@ -188,3 +188,22 @@ def test_failing_poststop_hook_does_not_block_delete(rt, bundle):
     rt.delete(cid)
     rt.assert_nothing_left([cid])
     assert rt.state_raw(cid).rc != 0
+
+
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 runs poststart hooks during create")
+def test_failing_poststart_hook_fails_start_and_stops_the_container(rt, bundle, hookdir):
+    """As runc (from 1.2), crun and youki: the hooks after the failing one do not
+    run, start exits 1 and the container is killed; delete then cleans up."""
+    log = os.path.join(hookdir, "order")
+    hooks = [{"path": "/bin/sh", "args": ["sh", "-c", f"echo {name} >> {log}{tail}"]}
+             for name, tail in (("one", ""), ("two", "; exit 1"), ("three", ""))]
+    bundle.config["hooks"] = {"poststart": hooks}
+    bundle.set_args("/bin/probe", "sleep", "60")
+    cid = rt.create(bundle).check().cid
+    r = rt.start(cid)
+    assert r.rc == 1, r
+    assert "poststart hook #1" in r.err, r.err
+    assert order(hookdir) == ["one", "two"]
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    rt.assert_nothing_left([cid])

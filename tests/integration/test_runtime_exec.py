@@ -43,13 +43,31 @@ def test_additional_gids_are_added(rt, running):
     assert {5, 100, 1000} <= set(out["groups"])
 
 
-def test_cap_adds_to_every_set(rt, running):
+def test_cap_adds_to_bounding_effective_and_permitted(rt, running):
     CAP_SYS_ADMIN = 21
     base = probe(rt, running, "/bin/probe", "caps")
     assert not cap_bit(base["effective"], CAP_SYS_ADMIN)
     out = probe(rt, "--cap", "CAP_SYS_ADMIN", running, "/bin/probe", "caps")
     for s in ("bounding", "effective", "permitted"):
         assert cap_bit(out[s], CAP_SYS_ADMIN), s
+    for s in ("inheritable", "ambient"):
+        assert out[s] == base[s], s
+
+
+def test_cap_leaves_the_configs_inheritable_and_ambient(rt, bundle):
+    """As runc: the config's inheritable and ambient sets stay as they are."""
+    CAP_CHOWN, CAP_KILL, CAP_SYSLOG = 0, 5, 34
+    bundle.process["capabilities"] = {
+        "bounding": ["CAP_KILL", "CAP_CHOWN", "CAP_SYSLOG"], "effective": [],
+        "inheritable": ["CAP_CHOWN"], "permitted": ["CAP_KILL", "CAP_CHOWN"],
+        "ambient": ["CAP_CHOWN"]}
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    out = probe(rt, "--cap", "CAP_SYSLOG", cid, "/bin/probe", "caps")
+    assert int(out["inheritable"], 16) == 1 << CAP_CHOWN
+    assert int(out["ambient"], 16) == 1 << CAP_CHOWN
+    want = (1 << CAP_CHOWN) | (1 << CAP_KILL) | (1 << CAP_SYSLOG)
+    for s in ("bounding", "effective", "permitted"):
+        assert int(out[s], 16) == want, s
 
 
 def test_no_new_privs_flag(rt, running):
