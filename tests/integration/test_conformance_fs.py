@@ -164,11 +164,14 @@ def test_no_namespaces_inherits_all(rt, bundle):
     assert host_mounts() == before
 
 
+@pytest.mark.parametrize("others", [False, True])
 @pytest.mark.parametrize("kind,flag", [("ipc", "--ipc"), ("network", "--net"),
                                        ("pid", "--pid"), ("mount", "--mount"), ("uts", "--uts")])
-def test_join_one_namespace_without_mount_namespace(rt, bundle, kind, flag):
-    # contest linux_ns_path: the spec lists only the joined namespace; the
-    # default mounts, masked and read-only paths stay in the config
+def test_join_one_namespace_by_path(rt, bundle, kind, flag, others):
+    # contest linux_ns_path: the spec lists only the joined namespace (no
+    # mount namespace of its own), the default mounts, masked and read-only
+    # paths staying in the config; runtime-tools linux_ns_path: the joined
+    # one replaces its type among the usual new ones
     import subprocess
     from conftest import spawn
     holder = spawn(["unshare", flag, "--fork", "sleep", "600"], start_new_session=True)
@@ -182,11 +185,13 @@ def test_join_one_namespace_without_mount_namespace(rt, bundle, kind, flag):
                 break
             import time
             time.sleep(0.05)
-        bundle.linux["namespaces"] = [{"type": kind, "path": path}]
-        bundle.config.pop("hostname", None)
+        ns = [n for n in bundle.linux["namespaces"] if others and n["type"] != kind]
+        bundle.linux["namespaces"] = ns + [{"type": kind, "path": path}]
+        if not others:
+            bundle.config.pop("hostname", None)
         cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
         assert os.readlink(f"/proc/{pid}/ns/{name}") == os.readlink(path)
-        if kind != "mount":
+        if kind != "mount" and not others:
             assert os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
     finally:
         os.killpg(holder.pid, 9)
@@ -557,3 +562,18 @@ def test_proc_and_sys_refuse_a_symlink_destination(rt, bundle, tmp_path, where, 
     assert f'filesystem "{fstype}" must be mounted on ordinary directory' in r.err, r.err
     assert os.listdir(elsewhere) == [] and not os.path.ismount(str(elsewhere))
     rt.assert_nothing_left()
+
+
+@pytest.mark.parametrize("prop", ["rshared", "rslave", "rprivate", "runbindable", "unbindable"])
+def test_recursive_rootfs_propagation_starts(rt, bundle, prop):
+    # contest rootfs_propagation: each value starts a container; unbindable
+    # ones with no masked or read-only paths (their binds would be refused)
+    bundle.linux["rootfsPropagation"] = prop
+    if "unbindable" in prop:
+        bundle.linux["maskedPaths"] = []
+        bundle.linux["readonlyPaths"] = []
+    m = mounts_by_point(rt.probe(bundle, "mounts"))["/"]
+    if prop == "rshared":
+        assert any(p.startswith("shared:") for p in m["propagation"]), m
+    if "unbindable" in prop:
+        assert "unbindable" in m["propagation"], m

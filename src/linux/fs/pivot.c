@@ -35,11 +35,15 @@ static int mount_root_of(int fd)
 	return -1;
 }
 
-/* The propagation prepare gave the host mounts' copies. */
+/* The propagation prepare gave the host mounts' copies. An unbindable
+ * tree would refuse the rootfs its bind onto itself: those copies stay
+ * rslave, and "unbindable" applies once the rootfs is "/" (husk_fs_pivot). */
 static unsigned long host_propagation(const struct husk_fs *fs)
 {
 	const struct husk_linux *l = &fs->spec->linux;
-	return l->has_rootfs_propagation ? l->rootfs_propagation : MS_SLAVE | MS_REC;
+	if (!l->has_rootfs_propagation || (l->rootfs_propagation & MS_UNBINDABLE))
+		return MS_SLAVE | MS_REC;
+	return l->rootfs_propagation;
 }
 
 /* Whether some copied host mount may still be shared: rootfsPropagation
