@@ -577,3 +577,35 @@ def test_recursive_rootfs_propagation_starts(rt, bundle, prop):
         assert any(p.startswith("shared:") for p in m["propagation"]), m
     if "unbindable" in prop:
         assert "unbindable" in m["propagation"], m
+
+
+def test_idmap_with_propagation_flag_in_userns(rt, bundle, tmp_path):
+    os.chmod(tmp_path, 0o755)
+    src = tmp_path / "mount-1"
+    src.mkdir()
+    os.chmod(src, 0o755)
+    (src / "foo.txt").write_text("x")
+    userns(bundle)
+    bundle.config["mounts"].append({"destination": "/tmp/mount-1", "type": "bind",
+                                    "source": str(src), "options": ["bind", "shared"],
+                                    "uidMappings": USERNS, "gidMappings": USERNS})
+    out = rt.probe(bundle, "stat", "/tmp/mount-1/foo.txt", "+", "mounts")
+    assert (out[0]["/tmp/mount-1/foo.txt"]["uid"], out[0]["/tmp/mount-1/foo.txt"]["gid"]) == (0, 0)
+    m = mounts_by_point(out[1])["/tmp/mount-1"]
+    assert any(p.startswith("shared:") for p in m["propagation"]), m
+
+
+def test_idmap_large_container_ids_without_userns(rt, bundle, tmp_path):
+    # contest multiple_idmap_mounts_different_mappings: ids far above the
+    # host range map down onto it
+    os.chmod(tmp_path, 0o755)
+    src = tmp_path / "multi3"
+    owned_files(src, [(5000528, 6000491), (5000133, 6000337), (5000999, 6000444)])
+    bundle.config["mounts"].append({
+        "destination": "/tmp/mount-multi3", "type": "bind", "source": str(src),
+        "options": ["bind"],
+        "uidMappings": [{"containerID": 5000000, "hostID": 3000, "size": 1000}],
+        "gidMappings": [{"containerID": 6000000, "hostID": 3000, "size": 500}]})
+    files = ["/tmp/mount-multi3/foo.txt", "/tmp/mount-multi3/bar.txt",
+             "/tmp/mount-multi3/baz.txt"]
+    assert owners(rt, bundle, *files) == [(3528, 3491), (3133, 3337), (3999, 3444)]
