@@ -59,6 +59,9 @@ struct husk_ns_fds {
 
 void husk_ns_fds_init(struct husk_ns_fds *f);
 void husk_ns_fds_close(struct husk_ns_fds *f);
+/* Before the clone: the namespace paths, and (husk_rootfs_open_sources,
+ * husk_netdev_prepare) what the child needs from the host's namespaces;
+ * husk_ns_fds_close releases the runtime's copies of all of it. */
 int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
 /* CLONE_NEW* flags clone3 creates (new namespaces except cgroup and time,
  * which the child unshares once it sits in its cgroups / has its offsets). */

@@ -43,7 +43,7 @@ static void close_ns_fds(struct husk_ns_fds *f)
 }
 
 /* The runtime's copies, once the child is cloned: with them the bind
- * sources opened for it (husk_ns_open_paths). */
+ * sources and the interfaces' state prepared for it (husk_ns_open_paths). */
 void husk_ns_fds_close(struct husk_ns_fds *f)
 {
 	close_ns_fds(f);
@@ -52,7 +52,9 @@ void husk_ns_fds_close(struct husk_ns_fds *f)
 }
 
 /* All paths are opened before any is joined: once in a new mount or user
- * namespace the host paths may no longer resolve. */
+ * namespace the host paths may no longer resolve. What else the child
+ * needs from the host's side of its namespaces is prepared here too, for it
+ * to inherit at the clone. */
 int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err)
 {
 	for (int t = 0; t < HUSK_NS_COUNT; t++) {

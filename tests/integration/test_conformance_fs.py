@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import host_run
+from conftest import _finish, host_run, spawn
 
 EROFS, ENOENT, EACCES, EPERM = 30, 2, 13, 1
 
@@ -172,8 +172,6 @@ def test_join_one_namespace_by_path(rt, bundle, kind, flag, others):
     # mount namespace of its own), the default mounts, masked and read-only
     # paths staying in the config; runtime-tools linux_ns_path: the joined
     # one replaces its type among the usual new ones
-    import subprocess
-    from conftest import spawn
     holder = spawn(["unshare", flag, "--fork", "sleep", "600"], start_new_session=True)
     try:
         name = {"network": "net", "mount": "mnt"}.get(kind, kind)
@@ -183,7 +181,6 @@ def test_join_one_namespace_by_path(rt, bundle, kind, flag, others):
         for _ in range(100):
             if os.readlink(path) != os.readlink(f"/proc/self/ns/{name}"):
                 break
-            import time
             time.sleep(0.05)
         ns = [n for n in bundle.linux["namespaces"] if others and n["type"] != kind]
         bundle.linux["namespaces"] = ns + [{"type": kind, "path": path}]
@@ -195,7 +192,7 @@ def test_join_one_namespace_by_path(rt, bundle, kind, flag, others):
             assert os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
     finally:
         os.killpg(holder.pid, 9)
-        holder.wait()
+        _finish(holder, 10)
 
 
 
