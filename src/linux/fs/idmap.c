@@ -244,14 +244,27 @@ int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
 {
 	_cleanup_close_ int proc_fd = -1;
 
+	bool any_bind = false, any_idmap = false;
+
 	husk_rootfs_drop_sources();
 	/* A rootless runtime has no more privilege than its child has. */
 	if (spec->n_mounts == 0 || geteuid() != 0)
 		return 0;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		if (!husk_mount_is_bind(&spec->mounts[i]))
+			continue;
+		any_bind = true;
+		any_idmap = any_idmap || husk_mount_is_idmapped(&spec->mounts[i]);
+	}
+	if (!any_bind) /* the common start-up path costs nothing here */
+		return 0;
 	husk_mount_probe();
-	proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
-		return husk_err_sys(err, "bind mount sources: open /proc");
+	/* /proc only to write an idmapping helper's maps. */
+	if (any_idmap) {
+		proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
+			return husk_err_sys(err, "bind mount sources: open /proc");
+	}
 	handed.fds = malloc(spec->n_mounts * sizeof(*handed.fds));
 	if (!handed.fds)
 		return husk_err_sys(err, "bind mount sources");
