@@ -339,6 +339,21 @@ static void v2_refusals(void **state)
 	remove_file("husk/c1/memory.swap.max");
 	expect_swap_error("linux.resources.memory.swap: memory.swap.max not available (swap "
 			  "accounting off)");
+	/* ... but unlimited swap, or none beyond the limit, pass there (runc) */
+	struct husk_opt_i64 swaps[] = {{true, -1}, {true, 100 << 20}, {false, 0}};
+	struct husk_opt_i64 limits[] = {{true, 100 << 20}, {true, 100 << 20}, {true, -1}};
+	for (size_t i = 0; i < 3; i++) {
+		struct husk_err e = {0};
+		memset(&res, 0, sizeof(res));
+		res.has_memory = true;
+		res.memory.limit = limits[i];
+		res.memory.swap = swaps[i];
+		struct husk_cgroup *ok = create("/husk/c1", &res, &e);
+		if (!ok)
+			fail_msg("swap case %zu: %s", i, e.msg);
+		assert_string_equal(get("husk/c1/memory.max"), i == 2 ? "max" : "104857600");
+		husk_cgroup_free(ok);
+	}
 
 	struct husk_hugepage_limit hp = {.page_size = "1GB", .limit = 1};
 	memset(&res, 0, sizeof(res));
