@@ -1,6 +1,7 @@
 /* linux.resources.memory and .cpu on v1 and v2 files. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,41 @@ int cg_apply_memory(struct husk_cgroup *cg, const struct husk_memory *m, struct 
 	return h->mount->unified ? memory_v2(h, m, err) : memory_v1(h, m, err);
 }
 
+/* A new v1 cpu cgroup gets no realtime budget (cpu.rt_runtime_us 0), and a
+ * child may not get more than its parent: with parents husk just created
+ * above the leaf, the leaf's runtime is refused (EINVAL) however small. Give
+ * those parents, top down, the same period and runtime, then retry. Parents
+ * that existed before are not touched: their budget is someone else's. */
+static int rt_runtime_v1(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
+{
+	static const char rt[] = F_CPU ".realtimeRuntime", file[] = "cpu.rt_runtime_us";
+	char val[32];
+
+	if (set_i64(h, rt, file, c->realtime_runtime.v, err) == 0)
+		return 0;
+	if (err->code != EINVAL || !h->parents || c->realtime_runtime.v < 0)
+		return -1;
+	snprintf(val, sizeof(val), "%" PRId64, c->realtime_runtime.v);
+	for (unsigned up = h->parents; up > 0; up--) {
+		char dir[PATH_MAX];
+		size_t len = strlen(h->dir);
+		for (unsigned i = 0; i < up; i++)
+			while (len > 0 && h->dir[--len] != '/')
+				;
+		snprintf(dir, sizeof(dir), "%.*s", (int)len, h->dir);
+		struct cg_hier parent = {.mount = h->mount, .dir = dir};
+		husk_err_clear(err);
+		if (c->realtime_period.set && c->realtime_period.v &&
+		    set_u64(&parent, F_CPU ".realtimePeriod", "cpu.rt_period_us",
+			    c->realtime_period.v, err) < 0)
+			return -1;
+		if (cg_set(&parent, rt, file, val, err) < 0)
+			return -1;
+	}
+	husk_err_clear(err);
+	return set_i64(h, rt, file, c->realtime_runtime.v, err);
+}
+
 static int cpu_v1(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
 {
 	if (c->shares.set && c->shares.v &&
@@ -171,24 +207,26 @@ static int cpu_v1(const struct cg_hier *h, const struct husk_cpu *c, struct husk
 	if (c->period.set && c->period.v &&
 	    set_u64(h, F_CPU ".period", "cpu.cfs_period_us", c->period.v, err) < 0)
 		return -1;
+	/* Any negative quota means no limit (runc, crun, and the kernel's own
+	 * reading of cfs_quota_us); the file itself only spells it -1. */
 	if (c->quota.set && c->quota.v &&
-	    set_i64(h, F_CPU ".quota", "cpu.cfs_quota_us", c->quota.v, err) < 0)
+	    set_i64(h, F_CPU ".quota", "cpu.cfs_quota_us", c->quota.v < 0 ? -1 : c->quota.v, err) <
+		0)
 		return -1;
 	if (c->burst.set && set_u64(h, F_CPU ".burst", "cpu.cfs_burst_us", c->burst.v, err) < 0)
 		return -1;
 	if (c->realtime_period.set && c->realtime_period.v &&
 	    set_u64(h, F_CPU ".realtimePeriod", "cpu.rt_period_us", c->realtime_period.v, err) < 0)
 		return -1;
-	if (c->realtime_runtime.set && c->realtime_runtime.v &&
-	    set_i64(h, F_CPU ".realtimeRuntime", "cpu.rt_runtime_us", c->realtime_runtime.v, err) <
-		0)
+	if (c->realtime_runtime.set && c->realtime_runtime.v && rt_runtime_v1(h, c, err) < 0)
 		return -1;
 	if (c->idle.set && set_i64(h, F_CPU ".idle", "cpu.idle", c->idle.v, err) < 0)
 		return -1;
 	return 0;
 }
 
-/* cpu.max holds quota and period together; keep the half not being set. */
+/* cpu.max holds quota and period together; keep the half not being set. A
+ * negative quota is "max" (runc, crun, youki's contest), not an error. */
 static int cpu_max_v2(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
 {
 	char cur[64], val[64];
@@ -197,10 +235,6 @@ static int cpu_max_v2(const struct cg_hier *h, const struct husk_cpu *c, struct 
 
 	if (!(c->quota.set && c->quota.v) && !(c->period.set && c->period.v))
 		return 0;
-	if (c->quota.set && c->quota.v < -1)
-		return husk_err_set(err, 0,
-				    F_CPU ".quota: %" PRId64 " is not valid (-1 means no limit)",
-				    c->quota.v);
 	if (cg_read(h, "cpu.max", cur, sizeof(cur), err) < 0)
 		return husk_err_prefix(err, F_CPU ".quota");
 	char *sp = strchr(cur, ' ');

@@ -271,6 +271,22 @@ static void expect_swap_error(const char *needle)
 	expect_error(&res, needle);
 }
 
+/* youki contest cgroup_v2_cpu test_cpu_quota_negative_value_default_set:
+ * any negative quota is "max" with the default period, as runc and crun. */
+static void v2_negative_quota_is_max(void **state)
+{
+	struct husk_err err = {0};
+	struct husk_resources res = {0};
+	res.has_cpu = true;
+	res.cpu.quota = (struct husk_opt_i64){true, -9999};
+	put("husk/c1/cpu.max", "50000 100000");
+	struct husk_cgroup *cg = create("/husk/c1", &res, &err);
+	if (!cg)
+		fail_msg("create: %s", err.msg);
+	assert_string_equal(get("husk/c1/cpu.max"), "max 100000");
+	husk_cgroup_free(cg);
+}
+
 static void v2_refusals(void **state)
 {
 	struct husk_resources res = {0};
@@ -298,11 +314,6 @@ static void v2_refusals(void **state)
 	res.memory.limit = (struct husk_opt_i64){true, -12345};
 	expect_error(&res,
 		     "linux.resources.memory.limit: -12345 is not valid (-1 means unlimited)");
-
-	memset(&res, 0, sizeof(res));
-	res.has_cpu = true;
-	res.cpu.quota = (struct husk_opt_i64){true, -5};
-	expect_error(&res, "linux.resources.cpu.quota: -5 is not valid");
 
 	memset(&res, 0, sizeof(res));
 	res.has_cpu = true;
@@ -563,6 +574,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(v2_resources, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_refusals, setup_v2, teardown),
+	    cmocka_unit_test_setup_teardown(v2_negative_quota_is_max, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_pids_and_kill, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_relative_path_and_controllers, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_systemd_form_refused, setup_v2, teardown),

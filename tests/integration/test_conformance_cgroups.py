@@ -1,0 +1,92 @@
+"""Cgroup resources as youki's contest (tests/contest/.../tests/cgroups) and
+runtime-tools validation/linux_cgroups_* drive them: create with an absolute
+/<top>/<name> cgroupsPath whose parents do not exist yet, then read the v1
+files from the host side. The v2-only cases are unit-tested against a fake
+tree (tests/unit/test_cgroup_fake.c)."""
+import os
+import uuid
+
+import pytest
+
+from conftest import CGROUP_ROOT, is_runc
+
+CPU = os.path.join(CGROUP_ROOT, "cpu")
+
+
+def read(controller, path, name):
+    with open(os.path.join(CGROUP_ROOT, controller, path.lstrip("/"), name)) as f:
+        return f.read().strip()
+
+
+@pytest.fixture
+def top():
+    """A fresh parent that the runtime has to create (contest's /runtime-test)."""
+    name = "it-conf-" + uuid.uuid4().hex[:8]
+    yield name
+    for c in os.listdir(CGROUP_ROOT):
+        d = os.path.join(CGROUP_ROOT, c, name)
+        if os.path.isdir(d):
+            os.rmdir(d)
+
+
+def create_with(rt, bundle, top, resources):
+    cid = rt.new_id()
+    path = f"/{top}/{cid}"
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.config["linux"]["cgroupsPath"] = path
+    bundle.config["linux"]["resources"] = resources
+    rt.create(bundle, cid).check()
+    return cid, path
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(CPU, "cpu.rt_runtime_us")),
+                    reason="kernel without CONFIG_RT_GROUP_SCHED")
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 writes the leaf only: EINVAL")
+def test_cpu_realtime_in_fresh_parents(rt, bundle, top):
+    """contest cgroup_v1_cpu test_linux_cgroups_cpus: realtimePeriod 1000000
+    and realtimeRuntime 950000 (set whenever the host has cpu.rt_period_us)
+    under a /runtime-test parent that does not exist yet. A new cgroup has no
+    realtime budget, so the leaf's runtime is refused unless the parents the
+    runtime created get it too."""
+    cpu = {"shares": 1024, "quota": 100000, "period": 50000, "cpus": "0", "mems": "0",
+           "realtimePeriod": 1000000, "realtimeRuntime": 950000}
+    cid, path = create_with(rt, bundle, top, {"cpu": cpu})
+    assert read("cpu", path, "cpu.rt_runtime_us") == "950000"
+    assert read("cpu", path, "cpu.rt_period_us") == "1000000"
+    assert read("cpu", path, "cpu.cfs_quota_us") == "100000"
+    assert read("cpu", path, "cpu.cfs_period_us") == "50000"
+    assert read("cpuset", path, "cpuset.cpus") == "0"
+    rt.delete(cid, force=True).check()
+    # the budget went with the parent husk created and removed
+    assert not os.path.exists(os.path.join(CPU, top))
+
+
+def test_cpu_realtime_existing_parent_untouched(rt, bundle, top):
+    """A parent that already existed keeps its (zero) budget: husk does not
+    take realtime time from someone else's cgroup; create fails and says why."""
+    if not os.path.exists(os.path.join(CPU, "cpu.rt_runtime_us")):
+        pytest.skip("kernel without CONFIG_RT_GROUP_SCHED")
+    os.mkdir(os.path.join(CPU, top))
+    cid = rt.new_id()
+    bundle.config["linux"]["cgroupsPath"] = f"/{top}/{cid}"
+    bundle.config["linux"]["resources"] = {"cpu": {"realtimeRuntime": 950000}}
+    r = rt.create(bundle, cid)
+    assert r.rc != 0
+    assert "rt_runtime_us" in r.err
+    assert read("cpu", top, "cpu.rt_runtime_us") == "0"
+    rt.assert_nothing_left([cid], [bundle])
+
+
+def test_cpu_negative_quota_is_unlimited(rt, bundle, top):
+    """contest cgroup_v2_cpu test_cpu_quota_negative_value_default_set: a
+    quota of -9999 means no limit (runc writes it as is; the kernel reads any
+    negative cfs_quota_us as unlimited). On v1 the file shows -1."""
+    cid, path = create_with(rt, bundle, top, {"cpu": {"quota": -9999, "period": 100000}})
+    assert read("cpu", path, "cpu.cfs_quota_us") == "-1"
+    assert read("cpu", path, "cpu.cfs_period_us") == "100000"
+    # update with a negative quota lifts a limit set before
+    rt.cmd("update", "--cpu-quota", "50000", cid).check()
+    assert read("cpu", path, "cpu.cfs_quota_us") == "50000"
+    rt.cmd("update", "--cpu-quota", "-2", cid).check()
+    assert read("cpu", path, "cpu.cfs_quota_us") == "-1"
+    rt.delete(cid, force=True).check()
