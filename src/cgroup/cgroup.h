@@ -44,6 +44,13 @@ int husk_cgroup_v2_fd(const struct husk_cgroup *cg);
 int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, bool skip_v1,
 		      struct husk_err *err);
 
+/* exec --cgroup: move pid into `sub`, an existing cgroup below the
+ * container's (relative; "/" is the container's own; ".." is refused), in
+ * the hierarchy that holds `controller`, or in every hierarchy when
+ * `controller` is NULL. */
+int husk_cgroup_enter_sub(struct husk_cgroup *cg, pid_t pid, const char *controller,
+			  const char *sub, struct husk_err *err);
+
 /* The v1 hierarchies' `tasks` files, opened for writing by the runtime, for a
  * single-threaded child to move itself by writing "0" to each: a
  * task moving its own only thread skips the kernel's global cgroup migration

@@ -32,6 +32,8 @@ static void usage(FILE *out)
 	      "  --no-new-privs            set no_new_privileges\n"
 	      "  --preserve-fds N          pass N extra fds (3 .. 3+N-1) to the process\n"
 	      "  --ignore-paused           exec even when the container is paused\n"
+	      "  --cgroup [CTL[,CTL]:]PATH run in this existing sub-cgroup of the\n"
+	      "                            container's (in CTL's hierarchy; repeatable)\n"
 	      "  --apparmor PROFILE        AppArmor profile of the process\n"
 	      "  --process-label LABEL     SELinux label of the process\n"
 	      "  --help, -h                print this help\n",
@@ -50,6 +52,11 @@ struct exec_flags {
 	size_t n_gids;
 	uint64_t caps;
 	const char *apparmor, *label;
+	struct husk_exec_subcgroup *subs; /* --cgroup, n_subs of them */
+	size_t n_subs;
+	bool plain_sub; /* one --cgroup without "controller:" */
+	char **copies;	/* the --cgroup values, split in place */
+	size_t n_copies;
 };
 
 static int add_env(struct husk_strv *v, const char *kv)
@@ -78,6 +85,49 @@ static int parse_user(struct exec_flags *f, const char *s)
 			return -1;
 		f->gid = (gid_t)gid;
 		f->has_gid = true;
+	}
+	return 0;
+}
+
+static int add_sub(struct exec_flags *f, const char *controller, const char *path)
+{
+	struct husk_exec_subcgroup *bigger = realloc(f->subs, (f->n_subs + 1) * sizeof(*f->subs));
+	if (!bigger)
+		return -1;
+	f->subs = bigger;
+	for (size_t i = 0; controller && i < f->n_subs; i++)
+		if (f->subs[i].controller && strcmp(f->subs[i].controller, controller) == 0)
+			return cli_usage_error("exec", "--cgroup: controller %s given twice",
+					       controller);
+	f->subs[f->n_subs++] = (struct husk_exec_subcgroup){.controller = controller, .path = path};
+	return 0;
+}
+
+/* --cgroup PATH (every hierarchy; then the only --cgroup) or
+ * --cgroup CONTROLLER[,CONTROLLER...]:PATH (repeatable), as runc. */
+static int parse_sub_cgroup(struct exec_flags *f, const char *arg)
+{
+	char **bigger = realloc(f->copies, (f->n_copies + 1) * sizeof(*f->copies));
+	char *copy, *colon, *save = NULL;
+
+	if (!bigger)
+		return -1;
+	f->copies = bigger;
+	copy = f->copies[f->n_copies++] = strdup(arg);
+	if (!copy)
+		return -1;
+	colon = strchr(copy, ':');
+	if (!colon) {
+		f->plain_sub = true;
+		return add_sub(f, NULL, copy);
+	}
+	*colon = '\0';
+	if (!*copy || copy[strlen(copy) - 1] == ',' || *copy == ',' || strstr(copy, ",,"))
+		return cli_usage_error("exec", "--cgroup %s: empty controller name", arg);
+	for (char *ctl = strtok_r(copy, ",", &save); ctl; ctl = strtok_r(NULL, ",", &save)) {
+		int r = add_sub(f, ctl, colon + 1);
+		if (r != 0)
+			return r;
 	}
 	return 0;
 }
@@ -319,7 +369,7 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
 		f->label = optarg;
 		return 0;
 	case OPT_CGROUP:
-		return cli_usage_error("exec", "--cgroup: sub-cgroups are not supported");
+		return parse_sub_cgroup(f, optarg);
 	default:
 		usage(stderr);
 		return 1;
@@ -342,6 +392,9 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	    {"no-new-privs", no_argument, NULL, OPT_NNP},
 	    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
 	    {"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED},
+	    {"apparmor", required_argument, NULL, OPT_APPARMOR},
+	    {"process-label", required_argument, NULL, OPT_LABEL},
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -360,6 +413,13 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 		if (r != 0)
 			goto out;
 	}
+	if (f.plain_sub && f.n_subs > 1) {
+		r = cli_usage_error("exec", "--cgroup: a path without \"controller:\" must be "
+					    "the only --cgroup");
+		goto out;
+	}
+	o.sub_cgroups = f.subs;
+	o.n_sub_cgroups = f.n_subs;
 	if (argc - optind < 1) {
 		r = cli_usage_error("exec", "expected CONTAINER_ID COMMAND [ARGS...]");
 		goto out;
@@ -372,5 +432,9 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 out:
 	free(f.env.v);
 	free(f.gids);
+	free(f.subs);
+	for (size_t i = 0; i < f.n_copies; i++)
+		free(f.copies[i]);
+	free(f.copies);
 	return r < 0 ? 1 : r;
 }

@@ -32,6 +32,7 @@ struct exec_job {
 	struct husk_child c;
 	int target_pidfd;  /* the container's init */
 	int time_fd;	   /* its time_for_children, or -1 */
+	int root_fd;	   /* its root when it shares our mount namespace, or -1 */
 	uint64_t ns_flags; /* joined through target_pidfd */
 };
 
@@ -62,25 +63,38 @@ static int join_container(const struct exec_job *job, uint64_t flags, struct hus
 	if (job->time_fd >= 0 && setns(job->time_fd, CLONE_NEWTIME) < 0)
 		return husk_err_sys(err, "join the time namespace of pid %d",
 				    (int)job->p->target_pid);
+	/* No mount namespace to join: the init's root is a chroot in ours. */
+	if (job->root_fd >= 0 && (fchdir(job->root_fd) < 0 || chroot(".") < 0))
+		return husk_err_sys(err, "chroot to the root of pid %d", (int)job->p->target_pid);
 	return 0;
 }
 
 /* The init enters its time namespace only at its own execve; until then
- * the pidfd would give the host's. time_for_children is right either way. */
-static int open_time_ns(struct exec_job *job, struct husk_err *err)
+ * the pidfd would give the host's. time_for_children is right either way.
+ * Without a mount namespace of its own the init is chrooted in ours: its
+ * root comes from /proc too. Both are opened by pid, so the pidfd then
+ * proves the init still alive (the pid was not reused). */
+static int open_proc_fds(struct exec_job *job, struct husk_err *err)
 {
+	int pid = (int)job->p->target_pid;
 	char path[64];
 
-	if (!(job->ns_flags & CLONE_NEWTIME))
-		return 0;
-	job->ns_flags &= ~(uint64_t)CLONE_NEWTIME;
-	snprintf(path, sizeof(path), "/proc/%d/ns/time_for_children", (int)job->p->target_pid);
-	job->time_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (job->time_fd < 0)
-		return husk_err_sys(err, "open %s", path);
-	/* Still alive, so the pid we opened by was not reused. */
-	if (syscall(SYS_pidfd_send_signal, job->target_pidfd, 0, NULL, 0) < 0)
-		return husk_err_sys(err, "container init %d", (int)job->p->target_pid);
+	if (job->ns_flags & CLONE_NEWTIME) {
+		job->ns_flags &= ~(uint64_t)CLONE_NEWTIME;
+		snprintf(path, sizeof(path), "/proc/%d/ns/time_for_children", pid);
+		job->time_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (job->time_fd < 0)
+			return husk_err_sys(err, "open %s", path);
+	}
+	if (!(job->ns_flags & CLONE_NEWNS)) {
+		snprintf(path, sizeof(path), "/proc/%d/root", pid);
+		job->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (job->root_fd < 0)
+			return husk_err_sys(err, "open %s", path);
+	}
+	if ((job->time_fd >= 0 || job->root_fd >= 0) &&
+	    syscall(SYS_pidfd_send_signal, job->target_pidfd, 0, NULL, 0) < 0)
+		return husk_err_sys(err, "container init %d", pid);
 	return 0;
 }
 
@@ -156,7 +170,7 @@ static int job_prepare(struct exec_job *job, struct husk_err *err)
 	job->target_pidfd = (int)syscall(SYS_pidfd_open, p->target_pid, 0);
 	if (job->target_pidfd < 0)
 		return husk_err_sys(err, "pidfd_open %d", (int)p->target_pid);
-	if (open_time_ns(job, err) < 0)
+	if (open_proc_fds(job, err) < 0)
 		return -1;
 	if (p->console_socket &&
 	    (job->c.console_fd = husk_console_connect(p->console_socket, err)) < 0)
@@ -173,7 +187,9 @@ static void job_release(struct exec_job *job)
 		close(job->target_pidfd);
 	if (job->time_fd >= 0)
 		close(job->time_fd);
-	job->time_fd = -1;
+	if (job->root_fd >= 0)
+		close(job->root_fd);
+	job->time_fd = job->root_fd = -1;
 	if (job->c.console_fd >= 0)
 		close(job->c.console_fd);
 	if (job->c.sock >= 0)
@@ -205,6 +221,7 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 				p->preserve_fds),
 	    .target_pidfd = -1,
 	    .time_fd = -1,
+	    .root_fd = -1,
 	    .ns_flags = husk_ns_all_flags(p->spec),
 	};
 	int pidfd = -1;

@@ -15,6 +15,7 @@ struct exec_job {
 	struct husk_cgroup *cg;
 	bool joined_v2;
 	struct husk_cgroup_tasks tasks; /* v1: the process moves itself (cgroup.h) */
+	const struct husk_exec_opts *o;
 };
 
 static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
@@ -24,6 +25,12 @@ static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
 		return 0;
 	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, job->tasks.n > 0, err) < 0)
 		return husk_err_prefix(err, "join cgroup");
+	/* --cgroup: then on into the sub-cgroups, here before the process runs */
+	for (size_t i = 0; i < job->o->n_sub_cgroups; i++) {
+		const struct husk_exec_subcgroup *s = &job->o->sub_cgroups[i];
+		if (husk_cgroup_enter_sub(job->cg, pid, s->controller, s->path, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -57,7 +64,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 		      const struct husk_exec_opts *o, int *exit_status, struct husk_err *err)
 {
 	const struct husk_spec *spec = husk_container_spec(c, err);
-	struct exec_job job = {0};
+	struct exec_job job = {.o = o};
 	struct husk_exec_params p = {
 	    .target_pid = c->pid,
 	    .spec = spec,
@@ -76,13 +83,17 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 
 	if (!spec)
 		return -1;
+	if (o->n_sub_cgroups && !c->cgroup_path)
+		return husk_err_set(err, EINVAL, "--cgroup: the container has no cgroup");
 	if (c->cgroup_path) {
 		job.cg = husk_container_cgroup(c, err);
 		if (!job.cg)
 			return -1;
+		/* --cgroup moves the process from the runtime's side after it is
+		 * placed: it must not place itself (v1 tasks files) behind our back */
 		p.cgroup_fd = husk_cgroup_v2_fd(job.cg);
 		job.joined_v2 = p.cgroup_fd >= 0;
-		if (!ctx->cgroup_join_procs)
+		if (!ctx->cgroup_join_procs && !o->n_sub_cgroups)
 			husk_cgroup_open_tasks(job.cg, &job.tasks);
 		p.join_fds = job.tasks.fd;
 		p.n_join_fds = job.tasks.n;

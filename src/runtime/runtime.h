@@ -101,6 +101,12 @@ int husk_list_ids(const struct husk_ctx *ctx, char ***ids, size_t *n, struct hus
 /* Parse a signal name ("KILL", "SIGKILL", "9", "SIGRTMIN+3"); -1 when unknown. */
 int husk_signal_parse(const char *s);
 
+/* exec --cgroup: an existing sub-cgroup of the container's to run in. */
+struct husk_exec_subcgroup {
+	const char *controller; /* NULL: every hierarchy */
+	const char *path;	/* relative to the container's cgroup */
+};
+
 struct husk_exec_opts {
 	struct husk_process *process; /* built by the CLI from --process or flags */
 	const char *console_socket;
@@ -108,6 +114,8 @@ struct husk_exec_opts {
 	int preserve_fds;
 	bool detach;
 	bool ignore_paused;
+	const struct husk_exec_subcgroup *sub_cgroups; /* --cgroup, n_sub_cgroups of them */
+	size_t n_sub_cgroups;
 };
 
 int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec_opts *o,
