@@ -118,8 +118,23 @@ static int memory_v1(const struct cg_hier *h, const struct husk_memory *m, struc
 	return 0;
 }
 
+/* `update --memory-swap` alone: memory.swap.max is swap minus the limit in
+ * force, which is the one in memory.max (runc takes it from its saved
+ * config). At create memory.max is still "max": the swap is refused. */
+static struct husk_opt_i64 limit_in_force(const struct cg_hier *h, const struct husk_memory *m)
+{
+	char cur[32];
+	struct husk_err ignored = {0};
+
+	if (m->limit.set || !m->swap.set || m->swap.v <= 0 ||
+	    cg_read(h, "memory.max", cur, sizeof(cur), &ignored) < 0 || strcmp(cur, "max") == 0)
+		return m->limit;
+	return (struct husk_opt_i64){.set = true, .v = strtoll(cur, NULL, 10)};
+}
+
 static int memory_v2(const struct cg_hier *h, const struct husk_memory *m, struct husk_err *err)
 {
+	struct husk_opt_i64 limit = limit_in_force(h, m);
 	int64_t swap;
 	bool skip;
 
@@ -133,7 +148,7 @@ static int memory_v2(const struct cg_hier *h, const struct husk_memory *m, struc
 	if (kmem(h, F_MEM ".kernel", "", &m->kernel, err) < 0 ||
 	    kmem(h, F_MEM ".kernelTCP", "", &m->kernel_tcp, err) < 0)
 		return -1;
-	if (cg_swap_to_v2(&m->swap, &m->limit, &swap, &skip, err) < 0)
+	if (cg_swap_to_v2(&m->swap, &limit, &swap, &skip, err) < 0)
 		return -1;
 	/* Without swap accounting there is no memory.swap.max. "max" is what
 	 * the container gets anyway, and "0" (swap equal to limit) is what

@@ -287,6 +287,32 @@ static void v2_negative_quota_is_max(void **state)
 	husk_cgroup_free(cg);
 }
 
+/* runc's `update --memory-swap` without --memory: the swap is converted
+ * against the limit already in memory.max. */
+static void v2_update_swap_alone(void **state)
+{
+	struct husk_err err = {0};
+	struct husk_resources res = {0};
+	res.has_memory = true;
+	res.memory.limit = (struct husk_opt_i64){true, 100 << 20};
+	struct husk_cgroup *cg = create("/husk/c1", &res, &err);
+	if (!cg)
+		fail_msg("create: %s", err.msg);
+	memset(&res, 0, sizeof(res));
+	res.has_memory = true;
+	res.memory.swap = (struct husk_opt_i64){true, 300 << 20};
+	if (husk_cgroup_update(cg, &res, &err) < 0)
+		fail_msg("update: %s", err.msg);
+	assert_string_equal(get("husk/c1/memory.swap.max"), "209715200");
+	assert_string_equal(get("husk/c1/memory.max"), "104857600");
+	/* below the limit in force: refused, nothing written */
+	res.memory.swap.v = 50 << 20;
+	assert_int_equal(husk_cgroup_update(cg, &res, &err), -1);
+	assert_non_null(strstr(err.msg, "is below memory.limit 104857600"));
+	assert_string_equal(get("husk/c1/memory.swap.max"), "209715200");
+	husk_cgroup_free(cg);
+}
+
 static void v2_refusals(void **state)
 {
 	struct husk_resources res = {0};
@@ -616,6 +642,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(v2_resources, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_refusals, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_negative_quota_is_max, setup_v2, teardown),
+	    cmocka_unit_test_setup_teardown(v2_update_swap_alone, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_pids_and_kill, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_relative_path_and_controllers, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(v2_systemd_form_refused, setup_v2, teardown),
