@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cgroup/internal.h"
+#include "util/log.h"
 
 #define F_MEM "linux.resources.memory"
 #define F_CPU "linux.resources.cpu"
@@ -134,14 +135,20 @@ static int memory_v2(const struct cg_hier *h, const struct husk_memory *m, struc
 		return -1;
 	if (cg_swap_to_v2(&m->swap, &m->limit, &swap, &skip, err) < 0)
 		return -1;
-	if (!skip) {
-		if (!cg_has_file(h, "memory.swap.max"))
+	/* Without swap accounting there is no memory.swap.max. "max" is what
+	 * the container gets anyway, and "0" (swap equal to limit) is what
+	 * runc also lets pass there; only a real swap limit is refused. */
+	if (!skip && !cg_has_file(h, "memory.swap.max")) {
+		if (swap > 0)
 			return husk_err_set(err, 0,
 					    F_MEM ".swap: memory.swap.max not available (swap "
 						  "accounting off)");
-		if (set_i64(h, F_MEM ".swap", "memory.swap.max", swap, err) < 0)
-			return -1;
+		husk_debug("memory.swap.max absent (swap accounting off): not writing %" PRId64,
+			   swap);
+		skip = true;
 	}
+	if (!skip && set_i64(h, F_MEM ".swap", "memory.swap.max", swap, err) < 0)
+		return -1;
 	if (m->limit.set && set_i64(h, F_MEM ".limit", "memory.max", m->limit.v, err) < 0)
 		return -1;
 	if (m->reservation.set &&

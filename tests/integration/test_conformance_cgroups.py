@@ -19,10 +19,12 @@ def read(controller, path, name):
 
 
 @pytest.fixture
-def top():
+def top(rt):
     """A fresh parent that the runtime has to create (contest's /runtime-test)."""
     name = "it-conf-" + uuid.uuid4().hex[:8]
     yield name
+    for cid in rt.ids:  # a failed test may leave its container in the parent
+        rt.delete(cid, force=True)
     for c in os.listdir(CGROUP_ROOT):
         d = os.path.join(CGROUP_ROOT, c, name)
         if os.path.isdir(d):
@@ -89,4 +91,17 @@ def test_cpu_negative_quota_is_unlimited(rt, bundle, top):
     assert read("cpu", path, "cpu.cfs_quota_us") == "50000"
     rt.cmd("update", "--cpu-quota", "-2", cid).check()
     assert read("cpu", path, "cpu.cfs_quota_us") == "-1"
+    rt.delete(cid, force=True).check()
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(CPU, "cpu.rt_runtime_us")),
+                    reason="kernel without CONFIG_RT_GROUP_SCHED")
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 writes the leaf only: EINVAL")
+def test_update_cpu_realtime_in_fresh_parents(rt, bundle, top):
+    """`update --cpu-rt-runtime` on a container whose parents husk created:
+    the parents get the budget first, as at create."""
+    cid, path = create_with(rt, bundle, top, {"cpu": {"shares": 512}})
+    rt.cmd("update", "--cpu-rt-period", "1000000", "--cpu-rt-runtime", "400000", cid).check()
+    assert read("cpu", path, "cpu.rt_runtime_us") == "400000"
+    assert read("cpu", top, "cpu.rt_runtime_us") == "400000"
     rt.delete(cid, force=True).check()

@@ -339,6 +339,21 @@ static void v2_refusals(void **state)
 	remove_file("husk/c1/memory.swap.max");
 	expect_swap_error("linux.resources.memory.swap: memory.swap.max not available (swap "
 			  "accounting off)");
+	/* ... but unlimited swap, or none beyond the limit, pass there (runc) */
+	struct husk_opt_i64 swaps[] = {{true, -1}, {true, 100 << 20}, {false, 0}};
+	struct husk_opt_i64 limits[] = {{true, 100 << 20}, {true, 100 << 20}, {true, -1}};
+	for (size_t i = 0; i < 3; i++) {
+		struct husk_err e = {0};
+		memset(&res, 0, sizeof(res));
+		res.has_memory = true;
+		res.memory.limit = limits[i];
+		res.memory.swap = swaps[i];
+		struct husk_cgroup *ok = create("/husk/c1", &res, &e);
+		if (!ok)
+			fail_msg("swap case %zu: %s", i, e.msg);
+		assert_string_equal(get("husk/c1/memory.max"), i == 2 ? "max" : "104857600");
+		husk_cgroup_free(ok);
+	}
 
 	struct husk_hugepage_limit hp = {.page_size = "1GB", .limit = 1};
 	memset(&res, 0, sizeof(res));
@@ -569,6 +584,32 @@ static void v1_relative_per_hierarchy(void **state)
 	husk_cgroup_free(cg);
 }
 
+/* youki contest cgroup_v1_relative_network: a combined net_cls,net_prio
+ * hierarchy, relative cgroupsPath under the caller's (root) cgroup; the test
+ * reads classid and an "lo 10" line of ifpriomap at that path. */
+static void v1_network_combined_hierarchy(void **state)
+{
+	struct husk_err err = {0};
+	struct husk_resources res = {0};
+	struct husk_net_priority prio = {.name = "lo", .priority = 10};
+	put("self-cgroup", "6:net_cls,net_prio:/\n4:memory:/\n");
+	put("net_cls,net_prio/testdir/rt/ctr/net_cls.classid", "0");
+	put("net_cls,net_prio/testdir/rt/ctr/net_prio.ifpriomap", "");
+	put("net_cls,net_prio/testdir/rt/ctr/cgroup.procs", "");
+	put("memory/testdir/rt/ctr/cgroup.procs", "");
+	use_fake_tree(HUSK_CGROUP_V1);
+	res.has_net_class_id = true;
+	res.net_class_id = 255;
+	res.net_priorities = &prio;
+	res.n_net_priorities = 1;
+	struct husk_cgroup *cg = create("testdir/rt/ctr", &res, &err);
+	if (!cg)
+		fail_msg("create: %s", err.msg);
+	assert_string_equal(get("net_cls,net_prio/testdir/rt/ctr/net_cls.classid"), "255");
+	assert_string_equal(get("net_cls,net_prio/testdir/rt/ctr/net_prio.ifpriomap"), "lo 10");
+	husk_cgroup_free(cg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(v1_cpuset_inherit, setup_v1, teardown),
 	    cmocka_unit_test_setup_teardown(v1_cpuset_inherit_from_parent, setup_v1, teardown),
 	    cmocka_unit_test_setup_teardown(v1_relative_per_hierarchy, setup_v1, teardown),
+	    cmocka_unit_test_setup_teardown(v1_network_combined_hierarchy, setup_v1, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
