@@ -123,9 +123,12 @@ static int run_runtime_hooks(struct husk_child *c, struct husk_err *err)
 
 static int set_names(const struct husk_spec *spec, struct husk_err *err)
 {
-	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+	/* An empty name keeps the one the new UTS namespace copied, as in runc. */
+	if (spec->hostname && *spec->hostname &&
+	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return husk_err_sys(err, "sethostname %s", spec->hostname);
-	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+	if (spec->domainname && *spec->domainname &&
+	    setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
 		return husk_err_sys(err, "setdomainname %s", spec->domainname);
 	return 0;
 }

@@ -33,3 +33,14 @@ def test_hostname_without_uts_namespace_fails(rt, bundle):
     assert r.rc != 0
     assert socket.gethostname() != "not-allowed"
     rt.assert_nothing_left()
+
+
+def test_empty_hostname_keeps_the_new_namespace_copy(rt, bundle):
+    bundle.config["hostname"] = ""
+    assert rt.probe(bundle, "hostname")["hostname"] == socket.gethostname()
+
+
+def test_empty_hostname_needs_no_uts_namespace(rt, bundle):
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "uts"]
+    bundle.config["hostname"] = ""
+    assert rt.probe(bundle, "hostname")["hostname"] == socket.gethostname()
