@@ -317,14 +317,20 @@ def test_idmap_implied_mapping_in_userns(rt, bundle, idmap_tree, opt, sub_idmapp
         assert got[1:] == [(65534, 65534)] * 3
 
 
-def test_idmap_plain_bind_option_with_mappings_in_userns(rt, bundle, tmp_path):
-    # mappings given, options only "bind": idmapped all the same; a second
-    # plain bind of the same source is not
+def world_readable_source(tmp_path):
+    """tmp_path/mount-1 holding foo.txt, reachable by the container's mapped ids."""
     os.chmod(tmp_path, 0o755)
     src = tmp_path / "mount-1"
     src.mkdir()
     os.chmod(src, 0o755)
     (src / "foo.txt").write_text("x")
+    return src
+
+
+def test_idmap_plain_bind_option_with_mappings_in_userns(rt, bundle, tmp_path):
+    # mappings given, options only "bind": idmapped all the same; a second
+    # plain bind of the same source is not
+    src = world_readable_source(tmp_path)
     userns(bundle)
     bundle.config["mounts"] += [
         {"destination": "tmp/mount-1", "type": "bind", "source": str(src), "options": ["bind"],
@@ -566,11 +572,7 @@ def test_recursive_rootfs_propagation_starts(rt, bundle, prop):
 
 
 def test_idmap_with_propagation_flag_in_userns(rt, bundle, tmp_path):
-    os.chmod(tmp_path, 0o755)
-    src = tmp_path / "mount-1"
-    src.mkdir()
-    os.chmod(src, 0o755)
-    (src / "foo.txt").write_text("x")
+    src = world_readable_source(tmp_path)
     userns(bundle)
     bundle.config["mounts"].append({"destination": "/tmp/mount-1", "type": "bind",
                                     "source": str(src), "options": ["bind", "shared"],
