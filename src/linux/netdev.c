@@ -67,27 +67,39 @@ static int nl_socket(void)
 	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 }
 
-/* Send one request and read its acknowledgement; -1 with errno set. */
-static int nl_ack(int sock, struct nl_req *r)
+/* Read the replies to one request until it is done: NLMSG_DONE, or
+ * NLMSG_ERROR (an acknowledgement when its error is 0). Other messages go to
+ * on_msg when given. -1 with errno set. */
+static int nl_replies(int sock, void (*on_msg)(struct nlmsghdr *, void *), void *arg)
 {
-	char buf[4096];
+	char buf[8192];
 
-	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (send(sock, r, r->h.nlmsg_len, 0) < 0)
-		return -1;
 	for (;;) {
 		ssize_t n = recv(sock, buf, sizeof(buf), 0);
 		if (n < 0)
 			return -1;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type != NLMSG_ERROR)
-				continue;
-			int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			errno = -e;
-			return e == 0 ? 0 : -1;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+				errno = -e;
+				return e == 0 ? 0 : -1;
+			}
+			if (on_msg)
+				on_msg(h, arg);
 		}
 	}
+}
+
+/* Send one request and read its acknowledgement; -1 with errno set. */
+static int nl_ack(int sock, struct nl_req *r)
+{
+	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (send(sock, r, r->h.nlmsg_len, 0) < 0)
+		return -1;
+	return nl_replies(sock, NULL, NULL);
 }
 
 static void save_addr(struct moving_dev *d, struct nlmsghdr *h)
@@ -118,32 +130,22 @@ static void save_addr(struct moving_dev *d, struct nlmsghdr *h)
 	d->n_addrs++;
 }
 
+static void save_new_addr(struct nlmsghdr *h, void *dev)
+{
+	if (h->nlmsg_type == RTM_NEWADDR)
+		save_addr(dev, h);
+}
+
 /* The addresses the interface has on the host. */
 static int dump_addrs(int sock, struct moving_dev *d)
 {
 	struct nl_req r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
 				 .nlmsg_type = RTM_GETADDR,
 				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP}};
-	char buf[8192];
 
 	if (send(sock, &r, r.h.nlmsg_len, 0) < 0)
 		return -1;
-	for (;;) {
-		ssize_t n = recv(sock, buf, sizeof(buf), 0);
-		if (n < 0)
-			return -1;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				errno = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
-				return -1;
-			}
-			if (h->nlmsg_type == RTM_NEWADDR)
-				save_addr(d, h);
-		}
-	}
+	return nl_replies(sock, save_new_addr, d);
 }
 
 void husk_netdev_release(void)
