@@ -597,3 +597,18 @@ def test_idmap_large_container_ids_without_userns(rt, bundle, tmp_path):
     files = ["/tmp/mount-multi3/foo.txt", "/tmp/mount-multi3/bar.txt",
              "/tmp/mount-multi3/baz.txt"]
     assert owners(rt, bundle, *files) == [(3528, 3491), (3133, 3337), (3999, 3444)]
+
+
+def test_no_mount_namespace_says_what_it_leaves_out(rt, bundle, tmp_path):
+    """Without a mount namespace the config's mounts would be host mounts:
+    husk does not make them, and says so rather than skipping them silently."""
+    bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"]
+                                  if n["type"] not in ("mount", "uts")]
+    bundle.config.pop("hostname", None)
+    before = host_mounts()
+    bundle.set_args("/bin/true")
+    log = tmp_path / "husk.log"
+    r = rt.run(bundle, global_args=("--log", str(log)))
+    assert r.rc == 0, r
+    assert "are not applied" in log.read_text()
+    assert host_mounts() == before
