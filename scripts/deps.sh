@@ -1,14 +1,18 @@
 #!/bin/sh
 # Install what husk needs to build and test, when missing. As root on Debian
 # this runs apt-get; otherwise it lists what is missing and fails.
+# Groups beyond the build set are chosen by the caller's environment:
+#   HUSK_BENCH_DEPS=1   bench/ (crun, runc, hyperfine, ...)
+#   HUSK_ENGINE_DEPS=1  tests/engines (Podman, containerd, Docker and what they call)
 set -eu
 need_pkgs="meson ninja-build pkg-config gcc clang libjansson-dev libseccomp-dev libcap-dev
-libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 libclang-rt-14-dev"
+libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 libclang-rt-14-dev strace"
 if [ "${HUSK_BENCH_DEPS:-0}" = 1 ]; then
-	need_pkgs="$need_pkgs crun runc hyperfine time strace valgrind"
+	need_pkgs="$need_pkgs crun runc hyperfine time valgrind"
 fi
 if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
-	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables containerd docker.io bsdutils"
+	# catatonit: the init `podman run --init` injects
+	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables catatonit containerd docker.io bsdutils"
 fi
 missing=""
 for p in $need_pkgs; do
@@ -21,6 +25,23 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# A fresh machine may be running unattended upgrades: wait for the dpkg and
+# apt list locks (up to HUSK_APT_LOCK_WAIT seconds) instead of failing.
+lock_wait=${HUSK_APT_LOCK_WAIT:-900}
+apt_get() {
+	apt-get -o DPkg::Lock::Timeout="$lock_wait" "$@"
+}
+waited=0
+until apt_get update -qq; do
+	# `apt-get update` takes the lists lock, which DPkg::Lock::Timeout
+	# does not cover on every apt version: retry while another apt holds it
+	waited=$((waited + 10))
+	if [ "$waited" -gt "$lock_wait" ]; then
+		echo "apt-get update kept failing for ${lock_wait}s" >&2
+		exit 1
+	fi
+	echo "apt-get update failed (another apt-get running?): retrying in 10 s" >&2
+	sleep 10
+done
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt_get install -y -qq --no-install-recommends $missing >/dev/null

@@ -118,6 +118,16 @@ def host_run(argv, check=True, timeout=60):
     return out.decode(errors="replace")
 
 
+def host_run_status(argv, timeout=60):
+    """Run a host command for its exit status alone (negative: killed by that signal)."""
+    p = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL)
+    try:
+        return p.wait(timeout=timeout)
+    finally:
+        _owned_pids.discard(p.pid)
+
+
 def _finish(p, timeout, input=None):
     try:
         out, err = p.communicate(input, timeout=timeout)

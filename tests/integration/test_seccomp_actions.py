@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import husk_only, is_husk, is_runc
+from conftest import PROBE, host_run_status, husk_only, is_husk, is_runc
 
 SIGSYS_EXIT = 128 + signal.SIGSYS
 NR_GETPRIORITY_X86_64 = 140
@@ -184,12 +184,32 @@ def test_unknown_flag_names_the_field(rt, bundle):
 # ---------------------------------------------------------------------------
 # Architectures: a 64-bit process can still enter the i386 table (int 0x80)
 # ---------------------------------------------------------------------------
+def _ia32_entry_works():
+    """Whether `int $0x80` reaches the kernel's syscall entry on this host.
+
+    Some kernels (paravirtualised guests, ia32_emulation=0) answer it with
+    SIGSEGV before any seccomp filter is consulted: there the rules for the
+    i386 table cannot be observed from inside a container at all.
+    """
+    if not os.path.exists(PROBE):
+        return True  # the rootfs fixture stops the session with the reason
+    return host_run_status([PROBE, "syscall", "getpriority-x86"]) != -signal.SIGSEGV
+
+
+needs_ia32_entry = pytest.mark.skipif(
+    not _ia32_entry_works(),
+    reason="int $0x80 raises SIGSEGV on this host's kernel (no 32-bit syscall entry): "
+           "a filter's i386 rules cannot be reached")
+
+
+@needs_ia32_entry
 def test_listed_foreign_arch_gets_the_rules(rt, bundle):
     bundle.linux["seccomp"] = profile(rule("getpriority", "SCMP_ACT_ERRNO", errnoRet=21))
     out = rt.probe(bundle, "syscall", "getpriority", "getpriority-x86", "getpid")
     assert out == {"getpriority": 21, "getpriority-x86": 21, "getpid": 0}
 
 
+@needs_ia32_entry
 @pytest.mark.parametrize("arches", [["SCMP_ARCH_X86_64"], []])
 def test_unlisted_arch_is_killed(rt, bundle, arches):
     bundle.linux["seccomp"] = profile(rule("getpriority", "SCMP_ACT_ERRNO", errnoRet=21),
