@@ -12,6 +12,7 @@ import socket
 import threading
 
 import pytest
+import seccomp_bpf
 
 from conftest import PROBE, host_run_status, husk_only, is_husk, is_runc
 
@@ -218,6 +219,46 @@ def test_unlisted_arch_is_killed(rt, bundle, arches):
     r = rt.run(bundle)
     assert r.rc == SIGSYS_EXIT, r
     assert r.lines() == [{"getpriority": 21}]
+
+
+# The same two rules proved on the filter the kernel installed, where the
+# i386 entry cannot be made: PTRACE_SECCOMP_GET_FILTER reads the program back
+# and it is run on the seccomp_data of an i386 getpriority (nr 96).
+NR_GETPRIORITY_I386 = 96
+NR_GETPID_X86_64 = 39
+
+
+def _installed_verdicts(rt, bundle, calls):
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    try:
+        programs = seccomp_bpf.read_filters(pid)
+    finally:
+        rt.kill(cid, "KILL")
+    assert programs, "the container runs under no seccomp filter"
+    return [seccomp_bpf.verdict(programs, seccomp_bpf.seccomp_data(nr, arch))
+            for nr, arch in calls]
+
+
+def test_listed_foreign_arch_rules_are_in_the_filter(rt, bundle):
+    bundle.linux["seccomp"] = profile(rule("getpriority", "SCMP_ACT_ERRNO", errnoRet=21))
+    got = _installed_verdicts(rt, bundle, [
+        (NR_GETPRIORITY_I386, seccomp_bpf.AUDIT_ARCH_I386),
+        (NR_GETPRIORITY_X86_64, seccomp_bpf.AUDIT_ARCH_X86_64),
+        (NR_GETPID_X86_64, seccomp_bpf.AUDIT_ARCH_X86_64)])
+    errno21 = seccomp_bpf.SECCOMP_RET_ERRNO | 21
+    assert got == [errno21, errno21, seccomp_bpf.SECCOMP_RET_ALLOW], [hex(v) for v in got]
+
+
+@pytest.mark.parametrize("arches", [["SCMP_ARCH_X86_64"], []])
+def test_unlisted_arch_is_killed_by_the_filter(rt, bundle, arches):
+    bundle.linux["seccomp"] = profile(rule("getpriority", "SCMP_ACT_ERRNO", errnoRet=21),
+                                      arches=arches)
+    i386, native = _installed_verdicts(rt, bundle, [
+        (NR_GETPRIORITY_I386, seccomp_bpf.AUDIT_ARCH_I386),
+        (NR_GETPRIORITY_X86_64, seccomp_bpf.AUDIT_ARCH_X86_64)])
+    kills = (seccomp_bpf.SECCOMP_RET_KILL_PROCESS, seccomp_bpf.SECCOMP_RET_KILL_THREAD)
+    assert i386 & seccomp_bpf.SECCOMP_RET_ACTION_FULL in kills, hex(i386)
+    assert native == seccomp_bpf.SECCOMP_RET_ERRNO | 21, hex(native)
 
 
 def test_arch_names_without_prefix_fail(rt, bundle):
