@@ -237,12 +237,15 @@ fail:
 	return husk_err_sys(err, "create cgroup %s", h->dir);
 }
 
-/* rmdir the directory and any cgroups the container made below it. */
+/* rmdir the directory and any cgroups the container made below it,
+ * bottom-up. cgroupfs refuses to remove a cgroup that has children with
+ * EBUSY (not ENOTEMPTY), the same answer as for one that holds processes:
+ * either way, try the children first. */
 static int remove_tree(const char *dir)
 {
 	if (rmdir(dir) == 0 || errno == ENOENT)
 		return 0;
-	if (errno == ENOTEMPTY) {
+	if (errno == ENOTEMPTY || errno == EBUSY) {
 		_cleanup_closedir_ DIR *d = opendir(dir);
 		struct dirent *e;
 		while (d && (e = readdir(d))) {
@@ -285,44 +288,93 @@ static int remove_hier(struct cg_hier *h, struct husk_err *err)
 	return 0;
 }
 
-int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
-		       struct husk_cgroup **out, struct husk_err *err)
+/* How many of the directories above h->dir (below the mount) do not exist
+ * yet: the parents make_dir will create, so a plan records them too. */
+static unsigned missing_parents(const struct cg_hier *h)
+{
+	_cleanup_free_ char *p = strdup(h->dir);
+	unsigned n = 0;
+	char *slash;
+
+	while (p && (slash = strrchr(p, '/')) && (size_t)(slash - p) > cg_base_len(h)) {
+		*slash = '\0';
+		if (access(p, F_OK) == 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+int husk_cgroup_plan(const char *id, const char *cgroups_path, struct husk_cgroup **out,
+		     struct husk_err *err)
 {
 	const struct cg_layout *l = cg_layout_get(err);
 	_cleanup_free_ char *norm = NULL;
 	struct husk_cgroup *cg;
 	bool absolute;
 
-	if (!l || cg_path_normalize(spec->linux.cgroups_path, id, &norm, &absolute, err) < 0)
+	if (!l || cg_path_normalize(cgroups_path, id, &norm, &absolute, err) < 0)
 		return -1;
 	cg = cg_new(l, err);
 	if (!cg)
 		return -1;
 	for (size_t i = 0; i < l->n; i++) {
 		struct cg_hier *h = &cg->h[cg->n];
-		int r;
 		/* Never mkdir into a directory that is not a cgroup mount. */
 		if (cg_mount_check((struct cg_mount *)&l->m[i]))
 			continue;
 		h->mount = &l->m[i];
 		h->path = cg_path_resolve(norm, absolute, l->m[i].own, l->m[i].unified);
 		h->dir = h->path ? cg_concat(l->m[i].dir, h->path) : NULL;
-		if (!h->dir) {
-			cg->n++;
-			husk_err_set(err, ENOMEM, "cgroup");
-			goto fail;
-		}
 		cg->n++;
-		r = make_dir(h, rootless, err);
-		if (r < 0)
-			goto fail;
-		if (r > 0) { /* rootless and not allowed: forget this hierarchy */
-			cg->n--;
-			free(h->path);
-			free(h->dir);
-			memset(h, 0, sizeof(*h));
+		if (!h->dir) {
+			husk_cgroup_free(cg);
+			return husk_err_set(err, ENOMEM, "cgroup");
 		}
+		h->parents = missing_parents(h);
 	}
+	cg->saved = cg_saved_encode(cg);
+	if (!cg->saved) {
+		husk_cgroup_free(cg);
+		return husk_err_set(err, ENOMEM, "cgroup");
+	}
+	*out = cg;
+	return 0;
+}
+
+/* Drop hierarchy i (rootless and not allowed there). */
+static void forget_hier(struct husk_cgroup *cg, size_t i)
+{
+	free(cg->h[i].path);
+	free(cg->h[i].dir);
+	memmove(&cg->h[i], &cg->h[i + 1], (cg->n - i - 1) * sizeof(cg->h[i]));
+	cg->n--;
+	memset(&cg->h[cg->n], 0, sizeof(cg->h[cg->n]));
+}
+
+static int make_dirs(struct husk_cgroup *cg, bool rootless, struct husk_err *err)
+{
+	for (size_t i = 0; i < cg->n;) {
+		int r;
+		cg->h[i].parents = 0; /* the plan's guess; count what we really make */
+		r = make_dir(&cg->h[i], rootless, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			forget_hier(cg, i);
+		else
+			i++;
+	}
+	return 0;
+}
+
+int husk_cgroup_make(struct husk_cgroup *cg, const struct husk_spec *spec, bool rootless,
+		     struct husk_err *err)
+{
+	const struct cg_layout *l = cg->layout;
+
+	if (make_dirs(cg, rootless, err) < 0)
+		goto fail;
 	/* Rootless without any delegated hierarchy: run without cgroups (as
 	 * runc does); asking for a limit then fails in cg_need(). */
 	struct cg_hier *cpuset = cg_find(cg, "cpuset");
@@ -346,19 +398,31 @@ int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootle
 		if (cg_apply(cg, res, !rootless, err) < 0)
 			goto fail;
 	}
+	free(cg->saved);
 	cg->saved = cg_saved_encode(cg);
-	if (!cg->saved) {
-		husk_err_set(err, ENOMEM, "cgroup");
-		goto fail;
-	}
-	*out = cg;
+	if (!cg->saved)
+		return husk_err_set(err, ENOMEM, "cgroup");
 	return 0;
 fail:
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].created)
 			remove_hier(&cg->h[i], &(struct husk_err){0});
-	husk_cgroup_free(cg);
 	return -1;
+}
+
+int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
+		       struct husk_cgroup **out, struct husk_err *err)
+{
+	struct husk_cgroup *cg;
+
+	if (husk_cgroup_plan(id, spec->linux.cgroups_path, &cg, err) < 0)
+		return -1;
+	if (husk_cgroup_make(cg, spec, rootless, err) < 0) {
+		husk_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
 }
 
 int husk_cgroup_enter(struct husk_cgroup *cg, pid_t pid, bool skip_v2, bool skip_v1,

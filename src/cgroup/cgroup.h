@@ -27,6 +27,17 @@ int husk_cgroup_mode(enum husk_cgroup_mode *out, struct husk_err *err);
 int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
 		       struct husk_cgroup **out, struct husk_err *err);
 
+/* Where husk_cgroup_create would put the id's cgroups (linux.cgroupsPath,
+ * NULL for the default), without creating anything: husk_cgroup_path() of
+ * the plan is recorded before husk_cgroup_make(), so a create killed half
+ * way leaves a record of every directory it may have made. */
+int husk_cgroup_plan(const char *id, const char *cgroups_path, struct husk_cgroup **out,
+		     struct husk_err *err);
+/* Create a plan's directories and apply linux.resources; on failure the
+ * directories made are removed again (the caller still frees cg). */
+int husk_cgroup_make(struct husk_cgroup *cg, const struct husk_spec *spec, bool rootless,
+		     struct husk_err *err);
+
 /* Reopen a container's cgroups from its saved path. */
 int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err *err);
 
@@ -72,13 +83,17 @@ int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,
 		       struct husk_err *err);
 
 int husk_cgroup_freeze(struct husk_cgroup *cg, bool frozen, struct husk_err *err);
+/* Thaw the container's cgroup and every cgroup below it (one the container
+ * froze itself too): after SIGKILL, so that the kill is delivered. */
+void husk_cgroup_thaw_all(struct husk_cgroup *cg);
 int husk_cgroup_is_frozen(struct husk_cgroup *cg, bool *frozen, struct husk_err *err);
 
 /* Every pid in the container's cgroup (sorted, caller frees). */
 int husk_cgroup_pids(struct husk_cgroup *cg, pid_t **pids, size_t *n, struct husk_err *err);
 
-/* Signal every process in the cgroup (kill --all, delete --force). Thaws a
- * frozen cgroup after SIGKILL so the processes can die. */
+/* Signal every process in the cgroup and the cgroups below it (kill --all,
+ * delete --force). Thaws the whole subtree after SIGKILL so the processes
+ * can die. */
 int husk_cgroup_kill_all(struct husk_cgroup *cg, int sig, struct husk_err *err);
 
 /* runc-shaped "stats" JSON object for `events` (caller frees). */

@@ -1,4 +1,5 @@
 /* The processes of a container's cgroup: listing, signalling, freezing. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 
 #include "cgroup/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define FREEZE_TIMEOUT_MS 5000
 
@@ -98,7 +100,11 @@ int husk_cgroup_pids(struct husk_cgroup *cg, pid_t **pids, size_t *n, struct hus
 		return 0;
 	if (collect(h->dir, &v, err) < 0) {
 		free(v.v);
-		return -1;
+		if (err->code != ENOENT)
+			return -1;
+		/* Never made, or gone already: it holds nothing. */
+		husk_err_clear(err);
+		return 0;
 	}
 	if (v.n > 1)
 		qsort(v.v, v.n, sizeof(*v.v), cmp_pid);
@@ -194,6 +200,40 @@ int husk_cgroup_freeze(struct husk_cgroup *cg, bool frozen, struct husk_err *err
 	return v2 ? cg_freeze_v2(h, frozen, err) : cg_freeze_v1(h, frozen, err);
 }
 
+/* Writes val to file in dir and in every cgroup below it, parents first: a
+ * v1 cgroup stays frozen while its parent is. */
+static void write_tree(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_close_ int fd = -1;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && write(fd, val, strlen(val)) < 0)
+		husk_debug("write %s to %s: %s", val, path, strerror(errno));
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		write_tree(path, file, val);
+	}
+}
+
+void husk_cgroup_thaw_all(struct husk_cgroup *cg)
+{
+	bool v2;
+	struct cg_hier *h = freezer_hier(cg, &v2);
+
+	if (h)
+		write_tree(h->dir, v2 ? "cgroup.freeze" : "freezer.state", v2 ? "0" : "THAWED");
+	/* Hybrid: a sub-cgroup may also be frozen through cgroup2. */
+	if (!v2 && (h = cg_unified(cg)))
+		write_tree(h->dir, "cgroup.freeze", "0");
+}
+
 int husk_cgroup_is_frozen(struct husk_cgroup *cg, bool *frozen, struct husk_err *err)
 {
 	bool v2;
@@ -243,9 +283,9 @@ static int kill_everything(struct husk_cgroup *cg, struct husk_err *err)
 	}
 	if (signal_each(cg, SIGKILL, &left, err) < 0)
 		return -1;
-	if (left > 0)
-		husk_cgroup_freeze(cg, false, &(struct husk_err){0});
 	for (int round = 0; left > 0 && round < 200; round++) {
+		/* Every round: a task forked into a frozen sub-cgroup meanwhile. */
+		husk_cgroup_thaw_all(cg);
 		usleep(round < 10 ? 1000 : 10000);
 		if (signal_each(cg, SIGKILL, &left, err) < 0)
 			return -1;

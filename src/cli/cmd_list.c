@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -140,9 +141,16 @@ static int list(struct husk_ctx *ctx, bool json, bool quiet)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct husk_container *c;
-		/* A container deleted while we list is simply not listed. */
+		/* A container deleted while we list is simply not listed; one
+		 * that cannot be read is reported, and the others still listed
+		 * (as runc does: exit status 0). */
 		if (husk_container_load(ctx, ids[i], &c, &err) < 0) {
-			husk_debug("list: skip %s: %s", ids[i], err.msg);
+			if (err.code != ENOENT) {
+				husk_warn("load container %s: %s", ids[i], err.msg);
+				fprintf(stderr, "husk: warning: load container %s: %s\n", ids[i],
+					err.msg);
+			}
+			husk_err_clear(&err);
 			continue;
 		}
 		rows[used].c = c;

@@ -130,7 +130,74 @@ static struct husk_container *container_new(const char *id, int dir_fd)
 	return c;
 }
 
-static int load_from_dir(const char *id, int dir_fd, bool check_frozen, struct husk_container **out,
+/* How a container is loaded. */
+enum {
+	LOAD_FROZEN = 1,  /* tell paused from running (reads the freezer) */
+	LOAD_LOCKED = 2,  /* the caller holds the lock: no create is under way */
+	LOAD_SALVAGE = 4, /* delete --force: an unreadable state.json is no error */
+};
+
+/* The record of a container whose state.json is missing or unreadable:
+ * no process is known, every string is empty. */
+static int blank_record(struct husk_container *c)
+{
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->created);
+	free(c->owner);
+	free(c->cgroup_path);
+	husk_kvv_free(&c->annotations);
+	c->cgroup_path = NULL;
+	c->pid = 0;
+	c->pid_start = 0;
+	c->bundle = strdup("");
+	c->rootfs = strdup("");
+	c->created = strdup("");
+	c->owner = strdup("");
+	return c->bundle && c->rootfs && c->created && c->owner ? 0 : -1;
+}
+
+/* A create holds the lock from before it writes config.json until state.json
+ * says created; a delete removes config.json before state.json. So: a live
+ * lock holder with the config still there is a create under way. Whatever
+ * a killed command left is not: its facts decide. */
+static bool create_under_way(int dir_fd, unsigned flags)
+{
+	return !(flags & LOAD_LOCKED) &&
+	       faccessat(dir_fd, HUSK_CONFIG_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       husk_state_lock_held(dir_fd);
+}
+
+/* The cgroup create recorded before making any, when state.json has none
+ * (create died before saving it, or it cannot be read). */
+static void planned_cgroup(struct husk_container *c)
+{
+	struct husk_err ignored = {0};
+	char *text = husk_state_read_file(c->dir_fd, HUSK_CGROUP_FILE, NULL, &ignored);
+
+	if (text && text[0] == '/')
+		c->cgroup_path = text;
+	else
+		free(text);
+}
+
+static int load_record(struct husk_container *c, unsigned flags, struct husk_err *err)
+{
+	if (husk_state_load(c->dir_fd, c, err) == 0)
+		return 0;
+	if (err->code != ENOENT && !(flags & LOAD_SALVAGE))
+		return -1;
+	/* Missing: create has not saved it yet, or died first; or a delete
+	 * died after removing it. Unreadable (delete --force): clean up what
+	 * the id still finds. */
+	if (err->code != ENOENT)
+		husk_warn("%s: %s: removing what is left", c->id, err->msg);
+	husk_err_clear(err);
+	c->status = HUSK_STATUS_CREATING; /* unfinished: see below */
+	return blank_record(c) < 0 ? husk_err_set(err, ENOMEM, "load %s", c->id) : 0;
+}
+
+static int load_from_dir(const char *id, int dir_fd, unsigned flags, struct husk_container **out,
 			 struct husk_err *err)
 {
 	struct husk_container *c = container_new(id, dir_fd);
@@ -139,30 +206,29 @@ static int load_from_dir(const char *id, int dir_fd, bool check_frozen, struct h
 		close(dir_fd);
 		return husk_err_sys(err, "allocate");
 	}
-	if (husk_state_load(dir_fd, c, err) < 0) {
-		if (err->code != ENOENT) {
-			husk_container_free(c);
-			return -1;
+	if (load_record(c, flags, err) < 0)
+		goto fail;
+	if (!c->cgroup_path)
+		planned_cgroup(c);
+	if (c->status == HUSK_STATUS_CREATING) {
+		if (create_under_way(dir_fd, flags)) {
+			*out = c;
+			return 0;
 		}
-		/* The directory exists but create has not saved the state yet. */
-		husk_err_clear(err);
-		c->bundle = strdup("");
-		c->rootfs = strdup("");
-		c->created = strdup("");
-		c->owner = strdup("");
-		c->status = HUSK_STATUS_CREATING;
-		*out = c;
-		return 0;
+		/* The create that saved this died: the container never existed,
+		 * so it has no poststop hooks to run. */
+		c->hook_kinds = 0;
 	}
-	if (c->status != HUSK_STATUS_CREATING && derive_status(c, check_frozen, err) < 0) {
-		husk_container_free(c);
-		return -1;
-	}
+	if (derive_status(c, flags & LOAD_FROZEN, err) < 0)
+		goto fail;
 	*out = c;
 	return 0;
+fail:
+	husk_container_free(c);
+	return -1;
 }
 
-static int load(const struct husk_ctx *ctx, const char *id, bool check_frozen,
+static int load(const struct husk_ctx *ctx, const char *id, unsigned flags,
 		struct husk_container **out, struct husk_err *err)
 {
 	int dir_fd;
@@ -173,23 +239,29 @@ static int load(const struct husk_ctx *ctx, const char *id, bool check_frozen,
 	dir_fd = husk_state_dir_open(ctx->root, id, err);
 	if (dir_fd < 0)
 		return -1;
-	return load_from_dir(id, dir_fd, check_frozen, out, err);
+	return load_from_dir(id, dir_fd, flags, out, err);
 }
 
 int husk_container_load(const struct husk_ctx *ctx, const char *id, struct husk_container **out,
 			struct husk_err *err)
 {
-	return load(ctx, id, true, out, err);
+	return load(ctx, id, LOAD_FROZEN, out, err);
 }
 
 int husk_container_load_unfrozen(const struct husk_ctx *ctx, const char *id,
 				 struct husk_container **out, struct husk_err *err)
 {
-	return load(ctx, id, false, out, err);
+	return load(ctx, id, 0, out, err);
 }
 
 int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
 			       struct husk_container **out, int *lock_fd, struct husk_err *err)
+{
+	return husk_container_load_locked_as(ctx, id, false, out, lock_fd, err);
+}
+
+int husk_container_load_locked_as(const struct husk_ctx *ctx, const char *id, bool salvage,
+				  struct husk_container **out, int *lock_fd, struct husk_err *err)
 {
 	int dir_fd, lock;
 
@@ -216,7 +288,8 @@ int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
 			return -1;
 		}
 	}
-	if (load_from_dir(id, dir_fd, true, out, err) < 0) {
+	if (load_from_dir(id, dir_fd, LOAD_FROZEN | LOAD_LOCKED | (salvage ? LOAD_SALVAGE : 0), out,
+			  err) < 0) {
 		close(lock);
 		return -1;
 	}

@@ -180,9 +180,18 @@ static int make_state_dir(struct create_job *job, struct husk_err *err)
 	return 0;
 }
 
+/* The plan is recorded before any directory is made: a create killed from
+ * here on leaves delete --force the list of every cgroup it may have made. */
 static int make_cgroup(struct create_job *job, struct husk_err *err)
 {
-	if (husk_cgroup_create(job->id, job->spec, job->ctx->rootless, &job->cg, err) < 0)
+	const char *planned;
+
+	if (husk_cgroup_plan(job->id, job->spec->linux.cgroups_path, &job->cg, err) < 0)
+		return -1;
+	planned = husk_cgroup_path(job->cg);
+	if (husk_state_write_file(job->dir_fd, HUSK_CGROUP_FILE, planned, strlen(planned), 0600,
+				  err) < 0 ||
+	    husk_cgroup_make(job->cg, job->spec, job->ctx->rootless, err) < 0)
 		return -1;
 	job->rec.cgroup_path = (char *)husk_cgroup_path(job->cg);
 	return 0;
@@ -354,8 +363,8 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	for (int k = 0; k < HUSK_HOOK_KIND_COUNT; k++)
 		if (job->spec->hooks[k].n > 0)
 			job->rec.hook_kinds |= 1u << k;
-	/* The first save (status creating, no pid) records the cgroup, so a
-	 * create killed from now on leaves something `delete` can clean. */
+	/* The first save (status creating, no pid) records the cgroup as made;
+	 * before it, the cgroup file holds the plan (make_cgroup). */
 	job->rec.status = HUSK_STATUS_CREATING;
 	if (make_state_dir(job, err) < 0 || make_cgroup(job, err) < 0 ||
 	    husk_state_save(job->dir_fd, &job->rec, err) < 0 || spawn(job, o, want_pty, err) < 0)

@@ -61,15 +61,10 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 			 struct husk_err *err)
 {
 	switch (c->status) {
-	case HUSK_STATUS_CREATING:
-		/* We hold the lock, so the create that made this died half way:
-		 * kill what its cgroup holds, remove the cgroup and the state. No
-		 * hooks: the container never existed. */
-		c->hook_kinds = 0;
-		if (husk_container_kill_wait(c, err) < 0)
-			return -1;
-		break;
+	case HUSK_STATUS_CREATING: /* not under the lock (container.c) */
 	case HUSK_STATUS_STOPPED:
+		/* A create that died half way may have left a process in the
+		 * cgroup without saving its pid: destroy kills what is there. */
 		break;
 	case HUSK_STATUS_CREATED:
 		if (husk_container_kill_wait(c, err) < 0)
@@ -93,7 +88,8 @@ int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct h
 	struct husk_container *c;
 	int lock_fd, r;
 
-	if (husk_container_load_locked(ctx, id, &c, &lock_fd, err) < 0) {
+	/* --force: a broken state.json still finds the cgroup create recorded. */
+	if (husk_container_load_locked_as(ctx, id, force, &c, &lock_fd, err) < 0) {
 		if (force && err->code == ENOENT) {
 			husk_err_clear(err);
 			return 0;

@@ -17,6 +17,11 @@ int husk_container_load_unfrozen(const struct husk_ctx *ctx, const char *id,
  * under the caller. *lock_fd releases the lock when closed. */
 int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
 			       struct husk_container **out, int *lock_fd, struct husk_err *err);
+/* The same; `salvage` (delete --force): a state.json that cannot be read
+ * loads as a stopped container with no process, its cgroup the one create
+ * recorded before making it, so that whatever is left can be removed. */
+int husk_container_load_locked_as(const struct husk_ctx *ctx, const char *id, bool salvage,
+				  struct husk_container **out, int *lock_fd, struct husk_err *err);
 
 /* OCI state JSON text of `c` with the given status and pid (indented when
  * `pretty`, as `state` prints it; compact for hooks). Caller frees. */

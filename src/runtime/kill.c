@@ -110,16 +110,15 @@ static int signal_all(struct husk_container *c, int sig, struct husk_err *err)
 /* A cgroup v1 freezer holds even a SIGKILLed task until it is thawed, so
  * killing a paused container would leave it frozen, never exiting (podman
  * kill of a paused container then times out waiting for the exit). Thaw it
- * after SIGKILL, as runc does; other signals wait for resume. */
-static void thaw_if_frozen(struct husk_container *c)
+ * after SIGKILL, as runc does, with every cgroup below it (the container may
+ * have frozen one of its own); other signals wait for resume. */
+static void thaw_after_kill(struct husk_container *c)
 {
 	struct husk_err ignored = {0};
 	struct husk_cgroup *cg = c->cgroup_path ? husk_container_cgroup(c, &ignored) : NULL;
-	bool frozen = false;
 
-	if (cg && husk_cgroup_is_frozen(cg, &frozen, &ignored) == 0 && frozen &&
-	    husk_cgroup_freeze(cg, false, &ignored) < 0)
-		husk_debug("%s: thaw after SIGKILL: %s", c->id, ignored.msg);
+	if (cg)
+		husk_cgroup_thaw_all(cg);
 }
 
 int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, struct husk_err *err)
@@ -139,7 +138,7 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 	else if (c->status == HUSK_STATUS_STOPPED)
 		r = husk_err_set(err, 0, "container not running");
 	else if ((r = signal_init(c, sig, err)) == 0 && sig == SIGKILL)
-		thaw_if_frozen(c);
+		thaw_after_kill(c);
 	if (r < 0)
 		husk_err_prefix(err, "kill %s", id);
 	husk_container_free(c);

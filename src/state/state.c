@@ -103,6 +103,15 @@ int husk_state_lock(int dir_fd, struct husk_err *err)
 	return fd;
 }
 
+bool husk_state_lock_held(int dir_fd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	_cleanup_close_ int fd = openat(dir_fd, HUSK_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	/* F_GETLK names a conflicting lock of another process, if any. */
+	return fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
 /* No fsync: the store lives on tmpfs (/run) and dies with the machine, so
  * rename alone gives readers the whole old or the whole new file. */
 int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
@@ -287,8 +296,8 @@ static int remove_listed(int fd, const char *path, struct husk_err *err)
 
 int husk_state_remove(const char *root, const char *id, struct husk_err *err)
 {
-	static const char *const known[] = {HUSK_STATE_FILE, HUSK_CONFIG_FILE, HUSK_FIFO_FILE,
-					    HUSK_LOCK_FILE};
+	static const char *const known[] = {HUSK_CONFIG_FILE, HUSK_FIFO_FILE, HUSK_CGROUP_FILE,
+					    HUSK_STATE_FILE, HUSK_LOCK_FILE};
 	_cleanup_free_ char *path = NULL;
 	int fd;
 

@@ -2,7 +2,10 @@
  * (--root). Each holds state.json (written whole and renamed into place, so
  * readers never see half a file), config.json (the bundle's config as it was
  * at create, for exec and the poststop hooks of delete), exec.fifo (present
- * between create and start) and a lock file.
+ * between create and start), cgroup (where create is about to make the
+ * container's cgroups, written before it makes any, so that delete --force
+ * finds them from the id alone even when create died before state.json
+ * was saved or state.json is unreadable) and a lock file.
  *
  * Commands that change a container take the lock; readers (state, list) do
  * not need it because every file is replaced atomically. The lock is a POSIX
@@ -22,6 +25,7 @@
 #define HUSK_CONFIG_FILE "config.json"
 #define HUSK_FIFO_FILE	 "exec.fifo"
 #define HUSK_LOCK_FILE	 "lock"
+#define HUSK_CGROUP_FILE "cgroup"
 
 /* Create <root> (0700, parents as needed) and <root>/<id> (0711); EEXIST on
  * the container's directory becomes `container "<id>" already exists`.
@@ -34,6 +38,11 @@ int husk_state_dir_open(const char *root, const char *id, struct husk_err *err);
 /* Take the container's lock (waits). Returns the lock fd; closing it releases. */
 int husk_state_lock(int dir_fd, struct husk_err *err);
 
+/* Whether a live process holds the container's lock (a create or delete
+ * under way). Never call it while this process holds the lock: closing any
+ * fd of the lock file drops a POSIX lock. */
+bool husk_state_lock_held(int dir_fd);
+
 /* Write `data` to dir/name atomically (temporary file + rename). */
 int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
 			  struct husk_err *err);
@@ -44,7 +53,8 @@ char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct hus
 /* Save / load the container record (everything but spec and cgroup). The
  * status is not stored, except that a record saved while its status is
  * HUSK_STATUS_CREATING loads as creating (create saves one as soon as the
- * cgroup exists, so a create that gets killed can still be cleaned up). */
+ * cgroup exists, before the process); the loader (container.c) believes it
+ * only while a create still holds the lock. */
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err);
 /* state.json's text for c (malloc'd); NULL with errno ENOMEM, or EILSEQ when
  * a string is not UTF-8 (encode.c). */
@@ -55,7 +65,9 @@ char *husk_state_encode(const struct husk_container *c);
 int husk_state_decode(const char *text, struct husk_container *c);
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err);
 
-/* Remove the container's directory and everything in it. */
+/* Remove the container's directory and everything in it; state.json goes
+ * last but the lock, so a delete killed half way leaves a record that loads
+ * (as stopped) rather than a directory that looks like a create under way. */
 int husk_state_remove(const char *root, const char *id, struct husk_err *err);
 
 /* Sorted ids of every container directory under root (none if root is missing). */
