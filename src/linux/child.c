@@ -100,6 +100,12 @@ static bool new_cgroup_ns(const struct husk_spec *spec)
 	return ns->enabled && !ns->path;
 }
 
+static bool new_net_ns(const struct husk_spec *spec)
+{
+	const struct husk_namespace *ns = &spec->linux.ns[HUSK_NS_NETWORK];
+	return ns->enabled && !ns->path;
+}
+
 static int run_hooks_here(struct husk_child *c, enum husk_hook_kind kind, struct husk_err *err)
 {
 	const struct husk_spawn_callbacks *cb = &c->p->cb;
@@ -344,6 +350,7 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	    husk_userns_become_root_uid(spec, err) < 0 ||
 	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||
 	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
+	    (new_net_ns(spec) && husk_netdev_loopback_up(err) < 0) ||
 	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)

@@ -80,6 +80,8 @@ int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err);
 /* Child side, once in its network namespace: move them in, addresses back. */
 int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err);
 void husk_netdev_release(void);
+/* Child side, in a network namespace it created: set lo up. */
+int husk_netdev_loopback_up(struct husk_err *err);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
  * a pid namespace only applies to children, and with a new user namespace
  * every other path must be joined while the process still has host caps. */
