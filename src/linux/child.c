@@ -114,6 +114,19 @@ static int run_hooks_here(struct husk_child *c, enum husk_hook_kind kind, struct
 	return cb->run_hooks(cb->ctx, kind, c->host_pid, err);
 }
 
+/* As in runc, where they run in its init once it took the process's
+ * environment: a createContainer hook without "env" gets process.env. */
+static int run_create_container_hooks(struct husk_child *c, struct husk_err *err)
+{
+	char *none[] = {NULL};
+	char **saved = environ;
+
+	environ = c->proc->env.v ? c->proc->env.v : none;
+	int rc = run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err);
+	environ = saved;
+	return rc;
+}
+
 /* prestart and createRuntime run in the runtime's namespaces: ask the
  * parent and wait until they are done. */
 static int run_runtime_hooks(struct husk_child *c, struct husk_err *err)
@@ -358,8 +371,7 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	c->rootfs.before_cgroup_mount = wait_joined_cb;
 	c->rootfs.before_cgroup_mount_arg = c;
 	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || wait_joined(c, err) < 0 ||
-	    run_runtime_hooks(c, err) < 0 ||
-	    run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err) < 0 ||
+	    run_runtime_hooks(c, err) < 0 || run_create_container_hooks(c, err) < 0 ||
 	    husk_terminal_setup(c, err) < 0 || husk_rootfs_pivot(p, &c->rootfs, err) < 0 ||
 	    husk_rootfs_finish(p, &c->rootfs, err) < 0)
 		return -1;
