@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,12 +100,31 @@ static bool new_cgroup_ns(const struct husk_spec *spec)
 	return ns->enabled && !ns->path;
 }
 
+static bool new_net_ns(const struct husk_spec *spec)
+{
+	const struct husk_namespace *ns = &spec->linux.ns[HUSK_NS_NETWORK];
+	return ns->enabled && !ns->path;
+}
+
 static int run_hooks_here(struct husk_child *c, enum husk_hook_kind kind, struct husk_err *err)
 {
 	const struct husk_spawn_callbacks *cb = &c->p->cb;
 	if (!cb->run_hooks || c->spec->hooks[kind].n == 0)
 		return 0;
 	return cb->run_hooks(cb->ctx, kind, c->host_pid, err);
+}
+
+/* As in runc, where they run in its init once it took the process's
+ * environment: a createContainer hook without "env" gets process.env. */
+static int run_create_container_hooks(struct husk_child *c, struct husk_err *err)
+{
+	char *none[] = {NULL};
+	char **saved = environ;
+
+	environ = c->proc->env.v ? c->proc->env.v : none;
+	int rc = run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err);
+	environ = saved;
+	return rc;
 }
 
 /* prestart and createRuntime run in the runtime's namespaces: ask the
@@ -137,15 +157,31 @@ static int load_seccomp(struct husk_child *c, struct husk_err *err)
 {
 	int notify_fd;
 
-	if (!c->seccomp)
+	if (!c->seccomp || c->seccomp_loaded)
 		return 0;
 	if (husk_seccomp_load(c->seccomp, &notify_fd, err) < 0)
 		return -1;
+	c->seccomp_loaded = true;
 	if (notify_fd < 0)
 		return 0;
 	int rc = husk_msg_send(c->sock, HUSK_MSG_SECCOMP_FD, 0, notify_fd, err);
 	close(notify_fd);
 	return rc;
+}
+
+/* Every call after the load must pass the profile, and a profile that
+ * allows only what the workload needs knows nothing of the runtime's
+ * calls: the filter waits until just before execve (husk_child_exec) when
+ * it can. It cannot when loading needs CAP_SYS_ADMIN (no no_new_privs, and
+ * the process's own capabilities lack it: before they are dropped, as
+ * runc), nor with a listener, which goes to the runtime before "ready". */
+static bool seccomp_can_wait(const struct husk_child *c)
+{
+	const struct husk_process *proc = c->proc;
+
+	if (!c->seccomp || husk_seccomp_has_listener(c->seccomp))
+		return false;
+	return proc->no_new_privileges || (proc->caps.effective & (1ULL << CAP_SYS_ADMIN));
 }
 
 /* CVE-2024-21626: a cwd reached through a leaked fd lies outside the root;
@@ -253,12 +289,22 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	const struct husk_process *proc = c->proc;
 	bool nnp = proc->no_new_privileges, cwd_done = false;
 
+	c->argv = strv_dup_null(&proc->args, 0);
+	if (!c->argv)
+		return husk_err_set(err, ENOMEM, "process arguments");
 	if (build_env(c, err) < 0 || husk_rlimits_apply(proc, err) < 0 ||
 	    husk_attrs_apply(c->spec, proc, err) < 0)
 		return -1;
+	/* Everything past the preserved fds is closed by execve. Before any
+	 * filter: a profile need not allow close_range. */
+	if (husk_fds_cloexec_from(3 + (unsigned)c->preserve_fds, c->proc_fd, err) < 0)
+		return -1;
+	c->seccomp_late = seccomp_can_wait(c);
+	if (c->seccomp_late && husk_seccomp_check(c->seccomp, err) < 0)
+		return -1;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
-	 * the capabilities go. With it, as late as possible. */
-	if (!nnp && load_seccomp(c, err) < 0)
+	 * the capabilities go. */
+	if (!nnp && !c->seccomp_late && load_seccomp(c, err) < 0)
 		return -1;
 	if (change_dir(proc->cwd, &cwd_done, err) < 0 ||
 	    husk_caps_drop_bounding(&proc->caps, err) < 0 ||
@@ -273,24 +319,34 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 		return -1;
 	if (resolve_exec(c, err) < 0)
 		return -1;
-	/* Everything past the preserved fds is closed by execve. */
-	if (close_range(3 + (unsigned)c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return husk_err_sys(err, "close_range");
-	if (nnp && load_seccomp(c, err) < 0)
+	/* With a listener: as late as the hand-over to the runtime allows. */
+	if (nnp && !c->seccomp_late && load_seccomp(c, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* Where it could wait, the filter goes on now: execve is the only call
+ * after it (startContainer hooks aside, which run under it, as in runc). */
+static int load_seccomp_late(struct husk_child *c, struct husk_err *err)
+{
+	if (!c->seccomp_late)
+		return 0;
+	return load_seccomp(c, err);
 }
 
 void husk_child_exec(struct husk_child *c)
 {
 	struct husk_err err;
-	char **argv = strv_dup_null(&c->proc->args, 0);
 	sigset_t none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (argv && c->envp)
-		execve(c->exec_path, argv, c->envp);
+	if (load_seccomp_late(c, &err) < 0) {
+		if (c->sock >= 0)
+			husk_child_fail(c, &err);
+		child_die(&err, 1);
+	}
+	execve(c->exec_path, c->argv, c->envp);
 	husk_err_sys(&err, "exec %s", c->exec_path);
 	if (c->sock >= 0)
 		husk_child_fail(c, &err);
@@ -307,6 +363,7 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	    husk_userns_become_root_uid(spec, err) < 0 ||
 	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||
 	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
+	    (new_net_ns(spec) && husk_netdev_loopback_up(err) < 0) ||
 	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)
@@ -314,8 +371,7 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 	c->rootfs.before_cgroup_mount = wait_joined_cb;
 	c->rootfs.before_cgroup_mount_arg = c;
 	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || wait_joined(c, err) < 0 ||
-	    run_runtime_hooks(c, err) < 0 ||
-	    run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err) < 0 ||
+	    run_runtime_hooks(c, err) < 0 || run_create_container_hooks(c, err) < 0 ||
 	    husk_terminal_setup(c, err) < 0 || husk_rootfs_pivot(p, &c->rootfs, err) < 0 ||
 	    husk_rootfs_finish(p, &c->rootfs, err) < 0)
 		return -1;
@@ -356,8 +412,11 @@ void husk_child_main(struct husk_child *c)
 	 * poststart hooks even when a startContainer hook fails; that failure
 	 * goes to the container's stderr and stops the container. */
 	environ = c->envp; /* what startContainer hooks without "env" get */
-	if (husk_execfifo_release(fifo, &err) < 0 ||
-	    run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0)
+	if (husk_execfifo_release(fifo, &err) < 0)
+		child_die(&err, 1);
+	if (c->spec->hooks[HUSK_HOOK_START_CONTAINER].n &&
+	    (load_seccomp_late(c, &err) < 0 ||
+	     run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0))
 		child_die(&err, 1);
 	husk_child_exec(c);
 }

@@ -80,6 +80,8 @@ int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err);
 /* Child side, once in its network namespace: move them in, addresses back. */
 int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err);
 void husk_netdev_release(void);
+/* Child side, in a network namespace it created: set lo up. */
+int husk_netdev_loopback_up(struct husk_err *err);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
  * a pid namespace only applies to children, and with a new user namespace
  * every other path must be joined while the process still has host caps. */
@@ -141,6 +143,12 @@ int husk_keyring_join(const char *name, struct husk_err *err);
 /* sched_setaffinity to a "0-3,7" list; `which` (initial, final) for the log. */
 int husk_affinity_apply(const char *list, const char *which, struct husk_err *err);
 
+/* ---- fds.c --------------------------------------------------------------- */
+
+/* Mark every fd from `first` on close-on-exec; close_range, else one by one
+ * (proc_fd: the host's /proc when the container's may be missing, or -1). */
+int husk_fds_cloexec_from(unsigned int first, int proc_fd, struct husk_err *err);
+
 /* ---- seccomp.c ---------------------------------------------------------- */
 
 /* Compile linux.seccomp to a BPF program (*out, opaque). */
@@ -148,6 +156,10 @@ int husk_seccomp_compile(const struct husk_seccomp *sc, void **out, struct husk_
 /* Load it; *notify_fd gets the listener when a rule uses SCMP_ACT_NOTIFY. */
 int husk_seccomp_load(void *filter, int *notify_fd, struct husk_err *err);
 void husk_seccomp_release(void *filter);
+/* Whether loading it gives a listener (SCMP_ACT_NOTIFY) to hand over. */
+bool husk_seccomp_has_listener(const void *filter);
+/* Check now what only the load would tell: that the kernel takes its flags. */
+int husk_seccomp_check(const void *filter, struct husk_err *err);
 /* seccomp_cache.c: the profile's canonical text (malloc'ed; NULL when
  * out of memory), and the cached program for it (malloc'ed) or NULL. */
 struct sock_filter;
@@ -188,7 +200,10 @@ struct husk_child {
 	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
 	struct husk_ns_fds ns;
 	struct husk_rootfs_ctx rootfs;
-	void *seccomp;	 /* compiled filter or NULL */
+	void *seccomp;	   /* compiled filter or NULL */
+	bool seccomp_late; /* loaded just before execve (child.c) */
+	bool seccomp_loaded;
+	char **argv;	 /* process.args, NULL-terminated */
 	char *exec_path; /* args[0] resolved against the container's PATH */
 	char **envp;	 /* process.env, plus HOME when it lacks one */
 };

@@ -1,6 +1,8 @@
-/* linux.netDevices (runtime-spec 1.3): host interfaces moved into the
- * container's network namespace, renamed if asked, keeping their addresses
- * (the kernel drops them on the move).
+/* rtnetlink for the container's network namespace: lo up in a new one
+ * (husk_netdev_loopback_up, at the end), and linux.netDevices (runtime-spec
+ * 1.3): host interfaces moved into the container's network namespace,
+ * renamed if asked, keeping their addresses (the kernel drops them on the
+ * move).
  *
  * The runtime looks each interface up and saves its addresses before the
  * clone (husk_netdev_prepare), with an rtnetlink socket of the host's
@@ -243,5 +245,23 @@ int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err)
 			return -1;
 	}
 	husk_netdev_release();
+	return 0;
+}
+
+/* A new network namespace starts with lo down; runc and crun bring it up,
+ * and programs expect 127.0.0.1 to answer. One request on a socket of the
+ * new namespace; lo is always interface 1 there (LOOPBACK_IFINDEX). */
+int husk_netdev_loopback_up(struct husk_err *err)
+{
+	struct nl_req r = {
+	    .h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)), .nlmsg_type = RTM_NEWLINK},
+	    .ifi = {.ifi_family = AF_UNSPEC,
+		    .ifi_index = 1,
+		    .ifi_flags = IFF_UP,
+		    .ifi_change = IFF_UP}};
+	_cleanup_close_ int sock = nl_socket();
+
+	if (sock < 0 || nl_ack(sock, &r) < 0)
+		return husk_err_sys(err, "bring up lo in the new network namespace");
 	return 0;
 }

@@ -272,6 +272,27 @@ int husk_seccomp_load(void *filter, int *notify_fd, struct husk_err *err)
 	return 0;
 }
 
+bool husk_seccomp_has_listener(const void *filter)
+{
+	const struct husk_seccomp_prog *prog = filter;
+	return prog && (prog->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+}
+
+/* For a filter loaded after "ready", where a failure can no longer fail
+ * `create`: the kernel answers EFAULT for a NULL program when it knows
+ * every flag, EINVAL when it does not (libseccomp probes it the same way). */
+int husk_seccomp_check(const void *filter, struct husk_err *err)
+{
+	const struct husk_seccomp_prog *prog = filter;
+
+	if (!prog || prog->flags == 0)
+		return 0;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog->flags, NULL) == 0 ||
+	    errno == EFAULT)
+		return 0;
+	return husk_err_sys(err, "seccomp: the kernel refuses the filter flags 0x%x", prog->flags);
+}
+
 void husk_seccomp_release(void *filter)
 {
 	struct husk_seccomp_prog *prog = filter;

@@ -48,16 +48,17 @@ static int state_fd(const char *state_json, struct husk_err *err)
 	return p[0];
 }
 
-/* A hook without "env" gets an empty environment, except a startContainer
- * hook: it runs in the container just before the program, and gets the
- * program's environment (the container init sets environ to it). */
-static void __attribute__((noreturn))
-hook_child(const struct husk_hook *h, enum husk_hook_kind kind, int state_fd)
+/* A hook with "env" gets exactly it (an empty list too). Without, it gets
+ * the environment of the process that runs it, as in runc: the runtime's
+ * (that of `husk create`, `start` or `delete`) for prestart, createRuntime,
+ * poststart and poststop; the container init runs createContainer and
+ * startContainer hooks and sets environ to process.env (startContainer: the
+ * program's, with HOME) for them. */
+static void __attribute__((noreturn)) hook_child(const struct husk_hook *h, int state_fd)
 {
 	sigset_t none;
 	char *argv0[] = {h->path, NULL};
-	char *envp0[] = {NULL};
-	char **envp = h->env.n ? h->env.v : kind == HUSK_HOOK_START_CONTAINER ? environ : envp0;
+	char **envp = h->env.v ? h->env.v : environ; /* v is set when "env" is given */
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -90,8 +91,7 @@ static int wait_hook(pid_t pid, int timeout_s, int *status, struct husk_err *err
 	return 0;
 }
 
-static int run_one(const struct husk_hook *h, enum husk_hook_kind kind, const char *state_json,
-		   struct husk_err *err)
+static int run_one(const struct husk_hook *h, const char *state_json, struct husk_err *err)
 {
 	_cleanup_close_ int in = state_fd(state_json, err);
 	int status;
@@ -103,7 +103,7 @@ static int run_one(const struct husk_hook *h, enum husk_hook_kind kind, const ch
 	if (pid < 0)
 		return husk_err_sys(err, "fork");
 	if (pid == 0)
-		hook_child(h, kind, in);
+		hook_child(h, in);
 	if (wait_hook(pid, h->has_timeout ? h->timeout : 0, &status, err) < 0)
 		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -117,7 +117,7 @@ int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 		   const char *state_json, struct husk_err *err)
 {
 	for (size_t i = 0; i < hooks->n; i++) {
-		if (run_one(&hooks->v[i], kind, state_json, err) < 0)
+		if (run_one(&hooks->v[i], state_json, err) < 0)
 			return husk_err_prefix(err, "%s hook #%zu %s", husk_hook_names[kind], i,
 					       hooks->v[i].path);
 	}

@@ -143,6 +143,64 @@ def test_hook_args_and_env(rt, bundle, hookdir):
         assert f.read() == "zero|one|bar baz|/usr/bin:/bin\n"
 
 
+def env_dumper(hookdir, kind, env=None):
+    h = {"path": "/bin/sh", "args": ["sh", "-c", f"env > {hookdir}/{kind}.env"]}
+    if env is not None:
+        h["env"] = env
+    return h
+
+
+# What the shells add to an environment that lacks them (dash: PWD; busybox,
+# which runs startContainer hooks from the image: also SHLVL and a PATH).
+SHELL_ADDED = {"PWD": None, "SHLVL": None, "PATH": "/sbin:/usr/sbin:/bin:/usr/bin"}
+
+
+def hook_env(hookdir, kind, given=()):
+    with open(os.path.join(hookdir, f"{kind}.env")) as f:
+        env = dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
+    names = {e.split("=", 1)[0] for e in given}
+    for name, value in SHELL_ADDED.items():
+        if name in env and name not in names and value in (None, env[name]):
+            del env[name]
+    return env
+
+
+def test_hook_without_env_gets_the_runtime_environment(rt, bundle, hookdir, monkeypatch):
+    # as runc: the environment of the process that runs it, the runtime's,
+    # except the createContainer and startContainer hooks that runc runs in
+    # its init once it took process.env
+    monkeypatch.setenv("HUSK_HOOK_MARK", "mark 42")
+    monkeypatch.setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin:/opt/hook-test")
+    share_hookdir(bundle, hookdir)
+    bundle.config["hooks"] = {k: [env_dumper(hookdir, k)] for k in KINDS}
+    bundle.process["env"] = ["PATH=/bin:/container-only", "TERM=xterm"]
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    for kind in KINDS:
+        env = hook_env(hookdir, kind)
+        if kind in ("createContainer", "startContainer"):
+            assert env.get("PATH") == "/bin:/container-only", (kind, env)
+            assert env.get("TERM") == "xterm", (kind, env)
+            assert "HUSK_HOOK_MARK" not in env, (kind, env)
+        else:
+            assert env.get("HUSK_HOOK_MARK") == "mark 42", (kind, env)
+            assert env.get("PATH") == "/usr/sbin:/usr/bin:/sbin:/bin:/opt/hook-test", (kind, env)
+
+
+@pytest.mark.parametrize("given", [["ONLY=this"], []], ids=["one", "empty"])
+def test_hook_with_env_gets_exactly_it(rt, bundle, hookdir, monkeypatch, given):
+    monkeypatch.setenv("HUSK_HOOK_MARK", "mark 42")
+    share_hookdir(bundle, hookdir)
+    bundle.config["hooks"] = {k: [env_dumper(hookdir, k, given)] for k in KINDS}
+    cid, _ = rt.start_detached(bundle, "/bin/true")
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    for kind in KINDS:
+        env = hook_env(hookdir, kind, given)
+        assert env == dict(e.split("=", 1) for e in given), (kind, env)
+
+
 def test_failing_prestart_hook_fails_create(rt, bundle, hookdir):
     bundle.config["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}],
                               "poststart": [recorder(hookdir, "poststart")]}

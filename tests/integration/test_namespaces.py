@@ -1,6 +1,8 @@
 """linux.namespaces: new ones, joined ones, user mappings, time offsets, errors."""
 
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -55,6 +57,47 @@ def test_network_namespace_has_only_loopback(rt, bundle):
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert r.out.split() == ["lo"]
+
+
+# lo's state, then a TCP round trip over 127.0.0.1 (nothing written to files:
+# in a user namespace the image's root-owned /tmp is not writable).
+LOOPBACK_CHECK = ("cat /sys/class/net/lo/operstate /sys/class/net/lo/flags; "
+                  "nc -l -p 4321 & sleep 0.3; echo over-lo | nc -w 2 127.0.0.1 4321; "
+                  "sleep 0.1; kill $! 2>/dev/null; wait")
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["root", "userns"])
+def test_new_network_namespace_has_loopback_up(rt, bundle, userns):
+    # as runc and crun: programs expect 127.0.0.1 to answer
+    if userns:
+        bundle.linux["namespaces"].append({"type": "user"})
+        bundle.linux["uidMappings"] = IDMAP
+        bundle.linux["gidMappings"] = IDMAP
+    bundle.set_args("/bin/sh", "-c", LOOPBACK_CHECK)
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    operstate, flags, received = r.out.split()
+    assert operstate == "unknown"  # lo has no carrier state: up reads "unknown"
+    assert int(flags, 16) & 0x1, flags  # IFF_UP
+    assert received == "over-lo"
+
+
+def test_joined_network_namespace_keeps_its_loopback(rt, bundle):
+    # only a namespace the runtime creates is set up; a joined one is as it is
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "60"])
+    try:
+        deadline = time.monotonic() + 10
+        path = f"/proc/{holder.pid}/ns/net"
+        while os.stat(path).st_ino == host_ns_inode("net") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        set_namespaces(bundle, "pid", "mount", "ipc", "uts", network=path)
+        bundle.set_args("/bin/cat", "/sys/class/net/lo/operstate")
+        r = rt.run(bundle)
+        assert r.rc == 0, r
+        assert r.out.strip() == "down"
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_join_namespaces_by_path(rt, make_bundle):
