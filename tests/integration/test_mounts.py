@@ -322,3 +322,55 @@ def test_cgroup_mount_shows_the_containers_own_cgroup(rt, bundle, cgroupns, join
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert r.out.split() == [str(64 << 20), "77"], r.out
+
+
+# A destination that is a dangling symlink in the image: the mount is made at
+# the link's target, resolved inside the rootfs, which is created (runc and
+# crun do the same). ".." in the target stops at the rootfs root.
+DANGLING_TARGETS = {"absolute": "/srv/data", "relative": "srv/data",
+                    "escaping": "../../../../../../../../srv/data"}
+
+
+def dangling_mount(kind, tmp_path, dest):
+    if kind == "tmpfs":
+        return {"destination": dest, "type": "tmpfs", "source": "tmpfs"}
+    src = tmp_path / "dangling-src"
+    if kind == "bind-dir":
+        src.mkdir()
+        (src / "file").write_text("from host\n")
+        os.chmod(src, 0o755)
+    else:
+        src.write_text("from host\n")
+        os.chmod(src, 0o644)
+    return {"destination": dest, "type": "bind", "source": str(src), "options": ["bind"]}
+
+
+@pytest.mark.parametrize("link", sorted(DANGLING_TARGETS))
+@pytest.mark.parametrize("kind", ["tmpfs", "bind-dir", "bind-file"])
+def test_dangling_symlink_destination_is_created_at_its_target(rt, bundle, tmp_path, link,
+                                                               kind):
+    os.symlink(DANGLING_TARGETS[link], os.path.join(bundle.rootfs, "data"))
+    bundle.config["mounts"].append(dangling_mount(kind, tmp_path, "/data"))
+    bundle.set_args("/bin/sh", "-c", "cut -d' ' -f5 /proc/self/mountinfo | grep -x /srv/data; "
+                    "readlink /data; cat /data/file /data 2>/dev/null; true")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == f"/srv/data\n{DANGLING_TARGETS[link]}\n" + \
+        ("" if kind == "tmpfs" else "from host\n"), r
+    made = os.path.join(bundle.rootfs, "srv", "data")
+    assert os.path.isdir(made) if kind != "bind-file" else os.path.isfile(made)
+    # the link itself is left as the image had it
+    assert os.readlink(os.path.join(bundle.rootfs, "data")) == DANGLING_TARGETS[link]
+
+
+def test_dangling_symlink_chain_in_a_subdirectory(rt, bundle, tmp_path):
+    # /etc/conf -> ../run/conf -> /var/lib/conf (neither exists): a file
+    # bind follows both links, relative to the directory of each
+    os.symlink("../run/conf", os.path.join(bundle.rootfs, "etc", "conf"))
+    os.symlink("/var/lib/conf", os.path.join(bundle.rootfs, "run", "conf"))
+    bundle.config["mounts"].append(dangling_mount("bind-file", tmp_path, "/etc/conf"))
+    bundle.set_args("/bin/cat", "/etc/conf")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == "from host\n"
+    assert os.path.isfile(os.path.join(bundle.rootfs, "var", "lib", "conf"))
