@@ -108,6 +108,50 @@ def test_tmpfs_read_only(rt, bundle):
     assert r.out.strip() == "rc=1"
 
 
+@pytest.mark.parametrize("mode", [0o700, 0o1777, 0o750], ids=oct)
+def test_tmpfs_keeps_the_mode_of_the_directory_it_covers(rt, bundle, mode):
+    # runc: without mode= a tmpfs over an existing directory gets its mode,
+    # not tmpfs's default 1777 (a private 0700 directory stays private)
+    d = os.path.join(bundle.rootfs, "scratch")
+    os.mkdir(d)
+    os.chmod(d, mode)
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["nosuid", "size=1m"]})
+    out = rt.probe(bundle, "mounts", "+", "stat", "/scratch")
+    assert mounts_by_point(out[0])["/scratch"]["fstype"] == "tmpfs"
+    assert out[1]["/scratch"]["mode"] == mode
+
+
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 chmods the tmpfs to the covered directory's "
+                    "mode after mounting, over an explicit mode= (runc 1.2 passes it as a "
+                    "leading mode= option, which an explicit one overrides)")
+@pytest.mark.parametrize("options", [["mode=755"], ["mode=755", "size=1m"],
+                                     ["size=1m", "mode=0755"]])
+def test_tmpfs_explicit_mode_wins_over_the_covered_directory(rt, bundle, options):
+    d = os.path.join(bundle.rootfs, "scratch")
+    os.mkdir(d)
+    os.chmod(d, 0o700)
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs", "options": options})
+    assert rt.probe(bundle, "stat", "/scratch")["/scratch"]["mode"] == 0o755
+
+
+def test_tmpfs_on_a_new_directory_has_the_tmpfs_default_mode(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/made/here", "type": "tmpfs",
+                                    "source": "tmpfs"})
+    assert rt.probe(bundle, "stat", "/made/here")["/made/here"]["mode"] == 0o1777
+
+
+def test_tmpfs_mode_is_that_of_a_symlinked_directory(rt, bundle):
+    # the directory the mount covers counts, reached through the image's link
+    os.mkdir(os.path.join(bundle.rootfs, "real"), 0o711)
+    os.chmod(os.path.join(bundle.rootfs, "real"), 0o711)
+    os.symlink("/real", os.path.join(bundle.rootfs, "link"))
+    bundle.config["mounts"].append({"destination": "/link", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["ro"]})
+    assert rt.probe(bundle, "stat", "/real")["/real"]["mode"] == 0o711
+
+
 def test_second_proc_and_mqueue(rt, bundle):
     bundle.config["mounts"] += [
         {"destination": "/proc2", "type": "proc", "source": "proc"},
