@@ -1,5 +1,7 @@
 """Default /dev contents, linux.devices, and the device cgroup."""
 
+from conftest import husk_only
+
 DEFAULT_DEVICES = {"/dev/null": (1, 3), "/dev/zero": (1, 5), "/dev/full": (1, 7),
                    "/dev/random": (1, 8), "/dev/urandom": (1, 9), "/dev/tty": (5, 0)}
 LINKS = {"/dev/fd": "/proc/self/fd", "/dev/stdin": "/proc/self/fd/0",
@@ -97,3 +99,25 @@ def test_device_cgroup_deny_rule_wins_over_allow_all(rt, bundle):
     fuse, null = r.lines()
     assert fuse["errno"] in (1, 2)
     assert null["errno"] == 0
+
+
+USERNS = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+@husk_only  # runc 1.1 keeps only the flags of the host's /dev mount
+def test_device_binds_in_a_user_namespace_are_nosuid_noexec(rt, bundle):
+    # a user namespace may not mknod: the host's nodes are bind-mounted, and
+    # those binds carry nosuid,noexec (crun does so; nothing runs from a
+    # device node) while the nodes stay usable
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.linux["uidMappings"] = bundle.linux["gidMappings"] = USERNS
+    bundle.linux["devices"] = [dict(FUSE)]
+    bundle.linux["resources"]["devices"].append(
+        {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"})
+    out = rt.probe(bundle, "mounts", "+", "open", "/dev/null", "rw", "+", "open", "/dev/fuse",
+                   "rw")
+    binds = {m["mount_point"]: m for m in out[0]["mounts"]}
+    for path in list(DEFAULT_DEVICES) + ["/dev/fuse"]:
+        assert path in binds, f"{path} is not a bind of the host's node"
+        assert {"nosuid", "noexec"} <= set(binds[path]["options"].split(",")), binds[path]
+    assert out[1]["errno"] == 0 and out[2]["errno"] == 0, out

@@ -108,6 +108,50 @@ def test_tmpfs_read_only(rt, bundle):
     assert r.out.strip() == "rc=1"
 
 
+@pytest.mark.parametrize("mode", [0o700, 0o1777, 0o750], ids=oct)
+def test_tmpfs_keeps_the_mode_of_the_directory_it_covers(rt, bundle, mode):
+    # runc: without mode= a tmpfs over an existing directory gets its mode,
+    # not tmpfs's default 1777 (a private 0700 directory stays private)
+    d = os.path.join(bundle.rootfs, "scratch")
+    os.mkdir(d)
+    os.chmod(d, mode)
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["nosuid", "size=1m"]})
+    out = rt.probe(bundle, "mounts", "+", "stat", "/scratch")
+    assert mounts_by_point(out[0])["/scratch"]["fstype"] == "tmpfs"
+    assert out[1]["/scratch"]["mode"] == mode
+
+
+@pytest.mark.skipif(is_runc(), reason="runc 1.1 chmods the tmpfs to the covered directory's "
+                    "mode after mounting, over an explicit mode= (runc 1.2 passes it as a "
+                    "leading mode= option, which an explicit one overrides)")
+@pytest.mark.parametrize("options", [["mode=755"], ["mode=755", "size=1m"],
+                                     ["size=1m", "mode=0755"]])
+def test_tmpfs_explicit_mode_wins_over_the_covered_directory(rt, bundle, options):
+    d = os.path.join(bundle.rootfs, "scratch")
+    os.mkdir(d)
+    os.chmod(d, 0o700)
+    bundle.config["mounts"].append({"destination": "/scratch", "type": "tmpfs",
+                                    "source": "tmpfs", "options": options})
+    assert rt.probe(bundle, "stat", "/scratch")["/scratch"]["mode"] == 0o755
+
+
+def test_tmpfs_on_a_new_directory_has_the_tmpfs_default_mode(rt, bundle):
+    bundle.config["mounts"].append({"destination": "/made/here", "type": "tmpfs",
+                                    "source": "tmpfs"})
+    assert rt.probe(bundle, "stat", "/made/here")["/made/here"]["mode"] == 0o1777
+
+
+def test_tmpfs_mode_is_that_of_a_symlinked_directory(rt, bundle):
+    # the directory the mount covers counts, reached through the image's link
+    os.mkdir(os.path.join(bundle.rootfs, "real"), 0o711)
+    os.chmod(os.path.join(bundle.rootfs, "real"), 0o711)
+    os.symlink("/real", os.path.join(bundle.rootfs, "link"))
+    bundle.config["mounts"].append({"destination": "/link", "type": "tmpfs",
+                                    "source": "tmpfs", "options": ["ro"]})
+    assert rt.probe(bundle, "stat", "/real")["/real"]["mode"] == 0o711
+
+
 def test_second_proc_and_mqueue(rt, bundle):
     bundle.config["mounts"] += [
         {"destination": "/proc2", "type": "proc", "source": "proc"},
@@ -322,3 +366,55 @@ def test_cgroup_mount_shows_the_containers_own_cgroup(rt, bundle, cgroupns, join
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert r.out.split() == [str(64 << 20), "77"], r.out
+
+
+# A destination that is a dangling symlink in the image: the mount is made at
+# the link's target, resolved inside the rootfs, which is created (runc and
+# crun do the same). ".." in the target stops at the rootfs root.
+DANGLING_TARGETS = {"absolute": "/srv/data", "relative": "srv/data",
+                    "escaping": "../../../../../../../../srv/data"}
+
+
+def dangling_mount(kind, tmp_path, dest):
+    if kind == "tmpfs":
+        return {"destination": dest, "type": "tmpfs", "source": "tmpfs"}
+    src = tmp_path / "dangling-src"
+    if kind == "bind-dir":
+        src.mkdir()
+        (src / "file").write_text("from host\n")
+        os.chmod(src, 0o755)
+    else:
+        src.write_text("from host\n")
+        os.chmod(src, 0o644)
+    return {"destination": dest, "type": "bind", "source": str(src), "options": ["bind"]}
+
+
+@pytest.mark.parametrize("link", sorted(DANGLING_TARGETS))
+@pytest.mark.parametrize("kind", ["tmpfs", "bind-dir", "bind-file"])
+def test_dangling_symlink_destination_is_created_at_its_target(rt, bundle, tmp_path, link,
+                                                               kind):
+    os.symlink(DANGLING_TARGETS[link], os.path.join(bundle.rootfs, "data"))
+    bundle.config["mounts"].append(dangling_mount(kind, tmp_path, "/data"))
+    bundle.set_args("/bin/sh", "-c", "cut -d' ' -f5 /proc/self/mountinfo | grep -x /srv/data; "
+                    "readlink /data; cat /data/file /data 2>/dev/null; true")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == f"/srv/data\n{DANGLING_TARGETS[link]}\n" + \
+        ("" if kind == "tmpfs" else "from host\n"), r
+    made = os.path.join(bundle.rootfs, "srv", "data")
+    assert os.path.isdir(made) if kind != "bind-file" else os.path.isfile(made)
+    # the link itself is left as the image had it
+    assert os.readlink(os.path.join(bundle.rootfs, "data")) == DANGLING_TARGETS[link]
+
+
+def test_dangling_symlink_chain_in_a_subdirectory(rt, bundle, tmp_path):
+    # /etc/conf -> ../run/conf -> /var/lib/conf (neither exists): a file
+    # bind follows both links, relative to the directory of each
+    os.symlink("../run/conf", os.path.join(bundle.rootfs, "etc", "conf"))
+    os.symlink("/var/lib/conf", os.path.join(bundle.rootfs, "run", "conf"))
+    bundle.config["mounts"].append(dangling_mount("bind-file", tmp_path, "/etc/conf"))
+    bundle.set_args("/bin/cat", "/etc/conf")
+    r = rt.run(bundle)
+    assert r.rc == 0, r
+    assert r.out == "from host\n"
+    assert os.path.isfile(os.path.join(bundle.rootfs, "var", "lib", "conf"))

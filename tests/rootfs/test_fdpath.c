@@ -59,6 +59,47 @@ static bool exists(const char *dir, const char *rel)
 	return lstat(p, &st) == 0;
 }
 
+/* A file target that is a dangling link is made where the link points,
+ * resolved inside the root (runc and crun do the same). */
+static void test_mkfile_dangling(int root_fd)
+{
+	struct husk_err err = {0};
+	char cmd[768];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ln -s /fabs/target %s/fl-abs && ln -s frel/target %s/fl-rel && "
+		 "ln -s ../../../../../../..%s/fesc %s/fl-esc && ln -s fl-abs2 %s/fl-chain && "
+		 "ln -s /fchain/end %s/fl-abs2 && mkdir %s/sub && ln -s ../fup/t %s/sub/fl-up",
+		 root, root, outside, root, root, root, root, root);
+	CHECK(system(cmd) == 0, "setup");
+
+	static const struct {
+		const char *dest, *made;
+	} cases[] = {
+	    {"/fl-abs", "fabs/target"},
+	    {"fl-rel", "frel/target"},
+	    {"/fl-chain", "fchain/end"},
+	    {"/sub/fl-up", "fup/t"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int fd = husk_mkfile_at(root_fd, cases[i].dest, 0644, HUSK_RESOLVE_IN_ROOT, &err);
+		struct stat st;
+		CHECK(fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			  exists(root, cases[i].made),
+		      "mkfile through dangling %s: %s", cases[i].dest, err.msg);
+		if (fd >= 0)
+			close(fd);
+	}
+	/* ".." in the target stops at the root: made inside, never outside */
+	int fd = husk_mkfile_at(root_fd, "/fl-esc", 0644, HUSK_RESOLVE_IN_ROOT, &err);
+	char inside[256];
+	snprintf(inside, sizeof(inside), "%s/fesc", &outside[1]);
+	CHECK(fd >= 0 && exists(root, inside), "mkfile through an escaping link: %s", err.msg);
+	CHECK(!exists(outside, "fesc"), "mkfile made a file outside the root");
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_mkdir_in_root(int root_fd)
 {
 	struct husk_err err = {0};
@@ -101,6 +142,7 @@ static void test_mkdir_in_root(int root_fd)
 	fd = husk_mkfile_at(root_fd, "/abs/f2", 0644, HUSK_RESOLVE_IN_ROOT, &err);
 	CHECK(fd >= 0 && !exists(outside, "f2"), "mkfile through a link: %s", err.msg);
 	close(fd);
+	test_mkfile_dangling(root_fd);
 }
 
 /* The resolver's own rules, beyond what mkdir exercises. */

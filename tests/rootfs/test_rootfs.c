@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -298,6 +299,23 @@ static void case_idmap(void)
 	CHECK(stat("/idm/by5", &st) == 0 && st.st_uid == 65534, "by5 shows as %u", st.st_uid);
 }
 
+/* The parent's half of a user-namespaced child: once it has unshared,
+ * write its id maps (0 -> 100000, 65536 ids), let it go on, and wait. */
+static void map_and_wait(pid_t pid, int from_child, int to_child)
+{
+	char c;
+	CHECK(read(from_child, &c, 1) == 1, "sync");
+	/* the child's pid means the child only in a procfs of our pid namespace */
+	sh("mkdir -p %s/../proc && (mountpoint -q %s/../proc || mount -t proc proc %s/../proc) && "
+	   "echo '0 100000 65536' > %s/../proc/%d/uid_map && "
+	   "echo '0 100000 65536' > %s/../proc/%d/gid_map",
+	   root, root, root, root, (int)pid, root, (int)pid);
+	CHECK(write(to_child, "g", 1) == 1, "sync");
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
+}
+
 /* With its own user namespace the container process may not idmap a host
  * filesystem: the runtime builds the tree (husk_rootfs_open_idmapped) and
  * the child attaches it. Also covers device nodes bound from the host,
@@ -348,18 +366,57 @@ static void case_idmap_userns(void)
 		CHECK(is_mount_root("/dev/null"), "/dev/null is not a bind of the host node");
 		_exit(0);
 	}
+	map_and_wait(pid, to_parent[0], to_child[1]);
+}
+
+/* Device nodes in a user namespace are binds of the host's nodes (mknod is
+ * refused there); the binds are nosuid,noexec, by mount_setattr() on the
+ * detached tree or, without it, by a remount once attached. */
+static void case_userns_devices(void)
+{
+	struct husk_rootfs_ctx ctx;
+	struct husk_err err = {0};
+	struct statvfs sv;
+	int to_parent[2], to_child[2];
+
+	sh("chmod 755 %s/.. %s", root, root);
+	extra_ns = ",{\"type\":\"user\"}";
+	/* no proc: its mount needs a pid namespace of the user namespace's */
+	struct husk_spec *s = spec_with("{\"destination\":\"/dev\",\"type\":\"tmpfs\","
+					"\"source\":\"tmpfs\"}",
+					",\"uidMappings\":[{\"containerID\":0,"
+					"\"hostID\":100000,\"size\":65536}],"
+					"\"gidMappings\":[{\"containerID\":0,"
+					"\"hostID\":100000,\"size\":65536}]",
+					false);
+	struct husk_spawn_params p = params(s);
+	CHECK(pipe(to_parent) == 0 && pipe(to_child) == 0, "pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		CHECK(unshare(CLONE_NEWUSER) == 0, "unshare user ns: %s", strerror(errno));
+		CHECK(write(to_parent[1], "u", 1) == 1 && read(to_child[0], &c, 1) == 1, "sync");
+		CHECK(setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0, "become root");
+		CHECK(unshare(CLONE_NEWNS) == 0, "unshare mount ns: %s", strerror(errno));
+		husk_rootfs_ctx_init(&ctx);
+		CHECK(husk_rootfs_prepare(&p, &ctx, &err) == 0, "prepare: %s", err.msg);
+		CHECK(husk_rootfs_pivot(&p, &ctx, &err) == 0, "pivot: %s", err.msg);
+		CHECK(husk_rootfs_finish(&p, &ctx, &err) == 0, "finish: %s", err.msg);
+		static const char *const nodes[] = {"/dev/null",   "/dev/zero",	   "/dev/full",
+						    "/dev/random", "/dev/urandom", "/dev/tty"};
+		for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+			CHECK(is_mount_root(nodes[i]), "%s is not a bind of the host node",
+			      nodes[i]);
+			CHECK(statvfs(nodes[i], &sv) == 0 && (sv.f_flag & ST_NOSUID) &&
+				  (sv.f_flag & ST_NOEXEC),
+			      "%s: bind is not nosuid,noexec (flags %#lx)", nodes[i], sv.f_flag);
+		}
+		int fd = open("/dev/null", O_WRONLY);
+		CHECK(fd >= 0 && write(fd, "x", 1) == 1, "/dev/null unusable: %s", strerror(errno));
+		_exit(0);
+	}
 	CHECK(pid > 0, "fork");
-	char c;
-	CHECK(read(to_parent[0], &c, 1) == 1, "sync");
-	/* the child's pid means the child only in a procfs of our pid namespace */
-	sh("mkdir -p %s/../proc && mount -t proc proc %s/../proc && "
-	   "echo '0 100000 65536' > %s/../proc/%d/uid_map && "
-	   "echo '0 100000 65536' > %s/../proc/%d/gid_map",
-	   root, root, root, (int)pid, root, (int)pid);
-	CHECK(write(to_child[1], "g", 1) == 1, "sync");
-	int status = 0;
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed");
+	map_and_wait(pid, to_parent[0], to_child[1]);
 }
 
 /* --no-pivot: MS_MOVE + chroot, and the host's other mounts detached so
@@ -534,6 +591,7 @@ int main(void)
 	    {"idmap: a bind with its own uid/gid mappings", case_idmap, true},
 	    {"idmap: tree built by the runtime for a user-namespaced child", case_idmap_userns,
 	     true},
+	    {"user namespace: device nodes bound nosuid,noexec", case_userns_devices},
 	    {"no-pivot: moved root, host mounts detached", case_no_pivot},
 	    {"no mount namespace: nothing mounted", case_no_mount_ns},
 	    {"attack: /dev is a symlink to a host directory", case_dev_symlink},

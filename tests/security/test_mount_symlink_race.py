@@ -74,6 +74,33 @@ def test_symlink_mount_destination_stays_in_rootfs(rt, bundle, dirs, link):
         assert "END" in r.stdout and "host-file" in r.stdout, r.stdout
 
 
+@pytest.mark.parametrize("link", ["absolute", "relative"])
+@pytest.mark.parametrize("kind", ["dir", "file"])
+def test_dangling_symlink_destination_is_created_in_rootfs(rt, bundle, dirs, tmp_path, link,
+                                                           kind):
+    """The link names a path under the host victim dir that does not exist
+    in the rootfs: the runtime creates the mount point at the link's target,
+    and must do so inside the rootfs, never in the host victim dir.  Checked
+    able to fail: with the link's target resolved without RESOLVE_IN_ROOT,
+    "made-by-runtime" appears in the victim dir and every case fails."""
+    src, victim = dirs
+    before = listing(victim)
+    made = victim / "made-by-runtime"
+    target = str(made) if link == "absolute" else \
+        "../" * 40 + os.path.relpath(made, "/")
+    os.symlink(target, bundle.rootfs / "evil")
+    (bundle.rootfs / "witness").mkdir()
+    source = src if kind == "dir" else src / MARK
+    bundle.config["mounts"] += [bind(source, "/evil"), witness_mount(victim)]
+    bundle.config["process"]["args"] = ["/bin/sh", "-c", "ls -R /witness; echo END"]
+    r = rt.run(bundle)
+    check_witness(r, victim, before)
+    assert not made.exists(), "the mount point was created on the host"
+    if r.returncode == 0:
+        inside = bundle.rootfs / os.path.relpath(made, "/")
+        assert inside.is_dir() if kind == "dir" else inside.is_file(), inside
+
+
 def test_mount_race_with_shared_volume(rt, make_bundle, dirs, tmp_path):
     """A peer container swaps /vol/d (a dir) and /vol/l (a symlink to the
     host victim dir) in a shared volume while containers that mount onto

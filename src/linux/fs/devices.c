@@ -97,7 +97,10 @@ static mode_t node_type(char type)
 }
 
 /* In a user namespace mknod is refused: bind the host's node onto an empty
- * file instead, which gives the same device with the host's permissions. */
+ * file instead, which gives the same device with the host's permissions.
+ * Nothing is executed from a device node and no set-id bit belongs on one,
+ * so the bind is nosuid,noexec (crun does the same), set while it is still
+ * detached so it is never visible without them. */
 static int bind_host_node(int dir_fd, const char *name, const char *host_path)
 {
 	_cleanup_close_ int tree =
@@ -108,7 +111,7 @@ static int bind_host_node(int dir_fd, const char *name, const char *host_path)
 	    openat(dir_fd, name, O_CREAT | O_NOFOLLOW | O_WRONLY | O_CLOEXEC | O_NONBLOCK, 0);
 	if (file < 0)
 		return -1;
-	return husk_move_onto(tree, file);
+	return husk_attach(tree, file, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
 }
 
 static int make_node(int base_fd, const char *rel, uint64_t resolve, const struct husk_device *d,

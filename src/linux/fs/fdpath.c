@@ -81,25 +81,37 @@ int husk_split_path(const char *path, char *parent, size_t plen, char *base, siz
 static int mkdir_walk(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
 		      struct husk_err *err);
 
-/* `name` in parent_fd exists but does not resolve: a dangling symlink.
- * Continue with its target, as the kernel would resolve it inside the root
- * (an absolute target starts again at the root), so the directory is made
- * where the link points, still inside the root. */
-static int follow_dangling(int dirfd, int parent_fd, const char *parent, const char *name,
-			   mode_t mode, uint64_t resolve, int links, struct husk_err *err)
+/* `name` in parent_fd exists but does not resolve: a dangling symlink. Where
+ * the kernel would resolve it inside the root goes to `next`: an absolute
+ * target starts again at the root, a relative one from `parent`, and a ".."
+ * is resolved again from the root, so it is clamped there (IN_ROOT). */
+static int dangling_target(const char *verb, int parent_fd, const char *parent, const char *name,
+			   int links, char *next, size_t len, struct husk_err *err)
 {
-	char target[PATH_MAX], next[PATH_MAX];
+	char target[PATH_MAX];
 	ssize_t n = readlinkat(parent_fd, name, target, sizeof(target) - 1);
 
 	if (n < 0)
-		return husk_err_set(err, ENOENT, "mkdir %s/%s in rootfs", parent, name);
+		return husk_err_set(err, ENOENT, "%s %s/%s in rootfs", verb, parent, name);
 	target[n] = '\0';
 	if (links >= 40)
-		return husk_err_set(err, ELOOP, "mkdir %s/%s in rootfs", parent, name);
-	int len = target[0] == '/' ? snprintf(next, sizeof(next), "%s", target)
-				   : snprintf(next, sizeof(next), "%s/%s", parent, target);
-	if (len >= (int)sizeof(next))
-		return husk_err_set(err, ENAMETOOLONG, "mkdir %s/%s in rootfs", parent, name);
+		return husk_err_set(err, ELOOP, "%s %s/%s in rootfs", verb, parent, name);
+	int used = target[0] == '/' ? snprintf(next, len, "%s", target)
+				    : snprintf(next, len, "%s/%s", parent, target);
+	if (used >= (int)len)
+		return husk_err_set(err, ENAMETOOLONG, "%s %s/%s in rootfs", verb, parent, name);
+	return 0;
+}
+
+/* Continue with a dangling link's target, so the directory is made where the
+ * link points, still inside the root (as runc and crun do). */
+static int follow_dangling(int dirfd, int parent_fd, const char *parent, const char *name,
+			   mode_t mode, uint64_t resolve, int links, struct husk_err *err)
+{
+	char next[PATH_MAX];
+
+	if (dangling_target("mkdir", parent_fd, parent, name, links, next, sizeof(next), err) < 0)
+		return -1;
 	return mkdir_walk(dirfd, next, mode, resolve, links + 1, err);
 }
 
@@ -140,11 +152,10 @@ int husk_mkdir_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, st
 	return mkdir_walk(dirfd, path, mode, resolve, 0, err);
 }
 
-/* fd of the non-directory `path` under dirfd; a missing one is created as an
- * empty regular file (a bind-mount target), its parents as directories. */
-int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, struct husk_err *err)
+static int mkfile_walk(int dirfd, const char *path, mode_t mode, uint64_t resolve, int links,
+		       struct husk_err *err)
 {
-	char parent[PATH_MAX], base[NAME_MAX + 1];
+	char parent[PATH_MAX], base[NAME_MAX + 1], next[PATH_MAX];
 	int fd = husk_openat2(dirfd, path, O_PATH, 0, resolve);
 
 	if (fd >= 0)
@@ -154,16 +165,29 @@ int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, s
 	if (husk_split_path(path, parent, sizeof(parent), base, sizeof(base)) < 0)
 		return husk_err_set(err, EINVAL, "create %s in rootfs", path);
 
-	_cleanup_close_ int dir = husk_mkdir_at(dirfd, parent, 0755, resolve, err);
+	_cleanup_close_ int dir = mkdir_walk(dirfd, parent, 0755, resolve, links, err);
 	if (dir < 0)
 		return -1;
 	/* O_EXCL|O_NOFOLLOW: never open something that appeared meanwhile. */
 	fd = openat(dir, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
 	if (fd < 0 && errno == EEXIST)
 		fd = husk_openat2(dirfd, path, O_PATH, 0, resolve);
-	if (fd < 0)
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
 		return husk_err_sys(err, "create %s in rootfs", path);
-	return fd;
+	/* There but not resolving: a dangling link, created at its target. */
+	if (dangling_target("create", dir, parent, base, links, next, sizeof(next), err) < 0)
+		return -1;
+	return mkfile_walk(dirfd, next, mode, resolve, links + 1, err);
+}
+
+/* fd of the non-directory `path` under dirfd; a missing one is created as an
+ * empty regular file (a bind-mount target), its parents as directories. A
+ * dangling link in the way is followed inside the root, as for directories. */
+int husk_mkfile_at(int dirfd, const char *path, mode_t mode, uint64_t resolve, struct husk_err *err)
+{
+	return mkfile_walk(dirfd, path, mode, resolve, 0, err);
 }
 
 /* Where fd lies, as a path from the container's root ("/dev/pts"); an error

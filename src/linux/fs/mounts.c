@@ -257,10 +257,9 @@ static bool wants_label(const struct husk_fs *fs, const struct husk_mount *m)
 	return selinux;
 }
 
-static char *labelled_data(const struct husk_fs *fs, const struct husk_mount *m)
+static char *labelled_data(const struct husk_fs *fs, const char *data)
 {
 	char *out = NULL;
-	const char *data = m->opts.data;
 	if (asprintf(&out, "%s%scontext=\"%s\"", data ? data : "", data && *data ? "," : "",
 		     fs->spec->linux.mount_label) < 0)
 		return NULL;
@@ -299,13 +298,59 @@ static int check_ordinary_dir(struct husk_fs *fs, const struct husk_mount *m, st
 			    m->type, m->destination, m->type);
 }
 
+static bool has_option(const char *data, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = data; p && *p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, key, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A tmpfs over a directory that exists keeps that directory's mode unless
+ * its options name one (runc: /tmp stays 1777, a 0700 directory stays
+ * private instead of becoming tmpfs's default 1777). NULL: data as is. */
+static char *tmpfs_mode_data(const struct husk_mount *m, int covered_dir)
+{
+	struct stat st;
+	char *out = NULL;
+	const char *data = m->opts.data;
+
+	if (!type_is(m, "tmpfs") || has_option(data, "mode=") || fstat(covered_dir, &st) < 0)
+		return NULL;
+	if (asprintf(&out, "mode=%04o%s%s", (unsigned int)(st.st_mode & 07777),
+		     data && *data ? "," : "", data ? data : "") < 0)
+		return NULL;
+	return out;
+}
+
+/* The destination directory, made if missing; *existed says which (tmpfs
+ * only: the others need not know, and are spared the extra lookup). */
+static int open_dest_dir(struct husk_fs *fs, const struct husk_mount *m, bool *existed,
+			 struct husk_err *err)
+{
+	*existed = false;
+	if (type_is(m, "tmpfs")) {
+		int fd = husk_openat2(fs->ctx->root_fd, m->destination, O_PATH | O_DIRECTORY, 0,
+				      HUSK_RESOLVE_IN_ROOT);
+		if (fd >= 0) {
+			*existed = true;
+			return fd;
+		}
+	}
+	return husk_mkdir_at(fs->ctx->root_fd, m->destination, 0755, HUSK_RESOLVE_IN_ROOT, err);
+}
+
 static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)
 {
 	const char *type = m->type;
+	bool existed;
 	if (check_ordinary_dir(fs, m, err) < 0)
 		return -1;
-	_cleanup_close_ int target =
-	    husk_mkdir_at(fs->ctx->root_fd, m->destination, 0755, HUSK_RESOLVE_IN_ROOT, err);
+	_cleanup_close_ int target = open_dest_dir(fs, m, &existed, err);
 
 	if (target < 0)
 		return husk_err_prefix(err, "mount %s on %s", mount_name(m), m->destination);
@@ -329,13 +374,14 @@ static int mount_fs(struct husk_fs *fs, const struct husk_mount *m, struct husk_
 	unsigned long flags = m->opts.flags & ~MS_NOT_FLAGS;
 	if (covered >= 0)
 		flags &= ~(unsigned long)MS_RDONLY;
-	_cleanup_free_ char *labelled = wants_label(fs, m) ? labelled_data(fs, m) : NULL;
+	_cleanup_free_ char *with_mode = existed ? tmpfs_mode_data(m, target) : NULL;
+	const char *data = with_mode ? with_mode : m->opts.data;
+	_cleanup_free_ char *labelled = wants_label(fs, m) ? labelled_data(fs, data) : NULL;
 	int rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags,
-				  labelled ? labelled : m->opts.data);
+				  labelled ? labelled : data);
 	/* Older kernels cannot label mqueue: runc retries without, so do we. */
 	if (rc < 0 && labelled && type_is(m, "mqueue"))
-		rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags,
-				      m->opts.data);
+		rc = husk_mount_on_fd(m->source ? m->source : type, target, type, flags, data);
 	if (rc < 0 && errno == EPERM && fs->userns && type_is(m, "sysfs")) {
 		husk_debug("sysfs on %s: not permitted, binding the host's /sys", m->destination);
 		rc = mount_sysfs_fallback(fs, m, target);
