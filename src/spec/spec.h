@@ -403,6 +403,8 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err);
 
 /* Parse a process.json (the "process" object alone), as `exec --process` takes. */
 struct husk_process *husk_process_parse(const char *json, size_t len, struct husk_err *err);
+/* Read a process.json file (any size, as config.json) and parse it. */
+struct husk_process *husk_process_load(const char *path, struct husk_err *err);
 
 void husk_spec_free(struct husk_spec *spec);
 /* Free every key and value of a map and empty it. */
