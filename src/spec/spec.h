@@ -435,6 +435,7 @@ char *husk_spec_default_json(bool rootless, struct husk_err *err);
 /* `husk features`: the OCI features document. */
 char *husk_features_json(struct husk_err *err);
 
-/* Valid container id (runc's rule): 1 to 1024 bytes of [A-Za-z0-9_.+-], and not "."
- * or "..", so it is always one harmless path component. */
+/* Valid container id (runc's rule): 1 to 255 (NAME_MAX) bytes of [A-Za-z0-9_.+-],
+ * and not "." or "..", so it is always one harmless path component. A leading
+ * "." is fine (".c1"). */
 int husk_id_validate(const char *id, struct husk_err *err);

@@ -4,6 +4,8 @@
   the process would keep the runtime's root. Ids above 2^31 - 1 are refused
   (as runc refuses them), in config.json, exec's process.json and flags.
 - exec --env needs KEY=VALUE; exec --process reads files of any size.
+- Ids may start with "."; an id too long for the state directory is refused
+  before anything is made; control characters are escaped when printed.
 """
 
 import json
@@ -190,3 +192,91 @@ def test_big_config_file(rt, bundle):
     r = rt.run(bundle)
     assert r.rc == 0, r
     assert "LAST=here" in r.lines()[0]["env"]
+
+
+# --------------------------------------------------------------------------
+# ids
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("prefix", [".", ".."])
+def test_id_with_leading_dot(rt, bundle, prefix):
+    cid = prefix + rt.new_id()
+    bundle.set_args("/bin/probe", "sleep", "60")
+    rt.create(bundle, cid).check()
+    rt.start(cid).check()
+    assert rt.state(cid)["status"] == "running"
+    assert cid in rt.list(quiet=True).check().out.split()
+    rt.kill(cid, "KILL").check()
+    rt.wait_status(cid, "stopped")
+    rt.delete(cid).check()
+    rt.assert_nothing_left()
+
+
+def test_id_of_255_bytes_runs(rt, bundle):
+    cid = rt.new_id()
+    cid += "x" * (255 - len(cid))
+    rt.ids.append(cid)
+    bundle.set_args("/bin/true")
+    assert rt.run(bundle, cid).rc == 0
+    rt.assert_nothing_left()
+
+
+def test_id_of_256_bytes_is_refused(rt, bundle):
+    cid = rt.new_id()
+    cid += "x" * (256 - len(cid))
+    rt.ids.append(cid)
+    r = run_fails(rt, bundle, cid)
+    assert "256 bytes, longer than 255" in r.err, r.err
+    assert not os.path.exists(rt.root) or os.listdir(rt.root) == []
+
+
+@husk_only  # runc fails later, with ENAMETOOLONG from the first path it makes
+def test_state_path_too_long_is_refused_first(rt, bundle, tmp_path):
+    root = str(tmp_path / "r")
+    deep = os.path.join(root, *(["d" * 250] * 16))
+    cid = rt.new_id()
+    bundle.write()
+    r = rt.cmd("run", "--bundle", bundle.path, cid, global_args=("--root", deep))
+    assert r.rc == 1, r
+    assert "state directory path too long" in r.err and "limit of 4095" in r.err, r.err
+    assert not os.path.exists(root)
+    rt.assert_nothing_left()
+
+
+# --------------------------------------------------------------------------
+# control characters are escaped when printed
+# --------------------------------------------------------------------------
+@husk_only
+@pytest.mark.parametrize("cmd", [("state",), ("kill",), ("delete",), ("delete", "--force"),
+                                 ("pause",), ("events",)])
+def test_control_characters_in_ids_are_escaped(rt, cmd):
+    r = rt.cmd(*cmd, "a\x1b[31mb\nforged")
+    assert r.rc == 1, r
+    assert "a\\x1b[31mb\\nforged" in r.err, r.err
+    assert "\x1b" not in r.err and "\nforged" not in r.err, r.err
+
+
+@husk_only
+def test_control_characters_in_paths_are_escaped(rt, bundle, tmp_path):
+    log = tmp_path / "log"
+    r = rt.cmd("run", "--bundle", "/nonexistent/\x1b]0;title\x07", rt.new_id(),
+               global_args=("--log", str(log)))
+    assert r.rc == 1, r
+    assert "/nonexistent/\\x1b]0;title\\x07" in r.err, r.err
+    assert no_raw_controls(r.err), r.err
+    assert no_raw_controls(log.read_text()), log.read_text()
+    rt.assert_nothing_left()
+
+
+@husk_only
+def test_list_escapes_the_bundle_path(rt, bundle, tmp_path):
+    link = tmp_path / "b\x1b[2Jundle"
+    os.symlink(bundle.path, link)
+    bundle.write()
+    cid = rt.new_id()
+    r = rt.cmd_files(cid, "create", "--bundle", str(link), cid)
+    assert r.rc == 0, r
+    out = rt.list().check().out
+    assert "b\\x1b[2Jundle" in out, out
+    assert no_raw_controls(out), out
+    rt.delete(cid, force=True).check()
+    rt.assert_nothing_left()
