@@ -5,6 +5,7 @@
 
 #include "runtime/runtime.h"
 #include "util/err.h"
+#include "util/escape.h"
 
 struct cli_globals {
 	const char *root;	/* --root, default /run/husk (rootless: $XDG_RUNTIME_DIR/husk) */
@@ -21,6 +22,12 @@ struct cli_command {
 	const char *summary;
 	int (*run)(struct cli_globals *g, int argc, char **argv);
 };
+
+/* A user-controlled string made safe to print (util/escape.h): control
+ * characters come out as \n, \x1b, ... The buffer lives until the end of the
+ * enclosing block (a compound literal), long enough for one printf. Strings
+ * longer than 1 KiB may be cut short. */
+#define CLI_ESCAPE(s) husk_escape((char[4 * 1024 + 1]){0}, 4 * 1024 + 1, (s))
 
 /* Print "husk: error: <msg>" to stderr and record it in the log; returns 1 (the exit code). */
 int cli_fail(const struct husk_err *err);

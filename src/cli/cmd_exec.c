@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/cleanup.h"
+#include "util/ids.h"
 
 static void usage(FILE *out)
 {
@@ -70,23 +71,46 @@ static int add_env(struct husk_strv *v, const char *kv)
 	return 0;
 }
 
+/* --user UID[:GID] and --additional-gids GID: the strict id parser that
+ * config.json's ids go through too (util/ids.h). */
 static int parse_user(struct exec_flags *f, const char *s)
 {
-	char *end;
-	unsigned long uid = strtoul(s, &end, 10), gid;
+	struct husk_err err = {0};
+	uint32_t uid, gid = 0;
+	bool has_gid;
 
-	if (end == s || (*end && *end != ':'))
-		return -1;
-	f->uid = (uid_t)uid;
+	if (husk_user_parse(s, &uid, &gid, &has_gid, &err) < 0)
+		return cli_usage_error("exec", "--user %s: %s (want UID[:GID])", s, err.msg);
+	f->uid = uid;
+	f->gid = gid;
+	f->has_gid = has_gid;
 	f->set_user = true;
-	if (*end == ':') {
-		gid = strtoul(end + 1, &end, 10);
-		if (*end)
-			return -1;
-		f->gid = (gid_t)gid;
-		f->has_gid = true;
-	}
 	return 0;
+}
+
+static int add_gid(struct exec_flags *f, const char *s)
+{
+	struct husk_err err = {0};
+	gid_t *bigger;
+	uint32_t gid;
+
+	if (husk_id_parse(s, &gid, &err) < 0)
+		return cli_usage_error("exec", "--additional-gids: %s", err.msg);
+	bigger = realloc(f->gids, (f->n_gids + 1) * sizeof(*f->gids));
+	if (!bigger)
+		return -1;
+	f->gids = bigger;
+	f->gids[f->n_gids++] = gid;
+	return 0;
+}
+
+/* process.env entries are KEY=VALUE (config.json refuses others too);
+ * runc refuses a bare KEY as well, only later. */
+static int parse_env(struct exec_flags *f, const char *kv)
+{
+	if (!strchr(kv, '=') || kv[0] == '=')
+		return cli_usage_error("exec", "--env \"%s\": must be KEY=value", kv);
+	return add_env(&f->env, kv) < 0 ? -1 : 0;
 }
 
 static int add_sub(struct exec_flags *f, const char *controller, const char *path)
@@ -217,34 +241,6 @@ static int build_process(const struct exec_flags *f, const struct husk_process *
 	return 0;
 }
 
-static struct husk_process *read_process_file(const char *path, struct husk_err *err)
-{
-	_cleanup_fclose_ FILE *fp = fopen(path, "re");
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	struct husk_process *p;
-
-	if (!fp) {
-		husk_err_sys(err, "process file %s", path);
-		return NULL;
-	}
-	buf = malloc(1 << 20);
-	if (!buf) {
-		husk_err_sys(err, "allocate");
-		return NULL;
-	}
-	len = fread(buf, 1, (1 << 20) - 1, fp);
-	if (ferror(fp)) {
-		husk_err_sys(err, "read %s", path);
-		return NULL;
-	}
-	buf[len] = '\0';
-	p = husk_process_parse(buf, len, err);
-	if (!p)
-		husk_err_prefix(err, "process file %s", path);
-	return p;
-}
-
 static int finish(struct husk_process *from_file, struct husk_strv *env, gid_t *gids,
 		  struct husk_container *c, int code)
 {
@@ -270,7 +266,7 @@ static int do_exec(struct cli_globals *g, struct exec_flags *f, struct husk_exec
 	if (husk_container_load(&ctx, id, &c, &err) < 0)
 		goto out;
 	if (f->process_file) {
-		from_file = read_process_file(f->process_file, &err);
+		from_file = husk_process_load(f->process_file, &err);
 		if (!from_file)
 			goto out;
 		o->process = from_file;
@@ -322,22 +318,11 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
 		o->detach = true;
 		return 0;
 	case 'e':
-		return add_env(&f->env, optarg) < 0 ? -1 : 0;
+		return parse_env(f, optarg);
 	case 'u':
-		if (parse_user(f, optarg) < 0)
-			return cli_usage_error("exec", "--user: want UID[:GID], got %s", optarg);
-		return 0;
-	case 'g': {
-		int gid = cli_parse_uint(optarg);
-		gid_t *bigger = realloc(f->gids, (f->n_gids + 1) * sizeof(*f->gids));
-		if (gid < 0)
-			return cli_usage_error("exec", "--additional-gids: not a gid: %s", optarg);
-		if (!bigger)
-			return -1;
-		f->gids = bigger;
-		f->gids[f->n_gids++] = (gid_t)gid;
-		return 0;
-	}
+		return parse_user(f, optarg);
+	case 'g':
+		return add_gid(f, optarg);
 	case 'c':
 		if (parse_cap(f, optarg) < 0)
 			return cli_usage_error("exec", "--cap: unknown capability %s", optarg);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,27 +103,41 @@ static size_t width(size_t w, const char *s)
 	return need > w ? need : w;
 }
 
+/* The table's text columns, escaped (util/escape.h): a bundle path or a
+ * state directory's name may hold control characters. */
+struct text_row {
+	char id[4 * NAME_MAX + 1], bundle[4 * PATH_MAX + 1];
+};
+
 static void print_table(const struct row *rows, size_t n)
 {
 	size_t w[5] = {12, 12, 12, 12, 12};
+	struct text_row *t = calloc(n ? n : 1, sizeof(*t));
 
+	if (!t) {
+		perror("husk: error: list");
+		return;
+	}
 	w[0] = width(w[0], "ID");
 	w[4] = width(w[4], "CREATED");
 	for (size_t i = 0; i < n; i++) {
-		w[0] = width(w[0], rows[i].c->id);
+		husk_escape(t[i].id, sizeof(t[i].id), rows[i].c->id);
+		husk_escape(t[i].bundle, sizeof(t[i].bundle), rows[i].c->bundle);
+		w[0] = width(w[0], t[i].id);
 		w[1] = width(w[1], rows[i].pid);
 		w[2] = width(w[2], husk_status_name(rows[i].c->status));
-		w[3] = width(w[3], rows[i].c->bundle);
+		w[3] = width(w[3], t[i].bundle);
 		w[4] = width(w[4], rows[i].c->created);
 	}
 	printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2], "STATUS",
 	       (int)w[3], "BUNDLE", (int)w[4], "CREATED", "OWNER");
 	for (size_t i = 0; i < n; i++) {
 		const struct husk_container *c = rows[i].c;
-		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], c->id, (int)w[1], rows[i].pid,
-		       (int)w[2], husk_status_name(c->status), (int)w[3], c->bundle, (int)w[4],
-		       c->created, rows[i].owner);
+		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], t[i].id, (int)w[1], rows[i].pid,
+		       (int)w[2], husk_status_name(c->status), (int)w[3], t[i].bundle, (int)w[4],
+		       c->created, CLI_ESCAPE(rows[i].owner));
 	}
+	free(t);
 }
 
 static int list(struct husk_ctx *ctx, bool json, bool quiet)
@@ -146,8 +161,10 @@ static int list(struct husk_ctx *ctx, bool json, bool quiet)
 		 * (as runc does: exit status 0). */
 		if (husk_container_load(ctx, ids[i], &c, &err) < 0) {
 			if (err.code != ENOENT) {
+				char shown[4 * NAME_MAX + 1];
+				husk_escape(shown, sizeof(shown), ids[i]);
 				husk_warn("load container %s: %s", ids[i], err.msg);
-				fprintf(stderr, "husk: warning: load container %s: %s\n", ids[i],
+				fprintf(stderr, "husk: warning: load container %s: %s\n", shown,
 					err.msg);
 			}
 			husk_err_clear(&err);
@@ -161,7 +178,7 @@ static int list(struct husk_ctx *ctx, bool json, bool quiet)
 	}
 	if (quiet)
 		for (size_t i = 0; i < used; i++)
-			puts(rows[i].c->id);
+			puts(CLI_ESCAPE(rows[i].c->id));
 	else if (json)
 		print_json(rows, used);
 	else

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "linux/selfexe.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 #ifndef HUSK_VERSION
@@ -28,7 +29,7 @@ int cli_fail(const struct husk_err *err)
 	 * terminal still gets it so a person running husk by hand sees it.
 	 * The word "error" is part of the contract: conformance harnesses
 	 * (youki's contest) judge a command failed by its stderr naming it. */
-	fprintf(stderr, "husk: error: %s\n", err->msg);
+	fprintf(stderr, "husk: error: %s\n", CLI_ESCAPE(err->msg));
 	return 1;
 }
 
@@ -40,7 +41,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	husk_log(HUSK_LOG_ERROR, "%s: %s", cmd, msg);
-	fprintf(stderr, "husk %s: error: %s\nRun 'husk %s --help' for usage.\n", cmd, msg, cmd);
+	fprintf(stderr, "husk %s: error: %s\nRun 'husk %s --help' for usage.\n", cmd,
+		CLI_ESCAPE(msg), cmd);
 	return 1;
 }
 
@@ -130,7 +132,7 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv)
 				fprintf(stderr,
 					"husk: error: --log-format: unknown format %s (want text "
 					"or json)\n",
-					optarg);
+					CLI_ESCAPE(optarg));
 				return -1;
 			}
 			break;
@@ -166,7 +168,8 @@ static int open_log(const struct cli_globals *g)
 	}
 	fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "husk: error: open log %s: %s\n", g->log_path, strerror(errno));
+		fprintf(stderr, "husk: error: open log %s: %s\n", CLI_ESCAPE(g->log_path),
+			strerror(errno));
 		return -1;
 	}
 	husk_log_setup(fd, g->log_json, g->debug);
@@ -229,6 +232,6 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "husk: error: unknown command %s\nRun 'husk --help' for usage.\n",
-		argv[first]);
+		CLI_ESCAPE(argv[first]));
 	return 1;
 }

@@ -4,6 +4,7 @@
  * session keyring. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/ioprio.h>
 #include <sched.h>
 #include <stdio.h>
@@ -199,10 +200,17 @@ int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *pr
 #define HUSK_KEYCTL_JOIN_SESSION_KEYRING 1
 
 /* A fresh session keyring so the container does not share the caller's
- * keys. NULL name: an anonymous one. Kernels without keys are fine. */
-int husk_keyring_join(const char *name, struct husk_err *err)
+ * keys, named "_ses.<id>" as runc names it: the kernel reserves names that
+ * start with "." (EPERM), and ids such as ".c1" are valid. NULL id: an
+ * anonymous one. Kernels without keys are fine. */
+int husk_keyring_join(const char *id, struct husk_err *err)
 {
-	if (syscall(SYS_keyctl, HUSK_KEYCTL_JOIN_SESSION_KEYRING, name) >= 0 || errno == ENOSYS)
+	char name[sizeof("_ses.") + NAME_MAX];
+
+	if (id && snprintf(name, sizeof(name), "_ses.%s", id) >= (int)sizeof(name))
+		return husk_err_set(err, ENAMETOOLONG, "join session keyring _ses.%s", id);
+	if (syscall(SYS_keyctl, HUSK_KEYCTL_JOIN_SESSION_KEYRING, id ? name : NULL) >= 0 ||
+	    errno == ENOSYS)
 		return 0;
-	return husk_err_sys(err, "join session keyring %s", name ? name : "(anonymous)");
+	return husk_err_sys(err, "join session keyring %s", id ? name : "(anonymous)");
 }

@@ -139,7 +139,8 @@ char *husk_passwd_home(uid_t uid);
 int husk_oom_score_adj_set(pid_t pid, int value, struct husk_err *err);
 int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *proc,
 		     struct husk_err *err);
-int husk_keyring_join(const char *name, struct husk_err *err);
+/* Join a new session keyring "_ses.<id>" (NULL id: an anonymous one). */
+int husk_keyring_join(const char *id, struct husk_err *err);
 /* sched_setaffinity to a "0-3,7" list; `which` (initial, final) for the log. */
 int husk_affinity_apply(const char *list, const char *which, struct husk_err *err);
 

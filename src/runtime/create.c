@@ -377,6 +377,26 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	return 0;
 }
 
+/* The container process opens its exec fifo by the path <root>/<id>/exec.fifo
+ * (it cannot be handed an fd to a fifo not yet opened), so that path must
+ * fit PATH_MAX. Checked before anything is created; the id itself is already
+ * within NAME_MAX (husk_id_validate). */
+static int check_state_path(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
+{
+	_cleanup_free_ char *root = absolute(ctx->root);
+	size_t len;
+
+	if (!root)
+		return husk_err_sys(err, "state root %s", ctx->root);
+	len = strlen(root) + 1 + strlen(id) + 1 + strlen(HUSK_FIFO_FILE);
+	if (len >= PATH_MAX)
+		return husk_err_set(err, ENAMETOOLONG,
+				    "state directory path too long: <root>/<id>/%s would be %zu "
+				    "bytes, over the limit of %d (root %s)",
+				    HUSK_FIFO_FILE, len, PATH_MAX - 1, root);
+	return 0;
+}
+
 int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 			 const struct husk_create_opts *o, bool foreground, struct husk_proc *out,
 			 struct husk_err *err)
@@ -385,6 +405,8 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 	    .ctx = ctx, .id = id, .dir_fd = -1, .lock_fd = -1, .pidfd = -1, .pty_master = -1};
 	int r = husk_id_validate(id, err);
 
+	if (r == 0)
+		r = check_state_path(ctx, id, err);
 	if (r == 0)
 		r = create_steps(&job, o, foreground, err);
 	if (r < 0) {

@@ -1,8 +1,11 @@
+#include <limits.h>
 #include <string.h>
 
 #include "spec/spec.h"
 
-#define ID_MAX 1024
+/* The id is the name of the state directory under --root and of the
+ * container's cgroup directory: one file name, at most NAME_MAX bytes. */
+#define ID_MAX NAME_MAX
 
 /* Container ids name state directories and cgroups, so they must stay one
  * harmless path component. */
@@ -15,7 +18,10 @@ int husk_id_validate(const char *id, struct husk_err *err)
 	n = strlen(id);
 	if (n > ID_MAX)
 		return husk_err_set(
-		    err, 0, "invalid container id \"%.32s...\": longer than %d bytes", id, ID_MAX);
+		    err, 0,
+		    "invalid container id \"%.32s...\": %zu bytes, longer than %d (the "
+		    "limit of a file name)",
+		    id, n, ID_MAX);
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
 		return husk_err_set(err, 0, "invalid container id \"%s\": not a valid name", id);
 	for (size_t i = 0; i < n; i++) {

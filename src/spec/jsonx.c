@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/ids.h"
 
 /* Append to the path, cutting at the buffer's end. This runs for every
  * member read, so it avoids printf. */
@@ -200,6 +201,21 @@ int jv_u32(struct jctx *c, json_t *v, uint32_t *out)
 	return 0;
 }
 
+int jv_id(struct jctx *c, json_t *v, uint32_t *out)
+{
+	struct husk_err why = {0};
+	char buf[40];
+	int64_t x;
+
+	if (number_mark(c, v))
+		return jfail(c, "%s is out of range (0..%d)", number_text(v, buf), HUSK_ID_MAX);
+	if (jv_i64(c, v, &x) < 0)
+		return -1;
+	if (husk_id_check(x, out, &why) < 0)
+		return jfail(c, "%s", why.msg);
+	return 0;
+}
+
 int jv_strv(struct jctx *c, json_t *v, struct husk_strv *out)
 {
 	size_t i, n;
@@ -277,6 +293,7 @@ MEMBER_GETTER(bool, bool, jv_bool(c, v, out))
 MEMBER_GETTER(i64, int64_t, jv_i64(c, v, out))
 MEMBER_GETTER(u64, uint64_t, jv_u64(c, v, out))
 MEMBER_GETTER(u32, uint32_t, jv_u32(c, v, out))
+MEMBER_GETTER(id, uint32_t, jv_id(c, v, out))
 MEMBER_GETTER(strv, struct husk_strv, jv_strv(c, v, out))
 MEMBER_GETTER(kvv, struct husk_kvv, jv_kvv(c, v, out))
 

@@ -48,6 +48,8 @@ int jv_i64(struct jctx *c, json_t *v, int64_t *out);
 int jv_u64(struct jctx *c, json_t *v, uint64_t *out);
 int jv_range(struct jctx *c, json_t *v, int64_t min, int64_t max, int64_t *out);
 int jv_u32(struct jctx *c, json_t *v, uint32_t *out);
+/* A uid or gid: 0..HUSK_ID_MAX (util/ids.h). */
+int jv_id(struct jctx *c, json_t *v, uint32_t *out);
 int jv_strv(struct jctx *c, json_t *v, struct husk_strv *out);
 int jv_kvv(struct jctx *c, json_t *v, struct husk_kvv *out);
 
@@ -58,6 +60,7 @@ int jm_bool(struct jctx *c, json_t *obj, const char *key, bool *out);
 int jm_i64(struct jctx *c, json_t *obj, const char *key, int64_t *out);
 int jm_u64(struct jctx *c, json_t *obj, const char *key, uint64_t *out);
 int jm_u32(struct jctx *c, json_t *obj, const char *key, uint32_t *out);
+int jm_id(struct jctx *c, json_t *obj, const char *key, uint32_t *out);
 int jm_range(struct jctx *c, json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out);
 int jm_strv(struct jctx *c, json_t *obj, const char *key, struct husk_strv *out);
 int jm_kvv(struct jctx *c, json_t *obj, const char *key, struct husk_kvv *out);

@@ -1,6 +1,7 @@
 /* config.json: the top-level sections (version, root, mounts, hooks,
  * annotations) and the public entry points. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "spec/tables.h"
 #include "util/log.h"
 #include "util/cleanup.h"
+#include "util/ids.h"
 
 static int parse_version(struct jctx *c, json_t *root, struct husk_spec *s)
 {
@@ -53,17 +55,24 @@ static int parse_root(struct jctx *c, json_t *root, struct husk_spec *s)
 	return 0;
 }
 
-/* The kernel refuses an empty extent and one whose end wraps past
- * 2^32 - 1 (in either id space); say which entry before writing the map. */
+/* The first ids of an extent are ids like any other (0..HUSK_ID_MAX, see
+ * util/ids.h). Its end follows the kernel's rule, which keeps (uid_t)-1
+ * out of every map: id + size must not pass 2^32 - 1, so the identity map
+ * of `husk spec` (0 0 4294967295) stays valid. An empty extent is refused
+ * too. Say which entry before the kernel is asked. */
 static int check_id_map(struct jctx *c, const struct husk_id_map *m)
 {
+	uint64_t end_c = (uint64_t)m->container_id + m->size;
+	uint64_t end_h = (uint64_t)m->host_id + m->size;
+
 	if (m->size == 0) {
 		jp_key(c, "size");
 		return jfail(c, "must not be 0");
 	}
-	if ((uint64_t)m->container_id + m->size > UINT32_MAX ||
-	    (uint64_t)m->host_id + m->size > UINT32_MAX)
-		return jfail(c, "range overflows");
+	if (end_c > UINT32_MAX || end_h > UINT32_MAX)
+		return jfail(c, "range overflows: %s + size = %" PRIu64 " is over %" PRIu32,
+			     end_c > UINT32_MAX ? "containerID" : "hostID",
+			     end_c > UINT32_MAX ? end_c : end_h, UINT32_MAX);
 	return 0;
 }
 
@@ -89,8 +98,8 @@ int husk_parse_id_maps(struct jctx *c, json_t *obj, const char *key, struct husk
 		if (jm_need(c, item, "containerID") < 0 || jm_need(c, item, "hostID") < 0 ||
 		    jm_need(c, item, "size") < 0)
 			return -1;
-		if (jm_u32(c, item, "containerID", &m->container_id) < 0 ||
-		    jm_u32(c, item, "hostID", &m->host_id) < 0 ||
+		if (jm_id(c, item, "containerID", &m->container_id) < 0 ||
+		    jm_id(c, item, "hostID", &m->host_id) < 0 ||
 		    jm_u32(c, item, "size", &m->size) < 0)
 			return -1;
 		if (check_id_map(c, m) < 0)
@@ -303,7 +312,8 @@ struct husk_spec *husk_spec_parse(const char *json, size_t len, struct husk_err 
 	return s;
 }
 
-/* Read a whole regular file; the caller frees the buffer. */
+/* Read a whole file, of any size (a pipe too, as /dev/stdin); the caller
+ * frees the buffer. */
 static char *read_file(const char *path, size_t *len, struct husk_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -319,11 +329,11 @@ static char *read_file(const char *path, size_t *len, struct husk_err *err)
 		husk_err_sys(err, "stat %s", path);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		husk_err_set(err, EINVAL, "read %s: not a regular file", path);
+	if (S_ISDIR(st.st_mode)) {
+		husk_err_set(err, EISDIR, "read %s", path);
 		return NULL;
 	}
-	cap = (size_t)st.st_size + 1;
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
 	buf = malloc(cap);
 	if (!buf) {
 		husk_err_set(err, ENOMEM, "read %s", path);
@@ -370,6 +380,23 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err)
 	if (!buf)
 		return NULL;
 	return husk_spec_parse(buf, len, err);
+}
+
+struct husk_process *husk_process_load(const char *path, struct husk_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct husk_process *p;
+	size_t len = 0;
+
+	buf = read_file(path, &len, err);
+	if (!buf) {
+		husk_err_prefix(err, "process file");
+		return NULL;
+	}
+	p = husk_process_parse(buf, len, err);
+	if (!p)
+		husk_err_prefix(err, "process file %s", path);
+	return p;
 }
 
 struct husk_process *husk_process_parse(const char *json, size_t len, struct husk_err *err)

@@ -172,13 +172,13 @@ static int parse_device(struct jctx *c, json_t *item, struct husk_device *d)
 		d->has_file_mode = true;
 		d->file_mode = (mode_t)(v & 07777);
 	}
-	if ((rc = jm_u32(c, item, "uid", &v)) < 0)
+	if ((rc = jm_id(c, item, "uid", &v)) < 0)
 		return -1;
 	if (rc > 0) {
 		d->has_uid = true;
 		d->uid = v;
 	}
-	if ((rc = jm_u32(c, item, "gid", &v)) < 0)
+	if ((rc = jm_id(c, item, "gid", &v)) < 0)
 		return -1;
 	if (rc > 0) {
 		d->has_gid = true;

@@ -167,11 +167,11 @@ static int parse_user(struct jctx *c, json_t *proc, struct husk_user *u)
 	if ((rc = jm_obj(c, proc, "user", &obj)) <= 0)
 		return rc;
 	old = jp_key(c, "user");
-	if (jm_u32(c, obj, "uid", &v) < 0)
+	if (jm_id(c, obj, "uid", &v) < 0)
 		return -1;
 	u->uid = v;
 	v = 0;
-	if (jm_u32(c, obj, "gid", &v) < 0)
+	if (jm_id(c, obj, "gid", &v) < 0)
 		return -1;
 	u->gid = v;
 	if ((rc = jm_range(c, obj, "umask", 0, 0777, &umask)) < 0)
@@ -192,7 +192,7 @@ static int parse_user(struct jctx *c, json_t *proc, struct husk_user *u)
 		json_array_foreach(arr, i, item)
 		{
 			size_t o3 = jp_idx(c, i);
-			if (jv_u32(c, item, &v) < 0)
+			if (jv_id(c, item, &v) < 0)
 				return -1;
 			u->additional_gids[i] = v;
 			u->n_additional_gids = i + 1;

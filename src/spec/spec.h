@@ -403,6 +403,8 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err);
 
 /* Parse a process.json (the "process" object alone), as `exec --process` takes. */
 struct husk_process *husk_process_parse(const char *json, size_t len, struct husk_err *err);
+/* Read a process.json file (any size, as config.json) and parse it. */
+struct husk_process *husk_process_load(const char *path, struct husk_err *err);
 
 void husk_spec_free(struct husk_spec *spec);
 /* Free every key and value of a map and empty it. */
@@ -433,6 +435,7 @@ char *husk_spec_default_json(bool rootless, struct husk_err *err);
 /* `husk features`: the OCI features document. */
 char *husk_features_json(struct husk_err *err);
 
-/* Valid container id (runc's rule): 1 to 1024 bytes of [A-Za-z0-9_.+-], and not "."
- * or "..", so it is always one harmless path component. */
+/* Valid container id (runc's rule): 1 to 255 (NAME_MAX) bytes of [A-Za-z0-9_.+-],
+ * and not "." or "..", so it is always one harmless path component. A leading
+ * "." is fine (".c1"). */
 int husk_id_validate(const char *id, struct husk_err *err);

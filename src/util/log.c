@@ -1,10 +1,13 @@
 #include "util/log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/escape.h"
 
 static int log_fd = -1;
 static bool log_as_json;
@@ -30,23 +33,36 @@ bool husk_log_json(void)
 }
 
 /* Escape for both formats: JSON string rules are a superset of what the
- * logfmt text line needs (quotes, backslashes, control characters). */
+ * logfmt text line needs (quotes, backslashes, control characters). DEL and
+ * the C1 controls are escaped too, and a byte that is not UTF-8 becomes
+ * \u00XX (its value), so a JSON log stays valid JSON. */
 static size_t escape(char *out, size_t cap, const char *in)
 {
 	size_t o = 0;
-	for (; *in && o + 7 < cap; in++) {
-		unsigned char c = (unsigned char)*in;
-		if (c == '"' || c == '\\') {
+
+	while (*in && o + 7 < cap) {
+		uint32_t cp;
+		size_t n = husk_utf8_char(in, &cp);
+		bool bad = n == 0;
+		if (bad) {
+			cp = (unsigned char)*in;
+			n = 1;
+		}
+		if (cp == '"' || cp == '\\') {
 			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c == '\n') {
+			out[o++] = (char)cp;
+		} else if (cp == '\n') {
 			out[o++] = '\\';
 			out[o++] = 'n';
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		} else if (bad || husk_is_control(cp)) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", (unsigned)cp);
+		} else if (o + n < cap) {
+			memcpy(out + o, in, n);
+			o += n;
 		} else {
-			out[o++] = (char)c;
+			break;
 		}
+		in += n;
 	}
 	out[o] = '\0';
 	return o;

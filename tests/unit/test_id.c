@@ -50,18 +50,28 @@ static void bad_characters(void **state)
 	rejects("é", "invalid container id \"é\": only letters, digits and _ . + - are allowed");
 }
 
+/* The id names a directory: at most NAME_MAX (255) bytes. */
 static void length_limit(void **state)
 {
-	char id[1026];
+	char id[258];
 	memset(id, 'a', sizeof(id) - 1);
-	id[1024] = '\0';
+	id[255] = '\0';
 	accepts(id);
-	id[1024] = 'a';
-	id[1025] = '\0';
+	id[255] = 'a';
+	id[256] = '\0';
 	rejects(id,
-		"invalid container id \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": longer than 1024 "
-		"bytes");
+		"invalid container id \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": 256 bytes, longer "
+		"than 255 (the limit of a file name)");
+}
+
+/* The kernel reserves keyring names that start with "."; the id is still
+ * valid (the keyring is "_ses.<id>"). */
+static void leading_dot(void **state)
+{
+	accepts(".hidden");
+	accepts(".c1");
+	accepts("..x");
 }
 
 RUN(cmocka_unit_test(valid_ids), cmocka_unit_test(empty_id), cmocka_unit_test(dot_ids),
-    cmocka_unit_test(bad_characters), cmocka_unit_test(length_limit))
+    cmocka_unit_test(bad_characters), cmocka_unit_test(length_limit), cmocka_unit_test(leading_dot))

@@ -143,12 +143,32 @@ static void umask_range(void **state)
 		    "process.user.umask: 512 out of range (must be between 0 and 511)");
 }
 
+/* (uid_t)-1 means "leave unchanged" to the kernel: it would run the process
+ * as root. Ids stop at 2^31 - 1, as runc's. */
 static void uid_range(void **state)
 {
 	parse_fails(PROC(",\"user\":{\"uid\":-1,\"gid\":0}"),
-		    "process.user.uid: -1 out of range (must be between 0 and 4294967295)");
+		    "process.user.uid: -1 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":4294967295,\"gid\":0}"),
+		    "process.user.uid: 4294967295 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":2147483648,\"gid\":0}"),
+		    "process.user.uid: 2147483648 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":4294967295}"),
+		    "process.user.gid: 4294967295 is out of range (0..2147483647)");
 	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":4294967296}"),
-		    "process.user.gid: 4294967296 out of range (must be between 0 and 4294967295)");
+		    "process.user.gid: 4294967296 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[5,4294967295]}"),
+		    "process.user.additionalGids[1]: 4294967295 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[-1]}"),
+		    "process.user.additionalGids[0]: -1 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":18446744073709551615,\"gid\":0}"),
+		    "process.user.uid: 18446744073709551615 is out of range (0..2147483647)");
+	parse_fails(PROC(",\"user\":{\"uid\":1.5,\"gid\":0}"),
+		    "process.user.uid: must be an integer");
+	struct husk_spec *s = parse_ok(PROC(",\"user\":{\"uid\":2147483647,\"gid\":2147483647}"));
+	assert_int_equal(s->process->user.uid, 2147483647u);
+	assert_int_equal(s->process->user.gid, 2147483647u);
+	husk_spec_free(s);
 }
 
 static void additional_gid_type(void **state)
@@ -363,6 +383,14 @@ static void device_errors(void **state)
 	    LINUX("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
 		  "\"fileMode\":-1}]"),
 	    "linux.devices[0].fileMode: -1 out of range (must be between 0 and 4294967295)");
+	parse_fails(
+	    LINUX("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
+		  "\"uid\":4294967295}]"),
+	    "linux.devices[0].uid: 4294967295 is out of range (0..2147483647)");
+	parse_fails(
+	    LINUX("\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
+		  "\"gid\":-1}]"),
+	    "linux.devices[0].gid: -1 is out of range (0..2147483647)");
 }
 
 static void propagation_unknown(void **state)

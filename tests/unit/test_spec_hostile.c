@@ -76,11 +76,10 @@ static void too_big_for_the_field(void **state)
 	parse_fails(MEMORY("\"limit\":18446744073709551615"),
 		    "linux.resources.memory.limit: 18446744073709551615 out of range");
 	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":1000000000000000000000000000000}"),
-		    "process.user.gid: 1000000000000000000000000000000 out of range (must be "
-		    "between 0 and 4294967295)");
+		    "process.user.gid: 1000000000000000000000000000000 is out of range "
+		    "(0..2147483647)");
 	parse_fails(PROC(",\"user\":{\"uid\":0,\"gid\":99999999999}"),
-		    "process.user.gid: 99999999999 out of range (must be between 0 and "
-		    "4294967295)");
+		    "process.user.gid: 99999999999 is out of range (0..2147483647)");
 	parse_fails(PROC(",\"oomScoreAdj\":-18446744073709551615"),
 		    "process.oomScoreAdj: -18446744073709551615 out of range (must be between "
 		    "-1000 and 1000)");
@@ -221,23 +220,39 @@ static void masked_and_readonly_paths_absolute(void **state)
 	husk_spec_free(s);
 }
 
-/* The kernel refuses an extent whose end wraps past 2^32 - 1. */
+/* An extent starts at an id (0..2^31 - 1) and its end never passes
+ * 2^32 - 1, so no map reaches (uid_t)-1. */
 static void id_mapping_overflow(void **state)
 {
 	parse_fails(USERNS("\"uidMappings\":[{\"containerID\":0,\"hostID\":4294967295,\"size\":"
+			   "1}]," GIDMAP),
+		    "linux.uidMappings[0].hostID: 4294967295 is out of range (0..2147483647)");
+	parse_fails(USERNS("\"uidMappings\":[{\"containerID\":-1,\"hostID\":0,\"size\":"
 			   "10}]," GIDMAP),
-		    "linux.uidMappings[0]: range overflows");
+		    "linux.uidMappings[0].containerID: -1 is out of range (0..2147483647)");
 	parse_fails(USERNS(UIDMAP ",\"gidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":1},"
-				  "{\"containerID\":4294967200,\"hostID\":5,\"size\":100}]"),
-		    "linux.gidMappings[1]: range overflows");
+				  "{\"containerID\":2147483648,\"hostID\":5,\"size\":100}]"),
+		    "linux.gidMappings[1].containerID: 2147483648 is out of range (0..2147483647)");
 	parse_fails(USERNS("\"uidMappings\":[{\"containerID\":1,\"hostID\":0,\"size\":"
 			   "4294967295}]," GIDMAP),
-		    "linux.uidMappings[0]: range overflows");
+		    "linux.uidMappings[0]: range overflows: containerID + size = 4294967296 is "
+		    "over 4294967295");
+	parse_fails(USERNS("\"uidMappings\":[{\"containerID\":0,\"hostID\":2147483647,\"size\":"
+			   "2147483649}]," GIDMAP),
+		    "linux.uidMappings[0]: range overflows: hostID + size = 4294967296 is "
+		    "over 4294967295");
+	parse_fails(USERNS("\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":"
+			   "4294967296}]," GIDMAP),
+		    "linux.uidMappings[0].size: 4294967296 out of range (must be between 0 and "
+		    "4294967295)");
 	parse_fails(USERNS("\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":0}]," GIDMAP),
 		    "linux.uidMappings[0].size: must not be 0");
 	parse_fails(CONFIG(",\"mounts\":[{\"destination\":\"/x\",\"uidMappings\":[{\"containerID\":"
 			   "0,\"hostID\":4294967290,\"size\":6}]}]"),
-		    "mounts[0].uidMappings[0]: range overflows");
+		    "mounts[0].uidMappings[0].hostID: 4294967290 is out of range (0..2147483647)");
+	/* The identity map of every id but (uid_t)-1, as `husk spec` writes. */
+	husk_spec_free(parse_ok(USERNS("\"uidMappings\":[{\"containerID\":0,\"hostID\":0,"
+				       "\"size\":4294967295}]," GIDMAP)));
 	struct husk_spec *s = parse_ok(USERNS(
 	    "\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":4294967295}]," GIDMAP));
 	assert_int_equal(s->linux.uid_mappings[0].size, 4294967295u);

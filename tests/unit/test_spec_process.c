@@ -60,14 +60,14 @@ static void user(void **state)
 {
 	struct husk_process *p =
 	    proc_ok(PROC(",\"user\":{\"uid\":1000,\"gid\":100,\"umask\":18,"
-			 "\"additionalGids\":[5,6,4294967295],\"username\":\"bob\"}"));
+			 "\"additionalGids\":[5,6,2147483647],\"username\":\"bob\"}"));
 	assert_int_equal(p->user.uid, 1000);
 	assert_int_equal(p->user.gid, 100);
 	assert_true(p->user.has_umask);
 	assert_int_equal(p->user.umask, 022);
 	assert_int_equal(p->user.n_additional_gids, 3);
 	assert_int_equal(p->user.additional_gids[1], 6);
-	assert_int_equal(p->user.additional_gids[2], 4294967295u);
+	assert_int_equal(p->user.additional_gids[2], 2147483647u);
 	assert_string_equal(p->user.username, "bob");
 	husk_process_free(p);
 }
