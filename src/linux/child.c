@@ -194,7 +194,7 @@ static int resolve_exec(struct husk_child *c, struct husk_err *err)
 	const char *name = c->proc->args.n ? c->proc->args.v[0] : NULL;
 
 	if (!name || !*name)
-		return husk_err_set(err, EINVAL, "process.args is empty");
+		return husk_err_plain(err, EINVAL, "process.args is empty");
 	if (strchr(name, '/')) {
 		errno = 0;
 		if (!is_executable(name))

@@ -167,7 +167,7 @@ static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c
 	if (p->console_socket && (c->console_fd = husk_console_connect(p->console_socket, err)) < 0)
 		return -1;
 	if (!p->exec_fifo)
-		return husk_err_set(err, EINVAL, "no exec fifo");
+		return husk_err_plain(err, EINVAL, "no exec fifo");
 	c->fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return husk_err_sys(err, "open exec fifo %s", p->exec_fifo);
@@ -429,7 +429,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	out->pidfd = -1;
 	out->pty_master = -1;
 	if (!c.proc)
-		return husk_err_set(err, EINVAL, "config has no process");
+		return husk_err_plain(err, EINVAL, "config has no process");
 	husk_rootfs_ctx_init(&c.rootfs);
 	_cleanup_close_ int sock = husk_child_socketpair(&c, err);
 	if (sock < 0)

@@ -123,10 +123,13 @@ static int read_bundle(struct create_job *job, const char *bundle, struct husk_e
 	if (!job->config)
 		return husk_err_prefix(err, "bundle %s", job->bundle);
 	job->spec = husk_spec_parse(job->config, job->config_len, err);
-	if (!job->spec)
+	/* Syntax errors already name the file; field errors do not. */
+	if (!job->spec && strncmp(err->msg, "config.json:", 12) != 0)
 		return husk_err_prefix(err, "config.json");
+	if (!job->spec)
+		return -1;
 	if (!job->spec->root_path)
-		return husk_err_set(err, EINVAL, "config.json: root.path is required");
+		return husk_err_plain(err, EINVAL, "config.json: root.path is required");
 	job->rootfs = join_root_path(job->bundle, job->spec->root_path);
 	if (!job->rootfs)
 		return husk_err_sys(err, "allocate");
@@ -144,10 +147,10 @@ static int check_terminal(const struct husk_spec *spec, const struct husk_create
 	bool terminal = spec->process && spec->process->terminal;
 
 	if (detached && terminal && !o->console_socket)
-		return husk_err_set(err, EINVAL,
-				    "process.terminal needs --console-socket when detached");
+		return husk_err_plain(err, EINVAL,
+				      "process.terminal needs --console-socket when detached");
 	if ((!detached || !terminal) && o->console_socket)
-		return husk_err_set(
+		return husk_err_plain(
 		    err, EINVAL,
 		    "--console-socket needs process.terminal and a detached container");
 	return 0;

@@ -128,7 +128,7 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 	int r;
 
 	if (sig < 0 || sig >= NSIG)
-		return husk_err_set(err, EINVAL, "kill %s: invalid signal %d", id, sig);
+		return husk_err_plain(err, EINVAL, "kill %s: invalid signal %d", id, sig);
 	/* Running or paused, both get the signal: skip the freezer check. */
 	if (husk_container_load_unfrozen(ctx, id, &c, err) < 0)
 		return husk_err_prefix(err, "kill %s", id);

@@ -320,7 +320,7 @@ static char *read_file(const char *path, size_t *len, struct husk_err *err)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		husk_err_set(err, EINVAL, "read %s: not a regular file", path);
+		husk_err_plain(err, EINVAL, "read %s: not a regular file", path);
 		return NULL;
 	}
 	cap = (size_t)st.st_size + 1;
