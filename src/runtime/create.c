@@ -191,6 +191,28 @@ static int make_cgroup(struct create_job *job, struct husk_err *err)
 	return 0;
 }
 
+/* A process killed during setup leaves no message of its own. The usual
+ * killer is the memory cgroup: a linux.resources.memory.limit the kernel
+ * accepted on the empty cgroup but that the process cannot live within. */
+static int explain_setup_death(struct create_job *job, struct husk_err *err)
+{
+	const struct husk_resources *res = job->spec->linux.resources;
+	struct husk_err ignored;
+	uint64_t ooms = 0;
+	char msg[HUSK_ERR_MSG_MAX];
+
+	if (err->code != ECHILD || !job->cg ||
+	    husk_cgroup_oom_count(job->cg, &ooms, &ignored) < 0 || ooms == 0)
+		return -1;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	if (res && res->has_memory && res->memory.limit.set)
+		return husk_err_plain(err, ENOMEM,
+				      "%s: out of memory: linux.resources.memory.limit is %lld "
+				      "bytes",
+				      msg, (long long)res->memory.limit.v);
+	return husk_err_plain(err, ENOMEM, "%s: out of memory in the container's cgroup", msg);
+}
+
 static int spawn(struct create_job *job, const struct husk_create_opts *o, bool want_pty,
 		 struct husk_err *err)
 {
@@ -221,7 +243,7 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 	rc = husk_linux_spawn(&p, &r, err);
 	husk_cgroup_close_tasks(&job->tasks);
 	if (rc < 0)
-		return -1;
+		return explain_setup_death(job, err);
 	job->pid = r.pid;
 	job->pidfd = r.pidfd;
 	job->pty_master = r.pty_master;
