@@ -181,7 +181,10 @@ static int open_log(const struct cli_globals *g)
 {
 	int fd;
 	if (!g->log_path) {
-		husk_log_setup(g->debug ? STDERR_FILENO : -1, g->log_json, g->debug);
+		/* A copy of stderr: the container process traces its steps to the
+		 * log until execve, after its own fd 2 became the container's. */
+		fd = g->debug ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3) : -1;
+		husk_log_setup(fd, g->log_json, g->debug);
 		return 0;
 	}
 	fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

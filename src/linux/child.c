@@ -14,8 +14,13 @@
 
 #include "linux/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* When this process began (clone, or the start of exec's set-up), for the
+ * trace's exec line; 0 when not tracing. */
+static uint64_t child_started;
 
 void husk_child_fail(struct husk_child *c, const struct husk_err *e)
 {
@@ -253,17 +258,23 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	const struct husk_process *proc = c->proc;
 	bool nnp = proc->no_new_privileges, cwd_done = false;
 
-	if (build_env(c, err) < 0 || husk_rlimits_apply(proc, err) < 0 ||
-	    husk_attrs_apply(c->spec, proc, err) < 0)
+	if (!child_started)
+		child_started = husk_trace_begin();
+	if (build_env(c, err) < 0 ||
+	    husk_traced("rlimits", NULL, husk_rlimits_apply(proc, err)) < 0 ||
+	    husk_traced("process attributes", NULL, husk_attrs_apply(c->spec, proc, err)) < 0)
 		return -1;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
 	 * the capabilities go. With it, as late as possible. */
-	if (!nnp && load_seccomp(c, err) < 0)
+	if (!nnp && husk_traced("seccomp", "filter", load_seccomp(c, err)) < 0)
 		return -1;
 	if (change_dir(proc->cwd, &cwd_done, err) < 0 ||
-	    husk_caps_drop_bounding(&proc->caps, err) < 0 ||
-	    husk_identity_apply(&proc->user, !c->setgroups_denied, true, err) < 0 ||
-	    husk_caps_apply(&proc->caps, err) < 0)
+	    husk_traced("capabilities", "bounding set", husk_caps_drop_bounding(&proc->caps, err)) <
+		0 ||
+	    husk_traced("user", "uid, gid, groups",
+			husk_identity_apply(&proc->user, !c->setgroups_denied, true, err)) < 0 ||
+	    husk_traced("capabilities", "effective, permitted, inheritable, ambient",
+			husk_caps_apply(&proc->caps, err)) < 0)
 		return -1;
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return husk_err_sys(err, "prctl PR_SET_NO_NEW_PRIVS");
@@ -276,7 +287,7 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	/* Everything past the preserved fds is closed by execve. */
 	if (close_range(3 + (unsigned)c->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return husk_err_sys(err, "close_range");
-	if (nnp && load_seccomp(c, err) < 0)
+	if (nnp && husk_traced("seccomp", "filter", load_seccomp(c, err)) < 0)
 		return -1;
 	return 0;
 }
@@ -289,6 +300,10 @@ void husk_child_exec(struct husk_child *c)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The last line before the user program: the duration is the whole
+	 * set-up of this process, from clone (or its start for exec). */
+	if (child_started)
+		husk_trace_end(child_started, "exec", c->exec_path, false);
 	if (argv && c->envp)
 		execve(c->exec_path, argv, c->envp);
 	husk_err_sys(&err, "exec %s", c->exec_path);
@@ -301,28 +316,38 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 {
 	const struct husk_spec *spec = c->spec;
 	const struct husk_spawn_params *p = c->p;
+	char nsbuf[160];
 
-	if (husk_child_join_cgroups(c, err) < 0 || wait_go(c, err) < 0 ||
-	    husk_ns_child_join(spec, &c->ns, err) < 0 ||
+	if (husk_traced("cgroup join", "container process", husk_child_join_cgroups(c, err)) < 0 ||
+	    husk_traced("wait for the runtime", NULL, wait_go(c, err)) < 0 ||
+	    husk_traced("namespaces join", husk_ns_describe(spec, nsbuf, sizeof(nsbuf)),
+			husk_ns_child_join(spec, &c->ns, err)) < 0 ||
 	    husk_userns_become_root_uid(spec, err) < 0 ||
-	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||
-	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
+	    (new_cgroup_ns(spec) &&
+	     husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0) ||
+	    husk_traced("namespaces unshare", "cgroup,time",
+			husk_ns_child_unshare(spec, c->proc_fd, err)) < 0 ||
 	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)
 		return husk_err_sys(err, "setsid");
 	c->rootfs.before_cgroup_mount = wait_joined_cb;
 	c->rootfs.before_cgroup_mount_arg = c;
-	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || wait_joined(c, err) < 0 ||
-	    run_runtime_hooks(c, err) < 0 ||
-	    run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err) < 0 ||
-	    husk_terminal_setup(c, err) < 0 || husk_rootfs_pivot(p, &c->rootfs, err) < 0 ||
-	    husk_rootfs_finish(p, &c->rootfs, err) < 0)
+	if (husk_traced("mounts", p->rootfs, husk_rootfs_prepare(p, &c->rootfs, err)) < 0 ||
+	    husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0 ||
+	    husk_traced("hooks", "prestart,createRuntime", run_runtime_hooks(c, err)) < 0 ||
+	    husk_traced("hooks", "createContainer",
+			run_hooks_here(c, HUSK_HOOK_CREATE_CONTAINER, err)) < 0 ||
+	    husk_traced("terminal", NULL, husk_terminal_setup(c, err)) < 0 ||
+	    husk_traced("pivot_root", p->rootfs, husk_rootfs_pivot(p, &c->rootfs, err)) < 0 ||
+	    husk_traced("masked and read-only paths", "/", husk_rootfs_finish(p, &c->rootfs, err)) <
+		0)
 		return -1;
 	husk_rootfs_ctx_close(&c->rootfs);
-	if (set_names(spec, err) < 0)
+	if (husk_traced("hostname", spec->hostname, set_names(spec, err)) < 0)
 		return -1;
-	if (!p->no_new_keyring && husk_keyring_join(p->id, err) < 0)
+	if (!p->no_new_keyring &&
+	    husk_traced("session keyring", p->id, husk_keyring_join(p->id, err)) < 0)
 		return -1;
 	return husk_child_finalize(c, err);
 }
@@ -338,6 +363,7 @@ void husk_child_main(struct husk_child *c)
 {
 	struct husk_err err;
 
+	child_started = husk_trace_begin();
 	husk_child_enter(c);
 
 	husk_err_clear(&err);

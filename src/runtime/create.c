@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "linux/selfexe.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
@@ -359,7 +360,8 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 
 	if (job->ctx->systemd_cgroup)
 		return husk_err_set(err, ENOTSUP, "systemd cgroup driver is not supported");
-	if (read_bundle(job, o->bundle, err) < 0)
+	if (husk_traced("read config", o->bundle ? o->bundle : ".",
+			read_bundle(job, o->bundle, err)) < 0)
 		return -1;
 	if (pid_ns_shared(job->spec) && husk_selfexe_protect(err) < 0)
 		return -1;
@@ -382,8 +384,10 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	/* The first save (status creating, no pid) records the cgroup, so a
 	 * create killed from now on leaves something `delete` can clean. */
 	job->rec.status = HUSK_STATUS_CREATING;
-	if (make_state_dir(job, err) < 0 || make_cgroup(job, err) < 0 ||
-	    husk_state_save(job->dir_fd, &job->rec, err) < 0 || spawn(job, o, want_pty, err) < 0)
+	if (husk_traced("state directory", job->ctx->root, make_state_dir(job, err)) < 0 ||
+	    husk_traced("cgroup create", job->id, make_cgroup(job, err)) < 0 ||
+	    husk_state_save(job->dir_fd, &job->rec, err) < 0 ||
+	    husk_traced("spawn", job->rootfs, spawn(job, o, want_pty, err)) < 0)
 		return -1;
 	job->rec.status = HUSK_STATUS_CREATED;
 	if (husk_state_save(job->dir_fd, &job->rec, err) < 0)
@@ -402,7 +406,7 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 	int r = husk_id_validate(id, err);
 
 	if (r == 0)
-		r = create_steps(&job, o, foreground, err);
+		r = husk_traced("create", id, create_steps(&job, o, foreground, err));
 	if (r < 0) {
 		/* Never clean up a directory that belongs to another container. */
 		if (err->code != EEXIST || job.dir_created)

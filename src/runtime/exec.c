@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
 #include "runtime/internal.h"
@@ -100,7 +101,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	}
 	if (!o->detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	int rc = husk_linux_exec(&p, &r, err);
+	int rc = husk_traced("spawn", c->id, husk_linux_exec(&p, &r, err));
 	husk_cgroup_close_tasks(&job.tasks);
 	if (rc < 0)
 		return -1;

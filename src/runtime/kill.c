@@ -135,10 +135,11 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 	if (c->status == HUSK_STATUS_CREATING)
 		r = husk_err_set(err, 0, "container is still being created");
 	else if (all)
-		r = signal_all(c, sig, err);
+		r = husk_traced("signal every process", id, signal_all(c, sig, err));
 	else if (c->status == HUSK_STATUS_STOPPED)
 		r = husk_err_set(err, 0, "container not running");
-	else if ((r = signal_init(c, sig, err)) == 0 && sig == SIGKILL)
+	else if ((r = husk_traced("signal init", id, signal_init(c, sig, err))) == 0 &&
+		 sig == SIGKILL)
 		thaw_if_frozen(c);
 	if (r < 0)
 		husk_err_prefix(err, "kill %s", id);

@@ -362,7 +362,9 @@ int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err)
 					      "mount %s on %s: recursive and idmap options need "
 					      "mount_setattr (Linux 5.12+)",
 					      mount_name(m), m->destination);
-		int rc = husk_mount_is_bind(m) ? mount_bind(fs, m, err) : mount_fs(fs, m, err);
+		int rc = husk_traced("mount", m->destination,
+				     husk_mount_is_bind(m) ? mount_bind(fs, m, err)
+							   : mount_fs(fs, m, err));
 		if (rc < 0)
 			return -1;
 	}
