@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "husk_version.h" /* generated: src/cli/version.h.in */
 #include "linux/selfexe.h"
 #include "util/log.h"
 
@@ -95,9 +97,15 @@ static void usage(FILE *out)
 		     "  --help, -h             print this help\n");
 }
 
+/* As runc prints it: what a bug report needs to name the build. */
 static void print_version(void)
 {
-	printf("husk version %s\nspec: 1.3.0\n", HUSK_VERSION);
+	const struct scmp_version *sv = seccomp_version();
+
+	printf("husk version %s\ncommit: %s\nspec: %s\n", HUSK_VERSION, HUSK_COMMIT,
+	       HUSK_OCI_VERSION);
+	if (sv)
+		printf("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }
 
 static const char *default_root(bool rootless)

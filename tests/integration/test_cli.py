@@ -18,6 +18,28 @@ def test_version(rt, flag):
     lines = r.out.splitlines()
     assert re.match(r"^\S+ version \S+", lines[0]), r.out
     assert any(line.startswith("spec: ") for line in lines), r.out
+    if is_husk():
+        # as runc prints it: the commit built from, the spec, libseccomp's version
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        assert fields.get("commit"), r.out
+        assert re.match(r"^\d+\.\d+\.\d+$", fields.get("libseccomp", "")), r.out
+        assert re.match(r"^1\.\d+\.\d+$", fields["spec"]), r.out
+
+
+def test_spec_state_and_version_agree_on_oci_version(rt, bundle):
+    """One ociVersion: what `spec` writes, what `state` reports, what
+    --version and features name."""
+    rt.cmd("spec", "--bundle", bundle.path).check()
+    with open(os.path.join(bundle.path, "config.json")) as f:
+        written = json.load(f)["ociVersion"]
+    bundle.set_args("/bin/probe", "sleep", "30")
+    r = rt.create(bundle)
+    assert r.rc == 0, r
+    assert rt.state(r.cid)["ociVersion"] == written
+    version = rt.cmd("--version").check().out
+    assert f"spec: {written}" in version.splitlines(), version
+    if is_husk():
+        assert json.loads(rt.cmd("features").check().out)["ociVersionMax"] == written
 
 
 def test_help(rt):
