@@ -219,7 +219,8 @@ static int resolve_exec(struct husk_child *c, struct husk_err *err)
 		}
 		dir = *end ? end + 1 : NULL;
 	}
-	return husk_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+	return husk_err_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
+			      name);
 }
 
 /* argv for execve: the strv with a NULL after it. */

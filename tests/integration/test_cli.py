@@ -219,6 +219,7 @@ BAD_INVOCATIONS = [
      False),
     ("bad signal name in kill of missing", ["kill", MISSING, "0x"], None, True),
     ("spec over an existing config", ["spec", "--bundle", "{b}"], "default", False),
+    ("binary not in PATH", ["create", "--bundle", "{b}", "{id}"], "missing-binary", False),
 ]
 
 
@@ -235,6 +236,8 @@ def _write_case_config(bundle, kind):
         del cfg["root"]
     elif kind == "terminal":
         cfg["process"]["terminal"] = True
+    elif kind == "missing-binary":
+        cfg["process"]["args"] = ["no-such-binary"]
     with open(path, "w") as f:
         json.dump(cfg, f)
 
@@ -261,6 +264,8 @@ def test_errors_have_one_form(rt, bundle, tmp_path, name, argv, config, usage):
     assert "Usage:" not in r.err and "unrecognized" not in r.err, line
     assert not DOUBLED.search(line), f"doubled name: {line}"
     assert "Invalid argument" not in line, line
+    # a reason said in words is not followed by the errno's text saying it again
+    assert not re.search(r"not found[^:]*: No such file or directory$", line), line
     if usage:
         if args and args[0] in COMMANDS:
             assert line.startswith(f"husk: error: {args[0]}: "), line
