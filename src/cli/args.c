@@ -106,6 +106,22 @@ int cli_create_option(const char *cmd, int c, struct husk_create_opts *o)
 	}
 }
 
+/* An unknown letter: name the argument it came from ("-rf" is read as -r
+ * -f); when that is the last argument it was most likely meant as the id. */
+static int unknown_short(const char *cmd, char **argv)
+{
+	bool in_cluster = argv[optind] && argv[optind][0] == '-' && argv[optind][1] != '-' &&
+			  strchr(argv[optind] + 1, optopt);
+	int at = in_cluster ? optind : optind - 1;
+	bool last = argv[at + 1] == NULL;
+
+	bool alone = argv[at][1] == optopt && argv[at][2] == '\0';
+
+	return cli_usage_error(cmd, "unknown option -%c%s%s%s", optopt, alone ? "" : " in ",
+			       alone ? "" : argv[at],
+			       last && cmd ? " (a container id cannot start with '-')" : "");
+}
+
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
@@ -116,7 +132,7 @@ int cli_bad_option(const char *cmd, int c, char **argv)
 	if (c == ':')
 		return cli_usage_error(cmd, "option %s needs an argument", arg);
 	if (!is_long && optopt > 0 && optopt < 128)
-		return cli_usage_error(cmd, "unknown option -%c", optopt);
+		return unknown_short(cmd, argv);
 	if (optopt != 0)
 		return cli_usage_error(cmd, "option %.*s takes no argument", name_len, arg);
 	return cli_usage_error(cmd, "unknown option %.*s", name_len, arg);
