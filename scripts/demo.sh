@@ -1,6 +1,7 @@
 #!/bin/sh
-# `make demo`: build a busybox bundle in a temporary directory, run it with
-# husk and show what the container sees. Needs root and Debian's
+# `make demo`: build a busybox bundle next to the husk binary (build/demo-bundle
+# for `make demo`), run it with husk, show what the container sees, and print
+# the commands to try next with that bundle. Needs root and Debian's
 # busybox-static (scripts/deps.sh installs it).
 set -eu
 
@@ -20,6 +21,8 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "install 
 	exit 1
 fi
 
+# The bundle stays for the user to reuse; the state of this run does not.
+bundle=$(dirname "$husk")/demo-bundle
 work=$(mktemp -d /tmp/husk-demo.XXXXXX)
 id=husk-demo-$$
 root=$work/state
@@ -29,8 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "== building a busybox bundle in $work"
-bundle=$work/bundle
+echo "== building a busybox bundle in $bundle"
+rm -rf "$bundle"
 mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/etc" "$bundle/rootfs/proc" \
 	"$bundle/rootfs/sys" "$bundle/rootfs/dev" "$bundle/rootfs/tmp"
 cp "$busybox" "$bundle/rootfs/bin/busybox"
@@ -67,4 +70,9 @@ status=0
 echo
 echo "== the container exited with status $status; husk run deleted it:"
 "$husk" --root "$root" list
+echo
+echo "== the bundle stays in $bundle; try next (as root):"
+echo "  $husk run --bundle $bundle demo"
+echo "  $husk --debug run --bundle $bundle demo 2>&1 | grep -E 'step=\"(mount|pivot_root|exec)\"'"
+echo "  $husk create --bundle $bundle demo && $husk state demo && $husk delete --force demo"
 exit "$status"

@@ -30,10 +30,11 @@ struct cg_hier *cg_need(const struct husk_cgroup *cg, const char *controller, co
 	for (size_t i = 0; i < cg->layout->n; i++)
 		if (!cg->layout->m[i].unified &&
 		    cg_list_has(cg->layout->m[i].controllers, ',', controller)) {
-			husk_err_set(err, EACCES,
-				     "%s: no permission to create a %s cgroup (rootless without a "
-				     "delegated cgroup)",
-				     field, controller);
+			husk_err_plain(
+			    err, EACCES,
+			    "%s: no permission to create a %s cgroup (rootless without a "
+			    "delegated cgroup)",
+			    field, controller);
 			return NULL;
 		}
 	husk_err_set(err, 0, "%s: the %s cgroup controller is not available on this host", field,

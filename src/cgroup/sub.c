@@ -40,14 +40,14 @@ int husk_cgroup_enter_sub(struct husk_cgroup *cg, pid_t pid, const char *control
 	char val[32];
 
 	if (!stays_inside(sub))
-		return husk_err_set(err, EINVAL, "--cgroup %s: not a sub-cgroup of the container's",
-				    sub);
+		return husk_err_plain(err, EINVAL,
+				      "--cgroup %s: not a sub-cgroup of the container's", sub);
 	snprintf(val, sizeof(val), "%d", (int)pid);
 	if (controller) {
 		const struct cg_hier *h = cg_find(cg, controller);
 		if (!h)
-			return husk_err_set(err, EINVAL, "--cgroup %s:%s: unknown controller %s",
-					    controller, sub, controller);
+			return husk_err_plain(err, EINVAL, "--cgroup %s:%s: unknown controller %s",
+					      controller, sub, controller);
 		if (enter_one(h, sub, val, err) < 0)
 			return husk_err_prefix(err, "join sub-cgroup %s", sub);
 		return 0;

@@ -31,8 +31,15 @@ struct cli_command {
 
 /* Print "husk: error: <msg>" to stderr and record it in the log; returns 1 (the exit code). */
 int cli_fail(const struct husk_err *err);
-/* Usage error for a command: prints the message and a hint; returns 1. */
+/* Usage error for a command (NULL: husk itself): one line, "husk: error:
+ * CMD: MSG (see 'husk CMD --help')", also logged; returns 1. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error for what getopt returned as C ('?' or ':'; the optstring
+ * starts with ':' after any '+'), about the option getopt just read. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+/* The usage error when a command that takes exactly one CONTAINER_ID got
+ * N operands: missing, or too many. */
+int cli_want_one_id(const char *cmd, int n);
 
 /* The libhusk context of a command, from the global options. */
 static inline struct husk_ctx cli_ctx(const struct cli_globals *g)
@@ -55,10 +62,10 @@ struct cli_flag {
 
 /* getopt for a command whose options are FLAGS (ended by a zeroed entry;
  * NULL for none, 4 at most) and --help: prints USAGE on stdout for --help,
- * on stderr for an unknown option. Returns the index of the first operand,
+ * a one-line usage error about CMD for a bad option. Returns the index of the first operand,
  * or -1 with *rc the exit code. */
-int cli_parse_flags(const char *usage, const struct cli_flag *flags, int argc, char **argv,
-		    int *rc);
+int cli_parse_flags(const char *cmd, const char *usage, const struct cli_flag *flags, int argc,
+		    char **argv, int *rc);
 
 /* cli_parse_flags for a command that takes exactly one CONTAINER_ID: returns
  * it, or NULL with *rc the exit code (a usage error names CMD). */

@@ -29,7 +29,7 @@ int cmd_create(struct cli_globals *g, int argc, char **argv)
 	int c, known;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 0;
@@ -37,13 +37,11 @@ int cmd_create(struct cli_globals *g, int argc, char **argv)
 		known = cli_create_option("create", c, &o);
 		if (known < 0)
 			return 1;
-		if (!known) {
-			usage(stderr);
-			return 1;
-		}
+		if (!known)
+			return cli_bad_option("create", c, argv);
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("create", "expected exactly one CONTAINER_ID");
+		return cli_want_one_id("create", argc - optind);
 	o.listen_fds = cli_listen_fds();
 	if (husk_create(&ctx, argv[optind], &o, &err) < 0)
 		return cli_fail(&err);

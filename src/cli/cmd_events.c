@@ -118,7 +118,7 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 	long interval_ms = 5000;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			events_usage(stdout);
@@ -132,11 +132,11 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 				return cli_usage_error("events", "invalid --interval %s", optarg);
 			break;
 		default:
-			return cli_usage_error("events", "unknown option");
+			return cli_bad_option("events", c, argv);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("events", "expects exactly one container id");
+		return cli_want_one_id("events", argc - optind);
 	if (husk_events_open(&ctx, argv[optind], &ev, &err) < 0)
 		return cli_fail(&err);
 	if (stats_once)

@@ -305,7 +305,7 @@ enum {
 	OPT_CGROUP,
 };
 
-static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
+static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o, char **argv)
 {
 	switch (c) {
 	case 'p':
@@ -356,8 +356,7 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o)
 	case OPT_CGROUP:
 		return parse_sub_cgroup(f, optarg);
 	default:
-		usage(stderr);
-		return 1;
+		return cli_bad_option("exec", c, argv);
 	}
 }
 
@@ -388,13 +387,13 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	int c, r;
 
 	optind = 0; /* re-read the optstring: '+' stops at CONTAINER_ID */
-	while ((c = getopt_long(argc, argv, "+p:tde:u:g:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:tde:u:g:c:h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			r = 0;
 			goto out;
 		}
-		r = parse_one(c, &f, &o);
+		r = parse_one(c, &f, &o, argv);
 		if (r != 0)
 			goto out;
 	}
@@ -406,11 +405,11 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	o.sub_cgroups = f.subs;
 	o.n_sub_cgroups = f.n_subs;
 	if (argc - optind < 1) {
-		r = cli_usage_error("exec", "expected CONTAINER_ID COMMAND [ARGS...]");
+		r = cli_usage_error("exec", "missing container id");
 		goto out;
 	}
 	if (!f.process_file && argc - optind < 2) {
-		r = cli_usage_error("exec", "expected a COMMAND after the CONTAINER_ID");
+		r = cli_usage_error("exec", "missing the command to run after the container id");
 		goto out;
 	}
 	r = do_exec(g, &f, &o, argv[optind], argv + optind + 1, argc - optind - 1);

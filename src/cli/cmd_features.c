@@ -18,7 +18,7 @@ int cmd_features(struct cli_globals *g, int argc, char **argv)
 	int c;
 
 	(void)g;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			printf("Usage: husk features\n\n"
@@ -26,11 +26,11 @@ int cmd_features(struct cli_globals *g, int argc, char **argv)
 			       "JSON document (runtime-spec features.md).\n");
 			return 0;
 		default:
-			return cli_usage_error("features", "unknown option");
+			return cli_bad_option("features", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("features", "unexpected argument %s", argv[optind]);
+		return cli_usage_error("features", "too many arguments: %s", argv[optind]);
 	text = husk_features_json(&err);
 	if (!text)
 		return cli_fail(&err);

@@ -17,12 +17,14 @@ int cmd_kill(struct cli_globals *g, int argc, char **argv)
 	bool all = false;
 	const struct cli_flag flags[] = {{"all", 'a', &all}, {0}};
 	int rc, sig = SIGTERM;
-	int first = cli_parse_flags(usage, flags, argc, argv, &rc);
+	int first = cli_parse_flags("kill", usage, flags, argc, argv, &rc);
 
 	if (first < 0)
 		return rc;
-	if (argc - first < 1 || argc - first > 2)
-		return cli_usage_error("kill", "expected CONTAINER_ID [SIGNAL]");
+	if (argc - first < 1)
+		return cli_usage_error("kill", "missing container id");
+	if (argc - first > 2)
+		return cli_usage_error("kill", "too many arguments: want CONTAINER_ID [SIGNAL]");
 	if (argc - first == 2) {
 		sig = husk_signal_parse(argv[first + 1]);
 		if (sig < 0)

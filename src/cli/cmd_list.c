@@ -147,12 +147,14 @@ static int list(struct husk_ctx *ctx, bool json, bool quiet)
 	char **ids;
 	size_t n, used = 0;
 
-	if (husk_list_ids(ctx, &ids, &n, &err) < 0)
+	if (husk_list_ids(ctx, &ids, &n, &err) < 0) {
+		husk_err_prefix(&err, "list");
 		return cli_fail(&err);
+	}
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows) {
-		perror("husk: error: list");
-		return 1;
+		husk_err_set(&err, ENOMEM, "list");
+		return cli_fail(&err);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct husk_container *c;
@@ -205,7 +207,7 @@ int cmd_list(struct cli_globals *g, int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
@@ -223,11 +225,10 @@ int cmd_list(struct cli_globals *g, int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 1;
+			return cli_bad_option("list", c, argv);
 		}
 	}
 	if (optind != argc)
-		return cli_usage_error("list", "takes no arguments");
+		return cli_usage_error("list", "too many arguments: %s", argv[optind]);
 	return list(&ctx, json, quiet);
 }

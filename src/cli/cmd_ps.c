@@ -153,19 +153,19 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 	int c;
 
 	/* '+': options after the id belong to ps(1). */
-	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:f:h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			ps_usage(stdout);
 			return 0;
 		}
 		if (c != 'f')
-			return cli_usage_error("ps", "unknown option");
+			return cli_bad_option("ps", c, argv);
 		format = optarg;
 	}
 	if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
 		return cli_usage_error("ps", "invalid format %s (want table or json)", format);
 	if (optind >= argc)
-		return cli_usage_error("ps", "expects a container id");
+		return cli_want_one_id("ps", 0);
 	if (strcmp(format, "json") == 0 && optind + 1 < argc)
 		return cli_usage_error("ps", "ps options cannot be used with --format json");
 	if (husk_ps(&ctx, argv[optind], &pids, &n, &err) < 0)

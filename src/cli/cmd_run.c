@@ -37,7 +37,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	int c, known, status = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "b:dh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:dh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o.detach = true;
@@ -55,14 +55,12 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 			known = cli_create_option("run", c, &o.create);
 			if (known < 0)
 				return 1;
-			if (!known) {
-				usage(stderr);
-				return 1;
-			}
+			if (!known)
+				return cli_bad_option("run", c, argv);
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("run", "expected exactly one CONTAINER_ID");
+		return cli_want_one_id("run", argc - optind);
 	o.create.listen_fds = cli_listen_fds();
 	if (husk_run(&ctx, argv[optind], &o, &status, &err) < 0)
 		return cli_fail(&err);

@@ -60,7 +60,7 @@ int cmd_spec(struct cli_globals *g, int argc, char **argv)
 	int c;
 
 	(void)g;
-	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			bundle = optarg;
@@ -72,13 +72,15 @@ int cmd_spec(struct cli_globals *g, int argc, char **argv)
 			spec_usage(stdout);
 			return 0;
 		default:
-			return cli_usage_error("spec", "unknown option");
+			return cli_bad_option("spec", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("spec", "unexpected argument %s", argv[optind]);
+		return cli_usage_error("spec", "too many arguments: %s", argv[optind]);
 	text = husk_spec_default_json(rootless, &err);
-	if (!text || write_config(bundle, text, &err) < 0)
+	if (!text || write_config(bundle, text, &err) < 0) {
+		husk_err_prefix(&err, "spec");
 		return cli_fail(&err);
+	}
 	return 0;
 }

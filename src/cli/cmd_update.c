@@ -237,7 +237,7 @@ int cmd_update(struct cli_globals *g, int argc, char **argv)
 	struct husk_err err = {0};
 	int c, ret, li = 0;
 
-	while ((c = getopt_long(argc, argv, "+r:h", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:h", opts, &li)) != -1) {
 		if (c == 'h') {
 			update_usage(stdout);
 			return 0;
@@ -246,14 +246,14 @@ int cmd_update(struct cli_globals *g, int argc, char **argv)
 			file = optarg;
 		else if (c == O_RDT)
 			return cli_usage_error("update", "Intel RDT is not supported by husk");
-		else if (c == '?')
-			return cli_usage_error("update", "unknown option");
+		else if (c == '?' || c == ':')
+			return cli_bad_option("update", c, argv);
 		else if (apply_flag(&flags, c, optarg) < 0)
 			return cli_usage_error("update", "invalid value for --%s: %s",
 					       opts[li].name, optarg);
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("update", "expects exactly one container id");
+		return cli_want_one_id("update", argc - optind);
 	if (file) {
 		_cleanup_free_ char *text = NULL;
 		size_t len;

@@ -124,7 +124,7 @@ static int parse_cpu_list(const char *list, cpu_set_t *set, struct husk_err *err
 	}
 	return 0;
 bad:
-	return husk_err_set(err, EINVAL, "invalid cpu list \"%s\"", list);
+	return husk_err_plain(err, EINVAL, "invalid cpu list \"%s\"", list);
 }
 
 /* `which` names the list (initial, final) in the debug log, which shows

@@ -15,8 +15,13 @@
 
 #include "linux/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* When this process began (clone, or the start of exec's set-up), for the
+ * trace's exec line; 0 when not tracing. */
+static uint64_t child_started;
 
 void husk_child_fail(struct husk_child *c, const struct husk_err *e)
 {
@@ -230,7 +235,7 @@ static int resolve_exec(struct husk_child *c, struct husk_err *err)
 	const char *name = c->proc->args.n ? c->proc->args.v[0] : NULL;
 
 	if (!name || !*name)
-		return husk_err_set(err, EINVAL, "process.args is empty");
+		return husk_err_plain(err, EINVAL, "process.args is empty");
 	if (strchr(name, '/')) {
 		errno = 0;
 		if (!is_executable(name))
@@ -250,7 +255,8 @@ static int resolve_exec(struct husk_child *c, struct husk_err *err)
 		}
 		dir = *end ? end + 1 : NULL;
 	}
-	return husk_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+	return husk_err_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
+			      name);
 }
 
 /* argv for execve: the strv with a NULL after it. */
@@ -289,11 +295,14 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	const struct husk_process *proc = c->proc;
 	bool nnp = proc->no_new_privileges, cwd_done = false;
 
+	if (!child_started)
+		child_started = husk_trace_begin();
 	c->argv = strv_dup_null(&proc->args, 0);
 	if (!c->argv)
 		return husk_err_set(err, ENOMEM, "process arguments");
-	if (build_env(c, err) < 0 || husk_rlimits_apply(proc, err) < 0 ||
-	    husk_attrs_apply(c->spec, proc, err) < 0)
+	if (build_env(c, err) < 0 ||
+	    husk_traced("rlimits", NULL, husk_rlimits_apply(proc, err)) < 0 ||
+	    husk_traced("process attributes", NULL, husk_attrs_apply(c->spec, proc, err)) < 0)
 		return -1;
 	/* Everything past the preserved fds is closed by execve. Before any
 	 * filter: a profile need not allow close_range. */
@@ -304,12 +313,15 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 		return -1;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
 	 * the capabilities go. */
-	if (!nnp && !c->seccomp_late && load_seccomp(c, err) < 0)
+	if (!nnp && !c->seccomp_late && husk_traced("seccomp", "filter", load_seccomp(c, err)) < 0)
 		return -1;
 	if (change_dir(proc->cwd, &cwd_done, err) < 0 ||
-	    husk_caps_drop_bounding(&proc->caps, err) < 0 ||
-	    husk_identity_apply(&proc->user, !c->setgroups_denied, true, err) < 0 ||
-	    husk_caps_apply(&proc->caps, err) < 0)
+	    husk_traced("capabilities", "bounding set", husk_caps_drop_bounding(&proc->caps, err)) <
+		0 ||
+	    husk_traced("user", "uid, gid, groups",
+			husk_identity_apply(&proc->user, !c->setgroups_denied, true, err)) < 0 ||
+	    husk_traced("capabilities", "effective, permitted, inheritable, ambient",
+			husk_caps_apply(&proc->caps, err)) < 0)
 		return -1;
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return husk_err_sys(err, "prctl PR_SET_NO_NEW_PRIVS");
@@ -320,7 +332,7 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	if (resolve_exec(c, err) < 0)
 		return -1;
 	/* With a listener: as late as the hand-over to the runtime allows. */
-	if (nnp && !c->seccomp_late && load_seccomp(c, err) < 0)
+	if (nnp && !c->seccomp_late && husk_traced("seccomp", "filter", load_seccomp(c, err)) < 0)
 		return -1;
 	return 0;
 }
@@ -341,6 +353,11 @@ void husk_child_exec(struct husk_child *c)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The last line before the user program: the duration is the whole
+	 * set-up of this process, from clone (or its start for exec). Traced
+	 * before the late filter: after it, only execve is made. */
+	if (child_started)
+		husk_trace_end(child_started, "exec", c->exec_path, false);
 	if (load_seccomp_late(c, &err) < 0) {
 		if (c->sock >= 0)
 			husk_child_fail(c, &err);
@@ -357,28 +374,39 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 {
 	const struct husk_spec *spec = c->spec;
 	const struct husk_spawn_params *p = c->p;
+	char nsbuf[160];
 
-	if (husk_child_join_cgroups(c, err) < 0 || wait_go(c, err) < 0 ||
-	    husk_ns_child_join(spec, &c->ns, err) < 0 ||
+	if (husk_traced("cgroup join", "container process", husk_child_join_cgroups(c, err)) < 0 ||
+	    husk_traced("wait for the runtime", NULL, wait_go(c, err)) < 0 ||
+	    husk_traced("namespaces join", husk_ns_describe(spec, nsbuf, sizeof(nsbuf)),
+			husk_ns_child_join(spec, &c->ns, err)) < 0 ||
 	    husk_userns_become_root_uid(spec, err) < 0 ||
-	    (new_cgroup_ns(spec) && wait_joined(c, err) < 0) ||
-	    husk_ns_child_unshare(spec, c->proc_fd, err) < 0 ||
-	    (new_net_ns(spec) && husk_netdev_loopback_up(err) < 0) ||
+	    (new_cgroup_ns(spec) &&
+	     husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0) ||
+	    husk_traced("namespaces unshare", "cgroup,time",
+			husk_ns_child_unshare(spec, c->proc_fd, err)) < 0 ||
+	    (new_net_ns(spec) &&
+	     husk_traced("loopback up", "lo", husk_netdev_loopback_up(err)) < 0) ||
 	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
 		return -1;
 	if (setsid() < 0)
 		return husk_err_sys(err, "setsid");
 	c->rootfs.before_cgroup_mount = wait_joined_cb;
 	c->rootfs.before_cgroup_mount_arg = c;
-	if (husk_rootfs_prepare(p, &c->rootfs, err) < 0 || wait_joined(c, err) < 0 ||
-	    run_runtime_hooks(c, err) < 0 || run_create_container_hooks(c, err) < 0 ||
-	    husk_terminal_setup(c, err) < 0 || husk_rootfs_pivot(p, &c->rootfs, err) < 0 ||
-	    husk_rootfs_finish(p, &c->rootfs, err) < 0)
+	if (husk_traced("mounts", p->rootfs, husk_rootfs_prepare(p, &c->rootfs, err)) < 0 ||
+	    husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0 ||
+	    husk_traced("hooks", "prestart,createRuntime", run_runtime_hooks(c, err)) < 0 ||
+	    husk_traced("hooks", "createContainer", run_create_container_hooks(c, err)) < 0 ||
+	    husk_traced("terminal", NULL, husk_terminal_setup(c, err)) < 0 ||
+	    husk_traced("pivot_root", p->rootfs, husk_rootfs_pivot(p, &c->rootfs, err)) < 0 ||
+	    husk_traced("masked and read-only paths", "/", husk_rootfs_finish(p, &c->rootfs, err)) <
+		0)
 		return -1;
 	husk_rootfs_ctx_close(&c->rootfs);
-	if (set_names(spec, err) < 0)
+	if (husk_traced("hostname", spec->hostname, set_names(spec, err)) < 0)
 		return -1;
-	if (!p->no_new_keyring && husk_keyring_join(p->id, err) < 0)
+	if (!p->no_new_keyring &&
+	    husk_traced("session keyring", p->id, husk_keyring_join(p->id, err)) < 0)
 		return -1;
 	return husk_child_finalize(c, err);
 }
@@ -394,6 +422,7 @@ void husk_child_main(struct husk_child *c)
 {
 	struct husk_err err;
 
+	child_started = husk_trace_begin();
 	husk_child_enter(c);
 
 	husk_err_clear(&err);

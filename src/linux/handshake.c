@@ -97,12 +97,19 @@ int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err)
 			    .msg_iovlen = 1,
 			    .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
+	int reset = 0;
 	ssize_t n;
 
 	*fd = -1;
+	/* ECONNRESET: the peer is gone with a message of ours unread (a child
+	 * that failed before reading JOINED). The kernel reports that before
+	 * what the peer sent last, its error, which the next call returns;
+	 * after that the stream ends and the caller says how the peer ended. */
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset++)));
+	if (n < 0 && errno == ECONNRESET)
+		return 0;
 	if (n < 0)
 		return husk_err_sys(err, "recvmsg");
 	if (n == 0)

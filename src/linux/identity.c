@@ -25,9 +25,9 @@ int husk_identity_apply(const struct husk_user *user, bool setgroups_allowed, bo
 		if (setgroups(user->n_additional_gids, user->additional_gids) < 0)
 			return husk_err_sys(err, "setgroups");
 	} else if (user->n_additional_gids > 0) {
-		return husk_err_set(err, EPERM,
-				    "setgroups: additionalGids need a user namespace that allows "
-				    "setgroups (rootless with one gid mapping denies it)");
+		return husk_err_plain(err, EPERM,
+				      "setgroups: additionalGids need a user namespace that allows "
+				      "setgroups (rootless with one gid mapping denies it)");
 	}
 	if (setresgid(user->gid, user->gid, user->gid) < 0)
 		return husk_err_sys(err, "setresgid %u", (unsigned)user->gid);

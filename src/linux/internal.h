@@ -71,6 +71,8 @@ uint64_t husk_ns_clone_flags(const struct husk_spec *spec);
 bool husk_ns_user_by_path(const struct husk_spec *spec);
 /* Every namespace the container has (new or joined): what exec enters. */
 uint64_t husk_ns_all_flags(const struct husk_spec *spec);
+/* For the trace: the config's namespaces, "pid,mount,network(join)". */
+const char *husk_ns_describe(const struct husk_spec *spec, char *buf, size_t cap);
 
 /* ---- netdev.c: linux.netDevices ----------------------------------------- */
 

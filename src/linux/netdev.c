@@ -168,9 +168,9 @@ int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err)
 	if (l->n_net_devices == 0)
 		return 0;
 	if (l->ns[HUSK_NS_USER].enabled)
-		return husk_err_set(err, ENOTSUP,
-				    "linux.netDevices: moving host interfaces into a container "
-				    "with a user namespace is not supported");
+		return husk_err_plain(err, ENOTSUP,
+				      "linux.netDevices: moving host interfaces into a container "
+				      "with a user namespace is not supported");
 	moving.devs = calloc(l->n_net_devices, sizeof(*moving.devs));
 	if (!moving.devs || (moving.sock = nl_socket()) < 0)
 		return husk_err_sys(err, "linux.netDevices: rtnetlink socket");

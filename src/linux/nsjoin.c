@@ -256,3 +256,17 @@ int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, struct husk
 		return write_time_offsets(spec, proc_fd, err);
 	return 0;
 }
+
+/* For the trace: the namespaces the config names, "pid,mount,...". */
+const char *husk_ns_describe(const struct husk_spec *spec, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int t = 0; t < HUSK_NS_COUNT && o < cap; t++)
+		if (spec->linux.ns[t].enabled)
+			o += (size_t)snprintf(buf + o, cap - o, "%s%s%s", o ? "," : "",
+					      husk_ns_name(t),
+					      spec->linux.ns[t].path ? "(join)" : "");
+	return buf;
+}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "linux/internal.h"
+#include "util/log.h"
 #include "util/cleanup.h"
 
 static bool into_cgroup_refused(int e)
@@ -167,7 +168,7 @@ static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c
 	if (p->console_socket && (c->console_fd = husk_console_connect(p->console_socket, err)) < 0)
 		return -1;
 	if (!p->exec_fifo)
-		return husk_err_set(err, EINVAL, "no exec fifo");
+		return husk_err_plain(err, EINVAL, "no exec fifo");
 	c->fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return husk_err_sys(err, "open exec fifo %s", p->exec_fifo);
@@ -311,13 +312,15 @@ static int parent_setup_child(const struct husk_spawn_params *p, pid_t pid, bool
 {
 	const struct husk_process *proc = p->spec->process;
 
-	if (husk_userns_is_new(p->spec) && husk_userns_write_maps(p->spec, pid, err) < 0)
+	if (husk_userns_is_new(p->spec) &&
+	    husk_traced("uid and gid maps", p->id, husk_userns_write_maps(p->spec, pid, err)) < 0)
 		return -1;
 	if (proc->has_oom_score_adj && husk_oom_score_adj_set(pid, proc->oom_score_adj, err) < 0)
 		return -1;
 	if (husk_msg_send(sock, HUSK_MSG_GO, pid, -1, err) < 0)
 		return -1;
-	return join_cgroups(p, pid, into_cgroup, sock, err);
+	return husk_traced("cgroup join", "runtime moves the container process",
+			   join_cgroups(p, pid, into_cgroup, sock, err));
 }
 
 /* A user namespace given by path: an intermediate joins it and the other
@@ -429,20 +432,31 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	out->pidfd = -1;
 	out->pty_master = -1;
 	if (!c.proc)
-		return husk_err_set(err, EINVAL, "config has no process");
+		return husk_err_plain(err, EINVAL, "config has no process");
 	husk_rootfs_ctx_init(&c.rootfs);
 	_cleanup_close_ int sock = husk_child_socketpair(&c, err);
 	if (sock < 0)
 		return -1;
 	pid_t pid = -1;
-	if (child_prepare(p, &c, err) == 0)
+	char nsbuf[160];
+	if (husk_traced("prepare", "console, exec fifo, namespace paths, seccomp",
+			child_prepare(p, &c, err)) == 0) {
+		uint64_t t0 = husk_trace_begin();
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);
+		if (t0)
+			husk_trace_end(t0, "clone", husk_ns_describe(p->spec, nsbuf, sizeof(nsbuf)),
+				       pid < 0);
+	}
 	child_release(&c);
 	if (pid < 0)
 		return -1;
 
 	struct husk_serve_ctx s = {
 	    .spec = p->spec, .id = p->id, .bundle = p->bundle, .cb = &p->cb, .pid = pid};
-	return husk_spawn_complete(&s, sock, pidfd,
-				   parent_setup_child(p, pid, into_cgroup, sock, err), out, err);
+	uint64_t t0 = husk_trace_begin();
+	int rc = husk_spawn_complete(&s, sock, pidfd,
+				     parent_setup_child(p, pid, into_cgroup, sock, err), out, err);
+	if (t0)
+		husk_trace_end(t0, "container process set-up", "until ready", rc < 0);
+	return rc;
 }

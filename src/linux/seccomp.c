@@ -84,7 +84,7 @@ static int add_syscall(scmp_filter_ctx ctx, uint32_t action, int nr,
 	int rc;
 
 	if (r->n_args > HUSK_ARRAY_SIZE(cmp))
-		return husk_err_set(err, EINVAL, "seccomp rule for %s: too many arguments", name);
+		return husk_err_plain(err, EINVAL, "seccomp rule for %s: too many arguments", name);
 	for (size_t i = 0; i < r->n_args; i++)
 		cmp[i] = to_cmp(&r->args[i]);
 	if (r->n_args > 1 && repeats_an_index(r)) {
@@ -134,8 +134,8 @@ static int add_arches(scmp_filter_ctx ctx, const struct husk_strv *arches, struc
 		lower[k] = '\0';
 		uint32_t arch = seccomp_arch_resolve_name(lower);
 		if (arch == 0)
-			return husk_err_set(err, EINVAL, "seccomp: unknown architecture %s",
-					    arches->v[i]);
+			return husk_err_plain(err, EINVAL, "seccomp: unknown architecture %s",
+					      arches->v[i]);
 		int rc = seccomp_arch_add(ctx, arch);
 		if (rc < 0 && rc != -EEXIST)
 			return husk_err_set(err, -rc, "seccomp: add architecture %s", arches->v[i]);
@@ -334,7 +334,7 @@ int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, con
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	if (!path)
-		return husk_err_set(err, EINVAL, "seccomp: SCMP_ACT_NOTIFY needs listenerPath");
+		return husk_err_plain(err, EINVAL, "seccomp: SCMP_ACT_NOTIFY needs listenerPath");
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return husk_err_set(err, ENAMETOOLONG, "seccomp listener %s", path);
 	strcpy(sa.sun_path, path);

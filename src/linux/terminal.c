@@ -42,8 +42,8 @@ static int open_ptmx(const struct husk_child *c, struct husk_err *err)
 	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
 	    minor(st.st_rdev) != 2) {
 		close(fd);
-		return husk_err_set(err, EPERM,
-				    "/dev/ptmx in the container is not the pty multiplexer");
+		return husk_err_plain(err, EPERM,
+				      "/dev/ptmx in the container is not the pty multiplexer");
 	}
 	return fd;
 }

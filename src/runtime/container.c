@@ -283,9 +283,7 @@ int husk_container_load_locked_as(const struct husk_ctx *ctx, const char *id, bo
 		if (fstat(dir_fd, &st) == 0 && st.st_nlink == 0) {
 			close(lock);
 			close(dir_fd);
-			husk_err_set(err, 0, "container \"%s\" does not exist", id);
-			err->code = ENOENT;
-			return -1;
+			return husk_err_plain(err, ENOENT, "container does not exist");
 		}
 	}
 	if (load_from_dir(id, dir_fd, LOAD_FROZEN | LOAD_LOCKED | (salvage ? LOAD_SALVAGE : 0), out,
@@ -324,12 +322,14 @@ char *husk_state_json(const struct husk_ctx *ctx, const char *id, struct husk_er
 	struct husk_container *c;
 	char *text;
 
-	if (husk_container_load(ctx, id, &c, err) < 0)
+	if (husk_container_load(ctx, id, &c, err) < 0) {
+		husk_err_prefix(err, "state %s", id);
 		return NULL;
+	}
 	text = husk_state_json_of(c, husk_status_name(c->status),
 				  c->status == HUSK_STATUS_STOPPED ? 0 : c->pid, true);
 	if (!text)
-		husk_err_set(err, ENOMEM, "encode state of %s", id);
+		husk_err_set(err, ENOMEM, "encode state");
 	husk_container_free(c);
 	return text;
 }

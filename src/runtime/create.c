@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "linux/selfexe.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
@@ -123,10 +124,13 @@ static int read_bundle(struct create_job *job, const char *bundle, struct husk_e
 	if (!job->config)
 		return husk_err_prefix(err, "bundle %s", job->bundle);
 	job->spec = husk_spec_parse(job->config, job->config_len, err);
-	if (!job->spec)
+	/* Syntax errors already name the file; field errors do not. */
+	if (!job->spec && strncmp(err->msg, "config.json:", 12) != 0)
 		return husk_err_prefix(err, "config.json");
+	if (!job->spec)
+		return -1;
 	if (!job->spec->root_path)
-		return husk_err_set(err, EINVAL, "config.json: root.path is required");
+		return husk_err_plain(err, EINVAL, "config.json: root.path is required");
 	job->rootfs = join_root_path(job->bundle, job->spec->root_path);
 	if (!job->rootfs)
 		return husk_err_sys(err, "allocate");
@@ -144,10 +148,10 @@ static int check_terminal(const struct husk_spec *spec, const struct husk_create
 	bool terminal = spec->process && spec->process->terminal;
 
 	if (detached && terminal && !o->console_socket)
-		return husk_err_set(err, EINVAL,
-				    "process.terminal needs --console-socket when detached");
+		return husk_err_plain(err, EINVAL,
+				      "process.terminal needs --console-socket when detached");
 	if ((!detached || !terminal) && o->console_socket)
-		return husk_err_set(
+		return husk_err_plain(
 		    err, EINVAL,
 		    "--console-socket needs process.terminal and a detached container");
 	return 0;
@@ -197,6 +201,28 @@ static int make_cgroup(struct create_job *job, struct husk_err *err)
 	return 0;
 }
 
+/* A process killed during setup leaves no message of its own. The usual
+ * killer is the memory cgroup: a linux.resources.memory.limit the kernel
+ * accepted on the empty cgroup but that the process cannot live within. */
+static int explain_setup_death(struct create_job *job, struct husk_err *err)
+{
+	const struct husk_resources *res = job->spec->linux.resources;
+	struct husk_err ignored;
+	uint64_t ooms = 0;
+	char msg[HUSK_ERR_MSG_MAX];
+
+	if (err->code != ECHILD || !job->cg ||
+	    husk_cgroup_oom_count(job->cg, &ooms, &ignored) < 0 || ooms == 0)
+		return -1;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	if (res && res->has_memory && res->memory.limit.set)
+		return husk_err_plain(err, ENOMEM,
+				      "%s: out of memory: linux.resources.memory.limit is %lld "
+				      "bytes",
+				      msg, (long long)res->memory.limit.v);
+	return husk_err_plain(err, ENOMEM, "%s: out of memory in the container's cgroup", msg);
+}
+
 static int spawn(struct create_job *job, const struct husk_create_opts *o, bool want_pty,
 		 struct husk_err *err)
 {
@@ -227,7 +253,7 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 	rc = husk_linux_spawn(&p, &r, err);
 	husk_cgroup_close_tasks(&job->tasks);
 	if (rc < 0)
-		return -1;
+		return explain_setup_death(job, err);
 	job->pid = r.pid;
 	job->pidfd = r.pidfd;
 	job->pty_master = r.pty_master;
@@ -343,7 +369,8 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 
 	if (job->ctx->systemd_cgroup)
 		return husk_err_set(err, ENOTSUP, "systemd cgroup driver is not supported");
-	if (read_bundle(job, o->bundle, err) < 0)
+	if (husk_traced("read config", o->bundle ? o->bundle : ".",
+			read_bundle(job, o->bundle, err)) < 0)
 		return -1;
 	if (pid_ns_shared(job->spec) && husk_selfexe_protect(err) < 0)
 		return -1;
@@ -366,8 +393,10 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	/* The first save (status creating, no pid) records the cgroup as made;
 	 * before it, the cgroup file holds the plan (make_cgroup). */
 	job->rec.status = HUSK_STATUS_CREATING;
-	if (make_state_dir(job, err) < 0 || make_cgroup(job, err) < 0 ||
-	    husk_state_save(job->dir_fd, &job->rec, err) < 0 || spawn(job, o, want_pty, err) < 0)
+	if (husk_traced("state directory", job->ctx->root, make_state_dir(job, err)) < 0 ||
+	    husk_traced("cgroup create", job->id, make_cgroup(job, err)) < 0 ||
+	    husk_state_save(job->dir_fd, &job->rec, err) < 0 ||
+	    husk_traced("spawn", job->rootfs, spawn(job, o, want_pty, err)) < 0)
 		return -1;
 	job->rec.status = HUSK_STATUS_CREATED;
 	if (husk_state_save(job->dir_fd, &job->rec, err) < 0)
@@ -408,7 +437,7 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 	if (r == 0)
 		r = check_state_path(ctx, id, err);
 	if (r == 0)
-		r = create_steps(&job, o, foreground, err);
+		r = husk_traced("create", id, create_steps(&job, o, foreground, err));
 	if (r < 0) {
 		/* Never clean up a directory that belongs to another container. */
 		if (err->code != EEXIST || job.dir_created)

@@ -43,7 +43,7 @@ int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
 			return -1;
 		if (!cg) /* already gone: nothing to remove */
 			husk_err_clear(err);
-		else if (husk_cgroup_destroy(cg, err) < 0)
+		else if (husk_traced("cgroup remove", c->id, husk_cgroup_destroy(cg, err)) < 0)
 			return husk_err_prefix(err, "remove cgroup");
 	}
 	if (c->hook_kinds & (1u << HUSK_HOOK_POSTSTOP)) {
@@ -54,7 +54,7 @@ int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
 			husk_warn("%s", err->msg);
 		husk_err_clear(err);
 	}
-	return husk_state_remove(ctx->root, c->id, err);
+	return husk_traced("state remove", c->id, husk_state_remove(ctx->root, c->id, err));
 }
 
 static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, bool force,
@@ -67,7 +67,7 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 		 * cgroup without saving its pid: destroy kills what is there. */
 		break;
 	case HUSK_STATUS_CREATED:
-		if (husk_container_kill_wait(c, err) < 0)
+		if (husk_traced("kill and wait", c->id, husk_container_kill_wait(c, err)) < 0)
 			return -1;
 		break;
 	case HUSK_STATUS_RUNNING:
@@ -76,7 +76,7 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 			return husk_err_set(err, 0,
 					    "cannot delete container %s that is not stopped: %s",
 					    c->id, husk_status_name(c->status));
-		if (husk_container_kill_wait(c, err) < 0)
+		if (husk_traced("kill and wait", c->id, husk_container_kill_wait(c, err)) < 0)
 			return -1;
 		break;
 	}
@@ -96,7 +96,7 @@ int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct h
 		}
 		return husk_err_prefix(err, "delete %s", id);
 	}
-	r = delete_locked(ctx, c, force, err);
+	r = husk_traced("delete", id, delete_locked(ctx, c, force, err));
 	if (r < 0)
 		husk_err_prefix(err, "delete %s", id);
 	close(lock_fd);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
 #include "runtime/internal.h"
@@ -54,9 +55,9 @@ static int check_execable(const struct husk_container *c, const struct husk_exec
 		break;
 	}
 	if (o->detach && terminal && !o->console_socket)
-		return husk_err_set(err, EINVAL, "--tty needs --console-socket with --detach");
+		return husk_err_plain(err, EINVAL, "--tty needs --console-socket with --detach");
 	if ((!o->detach || !terminal) && o->console_socket)
-		return husk_err_set(err, EINVAL, "--console-socket needs --tty and --detach");
+		return husk_err_plain(err, EINVAL, "--console-socket needs --tty and --detach");
 	return 0;
 }
 
@@ -84,7 +85,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	if (!spec)
 		return -1;
 	if (o->n_sub_cgroups && !c->cgroup_path)
-		return husk_err_set(err, EINVAL, "--cgroup: the container has no cgroup");
+		return husk_err_plain(err, EINVAL, "--cgroup: the container has no cgroup");
 	if (c->cgroup_path) {
 		job.cg = husk_container_cgroup(c, err);
 		if (!job.cg)
@@ -100,7 +101,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	}
 	if (!o->detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	int rc = husk_linux_exec(&p, &r, err);
+	int rc = husk_traced("spawn", c->id, husk_linux_exec(&p, &r, err));
 	husk_cgroup_close_tasks(&job.tasks);
 	if (rc < 0)
 		return -1;

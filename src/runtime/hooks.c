@@ -117,7 +117,8 @@ int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 		   const char *state_json, struct husk_err *err)
 {
 	for (size_t i = 0; i < hooks->n; i++) {
-		if (run_one(&hooks->v[i], state_json, err) < 0)
+		if (husk_traced(husk_hook_names[kind], hooks->v[i].path,
+				run_one(&hooks->v[i], state_json, err)) < 0)
 			return husk_err_prefix(err, "%s hook #%zu %s", husk_hook_names[kind], i,
 					       hooks->v[i].path);
 	}

@@ -127,17 +127,18 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 	int r;
 
 	if (sig < 0 || sig >= NSIG)
-		return husk_err_set(err, EINVAL, "kill %s: invalid signal %d", id, sig);
+		return husk_err_plain(err, EINVAL, "kill %s: invalid signal %d", id, sig);
 	/* Running or paused, both get the signal: skip the freezer check. */
 	if (husk_container_load_unfrozen(ctx, id, &c, err) < 0)
 		return husk_err_prefix(err, "kill %s", id);
 	if (c->status == HUSK_STATUS_CREATING)
 		r = husk_err_set(err, 0, "container is still being created");
 	else if (all)
-		r = signal_all(c, sig, err);
+		r = husk_traced("signal every process", id, signal_all(c, sig, err));
 	else if (c->status == HUSK_STATUS_STOPPED)
 		r = husk_err_set(err, 0, "container not running");
-	else if ((r = signal_init(c, sig, err)) == 0 && sig == SIGKILL)
+	else if ((r = husk_traced("signal init", id, signal_init(c, sig, err))) == 0 &&
+		 sig == SIGKILL)
 		thaw_after_kill(c);
 	if (r < 0)
 		husk_err_prefix(err, "kill %s", id);

@@ -11,9 +11,6 @@
 
 struct husk_cgroup;
 
-/* The OCI runtime-spec version the state JSON complies with. */
-#define HUSK_OCI_VERSION "1.3.0"
-
 struct husk_ctx {
 	const char *root; /* state directory (--root) */
 	bool rootless;	  /* euid != 0 */

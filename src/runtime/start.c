@@ -101,7 +101,8 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 		return husk_err_prefix(err, "start %s", id);
 	r = check_startable(c, err);
 	if (r == 0)
-		r = release_fifo(c, c->hook_kinds & (1u << HUSK_HOOK_POSTSTART), err);
+		r = husk_traced("release exec fifo", id,
+				release_fifo(c, c->hook_kinds & (1u << HUSK_HOOK_POSTSTART), err));
 	/* The saved config is parsed only when it has poststart hooks. A
 	 * failing one stops the rest, kills the container and fails start, as
 	 * runc, crun and youki do (the spec's "log a warning and go on" is what

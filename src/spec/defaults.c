@@ -259,10 +259,10 @@ static json_t *default_linux(bool rootless)
 
 char *husk_spec_default_json(bool rootless, struct husk_err *err)
 {
-	json_t *spec =
-	    json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.2.0", "process",
-		      default_process(), "root", "path", "rootfs", "readonly", 1, "hostname",
-		      "husk", "mounts", default_mounts(rootless), "linux", default_linux(rootless));
+	json_t *spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion",
+				 HUSK_OCI_VERSION, "process", default_process(), "root", "path",
+				 "rootfs", "readonly", 1, "hostname", "husk", "mounts",
+				 default_mounts(rootless), "linux", default_linux(rootless));
 	char *text;
 
 	if (!spec) {

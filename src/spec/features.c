@@ -102,10 +102,11 @@ static json_t *annotations(void)
 
 char *husk_features_json(struct husk_err *err)
 {
-	json_t *f = json_pack(
-	    "{s:s, s:s, s:o, s:o, s:o, s:o}", "ociVersionMin", "1.0.0", "ociVersionMax", "1.3.0",
-	    "hooks", names_array(husk_hook_names, HUSK_HOOK_KIND_COUNT), "mountOptions",
-	    mount_options(), "linux", linux_features(), "annotations", annotations());
+	json_t *f =
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "ociVersionMin", "1.0.0", "ociVersionMax",
+		      HUSK_OCI_VERSION, "hooks", names_array(husk_hook_names, HUSK_HOOK_KIND_COUNT),
+		      "mountOptions", mount_options(), "linux", linux_features(), "annotations",
+		      annotations());
 	char *text;
 
 	if (!f) {

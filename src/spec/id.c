@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <errno.h>
 #include <string.h>
 
 #include "spec/spec.h"
@@ -14,26 +15,24 @@ int husk_id_validate(const char *id, struct husk_err *err)
 	size_t n;
 
 	if (!id || !*id)
-		return husk_err_set(err, 0, "invalid container id \"\": must not be empty");
+		return husk_err_plain(err, EINVAL, "invalid container id: must not be empty");
 	n = strlen(id);
 	if (n > ID_MAX)
-		return husk_err_set(
-		    err, 0,
-		    "invalid container id \"%.32s...\": %zu bytes, longer than %d (the "
-		    "limit of a file name)",
-		    id, n, ID_MAX);
+		return husk_err_plain(err, EINVAL,
+				      "invalid container id: %zu bytes, longer than %d (the "
+				      "limit of a file name)",
+				      n, ID_MAX);
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return husk_err_set(err, 0, "invalid container id \"%s\": not a valid name", id);
+		return husk_err_plain(err, EINVAL, "invalid container id: not a valid name");
 	for (size_t i = 0; i < n; i++) {
 		char ch = id[i];
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '+' ||
 			  ch == '-';
 		if (!ok)
-			return husk_err_set(err, 0,
-					    "invalid container id \"%s\": only letters, digits and "
-					    "_ . + - are allowed",
-					    id);
+			return husk_err_plain(err, EINVAL,
+					      "invalid container id: only letters, digits and "
+					      "_ . + - are allowed");
 	}
 	return 0;
 }

@@ -10,6 +10,10 @@
 
 #include "util/err.h"
 
+/* The OCI runtime-spec version husk implements: what `spec` writes, what
+ * `state` reports, what `--version` and `features` name. One constant. */
+#define HUSK_OCI_VERSION "1.3.0"
+
 /* gnu17 predefines `linux` as 1, which would swallow the field name below. */
 #undef linux
 

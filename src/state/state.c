@@ -16,19 +16,6 @@
 #include "util/cleanup.h"
 #include "util/io.h"
 
-/* Like husk_err_set, but the message stays as written (no strerror suffix)
- * while the errno is still kept for callers that test it. */
-static int __attribute__((format(printf, 3, 4)))
-err_plain(struct husk_err *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	err->code = code;
-	return -1;
-}
-
 /* mkdir -p for the root; the last component gets `mode`. */
 static int mkdir_parents(const char *path, mode_t mode, struct husk_err *err)
 {
@@ -62,7 +49,7 @@ int husk_state_dir_create(const char *root, const char *id, struct husk_err *err
 		return husk_err_sys(err, "open state root %s", root);
 	if (mkdirat(root_fd, id, 0711) < 0) {
 		if (errno == EEXIST)
-			return err_plain(err, EEXIST, "container \"%s\" already exists", id);
+			return husk_err_plain(err, EEXIST, "container already exists");
 		return husk_err_sys(err, "mkdir %s/%s", root, id);
 	}
 	fd = openat(root_fd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -80,7 +67,7 @@ int husk_state_dir_open(const char *root, const char *id, struct husk_err *err)
 		return husk_err_sys(err, "allocate");
 	fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
-		return err_plain(err, ENOENT, "container \"%s\" does not exist", id);
+		return husk_err_plain(err, ENOENT, "container does not exist");
 	if (fd < 0)
 		return husk_err_sys(err, "open %s", path);
 	return fd;
@@ -197,8 +184,8 @@ int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err 
 	_cleanup_free_ char *text = husk_state_encode(c);
 
 	if (!text)
-		return err_plain(err, errno, "encode state of %s: %s", c->id,
-				 errno == ENOMEM ? "out of memory" : "a string is not UTF-8");
+		return husk_err_plain(err, errno, "encode state of %s: %s", c->id,
+				      errno == ENOMEM ? "out of memory" : "a string is not UTF-8");
 	return husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
 }
 
@@ -245,13 +232,13 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 	if (r == 0)
 		return c->bundle && c->rootfs && c->created && c->owner
 			   ? 0
-			   : husk_err_set(err, EINVAL, "corrupt %s: missing fields",
-					  HUSK_STATE_FILE);
+			   : husk_err_plain(err, EINVAL, "corrupt %s: missing fields",
+					    HUSK_STATE_FILE);
 	r = 0;
 	o = json_loads(text, 0, &jerr);
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
-		return husk_err_set(err, EINVAL, "corrupt %s: %s", HUSK_STATE_FILE, jerr.text);
+		return husk_err_plain(err, EINVAL, "corrupt %s: %s", HUSK_STATE_FILE, jerr.text);
 	}
 	c->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 	c->pid_start = (uint64_t)json_integer_value(json_object_get(o, "pid_start"));
@@ -264,7 +251,7 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 	c->owner = dup_member(o, "owner");
 	c->cgroup_path = dup_member(o, "cgroup_path");
 	if (!c->bundle || !c->rootfs || !c->created || !c->owner)
-		r = husk_err_set(err, EINVAL, "corrupt %s: missing fields", HUSK_STATE_FILE);
+		r = husk_err_plain(err, EINVAL, "corrupt %s: missing fields", HUSK_STATE_FILE);
 	else if (load_annotations(json_object_get(o, "annotations"), &c->annotations) < 0)
 		r = husk_err_set(err, ENOMEM, "load annotations");
 	json_decref(o);
@@ -409,13 +396,13 @@ int husk_proc_stat(pid_t pid, uint64_t *start_time, bool *alive, struct husk_err
 	 * sscanf costs more than the rest of the read. */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return husk_err_set(err, EINVAL, "parse %s", path);
+		return husk_err_plain(err, EINVAL, "parse %s", path);
 	state = p[2];
 	p += 3;
 	for (int field = 4; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (!p || p[1] < '0' || p[1] > '9')
-		return husk_err_set(err, EINVAL, "parse %s", path);
+		return husk_err_plain(err, EINVAL, "parse %s", path);
 	start = strtoull(p + 1, NULL, 10);
 	*start_time = start;
 	*alive = state != 'Z' && state != 'X';

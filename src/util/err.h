@@ -4,7 +4,9 @@
 #pragma once
 #include <stdarg.h>
 
-#define HUSK_ERR_MSG_MAX 1024
+/* Room for two PATH_MAX paths and the step: a message that still does not
+ * fit loses its middle, never its start (the step) or its end (the errno). */
+#define HUSK_ERR_MSG_MAX 4096
 
 struct husk_err {
 	int code; /* errno value, 0 when the failure has no errno (bad input) */
@@ -14,6 +16,11 @@ struct husk_err {
 /* Record an error with an errno; returns -1 so callers can `return husk_err_set(...)`.
  * The message gets ": strerror(code)" appended when code != 0. */
 int husk_err_set(struct husk_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record an error whose errno is kept for callers that test it, but not
+ * printed: bad input and validation failures, where the message says it all. */
+int husk_err_plain(struct husk_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Same, taking errno as the code. */

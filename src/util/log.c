@@ -12,6 +12,7 @@
 static int log_fd = -1;
 static bool log_as_json;
 static bool log_debug;
+bool husk_trace_enabled;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
@@ -20,6 +21,7 @@ void husk_log_setup(int fd, bool json, bool debug)
 	log_fd = fd;
 	log_as_json = json;
 	log_debug = debug;
+	husk_trace_enabled = debug && fd >= 0;
 }
 
 int husk_log_fd(void)
@@ -68,31 +70,92 @@ static size_t escape(char *out, size_t cap, const char *in)
 	return o;
 }
 
-void husk_log(enum husk_log_level level, const char *fmt, ...)
+/* The trace's fields after msg: step, object, duration_us, result. */
+struct trace_fields {
+	const char *step;
+	const char *object;
+	uint64_t duration_us;
+	bool failed;
+};
+
+static void timestamp(char *stamp, size_t cap)
 {
-	char msg[2048], esc[4096], stamp[64], line[4400];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = (int)strftime(stamp, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + n, cap - (size_t)n, ".%09ldZ", ts.tv_nsec);
+}
+
+static int trace_text(char *out, size_t cap, const struct trace_fields *t)
+{
+	char obj[1024];
+
+	if (!t)
+		return 0; /* extra stays empty */
+	escape(obj, sizeof(obj), t->object ? t->object : "");
+	if (log_as_json)
+		return snprintf(
+		    out, cap, ",\"step\":\"%s\",\"object\":\"%s\",\"duration_us\":%llu%s", t->step,
+		    obj, (unsigned long long)t->duration_us, t->failed ? ",\"failed\":true" : "");
+	return snprintf(out, cap, " step=\"%s\" object=\"%s\" duration_us=%llu%s", t->step, obj,
+			(unsigned long long)t->duration_us, t->failed ? " failed=true" : "");
+}
+
+/* One line, one write(2): with O_APPEND, lines from the runtime and the
+ * container process do not interleave. */
+static void emit(enum husk_log_level level, const char *msg, const struct trace_fields *t)
+{
+	char esc[8192], stamp[64], extra[1200], line[9600];
+	int n;
+
+	escape(esc, sizeof(esc), msg);
+	timestamp(stamp, sizeof(stamp));
+	extra[0] = '\0';
+	if (trace_text(extra, sizeof(extra), t) < 0)
+		extra[0] = '\0';
+	if (log_as_json)
+		n = snprintf(line, sizeof(line),
+			     "{\"level\":\"%s\",\"msg\":\"%s\"%s,\"time\":\"%s\"}\n",
+			     level_names[level], esc, extra, stamp);
+	else
+		n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"%s\n", stamp,
+			     level_names[level], esc, extra);
+	if (n > 0)
+		(void)!write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void husk_log(enum husk_log_level level, const char *fmt, ...)
+{
+	char msg[4400];
+	va_list ap;
 
 	if (log_fd < 0 || (level == HUSK_LOG_DEBUG && !log_debug))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	escape(esc, sizeof(esc), msg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = (int)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%09ldZ", ts.tv_nsec);
-	if (log_as_json)
-		n = snprintf(line, sizeof(line),
-			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-			     level_names[level], esc, stamp);
-	else
-		n = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", stamp,
-			     level_names[level], esc);
-	if (n > 0)
-		(void)!write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	emit(level, msg, NULL);
+}
+
+uint64_t husk_trace_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 1;
+}
+
+void husk_trace_end(uint64_t start, const char *step, const char *object, bool failed)
+{
+	struct trace_fields t = {step, object, husk_trace_clock() - start, failed};
+	char msg[1200];
+
+	if (log_fd < 0)
+		return;
+	snprintf(msg, sizeof(msg), "%s%s%s%s (%llu us)", step, object ? " " : "",
+		 object ? object : "", failed ? ": failed" : "", (unsigned long long)t.duration_us);
+	emit(HUSK_LOG_DEBUG, msg, &t);
 }

@@ -27,7 +27,7 @@ check "config.json is hardened" grep -q '"noNewPrivileges": true' "$dir/b/config
 out=$("$husk" spec --bundle "$dir/b" 2>&1)
 rc=$?
 check "spec refuses to overwrite (exit 1)" test "$rc" -eq 1
-check "spec names the reason" test "$out" = "husk: error: File config.json exists. Remove it first."
+check "spec names the reason" test "$out" = "husk: error: spec: File config.json exists. Remove it first."
 check "spec --rootless writes config.json" "$husk" spec --rootless -b "$dir/r"
 check "rootless config maps the caller" grep -q '"hostID": '"$(id -u)" "$dir/r/config.json"
 check "rootless config has no cgroup mount" sh -c "! grep -q '/sys/fs/cgroup' '$dir/r/config.json'"
@@ -36,7 +36,7 @@ check "spec defaults to the current directory" test -f "$dir/config.json"
 out=$("$husk" spec -b "$dir/missing" 2>&1)
 rc=$?
 check "spec into a missing bundle fails" test "$rc" -eq 1
-check "and says why" test "$out" = "husk: error: create $dir/missing/config.json: No such file or directory"
+check "and says why" test "$out" = "husk: error: spec: create $dir/missing/config.json: No such file or directory"
 "$husk" spec -b "$dir/b" extra >/dev/null 2>&1
 check "spec rejects extra arguments" test $? -eq 1
 check "spec --help" sh -c "'$husk' spec --help | grep -q 'Usage: husk spec'"

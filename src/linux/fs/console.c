@@ -23,7 +23,7 @@ static int open_console_target(int dev_fd, struct husk_err *err)
 		return husk_err_sys(err, "create /dev/console");
 	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
 		close(fd);
-		return husk_err_set(err, EINVAL, "/dev/console: not a regular file or device");
+		return husk_err_plain(err, EINVAL, "/dev/console: not a regular file or device");
 	}
 	return fd;
 }

@@ -121,7 +121,7 @@ static int make_node(int base_fd, const char *rel, uint64_t resolve, const struc
 	mode_t mode = (d->has_file_mode ? d->file_mode : 0666) & 07777;
 
 	if (husk_split_path(rel, parent, sizeof(parent), name, sizeof(name)) < 0)
-		return husk_err_set(err, EINVAL, "device %s: bad path", d->path);
+		return husk_err_plain(err, EINVAL, "device %s: bad path", d->path);
 	/* Most nodes sit right in /dev: no lookup needed for their parent. */
 	_cleanup_close_ int opened = -1;
 	int dir = base_fd;

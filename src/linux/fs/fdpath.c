@@ -206,9 +206,9 @@ int husk_fd_root_path(const struct husk_fs *fs, int fd, const char *dest, char *
 	if (rl == 1)
 		rl = 0; /* the root is the host's "/" */
 	else if (strncmp(got, fs->root_path, rl) != 0 || (got[rl] != '/' && got[rl] != '\0'))
-		return husk_err_set(err, EXDEV,
-				    "mount destination %s: resolves outside the rootfs (%s)", dest,
-				    got);
+		return husk_err_plain(err, EXDEV,
+				      "mount destination %s: resolves outside the rootfs (%s)",
+				      dest, got);
 	snprintf(out, len, "%s", got[rl] ? got + rl : "/");
 	return 0;
 }

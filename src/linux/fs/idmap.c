@@ -123,8 +123,8 @@ static int mapping_userns(const struct husk_spec *spec, const struct husk_mount 
 		g = spec->linux.gid_mappings, ng = spec->linux.n_gid_mappings;
 	}
 	if (!nu || !ng)
-		return husk_err_set(err, EINVAL, "idmap %s: no uid and gid mappings to use",
-				    m->destination);
+		return husk_err_plain(err, EINVAL, "idmap %s: no uid and gid mappings to use",
+				      m->destination);
 	int fd = userns_with_maps(proc_fd, u, nu, g, ng);
 	if (fd < 0)
 		return husk_err_sys(err, "idmap %s: create a user namespace with its mappings",

@@ -292,10 +292,10 @@ static int check_ordinary_dir(struct husk_fs *fs, const struct husk_mount *m, st
 		return 0; /* missing: created below, as a directory */
 	if (S_ISDIR(st.st_mode))
 		return 0;
-	return husk_err_set(err, ENOTDIR,
-			    "mount %s on %s: filesystem \"%s\" must be mounted on ordinary "
-			    "directory",
-			    m->type, m->destination, m->type);
+	return husk_err_plain(err, ENOTDIR,
+			      "mount %s on %s: filesystem \"%s\" must be mounted on ordinary "
+			      "directory",
+			      m->type, m->destination, m->type);
 }
 
 static bool has_option(const char *data, const char *key)
@@ -404,11 +404,13 @@ int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err)
 		const struct husk_mount *m = &fs->spec->mounts[i];
 		if (husk_mount_no_setattr &&
 		    (m->opts.attr_set || m->opts.attr_clr || husk_mount_is_idmapped(m)))
-			return husk_err_set(err, ENOSYS,
-					    "mount %s on %s: recursive and idmap options need "
-					    "mount_setattr (Linux 5.12+)",
-					    mount_name(m), m->destination);
-		int rc = husk_mount_is_bind(m) ? mount_bind(fs, m, err) : mount_fs(fs, m, err);
+			return husk_err_plain(err, ENOSYS,
+					      "mount %s on %s: recursive and idmap options need "
+					      "mount_setattr (Linux 5.12+)",
+					      mount_name(m), m->destination);
+		int rc = husk_traced("mount", m->destination,
+				     husk_mount_is_bind(m) ? mount_bind(fs, m, err)
+							   : mount_fs(fs, m, err));
 		if (rc < 0)
 			return -1;
 	}

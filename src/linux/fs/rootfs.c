@@ -92,9 +92,9 @@ static int prepare_without_mount_ns(struct husk_fs *fs, struct husk_err *err)
 
 	/* sysctls go through the container's own procfs, which needs a mount */
 	if (l->sysctl.n > 0)
-		return husk_err_set(err, EINVAL,
-				    "linux.sysctl: setting sysctls needs a mount namespace "
-				    "(linux.namespaces has no \"mount\")");
+		return husk_err_plain(err, EINVAL,
+				      "linux.sysctl: setting sysctls needs a mount namespace "
+				      "(linux.namespaces has no \"mount\")");
 	/* Said, not skipped silently: what the config asks that this leaves out. */
 	if (fs->spec->n_mounts || l->masked_paths.n || l->readonly_paths.n)
 		husk_warn("no mount namespace: %s entered with chroot; its %zu mounts, "

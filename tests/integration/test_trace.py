@@ -1,0 +1,93 @@
+"""--debug: every set-up step of create/start/kill/delete/exec is logged with
+what it acted on and how long it took, from the runtime and from the
+container process (after clone), as text or as JSON lines."""
+
+import json
+import re
+
+from conftest import husk_only
+
+# what a person debugging a slow or failing create looks for
+CHILD_STEPS = {"namespaces join", "mount", "pivot_root", "cgroup join", "seccomp", "exec"}
+RUNTIME_STEPS = {"read config", "cgroup create", "clone", "create"}
+
+
+def _json_lines(path):
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for e in entries:
+        assert {"level", "msg", "time"} <= set(e), e
+    return entries
+
+
+def _traces(entries):
+    out = [e for e in entries if "step" in e]
+    for e in out:
+        assert e["level"] == "debug", e
+        assert isinstance(e["duration_us"], int) and e["duration_us"] >= 0, e
+        assert "object" in e, e
+    return out
+
+
+@husk_only
+def test_debug_json_traces_every_setup_step(rt, bundle, tmp_path):
+    log = tmp_path / "log.json"
+    g = ("--debug", "--log", str(log), "--log-format", "json")
+    bundle.set_args("/bin/probe", "sleep", "30")
+    r = rt.create(bundle, global_args=g)
+    assert r.rc == 0, r
+    rt.cmd("start", r.cid, global_args=g).check()
+    rt.cmd("exec", r.cid, "/bin/true", global_args=g).check()
+    rt.cmd("kill", r.cid, "KILL", global_args=g).check()
+    rt.wait_status(r.cid, "stopped")
+    rt.cmd("delete", r.cid, global_args=g).check()
+    traces = _traces(_json_lines(log))
+    steps = {e["step"] for e in traces}
+    assert CHILD_STEPS <= steps, steps
+    assert RUNTIME_STEPS <= steps, steps
+    assert {"release exec fifo", "signal init", "delete", "state remove"} <= steps, steps
+    mounts = {e["object"] for e in traces if e["step"] == "mount"}
+    assert {"/proc", "/dev"} <= mounts, mounts
+    execs = [e["object"] for e in traces if e["step"] == "exec"]
+    assert "/bin/probe" in execs and "/bin/true" in execs, execs
+    clone = next(e for e in traces if e["step"] == "clone")
+    assert "pid" in clone["object"] and "mount" in clone["object"], clone
+    # the whole create is at least as long as its clone
+    create = next(e for e in traces if e["step"] == "create")
+    assert create["duration_us"] >= clone["duration_us"], (create, clone)
+
+
+@husk_only
+def test_debug_text_trace(rt, bundle, tmp_path):
+    log = tmp_path / "log.txt"
+    bundle.set_args("/bin/true")
+    r = rt.run(bundle, global_args=("--debug", "--log", str(log)))
+    assert r.rc == 0, r
+    text = log.read_text()
+    for step in ("pivot_root", "seccomp", "exec", "namespaces join"):
+        assert re.search(rf'level=debug msg="[^"]*" step="{step}" object="[^"]*" '
+                         rf"duration_us=\d+", text), (step, text)
+
+
+@husk_only
+def test_failed_step_is_marked(rt, bundle, tmp_path):
+    log = tmp_path / "log.json"
+    bundle.set_args("/bin/true")
+    bundle.config["mounts"].append({"destination": "/mnt", "type": "bind",
+                                    "source": "/nonexistent-source", "options": ["rbind"]})
+    r = rt.run(bundle, global_args=("--debug", "--log", str(log), "--log-format", "json"))
+    assert r.rc != 0, r
+    entries = _json_lines(log)
+    failed = [e for e in _traces(entries) if e.get("failed")]
+    assert any(e["step"] == "create" for e in failed), failed
+    # the error itself is the last error line, as engines read it
+    assert [e for e in entries if e["level"] == "error"][-1]["msg"].startswith("create ")
+    rt.assert_nothing_left()
+
+
+@husk_only
+def test_no_trace_without_debug(rt, bundle, tmp_path):
+    log = tmp_path / "log.json"
+    bundle.set_args("/bin/true")
+    r = rt.run(bundle, global_args=("--log", str(log), "--log-format", "json"))
+    assert r.rc == 0, r
+    assert not log.exists() or not _traces(_json_lines(log))
