@@ -28,6 +28,8 @@ run_pytest() { # name husk-binary dir [extra pytest args]
 		$py -m pytest -q -p no:cacheprovider --junitxml="$out/$name.xml" "$dir" "$@" || status=1
 }
 
+# house rules: clang-format, shellcheck, cppcheck (needs no root, no build)
+[ -d tests/lint ] && run_pytest lint "$build/husk" tests/lint
 [ -d tests/integration ] && run_pytest integration "$build/husk" tests/integration
 [ -d tests/security ] && ls tests/security/test_*.py >/dev/null 2>&1 &&
 	run_pytest security "$build/husk" tests/security

@@ -3,12 +3,17 @@
 # this runs apt-get; otherwise it lists what is missing and fails.
 # Groups beyond the build set are chosen by the caller's environment:
 #   HUSK_BENCH_DEPS=1   bench/ (crun, runc, hyperfine, ...)
+#   HUSK_CHECK_DEPS=1   tests/lint (clang-format, shellcheck, cppcheck)
 #   HUSK_ENGINE_DEPS=1  tests/engines (Podman, containerd, Docker and what they call)
 set -eu
 need_pkgs="meson ninja-build pkg-config gcc clang libjansson-dev libseccomp-dev libcap-dev
 libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 libclang-rt-14-dev strace"
 if [ "${HUSK_BENCH_DEPS:-0}" = 1 ]; then
 	need_pkgs="$need_pkgs crun runc hyperfine time valgrind"
+fi
+if [ "${HUSK_CHECK_DEPS:-0}" = 1 ]; then
+	# tests/lint: the house rules
+	need_pkgs="$need_pkgs clang-format shellcheck cppcheck git"
 fi
 if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
 	# catatonit: the init `podman run --init` injects

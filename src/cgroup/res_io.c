@@ -82,7 +82,7 @@ static int weight_v2(const struct cg_hier *h, const struct husk_blkio *b, struct
 		return husk_err_set(err, 0, F_IO ".leafWeight: not supported on cgroup v2");
 	if (weight_set(b->has_weight, b->weight)) {
 		snprintf(val, sizeof(val), "default %u",
-			 bfq ? b->weight : cg_blkio_to_io_weight(b->weight));
+			 (unsigned)(bfq ? b->weight : cg_blkio_to_io_weight(b->weight)));
 		if (cg_set(h, F_IO ".weight", file, val, err) < 0)
 			return -1;
 	}

@@ -282,6 +282,8 @@ static int do_exec(struct cli_globals *g, struct exec_flags *f, struct husk_exec
 			husk_err_sys(&err, "build process");
 			goto out;
 		}
+		/* o is this call's own options: used only until do_exec returns */
+		// cppcheck-suppress autoVariables
 		o->process = &built;
 	}
 	r = husk_exec_container(&ctx, c, o, &status, &err);

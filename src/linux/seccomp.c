@@ -128,7 +128,7 @@ static int add_arches(scmp_filter_ctx ctx, const struct husk_strv *arches, struc
 		size_t k = 0;
 		if (strncmp(name, "SCMP_ARCH_", 10) == 0)
 			name += 10;
-		for (; name[k] && k < sizeof(lower) - 1; k++)
+		for (; k < sizeof(lower) - 1 && name[k]; k++)
 			lower[k] =
 			    (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
 		lower[k] = '\0';

@@ -9,7 +9,7 @@ set -u
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
 secs=${2:-30}
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 build=${FUZZ_BUILD:-build-fuzz}
 mkdir -p "$build"
 log=$(cd "$build" && pwd)/check.log
