@@ -7,6 +7,10 @@ libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 li
 if [ "${HUSK_BENCH_DEPS:-0}" = 1 ]; then
 	need_pkgs="$need_pkgs crun runc hyperfine time strace valgrind"
 fi
+# make check's package stage: build the .deb, lint it, read its man pages.
+if [ "${HUSK_PKG_DEPS:-0}" = 1 ]; then
+	need_pkgs="$need_pkgs dpkg-dev debhelper lintian man-db git"
+fi
 if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
 	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables containerd docker.io bsdutils"
 fi
