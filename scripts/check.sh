@@ -37,6 +37,10 @@ run_pytest() { # name husk-binary dir [extra pytest args]
 [ -d tests/engines ] && ls tests/engines/test_*.py >/dev/null 2>&1 && [ "${HUSK_SKIP_ENGINES:-0}" != 1 ] &&
 	run_pytest engines "$build/husk" tests/engines
 
+# The man pages against the code, then the .deb built, linted, installed
+# into a throw-away root and run (tests/package).
+[ "${HUSK_SKIP_PACKAGE:-0}" != 1 ] && run_pytest package "$build/husk" tests/package
+
 [ "${HUSK_SKIP_FUZZ:-0}" != 1 ] && stage "fuzz (30 s, if clang has libFuzzer)" &&
 	{ sh tests/fuzz/check.sh "$out" 30 || status=1; }
 

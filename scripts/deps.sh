@@ -15,6 +15,10 @@ if [ "${HUSK_CHECK_DEPS:-0}" = 1 ]; then
 	# tests/lint: the house rules
 	need_pkgs="$need_pkgs clang-format shellcheck cppcheck git"
 fi
+# make check's package stage: build the .deb, lint it, read its man pages.
+if [ "${HUSK_PKG_DEPS:-0}" = 1 ]; then
+	need_pkgs="$need_pkgs dpkg-dev debhelper lintian man-db git"
+fi
 if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
 	# catatonit: the init `podman run --init` injects
 	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables catatonit containerd docker.io bsdutils"

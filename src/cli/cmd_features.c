@@ -23,7 +23,9 @@ int cmd_features(struct cli_globals *g, int argc, char **argv)
 		case 'h':
 			printf("Usage: husk features\n\n"
 			       "Print the features this runtime supports, as the OCI features\n"
-			       "JSON document (runtime-spec features.md).\n");
+			       "JSON document (runtime-spec features.md).\n\n"
+			       "Options:\n"
+			       "  --help, -h   print this help\n");
 			return 0;
 		default:
 			return cli_bad_option("features", c, argv);

@@ -4,7 +4,9 @@
 
 static const char usage[] = "Usage: husk pause <container-id>\n\n"
 			    "Freeze every process of a created or running container (the\n"
-			    "cgroup freezer); `husk resume` thaws them.\n";
+			    "cgroup freezer); `husk resume` thaws them.\n"
+			    "\nOptions:\n"
+			    "  --help, -h   print this help\n";
 
 int cmd_pause(struct cli_globals *g, int argc, char **argv)
 {

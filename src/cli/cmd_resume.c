@@ -3,7 +3,9 @@
 #include "runtime/cgroup_ops.h"
 
 static const char usage[] = "Usage: husk resume <container-id>\n\n"
-			    "Thaw the processes of a container that `husk pause` froze.\n";
+			    "Thaw the processes of a container that `husk pause` froze.\n"
+			    "\nOptions:\n"
+			    "  --help, -h   print this help\n";
 
 int cmd_resume(struct cli_globals *g, int argc, char **argv)
 {

@@ -83,6 +83,7 @@ static void usage(FILE *out)
 		     "  --debug                log debug messages\n"
 		     "  --systemd-cgroup       use the systemd cgroup driver (not supported)\n"
 		     "  --rootless true|false|auto  accepted for runc compatibility\n"
+		     "  --criu PATH            accepted for runc compatibility (ignored)\n"
 		     "  --version, -v          print the version\n"
 		     "  --help, -h             print this help\n");
 }

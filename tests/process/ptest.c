@@ -119,7 +119,8 @@ static int cb_created(void *ctx, pid_t pid, struct husk_err *err)
 static int cb_hooks(void *ctx, enum husk_hook_kind kind, pid_t pid, struct husk_err *err)
 {
 	char ns[64] = "";
-	readlink("/proc/self/ns/mnt", ns, sizeof(ns) - 1);
+	if (readlink("/proc/self/ns/mnt", ns, sizeof(ns) - 1) < 0)
+		strcpy(ns, "?");
 	/* An fd from before pivot: startContainer runs where host paths are gone. */
 	dprintf(hook_log_fd, "%s:%s:%s\n", hook_names[kind],
 		getpid() == ptest_pid ? "runtime" : "container", ns);
