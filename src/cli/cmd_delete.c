@@ -7,6 +7,7 @@ static const char usage[] =
     "  --force, -f  kill a running or paused container first; a missing\n"
     "               container is not an error; removes whatever a killed\n"
     "               create or delete, or an unreadable state.json, left\n"
+    "               behind\n"
     "  --help, -h   print this help\n";
 
 int cmd_delete(struct cli_globals *g, int argc, char **argv)
