@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 #include "util/log.h"
 
 static const char *const status_names[] = {
@@ -69,7 +71,7 @@ const struct husk_spec *husk_container_spec(struct husk_container *c, struct hus
 
 	if (c->spec)
 		return c->spec;
-	json = husk_state_read_file(c->dir_fd, HUSK_CONFIG_FILE, &len, err);
+	json = husk_read_file(c->dir_fd, HUSK_CONFIG_FILE, 0, &len, err);
 	if (!json) {
 		husk_err_prefix(err, "load config of %s", c->id);
 		return NULL;
@@ -173,7 +175,7 @@ static bool create_under_way(int dir_fd, unsigned flags)
 static void planned_cgroup(struct husk_container *c)
 {
 	struct husk_err ignored = {0};
-	char *text = husk_state_read_file(c->dir_fd, HUSK_CGROUP_FILE, NULL, &ignored);
+	char *text = husk_read_file(c->dir_fd, HUSK_CGROUP_FILE, PATH_MAX, NULL, &ignored);
 
 	if (text && text[0] == '/')
 		c->cgroup_path = text;

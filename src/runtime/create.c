@@ -19,6 +19,7 @@
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 
 struct create_job {
 	const struct husk_ctx *ctx;
@@ -120,7 +121,7 @@ static int read_bundle(struct create_job *job, const char *bundle, struct husk_e
 	fd = open(job->bundle, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_err_sys(err, "bundle %s", job->bundle);
-	job->config = husk_state_read_file(fd, "config.json", &job->config_len, err);
+	job->config = husk_read_file(fd, HUSK_CONFIG_FILE, 0, &job->config_len, err);
 	if (!job->config)
 		return husk_err_prefix(err, "bundle %s", job->bundle);
 	job->spec = husk_spec_parse(job->config, job->config_len, err);

@@ -134,51 +134,6 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 	return 0;
 }
 
-char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err)
-{
-	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, used = 0;
-	char *buf;
-
-	if (fd < 0) {
-		husk_err_sys(err, "open %s", name);
-		return NULL;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		husk_err_sys(err, "allocate");
-		return NULL;
-	}
-	for (;;) {
-		ssize_t n;
-		if (used + 1 >= cap) {
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger) {
-				husk_err_sys(err, "allocate");
-				free(buf);
-				return NULL;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			husk_err_sys(err, "read %s", name);
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
-	if (len)
-		*len = used;
-	return buf;
-}
-
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err)
 {
 	_cleanup_free_ char *text = husk_state_encode(c);
@@ -219,7 +174,8 @@ static int load_annotations(json_t *o, struct husk_kvv *out)
 
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 {
-	_cleanup_free_ char *text = husk_state_read_file(dir_fd, HUSK_STATE_FILE, NULL, err);
+	_cleanup_free_ char *text =
+	    husk_read_file(dir_fd, HUSK_STATE_FILE, HUSK_STATE_MAX, NULL, err);
 	json_error_t jerr;
 	json_t *o;
 	int r = 0;

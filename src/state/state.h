@@ -47,8 +47,9 @@ bool husk_state_lock_held(int dir_fd);
 int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
 			  struct husk_err *err);
 
-/* Read a whole small file relative to dir_fd (NUL terminated; caller frees). */
-char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err);
+/* The most state.json may hold (husk_read_file's limit): far more than a
+ * record with every annotation a config can carry. */
+#define HUSK_STATE_MAX (64u << 20)
 
 /* Save / load the container record (everything but spec and cgroup). The
  * status is not stored, except that a record saved while its status is
