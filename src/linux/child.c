@@ -19,10 +19,6 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* When this process began (clone, or the start of exec's set-up), for the
- * trace's exec line; 0 when not tracing. */
-static uint64_t child_started;
-
 void husk_child_fail(struct husk_child *c, const struct husk_err *e)
 {
 	husk_msg_send_error(c->sock, e);
@@ -295,8 +291,8 @@ int husk_child_finalize(struct husk_child *c, struct husk_err *err)
 	const struct husk_process *proc = c->proc;
 	bool nnp = proc->no_new_privileges, cwd_done = false;
 
-	if (!child_started)
-		child_started = husk_trace_begin();
+	if (!c->started)
+		c->started = husk_trace_begin();
 	c->argv = strv_dup_null(&proc->args, 0);
 	if (!c->argv)
 		return husk_err_set(err, ENOMEM, "process arguments");
@@ -356,8 +352,8 @@ void husk_child_exec(struct husk_child *c)
 	/* The last line before the user program: the duration is the whole
 	 * set-up of this process, from clone (or its start for exec). Traced
 	 * before the late filter: after it, only execve is made. */
-	if (child_started)
-		husk_trace_end(child_started, "exec", c->exec_path, false);
+	if (c->started)
+		husk_trace_end(c->started, "exec", c->exec_path, false);
 	if (load_seccomp_late(c, &err) < 0) {
 		if (c->sock >= 0)
 			husk_child_fail(c, &err);
@@ -378,13 +374,15 @@ static int child_setup(struct husk_child *c, struct husk_err *err)
 
 	if (husk_traced("cgroup join", "container process", husk_child_join_cgroups(c, err)) < 0 ||
 	    husk_traced("wait for the runtime", NULL, wait_go(c, err)) < 0 ||
+	    husk_ns_open_time_offsets(spec, &c->timens_offsets_fd, err) < 0 ||
 	    husk_traced("namespaces join", husk_ns_describe(spec, nsbuf, sizeof(nsbuf)),
 			husk_ns_child_join(spec, &c->ns, err)) < 0 ||
+	    husk_netdev_move(spec, &c->netdevs, err) < 0 ||
 	    husk_userns_become_root_uid(spec, err) < 0 ||
 	    (new_cgroup_ns(spec) &&
 	     husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0) ||
 	    husk_traced("namespaces unshare", "cgroup,time",
-			husk_ns_child_unshare(spec, c->proc_fd, err)) < 0 ||
+			husk_ns_child_unshare(spec, c->proc_fd, &c->timens_offsets_fd, err)) < 0 ||
 	    (new_net_ns(spec) &&
 	     husk_traced("loopback up", "lo", husk_netdev_loopback_up(err)) < 0) ||
 	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
@@ -422,7 +420,7 @@ void husk_child_main(struct husk_child *c)
 {
 	struct husk_err err;
 
-	child_started = husk_trace_begin();
+	c->started = husk_trace_begin();
 	husk_child_enter(c);
 
 	husk_err_clear(&err);

@@ -59,9 +59,7 @@ struct husk_ns_fds {
 
 void husk_ns_fds_init(struct husk_ns_fds *f);
 void husk_ns_fds_close(struct husk_ns_fds *f);
-/* Before the clone: the namespace paths, and (husk_rootfs_open_sources,
- * husk_netdev_prepare) what the child needs from the host's namespaces;
- * husk_ns_fds_close releases the runtime's copies of all of it. */
+/* Before the clone: the namespace paths to join (and nothing else). */
 int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
 /* CLONE_NEW* flags clone3 creates (new namespaces except cgroup and time,
  * which the child unshares once it sits in its cgroups / has its offsets). */
@@ -76,12 +74,22 @@ const char *husk_ns_describe(const struct husk_spec *spec, char *buf, size_t cap
 
 /* ---- netdev.c: linux.netDevices ----------------------------------------- */
 
+/* The interfaces to move, as the runtime found them on the host, with an
+ * rtnetlink socket of the host's network namespace: part of the hand-off. */
+struct husk_moving_dev;
+struct husk_netdevs {
+	int sock; /* NETLINK_ROUTE, bound in the host's network namespace, or -1 */
+	struct husk_moving_dev *devs;
+	size_t n;
+};
+void husk_netdevs_init(struct husk_netdevs *n);
 /* Runtime side, before the clone: find the host interfaces and save their
- * addresses (the child inherits what this keeps). */
-int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err);
+ * addresses into *out (the child gets it in struct husk_child). */
+int husk_netdev_prepare(const struct husk_spec *spec, struct husk_netdevs *out,
+			struct husk_err *err);
 /* Child side, once in its network namespace: move them in, addresses back. */
-int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err);
-void husk_netdev_release(void);
+int husk_netdev_move(const struct husk_spec *spec, struct husk_netdevs *n, struct husk_err *err);
+void husk_netdev_release(struct husk_netdevs *n);
 /* Child side, in a network namespace it created: set lo up. */
 int husk_netdev_loopback_up(struct husk_err *err);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
@@ -96,10 +104,18 @@ struct husk_ns_saved {
 int husk_ns_parent_enter(const struct husk_spec *spec, struct husk_ns_fds *f,
 			 struct husk_ns_saved *saved, struct husk_err *err);
 int husk_ns_parent_leave(struct husk_ns_saved *saved, struct husk_err *err);
-/* In the child: user namespace first, then the rest joined by path. */
+/* In the child, first: its /proc/self/timens_offsets into *fd (closing an
+ * intermediate's), while it still holds the host's ids: once root of a new
+ * user namespace it is no longer dumpable, its proc files belong to the
+ * host's root and it could not open that file for writing. */
+int husk_ns_open_time_offsets(const struct husk_spec *spec, int *fd, struct husk_err *err);
+/* In the child: user namespace first, then the rest joined by path; closes
+ * the namespace fds. */
 int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
-/* In the child: new cgroup and time namespaces, time offsets written. */
-int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, struct husk_err *err);
+/* In the child: new cgroup and time namespaces, the time offsets written
+ * through *offsets_fd (taken) or, without one, /proc/self. */
+int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, int *offsets_fd,
+			  struct husk_err *err);
 
 /* ---- userns.c: id mappings (parent side) -------------------------------- */
 
@@ -201,10 +217,17 @@ struct husk_child {
 	size_t n_join_fds;
 	bool joined;	       /* the runtime said HUSK_MSG_JOINED */
 	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
-	struct husk_ns_fds ns;
-	struct husk_rootfs_ctx rootfs;
-	void *seccomp;	   /* compiled filter or NULL */
-	bool seccomp_late; /* loaded just before execve (child.c) */
+	/* The hand-off: what the runtime prepared for this process before the
+	 * clone, each by its own step (process.c, child_prepare). The child
+	 * gets it in its copy of this struct; no file-level state crosses. */
+	struct husk_ns_fds ns;	       /* namespaces to join by path */
+	struct husk_rootfs_ctx rootfs; /* with the bind sources (rootfs.source_fds) */
+	struct husk_netdevs netdevs;   /* linux.netDevices to move */
+	void *seccomp;		       /* compiled filter or NULL */
+	/* The child's own, across its steps. */
+	int timens_offsets_fd; /* husk_ns_open_time_offsets, or -1 */
+	uint64_t started;      /* clone (or exec's start), for the trace; 0: none */
+	bool seccomp_late;     /* loaded just before execve (child.c) */
 	bool seccomp_loaded;
 	char **argv;	 /* process.args, NULL-terminated */
 	char *exec_path; /* args[0] resolved against the container's PATH */
