@@ -25,6 +25,21 @@ enum husk_msg_type {
 	HUSK_MSG_JOINED,     /* parent -> child: it is in the container's cgroups now */
 };
 
+/* The phases of the conversation, and (handshake.c, a table) the messages
+ * each accepts; ERROR is accepted in every phase and ends it. */
+enum husk_phase {
+	HUSK_PHASE_GO,	      /* child, first: the parent wrote its maps, oom score */
+	HUSK_PHASE_JOINED,    /* child: the parent moved it into its cgroups */
+	HUSK_PHASE_HOOKS,     /* child: the parent ran prestart + createRuntime */
+	HUSK_PHASE_CHILD_PID, /* parent: an intermediate reports the final pid */
+	HUSK_PHASE_SERVE,     /* parent: the child's requests until READY */
+	HUSK_PHASE_COUNT,
+};
+/* Whether `type` is allowed in `phase`; the phase's name for errors. */
+bool husk_phase_accepts(enum husk_phase phase, uint32_t type);
+const char *husk_phase_name(enum husk_phase phase);
+const char *husk_msg_name(uint32_t type);
+
 struct husk_msg {
 	uint32_t type;
 	int32_t code;
@@ -42,8 +57,9 @@ void husk_msg_send_error(int sock, const struct husk_err *e);
 /* Receive one message; *fd gets an attached descriptor (O_CLOEXEC) or -1.
  * Returns 1 for a message, 0 at end of stream, -1 on error. */
 int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err);
-/* Wait for a message of `type`; an ERROR message or EOF become err. */
-int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struct husk_err *err);
+/* Wait for the message that ends `phase` (one it accepts); an ERROR
+ * message, EOF or a message the phase does not accept become err. */
+int husk_msg_expect(int sock, enum husk_phase phase, struct husk_msg *m, struct husk_err *err);
 /* When the peer has already sent HUSK_MSG_ERROR (it failed and is gone or
  * going), put its error in err and return true; never waits. */
 bool husk_msg_take_error(int sock, struct husk_err *err);
@@ -198,6 +214,34 @@ int husk_execfifo_open(int proc_fd, int fifo_fd, struct husk_err *err);
 /* The go byte, once the startContainer hooks ran; fd stays open to execve. */
 int husk_execfifo_release(int fd, struct husk_err *err);
 
+/* ---- steps.c: the child's set-up as tables of named steps ---------------- */
+
+struct husk_child;
+struct husk_step {
+	const char *name; /* in the --debug trace, and before any error: "NAME: ..." */
+	int (*run)(struct husk_child *c, struct husk_err *err);
+	/* NULL: always; else whether the step applies to this child */
+	bool (*applies)(const struct husk_child *c);
+	/* what it acts on, for the trace: a fixed text, or built when tracing */
+	const char *what;
+	const char *(*object)(const struct husk_child *c, char *buf, size_t cap);
+};
+
+struct husk_steps {
+	const struct husk_step *v;
+	size_t n;
+};
+
+/* Run the steps in order; the first failure returns -1 with the step's
+ * name before its error (errno kept). */
+int husk_steps_run(const struct husk_step *steps, size_t n, struct husk_child *c,
+		   struct husk_err *err);
+
+/* child.c: the two recipes. The order is security-relevant; see the
+ * comments at each table and docs/design.md. */
+extern const struct husk_steps husk_create_steps; /* clone to "ready" */
+extern const struct husk_steps husk_exec_steps;	  /* clone to just before execve */
+
 /* ---- child.c: the container process ------------------------------------- */
 
 struct husk_child {
@@ -216,6 +260,7 @@ struct husk_child {
 	const int *join_fds; /* v1 tasks files to write "0" to (husk_child_join_cgroups) */
 	size_t n_join_fds;
 	bool joined;	       /* the runtime said HUSK_MSG_JOINED */
+	bool cwd_done;	       /* process.cwd entered (before or after the user change) */
 	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
 	/* The hand-off: what the runtime prepared for this process before the
 	 * clone, each by its own step (process.c, child_prepare). The child
@@ -237,16 +282,11 @@ struct husk_child {
 /* First step of every process cloned by the runtime: drop the copies of the
  * runtime's own fds that matter (its end of the socketpair). */
 void husk_child_enter(struct husk_child *c);
-/* The spawn child: never returns. */
+/* The spawn child (husk_create_steps, then the exec fifo): never returns. */
 __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
-/* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,
- * cwd, fds, binary lookup). */
-int husk_child_finalize(struct husk_child *c, struct husk_err *err);
-/* Move this single-threaded process into its v1 cgroups through the tasks
- * files the runtime opened (c->join_fds), then close them (see child.c). */
-int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err);
-/* Make this process non-dumpable (see child.c). */
-int husk_child_undumpable(struct husk_err *err);
+/* The exec child, once in the container's namespaces (husk_exec_steps,
+ * then execve): never returns. */
+__attribute__((noreturn)) void husk_child_exec_main(struct husk_child *c);
 /* Report a failure before "ready" and exit. */
 __attribute__((noreturn)) void husk_child_fail(struct husk_child *c, const struct husk_err *e);
 /* execve the resolved binary; on failure print to stderr and exit 127. */

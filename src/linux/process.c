@@ -273,11 +273,12 @@ static int serve_one(const struct husk_serve_ctx *s, int sock, const struct husk
 		return husk_seccomp_send_listener(s->spec, s->id, s->bundle, s->pid, s->init_pid,
 						  notify, err);
 	}
-	default:
+	default: /* READY ends the phase before we get here */
 		if (fd >= 0)
 			close(fd);
-		return husk_err_set(err, EPROTO, "unexpected message %u from the container process",
-				    m->type);
+		return husk_err_set(err, EPROTO,
+				    "unexpected message %s (%u) from the container process",
+				    husk_msg_name(m->type), m->type);
 	}
 }
 
@@ -294,6 +295,13 @@ int husk_serve_child(const struct husk_serve_ctx *s, int sock, struct husk_spawn
 			return -1;
 		if (r == 0)
 			return s->eof_is_success ? 0 : describe_exit(s->pid, err);
+		if (!husk_phase_accepts(HUSK_PHASE_SERVE, m.type)) {
+			if (fd >= 0)
+				close(fd);
+			return husk_err_set(err, EPROTO,
+					    "unexpected message %s (%u) from the container process",
+					    husk_msg_name(m.type), m.type);
+		}
 		if (m.type == HUSK_MSG_READY)
 			return 0;
 		if (serve_one(s, sock, &m, fd, out, err) < 0)
@@ -398,7 +406,7 @@ pid_t husk_intermediate_result(pid_t ipid, int ipidfd, struct husk_child *c, int
 	 * end. */
 	close(c->sock);
 	c->sock = -1;
-	rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
+	rc = husk_msg_expect(sock, HUSK_PHASE_CHILD_PID, &m, err);
 
 	husk_kill_and_reap(ipid, ipidfd); /* it exits on its own; this reaps it */
 	if (ipidfd >= 0)
