@@ -257,7 +257,7 @@ struct husk_child {
 	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
 	int proc_fd; /* host /proc, O_PATH, opened before pivot */
 	pid_t host_pid;
-	const int *join_fds; /* v1 tasks files to write "0" to (husk_child_join_cgroups) */
+	const int *join_fds; /* v1 tasks files to write "0" to ("cgroup join") */
 	size_t n_join_fds;
 	bool joined;	       /* the runtime said HUSK_MSG_JOINED */
 	bool cwd_done;	       /* process.cwd entered (before or after the user change) */
