@@ -97,8 +97,6 @@ int husk_bind_tree_flags(const struct husk_mount *m, int tree);
 
 /* idmap.c */
 bool husk_mount_is_idmapped(const struct husk_mount *m);
-/* The tree husk_rootfs_open_sources opened for spec mount i (taken), or -1. */
-int husk_rootfs_handed_source(size_t i);
 int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, int tree,
 		    int container_userns, int proc_fd, struct husk_err *err);
 
