@@ -196,23 +196,6 @@ static int open_log(const struct cli_globals *g)
 	return 0;
 }
 
-/* exec joins a container whose processes are already running: they must
- * not be able to reach husk's on-disk binary through /proc/PID/exe. */
-static bool enters_running_container(const char *cmd)
-{
-	return strcmp(cmd, "exec") == 0;
-}
-
-static int protect_self(void)
-{
-	struct husk_err err;
-	if (husk_selfexe_protect(&err) < 0) {
-		cli_fail(&err);
-		return -1;
-	}
-	return 0;
-}
-
 /* jansson seeds its hash function on first use from /dev/urandom (open,
  * read, close); one getrandom() gives the same unpredictability. */
 static void seed_json_hash(void)
@@ -245,8 +228,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[first], commands[i].name) == 0) {
 			optind = 1; /* each command parses its own argv with getopt */
-			if (enters_running_container(commands[i].name) && protect_self() < 0)
-				return 1;
 			return commands[i].run(&g, argc - first, argv + first);
 		}
 	}

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "util/log.h"
-#include "linux/selfexe.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
 #include "runtime/internal.h"
@@ -330,12 +329,6 @@ static void job_release(struct create_job *job)
 /* Processes of another container (or the host) can see our setup process
  * when the pid namespace is not a new one: then it must not run from the
  * on-disk binary (CVE-2019-5736). Re-exec happens before any side effect. */
-static bool pid_ns_shared(const struct husk_spec *spec)
-{
-	const struct husk_namespace *pid = &spec->linux.ns[HUSK_NS_PID];
-	return !pid->enabled || pid->path;
-}
-
 /* Socket activation passes through (as runc does): the container's process
  * sees the same fds from 3 on, announced to it as its own (LISTEN_PID=1 is
  * its pid in a new pid namespace). */
@@ -372,7 +365,7 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	if (husk_traced("read config", o->bundle ? o->bundle : ".",
 			read_bundle(job, o->bundle, err)) < 0)
 		return -1;
-	if (pid_ns_shared(job->spec) && husk_selfexe_protect(err) < 0)
+	if (husk_guard_entry(HUSK_ENTRY_CREATE, job->spec, err) < 0)
 		return -1;
 	if (o->listen_fds > 0 && add_listen_env(job->spec, o->listen_fds, err) < 0)
 		return -1;

@@ -136,6 +136,8 @@ int husk_exec_container(const struct husk_ctx *ctx, struct husk_container *c,
 			const struct husk_exec_opts *o, int *exit_status, struct husk_err *err)
 {
 	(void)ctx;
+	if (husk_guard_entry(HUSK_ENTRY_EXEC, NULL, err) < 0)
+		return husk_err_prefix(err, "exec %s", c->id);
 	if (check_execable(c, o, err) < 0 || exec_steps(ctx, c, o, exit_status, err) < 0)
 		return husk_err_prefix(err, "exec %s", c->id);
 	return 0;
