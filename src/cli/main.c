@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 	opterr = 0; /* getopt's messages would be a second line: cli_bad_option says it */
 	seed_json_hash();
 	g.rootless = geteuid() != 0;
+	g.argv0 = argv[0];
 	const char *join = getenv("HUSK_CGROUP_JOIN");
 	g.cgroup_join_procs = join && strcmp(join, "procs") == 0;
 	first = parse_globals(&g, argc, argv);

@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
+#include "runtime/backend.h"
 #include "runtime/internal.h"
 
 struct exec_job {
@@ -79,10 +80,11 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	    .bundle = c->bundle,
 	};
 	struct husk_spawn_result r = {.pidfd = -1, .pty_master = -1};
+	const struct husk_backend *b;
 	struct husk_proc proc;
 	sigset_t old;
 
-	if (!spec)
+	if (!spec || husk_backend_of(c, &b, err) < 0)
 		return -1;
 	if (o->n_sub_cgroups && !c->cgroup_path)
 		return husk_err_plain(err, EINVAL, "--cgroup: the container has no cgroup");
@@ -101,7 +103,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	}
 	if (!o->detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	int rc = husk_traced("spawn", c->id, husk_linux_exec(&p, &r, err));
+	int rc = husk_traced("spawn", c->id, b->exec(&p, &r, err));
 	husk_cgroup_close_tasks(&job.tasks);
 	if (rc < 0)
 		return -1;

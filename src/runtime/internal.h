@@ -104,3 +104,9 @@ bool husk_entry_meets_running(enum husk_entry e, const struct husk_spec *spec);
 /* Re-exec from a sealed copy of the binary (linux/selfexe.h) when
  * husk_entry_meets_running() says so; 0 when not needed or already sealed. */
 int husk_guard_entry(enum husk_entry e, const struct husk_spec *spec, struct husk_err *err);
+
+/* The linux backend's start: open the exec fifo so the waiting process
+ * execs its program (start.c); its kill: signal the init through a pidfd,
+ * or every process of the container (kill.c). backend_linux.c. */
+int husk_linux_release(struct husk_container *c, bool wait_exec, struct husk_err *err);
+int husk_linux_kill(struct husk_container *c, int sig, bool all, struct husk_err *err);

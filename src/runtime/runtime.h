@@ -7,9 +7,8 @@
 #include <sys/types.h>
 
 #include "spec/spec.h"
+#include "state/record.h"
 #include "util/err.h"
-
-struct husk_cgroup;
 
 struct husk_ctx {
 	const char *root; /* state directory (--root) */
@@ -19,34 +18,9 @@ struct husk_ctx {
 	 * instead of the container process moving itself (cgroup.h): an escape
 	 * hatch (HUSK_CGROUP_JOIN=procs) and how tests reach that path. */
 	bool cgroup_join_procs;
-};
-
-enum husk_status {
-	HUSK_STATUS_CREATING,
-	HUSK_STATUS_CREATED,
-	HUSK_STATUS_RUNNING,
-	HUSK_STATUS_PAUSED,
-	HUSK_STATUS_STOPPED,
-};
-
-const char *husk_status_name(enum husk_status s); /* "created", ... */
-
-/* A container as the state store knows it. */
-struct husk_container {
-	char *id;
-	pid_t pid;	    /* init in the runtime's pid namespace; 0 when none */
-	uint64_t pid_start; /* init's start time (proc stat field 22) to defeat pid reuse */
-	char *bundle;
-	char *rootfs;
-	char *created; /* RFC 3339 UTC */
-	char *owner;
-	char *cgroup_path; /* resolved cgroup path, NULL when none */
-	struct husk_kvv annotations;
-	enum husk_status status;    /* derived when loaded */
-	struct husk_spec *spec;	    /* loaded lazily by husk_container_spec() */
-	struct husk_cgroup *cgroup; /* opened lazily by husk_container_cgroup() */
-	int dir_fd;		    /* the container's state directory */
-	unsigned int hook_kinds;    /* bit k set when the spec has hooks of kind k */
+	/* The name husk was run under (argv[0]), which may ask for a backend
+	 * ("husk-vm"); NULL for none. */
+	const char *argv0;
 };
 
 /* Load a container's state and derive its status (dead or reused pid =>

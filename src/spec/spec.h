@@ -437,7 +437,8 @@ int husk_ns_clone_flag(enum husk_ns_type type);	  /* CLONE_NEWPID, ... */
 char *husk_spec_default_json(bool rootless, struct husk_err *err);
 
 /* `husk features`: the OCI features document. */
-char *husk_features_json(struct husk_err *err);
+/* `extra`: annotations the caller adds (the runtime's backends); may be NULL. */
+char *husk_features_json(const struct husk_kvv *extra, struct husk_err *err);
 
 /* Valid container id (runc's rule): 1 to 255 (NAME_MAX) bytes of [A-Za-z0-9_.+-],
  * and not "." or "..", so it is always one harmless path component. A leading
