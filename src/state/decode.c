@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/runtime.h"
+#include "state/record.h"
 #include "util/cleanup.h"
 
 #define FALLBACK 1
