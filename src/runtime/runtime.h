@@ -78,8 +78,39 @@ struct husk_exec_subcgroup {
 	const char *path;	/* relative to the container's cgroup */
 };
 
+/* exec's default process: the container's own process (user, environment,
+ * capabilities, cwd, ... from its config) with exec's flags applied, as
+ * runc's exec builds it. */
+struct husk_exec_process_opts {
+	char **args; /* the command and its arguments (required) */
+	size_t n_args;
+	bool tty;
+	const char *cwd; /* NULL: the config's */
+	char **env;	 /* KEY=VALUE, each replacing the config's KEY */
+	size_t n_env;
+	bool set_user; /* uid (and gid when has_gid, else 0) replace the config's */
+	uint32_t uid, gid;
+	bool has_gid;
+	const uint32_t *gids; /* added to the config's additional gids */
+	size_t n_gids;
+	uint64_t caps; /* bit CAP_X: added to bounding, effective and permitted */
+	bool no_new_privs;
+	const char *apparmor, *label; /* NULL: the config's */
+};
+
+/* The default process built over `base` (the container's process). Shallow:
+ * `out` borrows base's and o's strings, so both must outlive it; release
+ * what was built for it with husk_exec_process_release(). */
+int husk_exec_process_from_opts(const struct husk_process *base,
+				const struct husk_exec_process_opts *o, struct husk_process *out,
+				struct husk_err *err);
+void husk_exec_process_release(struct husk_process *p);
+
 struct husk_exec_opts {
-	struct husk_process *process; /* built by the CLI from --process or flags */
+	/* The process to run (e.g. from --process FILE), or NULL: the default
+	 * process built from process_opts over the container's config. */
+	const struct husk_process *process;
+	const struct husk_exec_process_opts *process_opts;
 	const char *console_socket;
 	const char *pid_file;
 	int preserve_fds;
@@ -91,7 +122,6 @@ struct husk_exec_opts {
 
 int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec_opts *o,
 	      int *exit_status, struct husk_err *err);
-/* The same on a container the caller already loaded (the CLI does, to build
- * the default process from the container's spec). */
+/* The same on a container the caller already loaded. */
 int husk_exec_container(const struct husk_ctx *ctx, struct husk_container *c,
 			const struct husk_exec_opts *o, int *exit_status, struct husk_err *err);
