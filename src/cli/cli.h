@@ -3,8 +3,7 @@
 #pragma once
 #include <stdbool.h>
 
-#include "runtime/runtime.h"
-#include "util/err.h"
+#include "husk/husk.h"
 #include "util/escape.h"
 
 struct cli_globals {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "runtime/backend.h"
 #include "util/cleanup.h"
 
 int cmd_features(struct cli_globals *g, int argc, char **argv)

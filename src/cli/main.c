@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "husk_version.h" /* generated: src/cli/version.h.in */
-#include "linux/selfexe.h"
 #include "util/escape.h"
 #include "util/log.h"
 

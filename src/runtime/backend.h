@@ -79,10 +79,5 @@ int husk_backend_of(const struct husk_container *c, const struct husk_backend **
 int husk_backend_record(const struct husk_backend *b, bool named, const struct husk_spec *spec,
 			struct husk_kvv *annotations, struct husk_err *err);
 
-/* The features document (OCI features.md) with the backends in its
- * annotations: org.husk.backends ("linux", comma-separated) and
- * org.husk.backend.default. Caller frees. */
-char *husk_features(struct husk_err *err);
-
 /* The linux backend (backend_linux.c). */
 extern const struct husk_backend husk_backend_linux;

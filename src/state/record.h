@@ -5,19 +5,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "husk/husk.h"
 #include "spec/spec.h"
 
 struct husk_cgroup;
-
-enum husk_status {
-	HUSK_STATUS_CREATING,
-	HUSK_STATUS_CREATED,
-	HUSK_STATUS_RUNNING,
-	HUSK_STATUS_PAUSED,
-	HUSK_STATUS_STOPPED,
-};
-
-const char *husk_status_name(enum husk_status s); /* "created", ... */
 
 /* A container as the state store knows it. */
 struct husk_container {
