@@ -175,7 +175,9 @@ int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec
 	struct husk_container *c;
 	int r;
 
-	if (husk_container_load(ctx, id, &c, err) < 0)
+	/* Re-exec (when needed) before any work, which would be done twice. */
+	if (husk_guard_entry(HUSK_ENTRY_EXEC, NULL, err) < 0 ||
+	    husk_container_load(ctx, id, &c, err) < 0)
 		return husk_err_prefix(err, "exec %s", id);
 	r = husk_exec_container(ctx, c, o, exit_status, err);
 	husk_container_free(c);
