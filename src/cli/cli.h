@@ -3,8 +3,7 @@
 #pragma once
 #include <stdbool.h>
 
-#include "runtime/runtime.h"
-#include "util/err.h"
+#include "husk/husk.h"
 #include "util/escape.h"
 
 struct cli_globals {
@@ -15,6 +14,7 @@ struct cli_globals {
 	bool systemd_cgroup;	/* --systemd-cgroup */
 	bool rootless;		/* running without real root */
 	bool cgroup_join_procs; /* HUSK_CGROUP_JOIN=procs in the environment */
+	const char *argv0;	/* the name husk was run under: may ask for a backend */
 };
 
 struct cli_command {
@@ -47,7 +47,8 @@ static inline struct husk_ctx cli_ctx(const struct cli_globals *g)
 	return (struct husk_ctx){.root = g->root,
 				 .rootless = g->rootless,
 				 .systemd_cgroup = g->systemd_cgroup,
-				 .cgroup_join_procs = g->cgroup_join_procs};
+				 .cgroup_join_procs = g->cgroup_join_procs,
+				 .argv0 = g->argv0};
 }
 
 /* Parse a non-negative decimal option value; -1 when it is not one. */

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "runtime/cgroup_ops.h"
 #include "util/cleanup.h"
 
 static void events_usage(FILE *out)

@@ -43,16 +43,7 @@ static void usage(FILE *out)
 
 struct exec_flags {
 	const char *process_file;
-	bool tty, no_new_privs, set_user;
-	const char *cwd;
-	uid_t uid;
-	gid_t gid;
-	bool has_gid;
-	struct husk_strv env;
-	gid_t *gids;
-	size_t n_gids;
-	uint64_t caps;
-	const char *apparmor, *label;
+	struct husk_exec_process_opts p;  /* the default process's flags */
 	struct husk_exec_subcgroup *subs; /* --cgroup, n_subs of them */
 	size_t n_subs;
 	bool plain_sub; /* one --cgroup without "controller:" */
@@ -60,14 +51,13 @@ struct exec_flags {
 	size_t n_copies;
 };
 
-static int add_env(struct husk_strv *v, const char *kv)
+static int add_env(struct husk_exec_process_opts *p, const char *kv)
 {
-	char **bigger = realloc(v->v, (v->n + 2) * sizeof(*v->v));
+	char **bigger = realloc(p->env, (p->n_env + 1) * sizeof(*p->env));
 	if (!bigger)
 		return -1;
-	v->v = bigger;
-	v->v[v->n++] = (char *)kv;
-	v->v[v->n] = NULL;
+	p->env = bigger;
+	p->env[p->n_env++] = (char *)kv;
 	return 0;
 }
 
@@ -81,26 +71,25 @@ static int parse_user(struct exec_flags *f, const char *s)
 
 	if (husk_user_parse(s, &uid, &gid, &has_gid, &err) < 0)
 		return cli_usage_error("exec", "--user %s: %s (want UID[:GID])", s, err.msg);
-	f->uid = uid;
-	f->gid = gid;
-	f->has_gid = has_gid;
-	f->set_user = true;
+	f->p.uid = uid;
+	f->p.gid = gid;
+	f->p.has_gid = has_gid;
+	f->p.set_user = true;
 	return 0;
 }
 
 static int add_gid(struct exec_flags *f, const char *s)
 {
 	struct husk_err err = {0};
-	gid_t *bigger;
-	uint32_t gid;
+	uint32_t *bigger, gid;
 
 	if (husk_id_parse(s, &gid, &err) < 0)
 		return cli_usage_error("exec", "--additional-gids: %s", err.msg);
-	bigger = realloc(f->gids, (f->n_gids + 1) * sizeof(*f->gids));
+	bigger = realloc((uint32_t *)f->p.gids, (f->p.n_gids + 1) * sizeof(*bigger));
 	if (!bigger)
 		return -1;
-	f->gids = bigger;
-	f->gids[f->n_gids++] = gid;
+	bigger[f->p.n_gids++] = gid;
+	f->p.gids = bigger;
 	return 0;
 }
 
@@ -110,7 +99,7 @@ static int parse_env(struct exec_flags *f, const char *kv)
 {
 	if (!strchr(kv, '=') || kv[0] == '=')
 		return cli_usage_error("exec", "--env \"%s\": must be KEY=value", kv);
-	return add_env(&f->env, kv) < 0 ? -1 : 0;
+	return add_env(&f->p, kv) < 0 ? -1 : 0;
 }
 
 static int add_sub(struct exec_flags *f, const char *controller, const char *path)
@@ -169,87 +158,8 @@ static int parse_cap(struct exec_flags *f, const char *name)
 	}
 	if (cap < 0)
 		return -1;
-	f->caps |= 1ULL << cap;
+	f->p.caps |= 1ULL << cap;
 	return 0;
-}
-
-/* KEY=VALUE from --env replaces the same KEY of the base environment. */
-static int merge_env(const struct husk_strv *base, const struct husk_strv *extra,
-		     struct husk_strv *out)
-{
-	for (size_t i = 0; i < base->n; i++)
-		if (add_env(out, base->v[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < extra->n; i++) {
-		const char *eq = strchr(extra->v[i], '=');
-		size_t klen = eq ? (size_t)(eq - extra->v[i]) : strlen(extra->v[i]);
-		size_t j;
-		for (j = 0; j < out->n; j++)
-			if (strncmp(out->v[j], extra->v[i], klen) == 0 && out->v[j][klen] == '=')
-				break;
-		if (j < out->n)
-			out->v[j] = extra->v[i];
-		else if (add_env(out, extra->v[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The container's process with the flags applied. Shallow: the copy borrows
- * the spec's strings, and only the arrays built here belong to it. */
-static int build_process(const struct exec_flags *f, const struct husk_process *base, char **args,
-			 int n_args, struct husk_process *p, struct husk_strv *env, gid_t **gids)
-{
-	*p = *base;
-	p->args.v = args;
-	p->args.n = (size_t)n_args;
-	p->terminal = f->tty;
-	if (f->cwd)
-		p->cwd = (char *)f->cwd;
-	if (merge_env(&base->env, &f->env, env) < 0)
-		return -1;
-	p->env = *env;
-	if (f->set_user) {
-		p->user.uid = f->uid;
-		p->user.gid = f->has_gid ? f->gid : 0;
-	}
-	if (f->n_gids) {
-		size_t n = base->user.n_additional_gids;
-		*gids = calloc(n + f->n_gids, sizeof(**gids));
-		if (!*gids)
-			return -1;
-		if (n) /* additional_gids is NULL when the config lists none */
-			memcpy(*gids, base->user.additional_gids, n * sizeof(**gids));
-		memcpy(*gids + n, f->gids, f->n_gids * sizeof(**gids));
-		p->user.additional_gids = *gids;
-		p->user.n_additional_gids = n + f->n_gids;
-	}
-	/* As runc: --cap widens bounding, effective and permitted; inheritable
-	 * and ambient stay what the config says. */
-	if (f->caps) {
-		p->has_caps = true;
-		p->caps.bounding |= f->caps;
-		p->caps.effective |= f->caps;
-		p->caps.permitted |= f->caps;
-	}
-	if (f->no_new_privs)
-		p->no_new_privileges = true;
-	if (f->apparmor)
-		p->apparmor_profile = (char *)f->apparmor;
-	if (f->label)
-		p->selinux_label = (char *)f->label;
-	return 0;
-}
-
-static int finish(struct husk_process *from_file, struct husk_strv *env, gid_t *gids,
-		  struct husk_container *c, int code)
-{
-	if (from_file)
-		husk_process_free(from_file);
-	free(env->v);
-	free(gids);
-	husk_container_free(c);
-	return code;
 }
 
 static int do_exec(struct cli_globals *g, struct exec_flags *f, struct husk_exec_opts *o,
@@ -257,42 +167,25 @@ static int do_exec(struct cli_globals *g, struct exec_flags *f, struct husk_exec
 {
 	struct husk_ctx ctx = cli_ctx(g);
 	struct husk_err err = {0};
-	struct husk_container *c = NULL;
-	struct husk_process *from_file = NULL, built;
-	struct husk_strv env = {0};
-	gid_t *gids = NULL;
+	struct husk_process *from_file = NULL;
 	int status = 0, r;
 
-	if (husk_container_load(&ctx, id, &c, &err) < 0)
-		goto out;
 	if (f->process_file) {
 		from_file = husk_process_load(f->process_file, &err);
-		if (!from_file)
-			goto out;
+		if (!from_file) {
+			husk_err_prefix(&err, "exec %s", id);
+			return cli_fail(&err);
+		}
 		o->process = from_file;
 	} else {
-		const struct husk_spec *spec = husk_container_spec(c, &err);
-		if (!spec)
-			goto out;
-		if (!spec->process) {
-			husk_err_set(&err, EINVAL, "container %s has no process in its config", id);
-			goto out;
-		}
-		if (build_process(f, spec->process, args, n_args, &built, &env, &gids) < 0) {
-			husk_err_sys(&err, "build process");
-			goto out;
-		}
-		/* o is this call's own options: used only until do_exec returns */
-		// cppcheck-suppress autoVariables
-		o->process = &built;
+		f->p.args = args;
+		f->p.n_args = (size_t)n_args;
+		o->process_opts = &f->p;
 	}
-	r = husk_exec_container(&ctx, c, o, &status, &err);
-	if (r < 0)
-		return finish(from_file, &env, gids, c, cli_fail(&err));
-	return finish(from_file, &env, gids, c, status);
-out:
-	husk_err_prefix(&err, "exec %s", id);
-	return finish(from_file, &env, gids, c, cli_fail(&err));
+	r = husk_exec(&ctx, id, o, &status, &err);
+	if (from_file)
+		husk_process_free(from_file);
+	return r < 0 ? cli_fail(&err) : status;
 }
 
 enum {
@@ -314,7 +207,7 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o, char
 		f->process_file = optarg;
 		return 0;
 	case 't':
-		f->tty = true;
+		f->p.tty = true;
 		return 0;
 	case 'd':
 		o->detach = true;
@@ -336,10 +229,10 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o, char
 		o->pid_file = optarg;
 		return 0;
 	case OPT_CWD:
-		f->cwd = optarg;
+		f->p.cwd = optarg;
 		return 0;
 	case OPT_NNP:
-		f->no_new_privs = true;
+		f->p.no_new_privs = true;
 		return 0;
 	case OPT_PRESERVE:
 		o->preserve_fds = cli_parse_uint(optarg);
@@ -350,10 +243,10 @@ static int parse_one(int c, struct exec_flags *f, struct husk_exec_opts *o, char
 		o->ignore_paused = true;
 		return 0;
 	case OPT_APPARMOR:
-		f->apparmor = optarg;
+		f->p.apparmor = optarg;
 		return 0;
 	case OPT_LABEL:
-		f->label = optarg;
+		f->p.label = optarg;
 		return 0;
 	case OPT_CGROUP:
 		return parse_sub_cgroup(f, optarg);
@@ -416,8 +309,8 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	}
 	r = do_exec(g, &f, &o, argv[optind], argv + optind + 1, argc - optind - 1);
 out:
-	free(f.env.v);
-	free(f.gids);
+	free(f.p.env);
+	free((uint32_t *)f.p.gids);
 	free(f.subs);
 	for (size_t i = 0; i < f.n_copies; i++)
 		free(f.copies[i]);

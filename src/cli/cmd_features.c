@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "spec/spec.h"
 #include "util/cleanup.h"
 
 int cmd_features(struct cli_globals *g, int argc, char **argv)
@@ -33,7 +32,7 @@ int cmd_features(struct cli_globals *g, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("features", "too many arguments: %s", argv[optind]);
-	text = husk_features_json(&err);
+	text = husk_features(&err);
 	if (!text)
 		return cli_fail(&err);
 	printf("%s\n", text);

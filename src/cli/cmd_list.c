@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "util/cleanup.h"
+#include "runtime/runtime.h" /* the container record: list reads it directly (for now) */
 #include "util/log.h"
 
 static void usage(FILE *out)

@@ -1,6 +1,5 @@
 /* husk pause: freeze every process of a container. */
 #include "cli/cli.h"
-#include "runtime/cgroup_ops.h"
 
 static const char usage[] = "Usage: husk pause <container-id>\n\n"
 			    "Freeze every process of a created or running container (the\n"

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/cgroup_ops.h"
 #include "util/cleanup.h"
 
 static void ps_usage(FILE *out)

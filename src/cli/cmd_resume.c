@@ -1,6 +1,5 @@
 /* husk resume: thaw a paused container. */
 #include "cli/cli.h"
-#include "runtime/cgroup_ops.h"
 
 static const char usage[] = "Usage: husk resume <container-id>\n\n"
 			    "Thaw the processes of a container that `husk pause` froze.\n"

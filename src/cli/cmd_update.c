@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/cgroup_ops.h"
+#include "spec/spec.h" /* struct husk_resources: update sets its fields from flags */
 #include "util/cleanup.h"
 
 static void update_usage(FILE *out)

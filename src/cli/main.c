@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "husk_version.h" /* generated: src/cli/version.h.in */
-#include "linux/selfexe.h"
 #include "util/escape.h"
 #include "util/log.h"
 
@@ -197,23 +196,6 @@ static int open_log(const struct cli_globals *g)
 	return 0;
 }
 
-/* exec joins a container whose processes are already running: they must
- * not be able to reach husk's on-disk binary through /proc/PID/exe. */
-static bool enters_running_container(const char *cmd)
-{
-	return strcmp(cmd, "exec") == 0;
-}
-
-static int protect_self(void)
-{
-	struct husk_err err;
-	if (husk_selfexe_protect(&err) < 0) {
-		cli_fail(&err);
-		return -1;
-	}
-	return 0;
-}
-
 /* jansson seeds its hash function on first use from /dev/urandom (open,
  * read, close); one getrandom() gives the same unpredictability. */
 static void seed_json_hash(void)
@@ -232,6 +214,7 @@ int main(int argc, char **argv)
 	opterr = 0; /* getopt's messages would be a second line: cli_bad_option says it */
 	seed_json_hash();
 	g.rootless = geteuid() != 0;
+	g.argv0 = argv[0];
 	const char *join = getenv("HUSK_CGROUP_JOIN");
 	g.cgroup_join_procs = join && strcmp(join, "procs") == 0;
 	first = parse_globals(&g, argc, argv);
@@ -246,8 +229,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[first], commands[i].name) == 0) {
 			optind = 1; /* each command parses its own argv with getopt */
-			if (enters_running_container(commands[i].name) && protect_self() < 0)
-				return 1;
 			return commands[i].run(&g, argc - first, argv + first);
 		}
 	}

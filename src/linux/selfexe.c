@@ -70,8 +70,16 @@ int husk_selfexe_protect(struct husk_err *err)
 {
 	_cleanup_close_ int mfd = -1;
 
-	if (!saved_argv || husk_selfexe_is_sealed())
+	if (husk_selfexe_is_sealed())
 		return 0;
+	/* Skipping the copy would leave the on-disk binary open to the
+	 * container: a program that never said how to re-execute itself gets
+	 * an error, never a silent run without the protection. */
+	if (!saved_argv)
+		return husk_err_plain(err, EPERM,
+				      "protect the husk binary (CVE-2019-5736): "
+				      "husk_selfexe_init() was never called, so husk cannot "
+				      "re-execute from a sealed copy");
 	mfd = sealed_copy(err);
 	if (mfd < 0)
 		return -1;

@@ -17,5 +17,7 @@ void husk_selfexe_init(char **argv);
 
 /* Re-exec the current program from a sealed memfd copy with the same argv
  * and environment. Returns only on failure, or 0 at once when already
- * sealed or when no command line was recorded (an embedder's process). */
+ * sealed. An error (EPERM) when husk_selfexe_init() was never called: the
+ * protection is never skipped silently. Callers go through
+ * husk_guard_entry() (runtime/internal.h), which decides when it is needed. */
 int husk_selfexe_protect(struct husk_err *err);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "runtime/backend.h"
 #include "runtime/cgroup_ops.h"
 #include "runtime/internal.h"
 #include "util/cleanup.h"
@@ -56,6 +57,7 @@ int husk_update(const struct husk_ctx *ctx, const char *id, const struct husk_re
 static int set_frozen(const struct husk_ctx *ctx, const char *id, bool frozen, struct husk_err *err)
 {
 	const char *verb = frozen ? "pause" : "resume";
+	const struct husk_backend *b;
 	struct husk_container *c;
 	struct husk_cgroup *cg;
 	int lock_fd, r;
@@ -67,7 +69,9 @@ static int set_frozen(const struct husk_ctx *ctx, const char *id, bool frozen, s
 	else if (!frozen && c->status != HUSK_STATUS_PAUSED)
 		r = husk_err_set(err, 0, "container not paused");
 	else
-		r = husk_cgroup_freeze(cg, frozen, err);
+		r = husk_backend_of(c, &b, err) < 0 ? -1
+		    : frozen			    ? b->pause(c, err)
+						    : b->resume(c, err);
 	if (r < 0)
 		husk_err_prefix(err, "%s %s", verb, id);
 	husk_container_free(c);
@@ -265,10 +269,11 @@ fail:
 
 char *husk_events_stats(struct husk_events *ev, struct husk_err *err)
 {
-	_cleanup_free_ char *data = husk_cgroup_stats_json(ev->cg, err);
+	const struct husk_backend *b;
+	_cleanup_free_ char *data = NULL;
 	char *line = NULL;
 
-	if (!data)
+	if (husk_backend_of(ev->c, &b, err) < 0 || !(data = b->stats(ev->c, err)))
 		return NULL;
 	/* Ids are [A-Za-z0-9_.+-] (husk_id_validate): no JSON escaping needed. */
 	if (asprintf(&line, "{\"type\":\"stats\",\"id\":\"%s\",\"data\":%s}", ev->id, data) < 0) {

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "util/log.h"
-#include "linux/selfexe.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
+#include "runtime/backend.h"
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
@@ -25,7 +25,8 @@ struct create_job {
 	const struct husk_ctx *ctx;
 	const char *id;
 	struct husk_spec *spec;
-	struct husk_container rec; /* what state.json will say; borrows every string */
+	const struct husk_backend *backend; /* chosen from the config and argv0 */
+	struct husk_container rec;	    /* what state.json will say; borrows every string */
 	struct husk_cgroup *cg;
 	bool joined_v2; /* CLONE_INTO_CGROUP placed the child in the unified cgroup */
 	struct husk_cgroup_tasks tasks; /* v1: the child moves itself (cgroup.h) */
@@ -248,7 +249,7 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 		husk_cgroup_open_tasks(job->cg, &job->tasks);
 	p.join_fds = job->tasks.fd;
 	p.n_join_fds = job->tasks.n;
-	rc = husk_linux_spawn(&p, &r, err);
+	rc = job->backend->create(&p, &r, err);
 	husk_cgroup_close_tasks(&job->tasks);
 	if (rc < 0)
 		return explain_setup_death(job, err);
@@ -328,12 +329,6 @@ static void job_release(struct create_job *job)
 /* Processes of another container (or the host) can see our setup process
  * when the pid namespace is not a new one: then it must not run from the
  * on-disk binary (CVE-2019-5736). Re-exec happens before any side effect. */
-static bool pid_ns_shared(const struct husk_spec *spec)
-{
-	const struct husk_namespace *pid = &spec->linux.ns[HUSK_NS_PID];
-	return !pid->enabled || pid->path;
-}
-
 /* Socket activation passes through (as runc does): the container's process
  * sees the same fds from 3 on, announced to it as its own (LISTEN_PID=1 is
  * its pid in a new pid namespace). */
@@ -363,14 +358,18 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 			struct husk_err *err)
 {
 	char created[64];
-	bool want_pty;
+	bool want_pty, asked;
 
 	if (job->ctx->systemd_cgroup)
 		return husk_err_set(err, ENOTSUP, "systemd cgroup driver is not supported");
 	if (husk_traced("read config", o->bundle ? o->bundle : ".",
 			read_bundle(job, o->bundle, err)) < 0)
 		return -1;
-	if (pid_ns_shared(job->spec) && husk_selfexe_protect(err) < 0)
+	if (husk_guard_entry(HUSK_ENTRY_CREATE, job->spec, err) < 0)
+		return -1;
+	if (husk_backend_select(&job->spec->annotations, job->ctx->argv0, &job->backend, &asked,
+				err) < 0 ||
+	    husk_backend_record(job->backend, asked, job->spec, &job->spec->annotations, err) < 0)
 		return -1;
 	if (o->listen_fds > 0 && add_listen_env(job->spec, o->listen_fds, err) < 0)
 		return -1;

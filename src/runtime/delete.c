@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "runtime/backend.h"
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
@@ -60,6 +61,10 @@ int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
 static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, bool force,
 			 struct husk_err *err)
 {
+	const struct husk_backend *b;
+
+	if (husk_backend_of(c, &b, err) < 0)
+		return -1;
 	switch (c->status) {
 	case HUSK_STATUS_CREATING: /* not under the lock (container.c) */
 	case HUSK_STATUS_STOPPED:
@@ -67,7 +72,7 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 		 * cgroup without saving its pid: destroy kills what is there. */
 		break;
 	case HUSK_STATUS_CREATED:
-		if (husk_traced("kill and wait", c->id, husk_container_kill_wait(c, err)) < 0)
+		if (husk_traced("kill and wait", c->id, b->delete (c, err)) < 0)
 			return -1;
 		break;
 	case HUSK_STATUS_RUNNING:
@@ -76,7 +81,7 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 			return husk_err_set(err, 0,
 					    "cannot delete container %s that is not stopped: %s",
 					    c->id, husk_status_name(c->status));
-		if (husk_traced("kill and wait", c->id, husk_container_kill_wait(c, err)) < 0)
+		if (husk_traced("kill and wait", c->id, b->delete (c, err)) < 0)
 			return -1;
 		break;
 	}

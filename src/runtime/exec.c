@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
+#include "runtime/backend.h"
 #include "runtime/internal.h"
 
 struct exec_job {
@@ -79,10 +80,11 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	    .bundle = c->bundle,
 	};
 	struct husk_spawn_result r = {.pidfd = -1, .pty_master = -1};
+	const struct husk_backend *b;
 	struct husk_proc proc;
 	sigset_t old;
 
-	if (!spec)
+	if (!spec || husk_backend_of(c, &b, err) < 0)
 		return -1;
 	if (o->n_sub_cgroups && !c->cgroup_path)
 		return husk_err_plain(err, EINVAL, "--cgroup: the container has no cgroup");
@@ -101,7 +103,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	}
 	if (!o->detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	int rc = husk_traced("spawn", c->id, husk_linux_exec(&p, &r, err));
+	int rc = husk_traced("spawn", c->id, b->exec(&p, &r, err));
 	husk_cgroup_close_tasks(&job.tasks);
 	if (rc < 0)
 		return -1;
@@ -132,13 +134,39 @@ fail:
 	return -1;
 }
 
+/* The default process over the container's own (o->process_opts). */
+static int default_process(struct husk_container *c, const struct husk_exec_opts *o,
+			   struct husk_process *built, struct husk_err *err)
+{
+	const struct husk_spec *spec = husk_container_spec(c, err);
+
+	if (!spec)
+		return -1;
+	if (!spec->process)
+		return husk_err_set(err, EINVAL, "container %s has no process in its config",
+				    c->id);
+	if (!o->process_opts)
+		return husk_err_plain(err, EINVAL, "no process to run");
+	return husk_exec_process_from_opts(spec->process, o->process_opts, built, err);
+}
+
 int husk_exec_container(const struct husk_ctx *ctx, struct husk_container *c,
 			const struct husk_exec_opts *o, int *exit_status, struct husk_err *err)
 {
-	(void)ctx;
-	if (check_execable(c, o, err) < 0 || exec_steps(ctx, c, o, exit_status, err) < 0)
-		return husk_err_prefix(err, "exec %s", c->id);
-	return 0;
+	struct husk_exec_opts with = *o;
+	struct husk_process built = {0};
+	int r = -1;
+
+	if (!o->process) {
+		if (default_process(c, o, &built, err) < 0)
+			return husk_err_prefix(err, "exec %s", c->id);
+		with.process = &built;
+	}
+	if (husk_guard_entry(HUSK_ENTRY_EXEC, NULL, err) == 0 && check_execable(c, &with, err) == 0)
+		r = exec_steps(ctx, c, &with, exit_status, err);
+	if (!o->process)
+		husk_exec_process_release(&built);
+	return r < 0 ? husk_err_prefix(err, "exec %s", c->id) : 0;
 }
 
 int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec_opts *o,
@@ -147,7 +175,9 @@ int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec
 	struct husk_container *c;
 	int r;
 
-	if (husk_container_load(ctx, id, &c, err) < 0)
+	/* Re-exec (when needed) before any work, which would be done twice. */
+	if (husk_guard_entry(HUSK_ENTRY_EXEC, NULL, err) < 0 ||
+	    husk_container_load(ctx, id, &c, err) < 0)
 		return husk_err_prefix(err, "exec %s", id);
 	r = husk_exec_container(ctx, c, o, exit_status, err);
 	husk_container_free(c);

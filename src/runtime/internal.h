@@ -83,3 +83,25 @@ void husk_foreground_block(sigset_t *old);
  * (code, or 128+signal). Restores the signal mask `old` and the terminal. */
 int husk_foreground_wait(const struct husk_proc *p, const sigset_t *old, int *exit_status,
 			 struct husk_err *err);
+
+/* What a command is about to do, for husk_guard_entry(). */
+enum husk_entry {
+	HUSK_ENTRY_CREATE, /* a new container process */
+	HUSK_ENTRY_EXEC,   /* a process joining a running container */
+};
+
+/* Whether a process of this kind meets processes already running in a
+ * container (and so could reach husk's binary through /proc/PID/exe,
+ * CVE-2019-5736): every exec, and a create that shares or joins a pid
+ * namespace. The one place that decides it. */
+bool husk_entry_meets_running(enum husk_entry e, const struct husk_spec *spec);
+
+/* Re-exec from a sealed copy of the binary (linux/selfexe.h) when
+ * husk_entry_meets_running() says so; 0 when not needed or already sealed. */
+int husk_guard_entry(enum husk_entry e, const struct husk_spec *spec, struct husk_err *err);
+
+/* The linux backend's start: open the exec fifo so the waiting process
+ * execs its program (start.c); its kill: signal the init through a pidfd,
+ * or every process of the container (kill.c). backend_linux.c. */
+int husk_linux_release(struct husk_container *c, bool wait_exec, struct husk_err *err);
+int husk_linux_kill(struct husk_container *c, int sig, bool all, struct husk_err *err);

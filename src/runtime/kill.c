@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "runtime/backend.h"
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
@@ -121,8 +122,21 @@ static void thaw_after_kill(struct husk_container *c)
 		husk_cgroup_thaw_all(cg);
 }
 
+int husk_linux_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)
+{
+	int r;
+
+	if (all)
+		return husk_traced("signal every process", c->id, signal_all(c, sig, err));
+	r = husk_traced("signal init", c->id, signal_init(c, sig, err));
+	if (r == 0 && sig == SIGKILL)
+		thaw_after_kill(c);
+	return r;
+}
+
 int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, struct husk_err *err)
 {
+	const struct husk_backend *b;
 	struct husk_container *c;
 	int r;
 
@@ -133,13 +147,10 @@ int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, str
 		return husk_err_prefix(err, "kill %s", id);
 	if (c->status == HUSK_STATUS_CREATING)
 		r = husk_err_set(err, 0, "container is still being created");
-	else if (all)
-		r = husk_traced("signal every process", id, signal_all(c, sig, err));
-	else if (c->status == HUSK_STATUS_STOPPED)
+	else if (!all && c->status == HUSK_STATUS_STOPPED)
 		r = husk_err_set(err, 0, "container not running");
-	else if ((r = husk_traced("signal init", id, signal_init(c, sig, err))) == 0 &&
-		 sig == SIGKILL)
-		thaw_after_kill(c);
+	else if ((r = husk_backend_of(c, &b, err)) == 0)
+		r = b->kill(c, sig, all, err);
 	if (r < 0)
 		husk_err_prefix(err, "kill %s", id);
 	husk_container_free(c);

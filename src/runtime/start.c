@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "runtime/backend.h"
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
@@ -38,7 +39,7 @@ static void wait_writer_gone(int fifo, int pidfd)
  * complete; it then writes a byte (or just closes) and execs. A blocking
  * open would hang forever on a dead init, so open non-blocking and wait for
  * either the fifo or the init's pidfd. */
-static int release_fifo(struct husk_container *c, bool wait_exec, struct husk_err *err)
+int husk_linux_release(struct husk_container *c, bool wait_exec, struct husk_err *err)
 {
 	_cleanup_close_ int pidfd = husk_container_pidfd(c, err);
 	_cleanup_close_ int fifo = -1;
@@ -93,6 +94,7 @@ static int check_startable(const struct husk_container *c, struct husk_err *err)
 
 int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 {
+	const struct husk_backend *b = NULL;
 	struct husk_container *c;
 	const struct husk_spec *spec;
 	int lock_fd, r;
@@ -101,8 +103,10 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 		return husk_err_prefix(err, "start %s", id);
 	r = check_startable(c, err);
 	if (r == 0)
+		r = husk_backend_of(c, &b, err);
+	if (r == 0)
 		r = husk_traced("release exec fifo", id,
-				release_fifo(c, c->hook_kinds & (1u << HUSK_HOOK_POSTSTART), err));
+				b->start(c, c->hook_kinds & (1u << HUSK_HOOK_POSTSTART), err));
 	/* The saved config is parsed only when it has poststart hooks. A
 	 * failing one stops the rest, kills the container and fails start, as
 	 * runc, crun and youki do (the spec's "log a warning and go on" is what
@@ -113,7 +117,7 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 						err)
 			 : -1;
 		if (r < 0)
-			husk_container_kill_wait(c, &(struct husk_err){0});
+			b->delete (c, &(struct husk_err){0});
 	}
 	if (r < 0)
 		husk_err_prefix(err, "start %s", id);

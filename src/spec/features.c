@@ -89,24 +89,27 @@ static json_t *linux_features(void)
 			 "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1);
 }
 
-static json_t *annotations(void)
+static json_t *annotations(const struct husk_kvv *extra)
 {
 	const struct scmp_version *v = seccomp_version();
 	char libseccomp[64] = "unknown";
 
 	if (v)
 		snprintf(libseccomp, sizeof(libseccomp), "%u.%u.%u", v->major, v->minor, v->micro);
-	return json_pack("{s:s, s:s}", "org.husk.version", HUSK_VERSION,
-			 "io.github.seccomp.libseccomp.version", libseccomp);
+	json_t *a = json_pack("{s:s, s:s}", "org.husk.version", HUSK_VERSION,
+			      "io.github.seccomp.libseccomp.version", libseccomp);
+	for (size_t i = 0; a && extra && i < extra->n; i++)
+		json_object_set_new(a, extra->v[i].key, json_string(extra->v[i].value));
+	return a;
 }
 
-char *husk_features_json(struct husk_err *err)
+char *husk_features_json(const struct husk_kvv *extra, struct husk_err *err)
 {
 	json_t *f =
 	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "ociVersionMin", "1.0.0", "ociVersionMax",
 		      HUSK_OCI_VERSION, "hooks", names_array(husk_hook_names, HUSK_HOOK_KIND_COUNT),
 		      "mountOptions", mount_options(), "linux", linux_features(), "annotations",
-		      annotations());
+		      annotations(extra));
 	char *text;
 
 	if (!f) {

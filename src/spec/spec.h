@@ -10,9 +10,7 @@
 
 #include "util/err.h"
 
-/* The OCI runtime-spec version husk implements: what `spec` writes, what
- * `state` reports, what `--version` and `features` name. One constant. */
-#define HUSK_OCI_VERSION "1.3.0"
+/* HUSK_OCI_VERSION: in husk/husk.h (through util/err.h). */
 
 /* gnu17 predefines `linux` as 1, which would swallow the field name below. */
 #undef linux
@@ -428,9 +426,9 @@ int husk_mount_options_parse(const struct husk_strv *options, struct husk_mount_
 			     struct husk_err *err);
 
 /* Name <-> value tables used by parsing and by `features`. */
-int husk_cap_from_name(const char *name); /* -1 if unknown */
-const char *husk_cap_name(int cap);	  /* NULL if unknown */
-int husk_cap_last(void);		  /* highest capability number known */
+/* husk_cap_from_name: in husk/husk.h */
+const char *husk_cap_name(int cap); /* NULL if unknown */
+int husk_cap_last(void);	    /* highest capability number known */
 int husk_rlimit_from_name(const char *name);
 const char *husk_ns_name(enum husk_ns_type type); /* "pid", "network", ... */
 int husk_ns_clone_flag(enum husk_ns_type type);	  /* CLONE_NEWPID, ... */
@@ -439,7 +437,8 @@ int husk_ns_clone_flag(enum husk_ns_type type);	  /* CLONE_NEWPID, ... */
 char *husk_spec_default_json(bool rootless, struct husk_err *err);
 
 /* `husk features`: the OCI features document. */
-char *husk_features_json(struct husk_err *err);
+/* `extra`: annotations the caller adds (the runtime's backends); may be NULL. */
+char *husk_features_json(const struct husk_kvv *extra, struct husk_err *err);
 
 /* Valid container id (runc's rule): 1 to 255 (NAME_MAX) bytes of [A-Za-z0-9_.+-],
  * and not "." or "..", so it is always one harmless path component. A leading

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/runtime.h"
 #include "state/fields.h"
+#include "state/record.h"
 
 /* Nesting that an unknown member may have before the document is refused. */
 #define MAX_DEPTH 64

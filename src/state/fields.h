@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runtime/runtime.h"
+#include "state/record.h"
 #include "state/state.h"
 
 enum type {

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/runtime.h"
+#include "state/record.h"
 #include "state/fields.h"
 
 #define AT(member) offsetof(struct husk_container, member)

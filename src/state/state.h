@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/runtime.h"
+#include "state/record.h"
 #include "util/err.h"
 
 #define HUSK_STATE_FILE	 "state.json"

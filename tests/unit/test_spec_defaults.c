@@ -220,7 +220,7 @@ static void capability_table(void **state)
 static json_t *features(void)
 {
 	struct husk_err err = {0};
-	char *text = husk_features_json(&err);
+	char *text = husk_features_json(NULL, &err);
 	json_error_t jerr;
 	json_t *f;
 	assert_non_null(text);

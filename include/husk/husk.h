@@ -1,0 +1,239 @@
+/* libhusk: the public API of husk, an OCI container runtime.
+ *
+ * What the husk command line calls, and what a program that embeds the
+ * runtime (an engine in the style of Podman or containerd's shims) calls
+ * instead of running the binary. It needs only the C library's headers;
+ * build with `pkg-config --cflags --libs husk` (a static library).
+ *
+ * Conventions: every fallible function takes a `struct husk_err *` and
+ * returns a negative value (or NULL) on failure, with err->code an errno
+ * value and err->msg naming the step and the object ("create c1: mount proc
+ * on /proc: Operation not permitted"). libhusk never prints to the terminal
+ * and never exits the program.
+ *
+ * A program that runs exec (or creates a container into a shared pid
+ * namespace) must call husk_selfexe_init(argv) first thing in main(): those
+ * re-execute the program from a sealed copy of its binary (CVE-2019-5736),
+ * and fail with an error when they cannot. */
+#ifndef HUSK_HUSK_H
+#define HUSK_HUSK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The OCI runtime-spec version husk implements: what `spec` writes, what
+ * `state` reports, what `--version` and `features` name. One constant. */
+#define HUSK_OCI_VERSION "1.3.0"
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Room for two PATH_MAX paths and the step: a message that still does not
+ * fit loses its middle, never its start (the step) or its end (the errno). */
+#define HUSK_ERR_MSG_MAX 4096
+
+struct husk_err {
+	int code; /* errno value, 0 when the failure has no errno (bad input) */
+	char msg[HUSK_ERR_MSG_MAX];
+};
+
+/* Record an error with an errno; returns -1 so callers can `return husk_err_set(...)`.
+ * The message gets ": strerror(code)" appended when code != 0. */
+int husk_err_set(struct husk_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record an error whose errno is kept for callers that test it, but not
+ * printed: bad input and validation failures, where the message says it all. */
+int husk_err_plain(struct husk_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Same, taking errno as the code. */
+int husk_err_sys(struct husk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prepend "context: " to the message already recorded; returns -1. */
+int husk_err_prefix(struct husk_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void husk_err_clear(struct husk_err *err)
+{
+	err->code = 0;
+	err->msg[0] = '\0';
+}
+
+/* ---- context and containers ------------------------------------------- */
+
+struct husk_ctx {
+	const char *root; /* state directory (--root) */
+	bool rootless;	  /* euid != 0 */
+	bool systemd_cgroup;
+	/* Join v1 cgroups the general way, the runtime writing cgroup.procs,
+	 * instead of the container process moving itself (cgroup.h): an escape
+	 * hatch (HUSK_CGROUP_JOIN=procs) and how tests reach that path. */
+	bool cgroup_join_procs;
+	/* The name husk was run under (argv[0]), which may ask for a backend
+	 * ("husk-vm"); NULL for none. */
+	const char *argv0;
+};
+
+enum husk_status {
+	HUSK_STATUS_CREATING,
+	HUSK_STATUS_CREATED,
+	HUSK_STATUS_RUNNING,
+	HUSK_STATUS_PAUSED,
+	HUSK_STATUS_STOPPED,
+};
+
+const char *husk_status_name(enum husk_status s); /* "created", ... */
+
+/* Opaque to embedders: a container's record, a process (exec --process),
+ * resource limits (update), an events watch. */
+struct husk_container;
+struct husk_process;
+struct husk_resources;
+struct husk_events;
+
+/* Record argv to re-execute the program with (see above). */
+void husk_selfexe_init(char **argv);
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+struct husk_create_opts {
+	const char *bundle; /* default "." */
+	const char *pid_file;
+	const char *console_socket;
+	int preserve_fds;
+	int listen_fds; /* socket-activation fds (LISTEN_FDS), passed as 3.. before preserve_fds */
+	bool no_pivot;
+	bool no_new_keyring;
+};
+
+int husk_create(const struct husk_ctx *ctx, const char *id, const struct husk_create_opts *o,
+		struct husk_err *err);
+int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
+
+struct husk_run_opts {
+	struct husk_create_opts create;
+	bool detach;
+	bool keep;	   /* do not delete after exit */
+	bool no_subreaper; /* do not become a child subreaper while waiting */
+};
+
+/* run: create + start; in the foreground waits, forwarding signals (and the
+ * terminal when process.terminal without a console socket), and stores the
+ * exit status as a shell would report it (code, or 128+signal). */
+int husk_run(const struct husk_ctx *ctx, const char *id, const struct husk_run_opts *o,
+	     int *exit_status, struct husk_err *err);
+
+/* OCI state JSON of one container (caller frees). */
+char *husk_state_json(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
+
+int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, struct husk_err *err);
+int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct husk_err *err);
+
+/* All container ids under ctx->root (sorted; caller frees each and the array). */
+int husk_list_ids(const struct husk_ctx *ctx, char ***ids, size_t *n, struct husk_err *err);
+
+/* Parse a signal name ("KILL", "SIGKILL", "9", "SIGRTMIN+3"); -1 when unknown. */
+int husk_signal_parse(const char *s);
+
+/* ---- exec -------------------------------------------------------------- */
+
+/* exec --cgroup: an existing sub-cgroup of the container's to run in. */
+struct husk_exec_subcgroup {
+	const char *controller; /* NULL: every hierarchy */
+	const char *path;	/* relative to the container's cgroup */
+};
+
+/* exec's default process: the container's own process (user, environment,
+ * capabilities, cwd, ... from its config) with exec's flags applied, as
+ * runc's exec builds it. */
+struct husk_exec_process_opts {
+	char **args; /* the command and its arguments (required) */
+	size_t n_args;
+	bool tty;
+	const char *cwd; /* NULL: the config's */
+	char **env;	 /* KEY=VALUE, each replacing the config's KEY */
+	size_t n_env;
+	bool set_user; /* uid (and gid when has_gid, else 0) replace the config's */
+	uint32_t uid, gid;
+	bool has_gid;
+	const uint32_t *gids; /* added to the config's additional gids */
+	size_t n_gids;
+	uint64_t caps; /* bit CAP_X: added to bounding, effective and permitted */
+	bool no_new_privs;
+	const char *apparmor, *label; /* NULL: the config's */
+};
+
+struct husk_exec_opts {
+	/* The process to run (e.g. from --process FILE), or NULL: the default
+	 * process built from process_opts over the container's config. */
+	const struct husk_process *process;
+	const struct husk_exec_process_opts *process_opts;
+	const char *console_socket;
+	const char *pid_file;
+	int preserve_fds;
+	bool detach;
+	bool ignore_paused;
+	const struct husk_exec_subcgroup *sub_cgroups; /* --cgroup, n_sub_cgroups of them */
+	size_t n_sub_cgroups;
+};
+
+int husk_exec(const struct husk_ctx *ctx, const char *id, const struct husk_exec_opts *o,
+	      int *exit_status, struct husk_err *err);
+
+/* CAP_X's number from its name ("CAP_SYS_ADMIN"), -1 if unknown: for
+ * husk_exec_process_opts.caps. */
+int husk_cap_from_name(const char *name);
+
+/* A process from an OCI process JSON file (exec --process); caller frees. */
+struct husk_process *husk_process_load(const char *path, struct husk_err *err);
+void husk_process_free(struct husk_process *process);
+
+/* ---- cgroup operations ------------------------------------------------- */
+
+/* Apply new resource limits to a container that is not stopped. Device
+ * rules are not changed (as with runc). */
+int husk_update(const struct husk_ctx *ctx, const char *id, const struct husk_resources *res,
+		struct husk_err *err);
+
+/* Freeze a created or running container ("container not running"
+ * otherwise); thaw a paused one ("container not paused" otherwise). */
+int husk_pause(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
+int husk_resume(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
+
+/* Every pid in the container's cgroup, sorted (caller frees). */
+int husk_ps(const struct husk_ctx *ctx, const char *id, pid_t **pids, size_t *n,
+	    struct husk_err *err);
+
+/* `events`: a watch on one running container. */
+struct husk_events;
+int husk_events_open(const struct husk_ctx *ctx, const char *id, struct husk_events **out,
+		     struct husk_err *err);
+/* One {"type":"stats","id":...,"data":{...}} line (caller frees). */
+char *husk_events_stats(struct husk_events *ev, struct husk_err *err);
+/* Wait up to timeout_ms for something to report: *oom counts OOM kills seen
+ * since the last call, *stopped says the container is gone. Returns early
+ * on an OOM; checks the container's status at least once a second. */
+int husk_events_wait(struct husk_events *ev, int timeout_ms, unsigned *oom, bool *stopped,
+		     struct husk_err *err);
+void husk_events_close(struct husk_events *ev);
+
+/* Resource limits from linux.resources JSON (update --resources). */
+struct husk_resources *husk_resources_parse(const char *json, size_t len, struct husk_err *err);
+void husk_resources_free(struct husk_resources *res);
+
+/* ---- the runtime itself ------------------------------------------------ */
+
+/* The OCI features document (features.md); its annotations name the
+ * backends (org.husk.backends) and the default one. Caller frees. */
+char *husk_features(struct husk_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
