@@ -1,0 +1,83 @@
+#!/bin/sh
+# Boot the test host (a Debian 12 VM with systemd on the pure cgroup v2
+# hierarchy), run a shell command inside it on a copy of this husk tree, power
+# it off and return the command's exit status.
+#
+#   tests/hosts/run.sh [-o OUTDIR] [-t SECONDS] 'COMMAND'
+#
+# COMMAND runs as root under /bin/sh in the guest's copy of the tree (build/
+# included: build husk on the host first); $HUSK_TESTHOST_OUT is a directory
+# shared with the host (OUTDIR, default build/testhost-out) where it may leave
+# results. OUTDIR also gets: log (the command's output), rc, console.log (the
+# VM's serial console), boot-seconds, test-seconds, system-state.
+# Exit status: the command's, 124 when the VM ran past the time limit
+# (default 1500 s), 125 when the VM ended without running the command.
+# QEMU is the only process started; it is gone, and nothing is mounted on the
+# host, when this script returns.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$(cd "$here/../.." && pwd)
+out=$tree/build/testhost-out
+limit=1500
+while getopts o:t: opt; do
+	case $opt in
+	o) out=$OPTARG ;;
+	t) limit=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# = 1 ] || {
+	echo "usage: $0 [-o OUTDIR] [-t SECONDS] 'COMMAND'" >&2
+	exit 2
+}
+
+t0=$(date +%s)
+cache=$(sh "$here/build-image.sh")
+t1=$(date +%s)
+
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+printf '%s\n' "$1" >"$out/cmd"
+
+# KVM where the host has it, else QEMU's software emulation (TCG).
+if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
+	accel="-accel kvm -cpu host"
+else
+	accel="-accel tcg -cpu max"
+fi
+cmdline="console=ttyS0 panic=-1 quiet loglevel=4 systemd.show_status=auto
+systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
+
+# shellcheck disable=SC2086
+timeout --kill-after=10 "$limit" qemu-system-x86_64 \
+	-nodefaults -no-user-config -display none -monitor none -no-reboot \
+	-machine q35 $accel -smp "${HUSK_TESTHOST_CPUS:-2}" -m "${HUSK_TESTHOST_MEM:-2048}" \
+	-kernel "$cache/vmlinux" -initrd "$cache/initrd" -append "$(echo $cmdline)" \
+	-drive "file=$cache/root.img,format=raw,if=virtio,snapshot=on" \
+	-virtfs "local,path=$tree,mount_tag=husksrc,security_model=none,readonly=on" \
+	-virtfs "local,path=$out,mount_tag=huskout,security_model=none" \
+	-serial "file:$out/console.log" </dev/null >"$out/qemu.log" 2>&1 &
+vm=$!
+trap 'kill $vm 2>/dev/null; wait $vm 2>/dev/null; exit 130' INT TERM HUP
+status=0
+wait $vm || status=$?
+trap - INT TERM HUP
+t2=$(date +%s)
+
+cat "$out/log" 2>/dev/null || true
+echo "testhost: image $((t1 - t0)) s, VM $((t2 - t1)) s (boot to systemd ready" \
+	"$(cat "$out/boot-seconds" 2>/dev/null || echo ?) s, command" \
+	"$(awk '{printf "%.0f", $2 - $1}' "$out/test-seconds" 2>/dev/null || echo ?) s)" >&2
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+	echo "testhost: the VM ran past $limit s and was stopped; console: $out/console.log" >&2
+	exit 124
+fi
+if [ ! -f "$out/rc" ]; then
+	echo "testhost: the VM ended (QEMU status $status) without running the command;" \
+		"console: $out/console.log" >&2
+	tail -n 20 "$out/console.log" "$out/qemu.log" >&2 2>/dev/null || true
+	exit 125
+fi
+exit "$(cat "$out/rc")"
