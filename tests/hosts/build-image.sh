@@ -132,17 +132,22 @@ echo husk-testhost >"$root/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 husk-testhost\n' >"$root/etc/hosts"
 : >"$root/etc/fstab"
 : >"$root/etc/machine-id"
-mkdir -p "$root/mnt/src" "$root/mnt/out"
+mkdir -p "$root/mnt/out"
 install -m 0644 "$here/guest/husk-testhost.service" "$root/etc/systemd/system/"
 install -m 0755 "$here/guest/husk-testhost-start" "$root/usr/local/sbin/"
 ln -sf /etc/systemd/system/husk-testhost.service \
 	"$root/etc/systemd/system/multi-user.target.wants/husk-testhost.service"
 ln -sf /lib/systemd/system/multi-user.target "$root/etc/systemd/system/default.target"
+# masked: seconds each under TCG, and nothing the tests use
 for unit in getty@tty1.service serial-getty@ttyS0.service getty.target \
 	apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
-	fstrim.timer systemd-tmpfiles-clean.timer; do
+	fstrim.timer systemd-tmpfiles-clean.timer e2scrub_reap.service \
+	modprobe@dm_mod.service modprobe@efi_pstore.service modprobe@loop.service \
+	sys-kernel-debug.mount sys-kernel-tracing.mount; do
 	ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
+mkdir -p "$root/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/testhost.conf"
 chroot "$root" passwd -d root >/dev/null
 
 # 4. The root filesystem as a raw ext4 image: its size plus 1 GiB for the

@@ -6,7 +6,7 @@
 #   tests/hosts/run.sh [-o OUTDIR] [-t SECONDS] 'COMMAND'
 #
 # COMMAND runs as root under /bin/sh in the guest's copy of the tree (build/
-# included: build husk on the host first); $HUSK_TESTHOST_OUT is a directory
+# included, .git and build-* left out: build husk on the host first); $HUSK_TESTHOST_OUT is a directory
 # shared with the host (OUTDIR, default build/testhost-out) where it may leave
 # results. OUTDIR also gets: log (the command's output), rc, console.log (the
 # VM's serial console), boot-seconds, test-seconds, system-state.
@@ -40,6 +40,11 @@ rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 printf '%s\n' "$1" >"$out/cmd"
+# The tree goes in as a tar archive on a second disk (see
+# guest/husk-testhost-start); the output directory is left out of it.
+rel_out=$(realpath --relative-to="$tree" "$out")
+tar -C "$tree" --exclude=./.git --exclude='./build-*' --exclude=./tests/integration/.rootfs \
+	--exclude='__pycache__' --exclude="./$rel_out" -cf "$out/tree.tar" .
 
 # KVM where the host has it, else QEMU's software emulation (TCG).
 if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
@@ -56,7 +61,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-machine q35 $accel -smp "${HUSK_TESTHOST_CPUS:-2}" -m "${HUSK_TESTHOST_MEM:-2048}" \
 	-kernel "$cache/vmlinux" -initrd "$cache/initrd" -append "$(echo $cmdline)" \
 	-drive "file=$cache/root.img,format=raw,if=virtio,snapshot=on" \
-	-virtfs "local,path=$tree,mount_tag=husksrc,security_model=none,readonly=on" \
+	-drive "file=$out/tree.tar,format=raw,if=virtio,readonly=on" \
 	-virtfs "local,path=$out,mount_tag=huskout,security_model=none" \
 	-serial "file:$out/console.log" </dev/null >"$out/qemu.log" 2>&1 &
 vm=$!
@@ -66,6 +71,7 @@ wait $vm || status=$?
 trap - INT TERM HUP
 t2=$(date +%s)
 
+rm -f "$out/tree.tar"
 cat "$out/log" 2>/dev/null || true
 echo "testhost: image $((t1 - t0)) s, VM $((t2 - t1)) s (boot to systemd ready" \
 	"$(cat "$out/boot-seconds" 2>/dev/null || echo ?) s, command" \
