@@ -251,7 +251,7 @@ def test_kill_all_kills_every_process(vrt, bundle, tmp_path):
     assert procs(cid) == []
     if is_husk():  # runc 1.1 signals each pid
         with open(trace) as f:
-            assert f"/sys/fs/cgroup/{cid}/cgroup.kill" in f.read()
+            assert f"/sys/fs/cgroup{cgpath(cid)}/cgroup.kill" in f.read()
     vrt.delete(cid).check()
     assert not os.path.exists(cgdir(cid))
 
