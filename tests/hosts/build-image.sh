@@ -18,6 +18,8 @@
 # HUSK_TESTHOST_MIRROR (default: the Debian archive in this host's apt
 # sources, else http://deb.debian.org/debian).
 set -eu
+# stdout carries only the cache directory; the tools' chatter goes to stderr
+exec 3>&1 1>&2
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HUSK_TESTHOST_CACHE:-/var/cache/husk-testhost}
 suite=bookworm
@@ -57,8 +59,9 @@ kernel_version() {
 
 mirror=$(debian_mirror)
 kver=$(kernel_version)
-[ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] && [ -d "/lib/modules/$kver" ] ||
+if [ -z "$kver" ] || [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -d "/lib/modules/$kver" ]; then
 	die "Debian kernel $kver: /boot/vmlinuz-$kver or /lib/modules/$kver missing"
+fi
 packages=$(sed -e 's/#.*//' "$here/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
 
 stamp=$({
@@ -75,7 +78,7 @@ flock 9
 if [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ] &&
 	[ -f "$cache/root.img" ] && [ -f "$cache/vmlinux" ] && [ -f "$cache/initrd" ]; then
 	log "image up to date in $cache"
-	echo "$cache"
+	echo "$cache" >&3
 	exit 0
 fi
 
@@ -166,4 +169,4 @@ for f in root.img vmlinux initrd; do
 done
 echo "$stamp" >"$cache/stamp"
 log "image built in $(($(date +%s) - start)) s: $(du -sh "$cache/root.img" | cut -f1) root.img"
-echo "$cache"
+echo "$cache" >&3

@@ -5,7 +5,7 @@
 # and timings in /mnt/out.
 out=/mnt/out
 uptime() { cut -d' ' -f1 /proc/uptime; }
-echo "$(uptime)" >"$out/unpacked-seconds"
+uptime >"$out/unpacked-seconds"
 systemctl is-system-running --wait >"$out/system-state" 2>&1
 uptime >"$out/boot-seconds"
 cd /var/tmp/husk || exit 1
