@@ -14,7 +14,7 @@ if [ "${HUSK_HOSTS_DEPS:-0}" = 1 ]; then
 	# The test host VM (tests/hosts): debootstrap makes its Debian root
 	# filesystem, QEMU boots it with Debian's own kernel (linux-image-amd64:
 	# installing it does not change the running host kernel).
-	need_pkgs="$need_pkgs debootstrap qemu-system-x86 linux-image-amd64 e2fsprogs cpio gzip"
+	need_pkgs="$need_pkgs debootstrap qemu-system-x86 linux-image-amd64 e2fsprogs cpio gzip xz-utils"
 fi
 missing=""
 for p in $need_pkgs; do
