@@ -37,8 +37,14 @@ t0=$(date +%s)
 cache=$(sh "$here/build-image.sh")
 t1=$(date +%s)
 
+# OUTDIR is emptied: only one this script made (it has the marker) or a new one
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/.testhost-out" ]; then
+	echo "testhost: $out is not empty and not an output directory of $0" >&2
+	exit 2
+fi
 rm -rf "$out"
 mkdir -p "$out"
+: >"$out/.testhost-out"
 out=$(cd "$out" && pwd)
 printf '%s\n' "$1" >"$out/cmd"
 # The tree goes in as a tar archive on a second disk (see
@@ -47,9 +53,10 @@ rel_out=$(realpath --relative-to="$tree" "$out")
 tar -C "$tree" --exclude=./.git --exclude='./build-*' --exclude=./tests/integration/.rootfs \
 	--exclude='__pycache__' --exclude="./$rel_out" -cf "$out/tree.tar" .
 
-# KVM where the host has it, else QEMU's software emulation (TCG).
+# KVM where the host has it (QEMU falls back to TCG, its software
+# emulation, if KVM does not open), else TCG.
 if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
-	accel="-accel kvm -cpu host"
+	accel="-accel kvm -accel tcg -cpu max"
 else
 	accel="-accel tcg -cpu max"
 fi
