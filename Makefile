@@ -4,7 +4,7 @@ ASAN     ?= build-asan
 MESON    ?= meson
 PYTEST   ?= /usr/bin/python3 -m pytest
 
-.PHONY: all deps build demo check unit integration asan bench fuzz format clean
+.PHONY: all deps build demo check check-hosts unit integration asan bench fuzz format clean
 
 all: build
 
@@ -37,6 +37,12 @@ asan: deps $(ASAN)/build.ninja
 check: build asan
 	HUSK_CHECK_DEPS=1 HUSK_ENGINE_DEPS=1 HUSK_PKG_DEPS=1 sh scripts/deps.sh
 	sh scripts/check.sh $(BUILD) $(ASAN)
+
+# The test host (docs/testhost.md): a Debian 12 VM, pure cgroup v2 with
+# systemd as PID 1, runs the cgroup integration tests against this build.
+check-hosts: build
+	HUSK_HOSTS_DEPS=1 sh scripts/deps.sh
+	sh tests/hosts/check.sh $(BUILD)
 
 # The config.json fuzzer (clang + libFuzzer): FUZZ_SECONDS, default 60.
 FUZZ_SECONDS ?= 60

@@ -23,6 +23,12 @@ if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
 	# catatonit: the init `podman run --init` injects
 	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables catatonit containerd docker.io bsdutils"
 fi
+if [ "${HUSK_HOSTS_DEPS:-0}" = 1 ]; then
+	# The test host VM (tests/hosts): debootstrap makes its Debian root
+	# filesystem, QEMU boots it with Debian's own kernel (linux-image-amd64:
+	# installing it does not change the running host kernel).
+	need_pkgs="$need_pkgs debootstrap qemu-system-x86 linux-image-amd64 e2fsprogs cpio gzip xz-utils"
+fi
 missing=""
 for p in $need_pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -114,9 +114,30 @@ def vrt(runtime, view):
     return in_view(runtime, view)
 
 
+def _own_cgroup2_parent():
+    """Where a container without cgroupsPath goes: runc's rule, which husk
+    follows, puts it next to the runtime's own cgroup, in that cgroup's parent
+    (the own cgroup holds processes, so it could not enable controllers for a
+    child). "/" on a host without systemd; under systemd, the parent of the
+    test's service or scope."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return os.path.dirname(line[3:].strip())
+    return "/"
+
+
+CG_PARENT = _own_cgroup2_parent()
+
+
+def cgpath(cid):
+    """The container's cgroup2 path, as /proc/<pid>/cgroup shows it."""
+    return os.path.join(CG_PARENT, cid)
+
+
 def cgdir(cid):
     """The container's cgroup2 directory, seen from the host."""
-    return os.path.join(HOST_V2, cid)
+    return os.path.join(HOST_V2, cgpath(cid).lstrip("/"))
 
 
 def read(cid, name):
@@ -167,11 +188,11 @@ def test_container_lands_in_its_own_cgroup2_dir(vrt, bundle):
     cid, pid = vrt.start_detached(bundle, "sleep", "100")
     with open(f"/proc/{pid}/cgroup") as f:
         lines = f.read().splitlines()
-    assert f"0::/{cid}" in lines, lines
+    assert f"0::{cgpath(cid)}" in lines, lines
     assert procs(cid) == [pid]
     # the container itself sees the same (no cgroup namespace asked for)
     r = vrt.cmd("exec", cid, "cat", "/proc/self/cgroup").check()
-    assert f"0::/{cid}" in r.out.splitlines(), r.out
+    assert f"0::{cgpath(cid)}" in r.out.splitlines(), r.out
 
 
 def init_clone3_calls(rt, bundle, tmp_path):
@@ -230,7 +251,7 @@ def test_kill_all_kills_every_process(vrt, bundle, tmp_path):
     assert procs(cid) == []
     if is_husk():  # runc 1.1 signals each pid
         with open(trace) as f:
-            assert f"/sys/fs/cgroup/{cid}/cgroup.kill" in f.read()
+            assert f"/sys/fs/cgroup{cgpath(cid)}/cgroup.kill" in f.read()
     vrt.delete(cid).check()
     assert not os.path.exists(cgdir(cid))
 
@@ -324,6 +345,8 @@ def test_unknown_unified_key_refused(vrt, bundle):
 
 
 def test_unified_key_of_missing_controller_refused(vrt, bundle):
+    if "memory" in v2_controllers():
+        pytest.skip("this cgroup2 hierarchy has the memory controller")
     refused(vrt, bundle, {"unified": {"memory.max": "100000000"}},
             "linux.resources.unified.memory.max", "controller not enabled")
 
