@@ -20,6 +20,7 @@ import os
 import subprocess
 import time
 
+import husktest
 import pytest
 
 from conftest import host_run, husk_only, is_husk, reap_orphans, spawn
@@ -79,10 +80,7 @@ class View:
         self.proc.wait()
 
 
-# LeakSanitizer cannot run under ptrace: an ASan build of husk traced by
-# strace keeps every other check but leak detection.
-STRACE = ("env", "ASAN_OPTIONS=" + ":".join(
-    o for o in (os.environ.get("ASAN_OPTIONS"), "detect_leaks=0") if o), "strace")
+STRACE = husktest.STRACE
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,14 @@ import random
 import signal
 import time
 
+import husktest
 import pytest
 
 from conftest import CGROUP_ROOT, husk_only, is_runc, spawn
 
-STRACE = "/usr/bin/strace"
-needs_strace = pytest.mark.skipif(not os.path.exists(STRACE), reason="needs strace")
+STRACE = husktest.STRACE  # env ASAN_OPTIONS=...detect_leaks=0 strace
+needs_strace = pytest.mark.skipif(not os.path.exists(husktest.STRACE_PATH),
+                                  reason="needs strace")
 
 
 def cgroup_dirs(pid):
@@ -162,7 +164,7 @@ def test_create_killed_at_a_syscall_leaves_nothing_after_force_delete(rt, bundle
                                                                       nth):
     bundle.set_args("/bin/probe", "sleep", "60")
     bundle.write()
-    wrap = [STRACE, "-qq", "-o", "/dev/null",
+    wrap = [*STRACE, "-qq", "-o", "/dev/null",
             "-e", f"inject={syscalls}:signal=KILL:when={nth}"]
     killed_create_then_force_delete(rt, bundle, wrap)
 
@@ -246,7 +248,7 @@ def test_list_reports_an_entry_it_cannot_read(rt, make_bundle, kind):
 # A delete killed half way, and commands during a delete
 # ---------------------------------------------------------------------------
 def strace_delete(rt, cid, inject, force=True):
-    argv = [STRACE, "-qq", "-o", "/dev/null", "-e", f"inject={inject}",
+    argv = [*STRACE, "-qq", "-o", "/dev/null", "-e", f"inject={inject}",
             *rt.argv("delete", *(["--force"] if force else []), cid)]
     return spawn(argv, stdin=open(os.devnull), stdout=open(os.devnull, "wb"),
                  stderr=open(os.devnull, "wb"))
