@@ -22,12 +22,7 @@ void husk_container_free(struct husk_container *c)
 	if (!c)
 		return;
 	free(c->id);
-	free(c->bundle);
-	free(c->rootfs);
-	free(c->created);
-	free(c->owner);
-	free(c->cgroup_path);
-	husk_kvv_free(&c->annotations);
+	husk_record_release(c);
 	if (c->spec)
 		husk_spec_free(c->spec);
 	if (c->cgroup)
@@ -131,13 +126,7 @@ enum {
  * no process is known, every string is empty. */
 static int blank_record(struct husk_container *c)
 {
-	free(c->bundle);
-	free(c->rootfs);
-	free(c->created);
-	free(c->owner);
-	free(c->cgroup_path);
-	husk_kvv_free(&c->annotations);
-	c->cgroup_path = NULL;
+	husk_record_release(c);
 	c->pid = 0;
 	c->pid_start = 0;
 	c->bundle = strdup("");

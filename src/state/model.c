@@ -330,3 +330,14 @@ char *husk_state_listener_json(const struct husk_container *c, pid_t pid, const 
 	end(&o, '}', false);
 	return finish(&o);
 }
+
+void husk_record_release(struct husk_container *c)
+{
+	char **strings[] = {&c->bundle, &c->rootfs, &c->created, &c->owner, &c->cgroup_path};
+
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		free(*strings[i]);
+		*strings[i] = NULL;
+	}
+	husk_kvv_free(&c->annotations);
+}

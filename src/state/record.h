@@ -27,3 +27,7 @@ struct husk_container {
 	int dir_fd;		    /* the container's state directory */
 	unsigned int hook_kinds;    /* bit k set when the spec has hooks of kind k */
 };
+
+/* Free what the record read from state.json (every string but the id, and
+ * the annotations), leaving those fields NULL and empty. */
+void husk_record_release(struct husk_container *c);

@@ -44,12 +44,7 @@ static struct husk_container full(void)
 static void free_fields(struct husk_container *c)
 {
 	free(c->id);
-	free(c->bundle);
-	free(c->rootfs);
-	free(c->created);
-	free(c->owner);
-	free(c->cgroup_path);
-	husk_kvv_free(&c->annotations);
+	husk_record_release(c);
 	memset(c, 0, sizeof(*c));
 }
 
