@@ -433,6 +433,8 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	out->pty_master = -1;
 	if (!c.proc)
 		return husk_err_plain(err, EINVAL, "config has no process");
+	if (husk_lsm_check(c.proc, p->spec->linux.mount_label, false, err) < 0)
+		return -1;
 	husk_rootfs_ctx_init(&c.rootfs);
 	_cleanup_close_ int sock = husk_child_socketpair(&c, err);
 	if (sock < 0)
