@@ -146,6 +146,14 @@ int husk_keyring_join(const char *id, struct husk_err *err);
 /* sched_setaffinity to a "0-3,7" list; `which` (initial, final) for the log. */
 int husk_affinity_apply(const char *list, const char *which, struct husk_err *err);
 
+/* ---- fs/rootidmap.c: annotation husk.rootfs.idmap ------------------------ */
+
+/* Before the clone, with the host's privileges: the rootfs tree idmapped to
+ * the container's mappings, for the child to attach (nothing without the
+ * annotation). An error names the filesystem where the kernel refuses. */
+int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, struct husk_err *err);
+void husk_rootfs_drop_idmapped_root(void);
+
 /* ---- lsm.c: AppArmor and SELinux --------------------------------------- */
 
 /* Refuse an apparmorProfile, selinuxLabel or mountLabel the host cannot

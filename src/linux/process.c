@@ -174,7 +174,8 @@ static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c
 		return husk_err_sys(err, "open exec fifo %s", p->exec_fifo);
 	if ((c->proc_fd = open_host_proc(err)) < 0)
 		return -1;
-	if (husk_ns_open_paths(c->spec, &c->ns, err) < 0)
+	if (husk_ns_open_paths(c->spec, &c->ns, err) < 0 ||
+	    husk_rootfs_open_idmapped_root(p, err) < 0)
 		return -1;
 	if (c->spec->linux.seccomp &&
 	    husk_seccomp_compile(c->spec->linux.seccomp, &c->seccomp, err) < 0)
@@ -192,6 +193,7 @@ static void child_release(struct husk_child *c)
 		*fds[i] = -1;
 	}
 	husk_ns_fds_close(&c->ns);
+	husk_rootfs_drop_idmapped_root();
 	husk_seccomp_release(c->seccomp);
 	c->seccomp = NULL;
 }

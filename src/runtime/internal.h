@@ -88,3 +88,13 @@ void husk_foreground_block(sigset_t *old);
  * (code, or 128+signal). Restores the signal mask `old` and the terminal. */
 int husk_foreground_wait(const struct husk_proc *p, const sigset_t *old, int *exit_status,
 			 struct husk_err *err);
+
+/* husk.userns=auto (userns_auto.c): give `spec` uid and gid mappings of a
+ * host range no other container of this state root holds, recorded in its
+ * annotations (husk.userns.uidmap, husk.userns.gidmap); nothing without the
+ * annotation (*block stays -1). Released by husk_userns_release at delete. */
+int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, long *block,
+		     struct husk_err *err);
+void husk_userns_release(const char *root, const char *id);
+/* Release the range `block` husk_userns_auto took (nothing for -1). */
+void husk_userns_release_block(const char *root, long block);

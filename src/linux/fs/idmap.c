@@ -66,8 +66,8 @@ static pid_t pid_in_procfs(int proc_fd, pid_t pid)
 /* A user namespace holding the given maps: a short-lived child unshares
  * one, we write its maps (through `proc_fd`) and keep an fd on the
  * namespace. */
-static int userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
-			    const struct husk_id_map *gids, size_t n_gids)
+int husk_userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
+			  const struct husk_id_map *gids, size_t n_gids)
 {
 	int sync[2];
 	char path[64];
@@ -125,7 +125,7 @@ static int mapping_userns(const struct husk_spec *spec, const struct husk_mount 
 	if (!nu || !ng)
 		return husk_err_plain(err, EINVAL, "idmap %s: no uid and gid mappings to use",
 				      m->destination);
-	int fd = userns_with_maps(proc_fd, u, nu, g, ng);
+	int fd = husk_userns_with_maps(proc_fd, u, nu, g, ng);
 	if (fd < 0)
 		return husk_err_sys(err, "idmap %s: create a user namespace with its mappings",
 				    m->destination);

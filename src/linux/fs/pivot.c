@@ -76,8 +76,12 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 		return husk_err_sys(err, "set propagation of /");
 	if (parent_mount_private(fs, err) < 0)
 		return -1;
-	if (mount(fs->p->rootfs, fs->p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return husk_err_sys(err, "bind rootfs %s", fs->p->rootfs);
+	_cleanup_close_ int idmapped = husk_rootfs_take_idmapped_root();
+	if (idmapped >= 0 ? move_mount(idmapped, "", AT_FDCWD, fs->p->rootfs,
+				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0
+			  : mount(fs->p->rootfs, fs->p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return husk_err_sys(err, "%s rootfs %s", idmapped >= 0 ? "attach idmapped" : "bind",
+				    fs->p->rootfs);
 	/* Opened after the bind so it names the new mount, where every later
 	 * mount attaches and which pivot_root moves. */
 	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
