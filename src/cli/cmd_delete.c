@@ -4,8 +4,10 @@ static const char usage[] =
     "Usage: husk delete [options] CONTAINER_ID\n\n"
     "Delete a stopped (or created) container: its processes, cgroup and state.\n\n"
     "Options:\n"
-    "  --force, -f  kill a running container first; a missing container is\n"
-    "               not an error\n"
+    "  --force, -f  kill a running or paused container first; a missing\n"
+    "               container is not an error; removes whatever a killed\n"
+    "               create or delete, or an unreadable state.json, left\n"
+    "               behind\n"
     "  --help, -h   print this help\n";
 
 int cmd_delete(struct cli_globals *g, int argc, char **argv)

@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,37 +63,29 @@ static void owner_name(const struct husk_container *c, char *buf, size_t size)
 		snprintf(buf, size, "#%u", (unsigned)st.st_uid);
 }
 
+/* One compact OCI state a container, in an array ("null" for none, as runc
+ * prints it); owner is the state directory's, as in the table. */
 static void print_json(const struct row *rows, size_t n)
 {
-	json_t *a;
-	char *text;
-
 	if (n == 0) {
 		puts("null");
 		return;
 	}
-	a = json_array();
+	putchar('[');
 	for (size_t i = 0; i < n; i++) {
-		const struct husk_container *c = rows[i].c;
-		json_t *o =
-		    json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion",
-			      HUSK_OCI_VERSION, "id", c->id, "pid", (json_int_t)atoi(rows[i].pid),
-			      "status", husk_status_name(c->status), "bundle", c->bundle, "rootfs",
-			      c->rootfs, "created", c->created, "owner", rows[i].owner);
-		if (o && c->annotations.n > 0) {
-			json_t *ann = json_object();
-			for (size_t k = 0; k < c->annotations.n; k++)
-				json_object_set_new(ann, c->annotations.v[k].key,
-						    json_string(c->annotations.v[k].value));
-			json_object_set_new(o, "annotations", ann);
+		struct husk_container shown = *rows[i].c;
+		shown.owner = (char *)rows[i].owner;
+		_cleanup_free_ char *text = husk_container_state_json(&shown, false);
+		if (!text) {
+			fprintf(stderr, "husk: error: list %s: %s\n", CLI_ESCAPE(shown.id),
+				strerror(errno));
+			continue;
 		}
-		json_array_append_new(a, o);
+		if (i > 0)
+			putchar(',');
+		fputs(text, stdout);
 	}
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	if (text)
-		puts(text);
-	free(text);
+	puts("]");
 }
 
 static size_t width(size_t w, const char *s)

@@ -106,41 +106,6 @@ enum {
 	O_RDT,
 };
 
-static int read_all(const char *path, char **out, size_t *len)
-{
-	_cleanup_fclose_ FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "re");
-	FILE *in = strcmp(path, "-") == 0 ? stdin : f;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-
-	if (!in || !buf) {
-		free(buf);
-		return -1;
-	}
-	for (;;) {
-		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb) {
-				free(buf);
-				return -1;
-			}
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, in);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(in)) {
-		free(buf);
-		return -1;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* One flag into the resources; returns -1 on a bad value. */
 static int apply_flag(struct husk_resources *r, int opt, const char *arg)
 {
@@ -255,16 +220,9 @@ int cmd_update(struct cli_globals *g, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_want_one_id("update", argc - optind);
 	if (file) {
-		_cleanup_free_ char *text = NULL;
-		size_t len;
-		if (read_all(file, &text, &len) < 0) {
-			husk_err_set(&err, errno, "update: read %s",
-				     strcmp(file, "-") ? file : "stdin");
-			return cli_fail(&err);
-		}
-		parsed = husk_resources_parse(text, len, &err);
+		parsed = husk_resources_load(file, &err);
 		if (!parsed) {
-			husk_err_prefix(&err, "update: %s", strcmp(file, "-") ? file : "stdin");
+			husk_err_prefix(&err, "update");
 			return cli_fail(&err);
 		}
 		res = parsed;

@@ -19,10 +19,6 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* When this process began (clone, or the start of exec's set-up), for the
- * trace's exec line; 0 when not tracing. */
-static uint64_t child_started;
-
 void husk_child_fail(struct husk_child *c, const struct husk_err *e)
 {
 	husk_msg_send_error(c->sock, e);
@@ -41,7 +37,7 @@ __attribute__((noreturn)) static void child_die(const struct husk_err *e, int st
  * process already in the container (a joined pid namespace, or any with
  * exec) must not reach it through /proc/PID/exe. Only after the parent's
  * /proc/PID writes, which need it dumpable when rootless; execve resets it. */
-int husk_child_undumpable(struct husk_err *err)
+static int undumpable(struct husk_child *c, struct husk_err *err)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return husk_err_sys(err, "prctl PR_SET_DUMPABLE");
@@ -51,8 +47,8 @@ int husk_child_undumpable(struct husk_err *err)
 static int wait_go(struct husk_child *c, struct husk_err *err)
 {
 	struct husk_msg m;
-	if (husk_msg_expect(c->sock, HUSK_MSG_GO, &m, err) < 0)
-		return husk_err_prefix(err, "wait for the runtime");
+	if (husk_msg_expect(c->sock, HUSK_PHASE_GO, &m, err) < 0)
+		return -1;
 	c->host_pid = (pid_t)m.value;
 	return 0;
 }
@@ -68,21 +64,23 @@ static int wait_joined(struct husk_child *c, struct husk_err *err)
 
 	if (c->joined)
 		return 0;
-	if (husk_msg_expect(c->sock, HUSK_MSG_JOINED, &m, err) < 0)
-		return husk_err_prefix(err, "wait for the cgroup");
+	if (husk_msg_expect(c->sock, HUSK_PHASE_JOINED, &m, err) < 0)
+		return -1;
 	c->joined = true;
 	return 0;
 }
 
 static int wait_joined_cb(void *arg, struct husk_err *err)
 {
-	return wait_joined(arg, err);
+	if (wait_joined(arg, err) < 0)
+		return husk_err_prefix(err, "wait for the cgroup");
+	return 0;
 }
 
 /* Moving our own (only) thread needs no global lock in the kernel, unlike the
  * runtime moving us (see husk_cgroup_open_tasks). First thing, so every
  * kernel object of the container is charged to its cgroups. */
-int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err)
+static int join_cgroups(struct husk_child *c, struct husk_err *err)
 {
 	const char *initial = c->proc ? c->proc->exec_cpu_affinity_initial : NULL;
 	int rc = 0;
@@ -99,15 +97,15 @@ int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err)
 	return rc;
 }
 
-static bool new_cgroup_ns(const struct husk_spec *spec)
+static bool new_cgroup_ns(const struct husk_child *c)
 {
-	const struct husk_namespace *ns = &spec->linux.ns[HUSK_NS_CGROUP];
+	const struct husk_namespace *ns = &c->spec->linux.ns[HUSK_NS_CGROUP];
 	return ns->enabled && !ns->path;
 }
 
-static bool new_net_ns(const struct husk_spec *spec)
+static bool new_net_ns(const struct husk_child *c)
 {
-	const struct husk_namespace *ns = &spec->linux.ns[HUSK_NS_NETWORK];
+	const struct husk_namespace *ns = &c->spec->linux.ns[HUSK_NS_NETWORK];
 	return ns->enabled && !ns->path;
 }
 
@@ -143,11 +141,13 @@ static int run_runtime_hooks(struct husk_child *c, struct husk_err *err)
 		return 0;
 	if (husk_msg_write(c->sock, HUSK_MSG_RUN_HOOKS, 0, err) < 0)
 		return husk_err_prefix(err, "ask for prestart hooks");
-	return husk_msg_expect(c->sock, HUSK_MSG_HOOKS_DONE, &m, err);
+	return husk_msg_expect(c->sock, HUSK_PHASE_HOOKS, &m, err);
 }
 
-static int set_names(const struct husk_spec *spec, struct husk_err *err)
+static int set_names(struct husk_child *c, struct husk_err *err)
 {
+	const struct husk_spec *spec = c->spec;
+
 	/* An empty name keeps the one the new UTS namespace copied, as in runc. */
 	if (spec->hostname && *spec->hostname &&
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
@@ -290,53 +290,6 @@ static int build_env(struct husk_child *c, struct husk_err *err)
 	return 0;
 }
 
-int husk_child_finalize(struct husk_child *c, struct husk_err *err)
-{
-	const struct husk_process *proc = c->proc;
-	bool nnp = proc->no_new_privileges, cwd_done = false;
-
-	if (!child_started)
-		child_started = husk_trace_begin();
-	c->argv = strv_dup_null(&proc->args, 0);
-	if (!c->argv)
-		return husk_err_set(err, ENOMEM, "process arguments");
-	if (build_env(c, err) < 0 ||
-	    husk_traced("rlimits", NULL, husk_rlimits_apply(proc, err)) < 0 ||
-	    husk_traced("process attributes", NULL, husk_attrs_apply(c->spec, proc, err)) < 0)
-		return -1;
-	/* Everything past the preserved fds is closed by execve. Before any
-	 * filter: a profile need not allow close_range. */
-	if (husk_fds_cloexec_from(3 + (unsigned)c->preserve_fds, c->proc_fd, err) < 0)
-		return -1;
-	c->seccomp_late = seccomp_can_wait(c);
-	if (c->seccomp_late && husk_seccomp_check(c->seccomp, err) < 0)
-		return -1;
-	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
-	 * the capabilities go. */
-	if (!nnp && !c->seccomp_late && husk_traced("seccomp", "filter", load_seccomp(c, err)) < 0)
-		return -1;
-	if (change_dir(proc->cwd, &cwd_done, err) < 0 ||
-	    husk_traced("capabilities", "bounding set", husk_caps_drop_bounding(&proc->caps, err)) <
-		0 ||
-	    husk_traced("user", "uid, gid, groups",
-			husk_identity_apply(&proc->user, !c->setgroups_denied, true, err)) < 0 ||
-	    husk_traced("capabilities", "effective, permitted, inheritable, ambient",
-			husk_caps_apply(&proc->caps, err)) < 0)
-		return -1;
-	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return husk_err_sys(err, "prctl PR_SET_NO_NEW_PRIVS");
-	if (!cwd_done && proc->cwd && chdir(proc->cwd) < 0)
-		return husk_err_sys(err, "chdir %s", proc->cwd);
-	if (!cwd_done && proc->cwd && verify_cwd(err) < 0)
-		return -1;
-	if (resolve_exec(c, err) < 0)
-		return -1;
-	/* With a listener: as late as the hand-over to the runtime allows. */
-	if (nnp && !c->seccomp_late && husk_traced("seccomp", "filter", load_seccomp(c, err)) < 0)
-		return -1;
-	return 0;
-}
-
 /* Where it could wait, the filter goes on now: execve is the only call
  * after it (startContainer hooks aside, which run under it, as in runc). */
 static int load_seccomp_late(struct husk_child *c, struct husk_err *err)
@@ -356,8 +309,8 @@ void husk_child_exec(struct husk_child *c)
 	/* The last line before the user program: the duration is the whole
 	 * set-up of this process, from clone (or its start for exec). Traced
 	 * before the late filter: after it, only execve is made. */
-	if (child_started)
-		husk_trace_end(child_started, "exec", c->exec_path, false);
+	if (c->started)
+		husk_trace_end(c->started, "exec", c->exec_path, false);
 	if (load_seccomp_late(c, &err) < 0) {
 		if (c->sock >= 0)
 			husk_child_fail(c, &err);
@@ -370,46 +323,287 @@ void husk_child_exec(struct husk_child *c)
 	child_die(&err, 127);
 }
 
-static int child_setup(struct husk_child *c, struct husk_err *err)
-{
-	const struct husk_spec *spec = c->spec;
-	const struct husk_spawn_params *p = c->p;
-	char nsbuf[160];
+/* ---- the steps: thin adapters, one per line of the tables below -------- */
 
-	if (husk_traced("cgroup join", "container process", husk_child_join_cgroups(c, err)) < 0 ||
-	    husk_traced("wait for the runtime", NULL, wait_go(c, err)) < 0 ||
-	    husk_traced("namespaces join", husk_ns_describe(spec, nsbuf, sizeof(nsbuf)),
-			husk_ns_child_join(spec, &c->ns, err)) < 0 ||
-	    husk_userns_become_root_uid(spec, err) < 0 ||
-	    (new_cgroup_ns(spec) &&
-	     husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0) ||
-	    husk_traced("namespaces unshare", "cgroup,time",
-			husk_ns_child_unshare(spec, c->proc_fd, err)) < 0 ||
-	    (new_net_ns(spec) &&
-	     husk_traced("loopback up", "lo", husk_netdev_loopback_up(err)) < 0) ||
-	    husk_userns_become_root_gid(spec, err) < 0 || husk_child_undumpable(err) < 0)
-		return -1;
+static int open_time_offsets(struct husk_child *c, struct husk_err *err)
+{
+	return husk_ns_open_time_offsets(c->spec, &c->timens_offsets_fd, err);
+}
+
+static int join_namespaces(struct husk_child *c, struct husk_err *err)
+{
+	return husk_ns_child_join(c->spec, &c->ns, err);
+}
+
+static int move_net_devices(struct husk_child *c, struct husk_err *err)
+{
+	return husk_netdev_move(c->spec, &c->netdevs, err);
+}
+
+static int become_root_uid(struct husk_child *c, struct husk_err *err)
+{
+	return husk_userns_become_root_uid(c->spec, err);
+}
+
+static int become_root_gid(struct husk_child *c, struct husk_err *err)
+{
+	return husk_userns_become_root_gid(c->spec, err);
+}
+
+static int unshare_late(struct husk_child *c, struct husk_err *err)
+{
+	return husk_ns_child_unshare(c->spec, c->proc_fd, &c->timens_offsets_fd, err);
+}
+
+static int loopback_up(struct husk_child *c, struct husk_err *err)
+{
+	return husk_netdev_loopback_up(err);
+}
+
+static int new_session(struct husk_child *c, struct husk_err *err)
+{
 	if (setsid() < 0)
 		return husk_err_sys(err, "setsid");
+	return 0;
+}
+
+/* A "cgroup" mount shows our own cgroup: wait_joined first (rootfs.h). */
+static int mounts(struct husk_child *c, struct husk_err *err)
+{
 	c->rootfs.before_cgroup_mount = wait_joined_cb;
 	c->rootfs.before_cgroup_mount_arg = c;
-	if (husk_traced("mounts", p->rootfs, husk_rootfs_prepare(p, &c->rootfs, err)) < 0 ||
-	    husk_traced("wait for cgroup join", "runtime", wait_joined(c, err)) < 0 ||
-	    husk_traced("hooks", "prestart,createRuntime", run_runtime_hooks(c, err)) < 0 ||
-	    husk_traced("hooks", "createContainer", run_create_container_hooks(c, err)) < 0 ||
-	    husk_traced("terminal", NULL, husk_terminal_setup(c, err)) < 0 ||
-	    husk_traced("pivot_root", p->rootfs, husk_rootfs_pivot(p, &c->rootfs, err)) < 0 ||
-	    husk_traced("masked and read-only paths", "/", husk_rootfs_finish(p, &c->rootfs, err)) <
-		0)
+	return husk_rootfs_prepare(c->p, &c->rootfs, err);
+}
+
+static int pivot(struct husk_child *c, struct husk_err *err)
+{
+	return husk_rootfs_pivot(c->p, &c->rootfs, err);
+}
+
+static int rootfs_finish(struct husk_child *c, struct husk_err *err)
+{
+	if (husk_rootfs_finish(c->p, &c->rootfs, err) < 0)
 		return -1;
 	husk_rootfs_ctx_close(&c->rootfs);
-	if (husk_traced("hostname", spec->hostname, set_names(spec, err)) < 0)
-		return -1;
-	if (!p->no_new_keyring &&
-	    husk_traced("session keyring", p->id, husk_keyring_join(p->id, err)) < 0)
-		return -1;
-	return husk_child_finalize(c, err);
+	return 0;
 }
+
+static int terminal(struct husk_child *c, struct husk_err *err)
+{
+	return husk_terminal_setup(c, err);
+}
+
+static bool wants_keyring(const struct husk_child *c)
+{
+	return !c->p->no_new_keyring;
+}
+
+static int container_keyring(struct husk_child *c, struct husk_err *err)
+{
+	return husk_keyring_join(c->p->id, err);
+}
+
+/* exec: an anonymous session keyring of its own. */
+static int exec_keyring(struct husk_child *c, struct husk_err *err)
+{
+	return husk_keyring_join(NULL, err);
+}
+
+static int process_argv_env(struct husk_child *c, struct husk_err *err)
+{
+	c->argv = strv_dup_null(&c->proc->args, 0);
+	if (!c->argv)
+		return husk_err_set(err, ENOMEM, "process arguments");
+	return build_env(c, err);
+}
+
+static int rlimits(struct husk_child *c, struct husk_err *err)
+{
+	return husk_rlimits_apply(c->proc, err);
+}
+
+static int attributes(struct husk_child *c, struct husk_err *err)
+{
+	return husk_attrs_apply(c->spec, c->proc, err);
+}
+
+/* Everything past the preserved fds is closed by execve. Before any
+ * filter: a profile need not allow close_range. */
+static int cloexec_fds(struct husk_child *c, struct husk_err *err)
+{
+	return husk_fds_cloexec_from(3 + (unsigned)c->preserve_fds, c->proc_fd, err);
+}
+
+/* Decide whether the filter waits until just before execve, and check now
+ * what only its load would tell. */
+static int seccomp_plan(struct husk_child *c, struct husk_err *err)
+{
+	c->seccomp_late = seccomp_can_wait(c);
+	return c->seccomp_late ? husk_seccomp_check(c->seccomp, err) : 0;
+}
+
+static bool nnp(const struct husk_child *c)
+{
+	return c->proc->no_new_privileges;
+}
+
+/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the
+ * capabilities go. */
+static bool seccomp_before_caps(const struct husk_child *c)
+{
+	return !nnp(c) && !c->seccomp_late;
+}
+
+/* With no_new_privs and a listener: as late as the hand-over to the
+ * runtime allows. */
+static bool seccomp_after_caps(const struct husk_child *c)
+{
+	return nnp(c) && !c->seccomp_late;
+}
+
+static int seccomp_now(struct husk_child *c, struct husk_err *err)
+{
+	return load_seccomp(c, err);
+}
+
+/* process.cwd, while still root (it may be reachable only for root) ... */
+static int cwd_as_root(struct husk_child *c, struct husk_err *err)
+{
+	return change_dir(c->proc->cwd, &c->cwd_done, err);
+}
+
+/* ... or, where root got EACCES, as the process's user. */
+static int cwd_as_user(struct husk_child *c, struct husk_err *err)
+{
+	if (c->cwd_done || !c->proc->cwd)
+		return 0;
+	if (chdir(c->proc->cwd) < 0)
+		return husk_err_sys(err, "chdir %s", c->proc->cwd);
+	c->cwd_done = true;
+	return verify_cwd(err);
+}
+
+static int caps_bounding(struct husk_child *c, struct husk_err *err)
+{
+	return husk_caps_drop_bounding(&c->proc->caps, err);
+}
+
+static int user_ids(struct husk_child *c, struct husk_err *err)
+{
+	return husk_identity_apply(&c->proc->user, !c->setgroups_denied, true, err);
+}
+
+static int caps_sets(struct husk_child *c, struct husk_err *err)
+{
+	return husk_caps_apply(&c->proc->caps, err);
+}
+
+static int no_new_privs(struct husk_child *c, struct husk_err *err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return husk_err_sys(err, "prctl PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+static const char *ns_object(const struct husk_child *c, char *buf, size_t cap)
+{
+	return husk_ns_describe(c->spec, buf, cap);
+}
+
+static const char *rootfs_object(const struct husk_child *c, char *buf, size_t cap)
+{
+	return c->p->rootfs;
+}
+
+static const char *hostname_object(const struct husk_child *c, char *buf, size_t cap)
+{
+	return c->spec->hostname;
+}
+
+static const char *id_object(const struct husk_child *c, char *buf, size_t cap)
+{
+	return c->p->id;
+}
+
+/* ---- the recipes -------------------------------------------------------- */
+
+/* From rlimits to just before "ready" (create) or execve (exec): the same
+ * for both. Order matters:
+ *  - fds are marked close-on-exec before any filter (close_range);
+ *  - without no_new_privs the filter is loaded before the capabilities are
+ *    dropped (it needs CAP_SYS_ADMIN), with it after (as late as a
+ *    listener's hand-over allows); where it can, it waits until just
+ *    before execve (husk_child_exec) and only its flags are checked here;
+ *  - the bounding set goes before the user change, the other sets after it
+ *    (keep_caps), then no_new_privs;
+ *  - args[0] is looked up in the container's PATH as the process's user. */
+#define PROCESS_STEPS                                                                              \
+	{"process arguments", process_argv_env}, {"rlimits", rlimits},                             \
+	    {"process attributes", attributes}, {"close-on-exec fds", cloexec_fds},                \
+	    {"seccomp check", seccomp_plan},                                                       \
+	    {"seccomp", seccomp_now, seccomp_before_caps, "filter"}, {"cwd", cwd_as_root},         \
+	    {"capabilities bounding set", caps_bounding, NULL, "bounding set"},                    \
+	    {"user", user_ids, NULL, "uid, gid, groups"},                                          \
+	    {"capabilities", caps_sets, NULL, "effective, permitted, inheritable, ambient"},       \
+	    {"no_new_privs", no_new_privs, nnp}, {"cwd as user", cwd_as_user},                     \
+	    {"find executable", resolve_exec},                                                     \
+	{                                                                                          \
+		"seccomp", seccomp_now, seccomp_after_caps, "filter"                               \
+	}
+
+/* The container's init, from clone3 to "ready". Order matters:
+ *  - cgroups first (v1 tasks files), so every kernel object is charged;
+ *  - GO: the parent wrote the id maps and oom score (which need the process
+ *    dumpable), then undumpable, before anything of the container can see
+ *    /proc/PID/exe (CVE-2019-5736);
+ *  - the time offsets file is opened while the host's ids still own it;
+ *  - JOINED is awaited only where the own cgroup shows: before a new cgroup
+ *    namespace (rooted at it), before a cgroup mount (mounts), and before
+ *    any hook runs;
+ *  - a new IPC namespace under a new user namespace is made by the late
+ *    unshare, once root there (its mqueue root takes the creator's fsuid);
+ *  - createContainer hooks and the terminal before pivot_root, hostname
+ *    and keyring after. */
+static const struct husk_step create_steps[] = {
+    {"cgroup join", join_cgroups, NULL, "container process"},
+    {"wait for the runtime", wait_go},
+    {"time offsets", open_time_offsets},
+    {"namespaces join", join_namespaces, NULL, NULL, ns_object},
+    {"network devices", move_net_devices},
+    {"user namespace uid", become_root_uid},
+    {"wait for cgroup join before cgroup namespace", wait_joined, new_cgroup_ns, "runtime"},
+    {"namespaces unshare", unshare_late, NULL, "cgroup,time"},
+    {"loopback up", loopback_up, new_net_ns, "lo"},
+    {"user namespace gid", become_root_gid},
+    {"undumpable", undumpable},
+    {"setsid", new_session},
+    {"mounts", mounts, NULL, NULL, rootfs_object},
+    {"wait for cgroup join", wait_joined, NULL, "runtime"},
+    {"prestart hooks", run_runtime_hooks, NULL, "prestart,createRuntime"},
+    {"createContainer hooks", run_create_container_hooks, NULL, "createContainer"},
+    {"terminal", terminal},
+    {"pivot_root", pivot, NULL, NULL, rootfs_object},
+    {"masked and read-only paths", rootfs_finish, NULL, "/"},
+    {"hostname", set_names, NULL, NULL, hostname_object},
+    {"session keyring", container_keyring, wants_keyring, NULL, id_object},
+    PROCESS_STEPS,
+};
+
+/* A process exec'd into a running container, once it joined the
+ * container's namespaces (exec.c): the create recipe without namespaces,
+ * mounts and hooks. GO comes after the parent put it in its cgroups. */
+static const struct husk_step exec_steps[] = {
+    {"cgroup join", join_cgroups, NULL, "exec process"},
+    {"wait for the runtime", wait_go},
+    {"undumpable", undumpable},
+    {"setsid", new_session},
+    {"session keyring", exec_keyring},
+    {"terminal", terminal},
+    PROCESS_STEPS,
+};
+
+const struct husk_steps husk_create_steps = {create_steps, HUSK_ARRAY_SIZE(create_steps)};
+const struct husk_steps husk_exec_steps = {exec_steps, HUSK_ARRAY_SIZE(exec_steps)};
 
 void husk_child_enter(struct husk_child *c)
 {
@@ -422,11 +616,11 @@ void husk_child_main(struct husk_child *c)
 {
 	struct husk_err err;
 
-	child_started = husk_trace_begin();
+	c->started = husk_trace_begin();
 	husk_child_enter(c);
 
 	husk_err_clear(&err);
-	if (child_setup(c, &err) < 0)
+	if (husk_steps_run(husk_create_steps.v, husk_create_steps.n, c, &err) < 0)
 		husk_child_fail(c, &err);
 	if (husk_msg_write(c->sock, HUSK_MSG_READY, 0, &err) < 0)
 		_exit(1);
@@ -447,5 +641,16 @@ void husk_child_main(struct husk_child *c)
 	    (load_seccomp_late(c, &err) < 0 ||
 	     run_hooks_here(c, HUSK_HOOK_START_CONTAINER, &err) < 0))
 		child_die(&err, 1);
+	husk_child_exec(c);
+}
+
+void husk_child_exec_main(struct husk_child *c)
+{
+	struct husk_err err;
+
+	c->started = husk_trace_begin();
+	husk_err_clear(&err);
+	if (husk_steps_run(husk_exec_steps.v, husk_exec_steps.n, c, &err) < 0)
+		husk_child_fail(c, &err);
 	husk_child_exec(c);
 }

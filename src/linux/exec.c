@@ -14,7 +14,7 @@
  *    (no orphan, we reap it and get its exit status). The intermediate
  *    reports the pid and exits; we reap it.
  * Either way the final process waits for "go" while we put it in its
- * cgroups, then sets itself up (child.c's shared steps) and execve()s; the
+ * cgroups, then sets itself up (child.c's exec recipe) and execve()s; the
  * close-on-exec socket reaching EOF tells us the exec happened. */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,26 +35,6 @@ struct exec_job {
 	int root_fd;	   /* its root when it shares our mount namespace, or -1 */
 	uint64_t ns_flags; /* joined through target_pidfd */
 };
-
-__attribute__((noreturn)) static void final_main(struct husk_child *c)
-{
-	struct husk_err err;
-	struct husk_msg m;
-
-	husk_err_clear(&err);
-	if (husk_child_join_cgroups(c, &err) < 0)
-		husk_child_fail(c, &err);
-	if (husk_msg_expect(c->sock, HUSK_MSG_GO, &m, &err) < 0)
-		_exit(1);
-	if (husk_child_undumpable(&err) < 0)
-		husk_child_fail(c, &err);
-	if (setsid() < 0)
-		husk_err_sys(&err, "setsid");
-	else if (husk_keyring_join(NULL, &err) == 0 && husk_terminal_setup(c, &err) == 0 &&
-		 husk_child_finalize(c, &err) == 0)
-		husk_child_exec(c);
-	husk_child_fail(c, &err);
-}
 
 static int join_container(const struct exec_job *job, uint64_t flags, struct husk_err *err)
 {
@@ -110,7 +90,7 @@ __attribute__((noreturn)) static void intermediate_main(struct exec_job *job)
 		husk_child_fail(&job->c, &err);
 	pid_t pid = husk_clone3(CLONE_PARENT, job->p->cgroup_fd, &pidfd, &into, &err);
 	if (pid == 0)
-		final_main(&job->c);
+		husk_child_exec_main(&job->c);
 	husk_intermediate_report(&job->c, pid, into, &err);
 }
 
@@ -139,7 +119,7 @@ static pid_t clone_direct(struct exec_job *job, int *pidfd, bool *into, struct h
 		husk_child_enter(&job->c);
 		if (join_container(job, job->ns_flags & ~(uint64_t)CLONE_NEWPID, &cerr) < 0)
 			husk_child_fail(&job->c, &cerr);
-		final_main(&job->c);
+		husk_child_exec_main(&job->c);
 	}
 	if (pidns && setns(own, CLONE_NEWPID) < 0 && pid > 0) {
 		husk_err_sys(err, "return to our pid namespace");

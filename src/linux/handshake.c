@@ -10,6 +10,56 @@
 #include <unistd.h>
 
 #include "linux/internal.h"
+#include "util/cleanup.h"
+
+#define MSG_BIT(t) (1u << (t))
+
+/* Who waits for what, in order: the child for GO, then (while it sets up)
+ * JOINED and HOOKS_DONE; the parent for an intermediate's CHILD_PID, then
+ * it serves the child's requests until READY (or, for exec, EOF). */
+static const struct {
+	const char *name;
+	uint32_t accepts;
+} phases[HUSK_PHASE_COUNT] = {
+    [HUSK_PHASE_GO] = {"waiting for GO", MSG_BIT(HUSK_MSG_GO)},
+    [HUSK_PHASE_JOINED] = {"waiting for JOINED", MSG_BIT(HUSK_MSG_JOINED)},
+    [HUSK_PHASE_HOOKS] = {"waiting for HOOKS_DONE", MSG_BIT(HUSK_MSG_HOOKS_DONE)},
+    [HUSK_PHASE_CHILD_PID] = {"waiting for CHILD_PID", MSG_BIT(HUSK_MSG_CHILD_PID)},
+    [HUSK_PHASE_SERVE] = {"serving the container process",
+			  MSG_BIT(HUSK_MSG_RUN_HOOKS) | MSG_BIT(HUSK_MSG_PTY_MASTER) |
+			      MSG_BIT(HUSK_MSG_SECCOMP_FD) | MSG_BIT(HUSK_MSG_READY)},
+};
+
+static const char *const msg_names[] = {
+    [HUSK_MSG_GO] = "GO",
+    [HUSK_MSG_RUN_HOOKS] = "RUN_HOOKS",
+    [HUSK_MSG_HOOKS_DONE] = "HOOKS_DONE",
+    [HUSK_MSG_PTY_MASTER] = "PTY_MASTER",
+    [HUSK_MSG_SECCOMP_FD] = "SECCOMP_FD",
+    [HUSK_MSG_CHILD_PID] = "CHILD_PID",
+    [HUSK_MSG_READY] = "READY",
+    [HUSK_MSG_ERROR] = "ERROR",
+    [HUSK_MSG_JOINED] = "JOINED",
+};
+
+bool husk_phase_accepts(enum husk_phase phase, uint32_t type)
+{
+	if ((unsigned)phase >= HUSK_PHASE_COUNT || type >= 32)
+		return false;
+	return type == HUSK_MSG_ERROR || (phases[phase].accepts & MSG_BIT(type));
+}
+
+const char *husk_phase_name(enum husk_phase phase)
+{
+	return (unsigned)phase < HUSK_PHASE_COUNT ? phases[phase].name : "?";
+}
+
+const char *husk_msg_name(uint32_t type)
+{
+	if (type < HUSK_ARRAY_SIZE(msg_names) && msg_names[type])
+		return msg_names[type];
+	return "unknown";
+}
 
 int husk_send_fd(int sock, const void *data, size_t len, int fd, struct husk_err *err)
 {
@@ -126,7 +176,7 @@ int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err)
 	return 1;
 }
 
-int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struct husk_err *err)
+int husk_msg_expect(int sock, enum husk_phase phase, struct husk_msg *m, struct husk_err *err)
 {
 	int fd;
 	int r = husk_msg_recv(sock, m, &fd, err);
@@ -142,9 +192,9 @@ int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struc
 		snprintf(err->msg, sizeof(err->msg), "%s", m->text);
 		return -1;
 	}
-	if (m->type != type)
-		return husk_err_set(err, EPROTO, "unexpected message %u (wanted %u)", m->type,
-				    (unsigned)type);
+	if (!husk_phase_accepts(phase, m->type))
+		return husk_err_set(err, EPROTO, "unexpected message %s (%u) while %s",
+				    husk_msg_name(m->type), m->type, husk_phase_name(phase));
 	return 0;
 }
 

@@ -25,6 +25,21 @@ enum husk_msg_type {
 	HUSK_MSG_JOINED,     /* parent -> child: it is in the container's cgroups now */
 };
 
+/* The phases of the conversation, and (handshake.c, a table) the messages
+ * each accepts; ERROR is accepted in every phase and ends it. */
+enum husk_phase {
+	HUSK_PHASE_GO,	      /* child, first: the parent wrote its maps, oom score */
+	HUSK_PHASE_JOINED,    /* child: the parent moved it into its cgroups */
+	HUSK_PHASE_HOOKS,     /* child: the parent ran prestart + createRuntime */
+	HUSK_PHASE_CHILD_PID, /* parent: an intermediate reports the final pid */
+	HUSK_PHASE_SERVE,     /* parent: the child's requests until READY */
+	HUSK_PHASE_COUNT,
+};
+/* Whether `type` is allowed in `phase`; the phase's name for errors. */
+bool husk_phase_accepts(enum husk_phase phase, uint32_t type);
+const char *husk_phase_name(enum husk_phase phase);
+const char *husk_msg_name(uint32_t type);
+
 struct husk_msg {
 	uint32_t type;
 	int32_t code;
@@ -42,8 +57,9 @@ void husk_msg_send_error(int sock, const struct husk_err *e);
 /* Receive one message; *fd gets an attached descriptor (O_CLOEXEC) or -1.
  * Returns 1 for a message, 0 at end of stream, -1 on error. */
 int husk_msg_recv(int sock, struct husk_msg *m, int *fd, struct husk_err *err);
-/* Wait for a message of `type`; an ERROR message or EOF become err. */
-int husk_msg_expect(int sock, enum husk_msg_type type, struct husk_msg *m, struct husk_err *err);
+/* Wait for the message that ends `phase` (one it accepts); an ERROR
+ * message, EOF or a message the phase does not accept become err. */
+int husk_msg_expect(int sock, enum husk_phase phase, struct husk_msg *m, struct husk_err *err);
 /* When the peer has already sent HUSK_MSG_ERROR (it failed and is gone or
  * going), put its error in err and return true; never waits. */
 bool husk_msg_take_error(int sock, struct husk_err *err);
@@ -59,9 +75,7 @@ struct husk_ns_fds {
 
 void husk_ns_fds_init(struct husk_ns_fds *f);
 void husk_ns_fds_close(struct husk_ns_fds *f);
-/* Before the clone: the namespace paths, and (husk_rootfs_open_sources,
- * husk_netdev_prepare) what the child needs from the host's namespaces;
- * husk_ns_fds_close releases the runtime's copies of all of it. */
+/* Before the clone: the namespace paths to join (and nothing else). */
 int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
 /* CLONE_NEW* flags clone3 creates (new namespaces except cgroup and time,
  * which the child unshares once it sits in its cgroups / has its offsets). */
@@ -76,12 +90,22 @@ const char *husk_ns_describe(const struct husk_spec *spec, char *buf, size_t cap
 
 /* ---- netdev.c: linux.netDevices ----------------------------------------- */
 
+/* The interfaces to move, as the runtime found them on the host, with an
+ * rtnetlink socket of the host's network namespace: part of the hand-off. */
+struct husk_moving_dev;
+struct husk_netdevs {
+	int sock; /* NETLINK_ROUTE, bound in the host's network namespace, or -1 */
+	struct husk_moving_dev *devs;
+	size_t n;
+};
+void husk_netdevs_init(struct husk_netdevs *n);
 /* Runtime side, before the clone: find the host interfaces and save their
- * addresses (the child inherits what this keeps). */
-int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err);
+ * addresses into *out (the child gets it in struct husk_child). */
+int husk_netdev_prepare(const struct husk_spec *spec, struct husk_netdevs *out,
+			struct husk_err *err);
 /* Child side, once in its network namespace: move them in, addresses back. */
-int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err);
-void husk_netdev_release(void);
+int husk_netdev_move(const struct husk_spec *spec, struct husk_netdevs *n, struct husk_err *err);
+void husk_netdev_release(struct husk_netdevs *n);
 /* Child side, in a network namespace it created: set lo up. */
 int husk_netdev_loopback_up(struct husk_err *err);
 /* Whether the parent must join ns `t` around clone3 rather than the child:
@@ -96,10 +120,18 @@ struct husk_ns_saved {
 int husk_ns_parent_enter(const struct husk_spec *spec, struct husk_ns_fds *f,
 			 struct husk_ns_saved *saved, struct husk_err *err);
 int husk_ns_parent_leave(struct husk_ns_saved *saved, struct husk_err *err);
-/* In the child: user namespace first, then the rest joined by path. */
+/* In the child, first: its /proc/self/timens_offsets into *fd (closing an
+ * intermediate's), while it still holds the host's ids: once root of a new
+ * user namespace it is no longer dumpable, its proc files belong to the
+ * host's root and it could not open that file for writing. */
+int husk_ns_open_time_offsets(const struct husk_spec *spec, int *fd, struct husk_err *err);
+/* In the child: user namespace first, then the rest joined by path; closes
+ * the namespace fds. */
 int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err);
-/* In the child: new cgroup and time namespaces, time offsets written. */
-int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, struct husk_err *err);
+/* In the child: new cgroup and time namespaces, the time offsets written
+ * through *offsets_fd (taken) or, without one, /proc/self. */
+int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, int *offsets_fd,
+			  struct husk_err *err);
 
 /* ---- userns.c: id mappings (parent side) -------------------------------- */
 
@@ -146,14 +178,6 @@ int husk_keyring_join(const char *id, struct husk_err *err);
 /* sched_setaffinity to a "0-3,7" list; `which` (initial, final) for the log. */
 int husk_affinity_apply(const char *list, const char *which, struct husk_err *err);
 
-/* ---- fs/rootidmap.c: annotation husk.rootfs.idmap ------------------------ */
-
-/* Before the clone, with the host's privileges: the rootfs tree idmapped to
- * the container's mappings, for the child to attach (nothing without the
- * annotation). An error names the filesystem where the kernel refuses. */
-int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, struct husk_err *err);
-void husk_rootfs_drop_idmapped_root(void);
-
 /* ---- lsm.c: AppArmor and SELinux --------------------------------------- */
 
 /* Refuse an apparmorProfile, selinuxLabel or mountLabel the host cannot
@@ -199,6 +223,34 @@ int husk_execfifo_open(int proc_fd, int fifo_fd, struct husk_err *err);
 /* The go byte, once the startContainer hooks ran; fd stays open to execve. */
 int husk_execfifo_release(int fd, struct husk_err *err);
 
+/* ---- steps.c: the child's set-up as tables of named steps ---------------- */
+
+struct husk_child;
+struct husk_step {
+	const char *name; /* in the --debug trace, and before any error: "NAME: ..." */
+	int (*run)(struct husk_child *c, struct husk_err *err);
+	/* NULL: always; else whether the step applies to this child */
+	bool (*applies)(const struct husk_child *c);
+	/* what it acts on, for the trace: a fixed text, or built when tracing */
+	const char *what;
+	const char *(*object)(const struct husk_child *c, char *buf, size_t cap);
+};
+
+struct husk_steps {
+	const struct husk_step *v;
+	size_t n;
+};
+
+/* Run the steps in order; the first failure returns -1 with the step's
+ * name before its error (errno kept). */
+int husk_steps_run(const struct husk_step *steps, size_t n, struct husk_child *c,
+		   struct husk_err *err);
+
+/* child.c: the two recipes. The order is security-relevant; see the
+ * comments at each table and docs/design.md. */
+extern const struct husk_steps husk_create_steps; /* clone to "ready" */
+extern const struct husk_steps husk_exec_steps;	  /* clone to just before execve */
+
 /* ---- child.c: the container process ------------------------------------- */
 
 struct husk_child {
@@ -214,14 +266,22 @@ struct husk_child {
 	int fifo_fd; /* O_PATH exec fifo (spawn), or -1 */
 	int proc_fd; /* host /proc, O_PATH, opened before pivot */
 	pid_t host_pid;
-	const int *join_fds; /* v1 tasks files to write "0" to (husk_child_join_cgroups) */
+	const int *join_fds; /* v1 tasks files to write "0" to ("cgroup join") */
 	size_t n_join_fds;
 	bool joined;	       /* the runtime said HUSK_MSG_JOINED */
+	bool cwd_done;	       /* process.cwd entered (before or after the user change) */
 	bool setgroups_denied; /* decided by the parent: in the child euid is 0 */
-	struct husk_ns_fds ns;
-	struct husk_rootfs_ctx rootfs;
-	void *seccomp;	   /* compiled filter or NULL */
-	bool seccomp_late; /* loaded just before execve (child.c) */
+	/* The hand-off: what the runtime prepared for this process before the
+	 * clone, each by its own step (process.c, child_prepare). The child
+	 * gets it in its copy of this struct; no file-level state crosses. */
+	struct husk_ns_fds ns;	       /* namespaces to join by path */
+	struct husk_rootfs_ctx rootfs; /* with the bind sources (rootfs.source_fds) */
+	struct husk_netdevs netdevs;   /* linux.netDevices to move */
+	void *seccomp;		       /* compiled filter or NULL */
+	/* The child's own, across its steps. */
+	int timens_offsets_fd; /* husk_ns_open_time_offsets, or -1 */
+	uint64_t started;      /* clone (or exec's start), for the trace; 0: none */
+	bool seccomp_late;     /* loaded just before execve (child.c) */
 	bool seccomp_loaded;
 	char **argv;	 /* process.args, NULL-terminated */
 	char *exec_path; /* args[0] resolved against the container's PATH */
@@ -231,16 +291,11 @@ struct husk_child {
 /* First step of every process cloned by the runtime: drop the copies of the
  * runtime's own fds that matter (its end of the socketpair). */
 void husk_child_enter(struct husk_child *c);
-/* The spawn child: never returns. */
+/* The spawn child (husk_create_steps, then the exec fifo): never returns. */
 __attribute__((noreturn)) void husk_child_main(struct husk_child *c);
-/* Steps shared with exec: from rlimits to "ready" (seccomp, user, caps,
- * cwd, fds, binary lookup). */
-int husk_child_finalize(struct husk_child *c, struct husk_err *err);
-/* Move this single-threaded process into its v1 cgroups through the tasks
- * files the runtime opened (c->join_fds), then close them (see child.c). */
-int husk_child_join_cgroups(struct husk_child *c, struct husk_err *err);
-/* Make this process non-dumpable (see child.c). */
-int husk_child_undumpable(struct husk_err *err);
+/* The exec child, once in the container's namespaces (husk_exec_steps,
+ * then execve): never returns. */
+__attribute__((noreturn)) void husk_child_exec_main(struct husk_child *c);
 /* Report a failure before "ready" and exit. */
 __attribute__((noreturn)) void husk_child_fail(struct husk_child *c, const struct husk_err *e);
 /* execve the resolved binary; on failure print to stderr and exit 127. */

@@ -5,8 +5,8 @@
  * move).
  *
  * The runtime looks each interface up and saves its addresses before the
- * clone (husk_netdev_prepare), with an rtnetlink socket of the host's
- * namespace that the child inherits. The child, once in its network
+ * clone (husk_netdev_prepare, into the child's struct husk_netdevs), with an
+ * rtnetlink socket of the host's namespace that the child inherits. The child, once in its network
  * namespace, sends the move through that socket (the kernel checks
  * CAP_NET_ADMIN over the host's namespace, which it has without a user
  * namespace of its own), then adds the addresses back from inside. */
@@ -33,18 +33,11 @@ struct saved_addr {
 	bool has_local;
 };
 
-struct moving_dev {
+struct husk_moving_dev {
 	unsigned int host_index;
 	struct saved_addr addrs[MAX_SAVED_ADDRS];
 	size_t n_addrs;
 };
-
-/* Filled by the runtime before the clone; the child gets a copy. */
-static struct {
-	int sock; /* NETLINK_ROUTE, bound in the host's network namespace */
-	struct moving_dev *devs;
-	size_t n;
-} moving = {.sock = -1};
 
 struct nl_req {
 	struct nlmsghdr h;
@@ -104,7 +97,7 @@ static int nl_ack(int sock, struct nl_req *r)
 	return nl_replies(sock, NULL, NULL);
 }
 
-static void save_addr(struct moving_dev *d, struct nlmsghdr *h)
+static void save_addr(struct husk_moving_dev *d, struct nlmsghdr *h)
 {
 	struct ifaddrmsg *ifa = NLMSG_DATA(h);
 	size_t len = ifa->ifa_family == AF_INET ? 4 : 16;
@@ -139,7 +132,7 @@ static void save_new_addr(struct nlmsghdr *h, void *dev)
 }
 
 /* The addresses the interface has on the host. */
-static int dump_addrs(int sock, struct moving_dev *d)
+static int dump_addrs(int sock, struct husk_moving_dev *d)
 {
 	struct nl_req r = {.h = {.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
 				 .nlmsg_type = RTM_GETADDR,
@@ -150,45 +143,51 @@ static int dump_addrs(int sock, struct moving_dev *d)
 	return nl_replies(sock, save_new_addr, d);
 }
 
-void husk_netdev_release(void)
+void husk_netdevs_init(struct husk_netdevs *moving)
 {
-	if (moving.sock >= 0)
-		close(moving.sock);
-	free(moving.devs);
-	moving.sock = -1;
-	moving.devs = NULL;
-	moving.n = 0;
+	moving->sock = -1;
+	moving->devs = NULL;
+	moving->n = 0;
 }
 
-int husk_netdev_prepare(const struct husk_spec *spec, struct husk_err *err)
+void husk_netdev_release(struct husk_netdevs *moving)
+{
+	if (moving->sock >= 0)
+		close(moving->sock);
+	free(moving->devs);
+	husk_netdevs_init(moving);
+}
+
+int husk_netdev_prepare(const struct husk_spec *spec, struct husk_netdevs *moving,
+			struct husk_err *err)
 {
 	const struct husk_linux *l = &spec->linux;
 
-	husk_netdev_release();
+	husk_netdev_release(moving);
 	if (l->n_net_devices == 0)
 		return 0;
 	if (l->ns[HUSK_NS_USER].enabled)
 		return husk_err_plain(err, ENOTSUP,
 				      "linux.netDevices: moving host interfaces into a container "
 				      "with a user namespace is not supported");
-	moving.devs = calloc(l->n_net_devices, sizeof(*moving.devs));
-	if (!moving.devs || (moving.sock = nl_socket()) < 0)
+	moving->devs = calloc(l->n_net_devices, sizeof(*moving->devs));
+	if (!moving->devs || (moving->sock = nl_socket()) < 0)
 		return husk_err_sys(err, "linux.netDevices: rtnetlink socket");
-	moving.n = l->n_net_devices;
-	for (size_t i = 0; i < moving.n; i++) {
+	moving->n = l->n_net_devices;
+	for (size_t i = 0; i < moving->n; i++) {
 		const char *name = l->net_devices[i].host_name;
-		moving.devs[i].host_index = if_nametoindex(name);
-		if (moving.devs[i].host_index == 0)
+		moving->devs[i].host_index = if_nametoindex(name);
+		if (moving->devs[i].host_index == 0)
 			return husk_err_sys(err, "linux.netDevices: interface %s on the host",
 					    name);
-		if (dump_addrs(moving.sock, &moving.devs[i]) < 0)
+		if (dump_addrs(moving->sock, &moving->devs[i]) < 0)
 			return husk_err_sys(err, "linux.netDevices: addresses of %s", name);
 	}
 	return 0;
 }
 
-static int move_one(const struct husk_net_device *nd, const struct moving_dev *d, int netns,
-		    struct husk_err *err)
+static int move_one(int sock, const struct husk_net_device *nd, const struct husk_moving_dev *d,
+		    int netns, struct husk_err *err)
 {
 	const char *name = nd->name && *nd->name ? nd->name : nd->host_name;
 	uint32_t nsfd = (uint32_t)netns;
@@ -198,13 +197,13 @@ static int move_one(const struct husk_net_device *nd, const struct moving_dev *d
 
 	add_attr(&r, IFLA_NET_NS_FD, &nsfd, sizeof(nsfd));
 	add_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
-	if (nl_ack(moving.sock, &r) < 0)
+	if (nl_ack(sock, &r) < 0)
 		return husk_err_sys(err, "linux.netDevices: move %s into the container as %s",
 				    nd->host_name, name);
 	return 0;
 }
 
-static int restore_addrs(const char *name, const struct moving_dev *d, struct husk_err *err)
+static int restore_addrs(const char *name, const struct husk_moving_dev *d, struct husk_err *err)
 {
 	_cleanup_close_ int sock = nl_socket();
 	unsigned int index = if_nametoindex(name);
@@ -228,23 +227,24 @@ static int restore_addrs(const char *name, const struct moving_dev *d, struct hu
 	return 0;
 }
 
-int husk_netdev_move(const struct husk_spec *spec, struct husk_err *err)
+int husk_netdev_move(const struct husk_spec *spec, struct husk_netdevs *moving,
+		     struct husk_err *err)
 {
 	const struct husk_linux *l = &spec->linux;
 
-	if (moving.n == 0)
+	if (moving->n == 0)
 		return 0;
 	_cleanup_close_ int netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (netns < 0)
 		return husk_err_sys(err, "linux.netDevices: open our network namespace");
-	for (size_t i = 0; i < moving.n && i < l->n_net_devices; i++) {
+	for (size_t i = 0; i < moving->n && i < l->n_net_devices; i++) {
 		const struct husk_net_device *nd = &l->net_devices[i];
-		if (move_one(nd, &moving.devs[i], netns, err) < 0 ||
-		    restore_addrs(nd->name && *nd->name ? nd->name : nd->host_name, &moving.devs[i],
-				  err) < 0)
+		if (move_one(moving->sock, nd, &moving->devs[i], netns, err) < 0 ||
+		    restore_addrs(nd->name && *nd->name ? nd->name : nd->host_name,
+				  &moving->devs[i], err) < 0)
 			return -1;
 	}
-	husk_netdev_release();
+	husk_netdev_release(moving);
 	return 0;
 }
 

@@ -33,7 +33,7 @@ void husk_ns_fds_init(struct husk_ns_fds *f)
 		f->fd[t] = -1;
 }
 
-static void close_ns_fds(struct husk_ns_fds *f)
+void husk_ns_fds_close(struct husk_ns_fds *f)
 {
 	for (int t = 0; t < HUSK_NS_COUNT; t++) {
 		if (f->fd[t] >= 0)
@@ -42,19 +42,8 @@ static void close_ns_fds(struct husk_ns_fds *f)
 	}
 }
 
-/* The runtime's copies, once the child is cloned: with them the bind
- * sources and the interfaces' state prepared for it (husk_ns_open_paths). */
-void husk_ns_fds_close(struct husk_ns_fds *f)
-{
-	close_ns_fds(f);
-	husk_rootfs_drop_sources();
-	husk_netdev_release();
-}
-
 /* All paths are opened before any is joined: once in a new mount or user
- * namespace the host paths may no longer resolve. What else the child
- * needs from the host's side of its namespaces is prepared here too, for it
- * to inherit at the clone. */
+ * namespace the host paths may no longer resolve. */
 int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err)
 {
 	for (int t = 0; t < HUSK_NS_COUNT; t++) {
@@ -66,12 +55,7 @@ int husk_ns_open_paths(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 			return husk_err_sys(err, "open %s namespace %s", ns_info[t].proc_name,
 					    ns->path);
 	}
-	/* A child cloned into a user namespace has no privilege over the
-	 * host's filesystems: its bind sources are opened (and idmapped) now. */
-	if ((husk_userns_is_new(spec) || husk_ns_user_by_path(spec)) &&
-	    husk_rootfs_open_sources(spec, f->fd[HUSK_NS_USER], err) < 0)
-		return -1;
-	return husk_netdev_prepare(spec, err);
+	return 0;
 }
 
 bool husk_ns_joined_by_parent(const struct husk_spec *spec, enum husk_ns_type t)
@@ -178,28 +162,21 @@ static bool has_time_offsets(const struct husk_spec *spec)
 	       (spec->linux.time_monotonic.set || spec->linux.time_boottime.set);
 }
 
-/* Our /proc/self/timens_offsets, opened while we still hold the host's ids:
- * once root of a new user namespace we are no longer dumpable, so our proc
- * files belong to the host's root and we could not open it for writing. */
-static int offsets_fd = -1;
-
-static int open_time_offsets(const struct husk_spec *spec, struct husk_err *err)
+int husk_ns_open_time_offsets(const struct husk_spec *spec, int *fd, struct husk_err *err)
 {
-	if (offsets_fd >= 0)
-		close(offsets_fd); /* an intermediate's: we are a new process */
-	offsets_fd = -1;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 	if (!has_time_offsets(spec))
 		return 0;
-	offsets_fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (offsets_fd < 0)
+	*fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (*fd < 0)
 		return husk_err_sys(err, "open /proc/self/timens_offsets");
 	return 0;
 }
 
 int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, struct husk_err *err)
 {
-	if (open_time_offsets(spec, err) < 0)
-		return -1;
 	if (f->fd[HUSK_NS_USER] >= 0 &&
 	    ns_setns(f->fd[HUSK_NS_USER], HUSK_NS_USER, spec->linux.ns[HUSK_NS_USER].path, err) < 0)
 		return -1;
@@ -209,11 +186,12 @@ int husk_ns_child_join(const struct husk_spec *spec, struct husk_ns_fds *f, stru
 		if (ns_setns(f->fd[t], t, spec->linux.ns[t].path, err) < 0)
 			return -1;
 	}
-	close_ns_fds(f); /* the bind sources stay: the rootfs setup takes them */
-	return husk_netdev_move(spec, err);
+	husk_ns_fds_close(f);
+	return 0;
 }
 
-static int write_time_offsets(const struct husk_spec *spec, int proc_fd, struct husk_err *err)
+static int write_time_offsets(const struct husk_spec *spec, int proc_fd, int *offsets_fd,
+			      struct husk_err *err)
 {
 	const struct husk_time_offset *mono = &spec->linux.time_monotonic;
 	const struct husk_time_offset *boot = &spec->linux.time_boottime;
@@ -228,8 +206,8 @@ static int write_time_offsets(const struct husk_spec *spec, int proc_fd, struct 
 				boot->secs, boot->nanosecs);
 	if (len == 0)
 		return 0;
-	_cleanup_close_ int fd = offsets_fd >= 0
-				     ? HUSK_STEAL_FD(offsets_fd)
+	_cleanup_close_ int fd = *offsets_fd >= 0
+				     ? HUSK_STEAL_FD(*offsets_fd)
 				     : openat(proc_fd, "self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_err_sys(err, "open /proc/self/timens_offsets");
@@ -241,7 +219,8 @@ static int write_time_offsets(const struct husk_spec *spec, int proc_fd, struct 
 /* The cgroup namespace is created only now, after the parent put us in our
  * cgroups, so its root is the container's cgroup. The time namespace
  * applies from execve on, and its offsets must be written before then. */
-int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, struct husk_err *err)
+int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, int *offsets_fd,
+			  struct husk_err *err)
 {
 	uint64_t flags = 0;
 
@@ -253,7 +232,7 @@ int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, struct husk
 	if (unshare((int)flags) < 0)
 		return husk_err_sys(err, "unshare namespaces 0x%" PRIx64, flags);
 	if (flags & CLONE_NEWTIME)
-		return write_time_offsets(spec, proc_fd, err);
+		return write_time_offsets(spec, proc_fd, offsets_fd, err);
 	return 0;
 }
 

@@ -111,8 +111,11 @@ struct husk_child husk_child_new(const struct husk_spec *spec, const struct husk
 			       .preserve_fds = preserve_fds,
 			       .fifo_fd = -1,
 			       .proc_fd = -1,
-			       .setgroups_denied = husk_userns_setgroups_denied(spec)};
+			       .setgroups_denied = husk_userns_setgroups_denied(spec),
+			       .timens_offsets_fd = -1};
 	husk_ns_fds_init(&c.ns);
+	husk_rootfs_ctx_init(&c.rootfs);
+	husk_netdevs_init(&c.netdevs);
 	return c;
 }
 
@@ -159,31 +162,55 @@ static int open_host_proc(struct husk_err *err)
 	return fd;
 }
 
-/* Everything the child needs that only the runtime can open: the console
- * socket and the exec fifo may be out of reach once the child is inside a
- * user namespace, and host paths are gone after pivot. */
-static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c,
-			 struct husk_err *err)
+/* A child cloned into a user namespace has no privilege over the host's
+ * filesystems: the runtime opens (and idmaps) its bind sources for it. */
+static bool needs_host_sources(const struct husk_spec *spec)
 {
-	if (p->console_socket && (c->console_fd = husk_console_connect(p->console_socket, err)) < 0)
-		return -1;
+	return husk_userns_is_new(spec) || husk_ns_user_by_path(spec);
+}
+
+static int open_exec_fifo(const struct husk_spawn_params *p, struct husk_child *c,
+			  struct husk_err *err)
+{
 	if (!p->exec_fifo)
 		return husk_err_plain(err, EINVAL, "no exec fifo");
 	c->fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC);
 	if (c->fifo_fd < 0)
 		return husk_err_sys(err, "open exec fifo %s", p->exec_fifo);
+	return 0;
+}
+
+/* The hand-off: everything the child needs that only the runtime can open
+ * or find, into *c, one line each. The console socket and the exec fifo
+ * may be out of reach once the child is inside a user namespace, host
+ * paths are gone after pivot, and the host's interfaces out of sight in a
+ * new network namespace. */
+static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c,
+			 struct husk_err *err)
+{
+	const struct husk_spec *spec = c->spec;
+
+	if (p->console_socket && (c->console_fd = husk_console_connect(p->console_socket, err)) < 0)
+		return -1;
+	if (open_exec_fifo(p, c, err) < 0)
+		return -1;
 	if ((c->proc_fd = open_host_proc(err)) < 0)
 		return -1;
-	if (husk_ns_open_paths(c->spec, &c->ns, err) < 0 ||
-	    husk_rootfs_open_idmapped_root(p, err) < 0)
+	if (husk_ns_open_paths(spec, &c->ns, err) < 0)
 		return -1;
-	if (c->spec->linux.seccomp &&
-	    husk_seccomp_compile(c->spec->linux.seccomp, &c->seccomp, err) < 0)
+	if (husk_rootfs_open_idmapped_root(p, &c->rootfs.idmapped_root_fd, err) < 0)
+		return -1;
+	if (needs_host_sources(spec) &&
+	    husk_rootfs_open_sources(spec, c->ns.fd[HUSK_NS_USER], &c->rootfs, err) < 0)
+		return -1;
+	if (husk_netdev_prepare(spec, &c->netdevs, err) < 0)
+		return -1;
+	if (spec->linux.seccomp && husk_seccomp_compile(spec->linux.seccomp, &c->seccomp, err) < 0)
 		return -1;
 	return 0;
 }
 
-/* The parent's copies of what only the child uses. */
+/* The parent's copies of the hand-off, once the child has its own. */
 static void child_release(struct husk_child *c)
 {
 	int *fds[] = {&c->sock, &c->console_fd, &c->fifo_fd, &c->proc_fd};
@@ -193,7 +220,9 @@ static void child_release(struct husk_child *c)
 		*fds[i] = -1;
 	}
 	husk_ns_fds_close(&c->ns);
-	husk_rootfs_drop_idmapped_root();
+	husk_rootfs_drop_sources(&c->rootfs);
+	husk_rootfs_drop_idmapped_root(&c->rootfs);
+	husk_netdev_release(&c->netdevs);
 	husk_seccomp_release(c->seccomp);
 	c->seccomp = NULL;
 }
@@ -247,11 +276,12 @@ static int serve_one(const struct husk_serve_ctx *s, int sock, const struct husk
 		return husk_seccomp_send_listener(s->spec, s->id, s->bundle, s->pid, s->init_pid,
 						  notify, err);
 	}
-	default:
+	default: /* READY ends the phase before we get here */
 		if (fd >= 0)
 			close(fd);
-		return husk_err_set(err, EPROTO, "unexpected message %u from the container process",
-				    m->type);
+		return husk_err_set(err, EPROTO,
+				    "unexpected message %s (%u) from the container process",
+				    husk_msg_name(m->type), m->type);
 	}
 }
 
@@ -268,6 +298,13 @@ int husk_serve_child(const struct husk_serve_ctx *s, int sock, struct husk_spawn
 			return -1;
 		if (r == 0)
 			return s->eof_is_success ? 0 : describe_exit(s->pid, err);
+		if (!husk_phase_accepts(HUSK_PHASE_SERVE, m.type)) {
+			if (fd >= 0)
+				close(fd);
+			return husk_err_set(err, EPROTO,
+					    "unexpected message %s (%u) from the container process",
+					    husk_msg_name(m.type), m.type);
+		}
 		if (m.type == HUSK_MSG_READY)
 			return 0;
 		if (serve_one(s, sock, &m, fd, out, err) < 0)
@@ -372,7 +409,7 @@ pid_t husk_intermediate_result(pid_t ipid, int ipidfd, struct husk_child *c, int
 	 * end. */
 	close(c->sock);
 	c->sock = -1;
-	rc = husk_msg_expect(sock, HUSK_MSG_CHILD_PID, &m, err);
+	rc = husk_msg_expect(sock, HUSK_PHASE_CHILD_PID, &m, err);
 
 	husk_kill_and_reap(ipid, ipidfd); /* it exits on its own; this reaps it */
 	if (ipidfd >= 0)
@@ -437,14 +474,16 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 		return husk_err_plain(err, EINVAL, "config has no process");
 	if (husk_lsm_check(c.proc, p->spec->linux.mount_label, false, err) < 0)
 		return -1;
-	husk_rootfs_ctx_init(&c.rootfs);
 	_cleanup_close_ int sock = husk_child_socketpair(&c, err);
 	if (sock < 0)
 		return -1;
 	pid_t pid = -1;
 	char nsbuf[160];
-	if (husk_traced("prepare", "console, exec fifo, namespace paths, seccomp",
-			child_prepare(p, &c, err)) == 0) {
+	if (husk_traced(
+		"prepare",
+		"console, exec fifo, /proc, namespace paths, idmapped rootfs, bind sources, "
+		"network devices, seccomp",
+		child_prepare(p, &c, err)) == 0) {
 		uint64_t t0 = husk_trace_begin();
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);
 		if (t0)

@@ -16,11 +16,17 @@
 struct husk_rootfs_ctx {
 	int root_fd; /* O_PATH fd of the rootfs once bound onto itself, or -1 */
 	int proc_fd; /* verified procfs handle of the container, or -1 */
-	/* Idmapped bind mounts the runtime built (husk_rootfs_open_idmapped):
-	 * idmap_fds[i] for spec mount i, or -1; NULL when none. prepare takes
-	 * each fd it uses (sets it to -1); the caller owns the array. */
-	int *idmap_fds;
-	size_t n_idmap_fds;
+	/* Bind sources the runtime opened before the clone
+	 * (husk_rootfs_open_sources): source_fds[i] for spec mount i, or -1;
+	 * NULL when none. prepare takes each fd it uses (sets it to -1);
+	 * husk_rootfs_drop_sources closes the rest and frees the array. */
+	int *source_fds;
+	size_t n_source_fds;
+	/* The rootfs tree the runtime cloned and idmapped before the clone
+	 * (annotation husk.rootfs.idmap, husk_rootfs_open_idmapped_root), which
+	 * prepare attaches in place of binding the rootfs onto itself and takes
+	 * (sets to -1); -1 when none. */
+	int idmapped_root_fd;
 	/* Called before a "cgroup" mount, which shows the process's own cgroup:
 	 * the spawn child waits there until the runtime has moved it in. */
 	int (*before_cgroup_mount)(void *arg, struct husk_err *err);
@@ -39,22 +45,25 @@ int husk_rootfs_pivot(const struct husk_spawn_params *p, struct husk_rootfs_ctx 
 int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx *ctx,
 		       struct husk_err *err);
 
-/* Runtime (host) side, only for a container with its own user namespace,
- * whose process lacks the privilege to idmap host filesystems: build one
- * detached idmapped tree per idmapped bind mount (fds[i] for spec mount i,
- * else -1; fds has spec->n_mounts entries), with their flags set. "idmap"
- * without mappings uses the user namespace of `container_pid`. Send them to
- * the child and put them in its ctx->idmap_fds before husk_rootfs_prepare. */
-int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container_pid, int *fds,
-			      struct husk_err *err);
-
 /* Runtime side, just before cloning a child into a user namespace (new, or
  * joined: `container_userns` is then an fd on it, else -1): open every bind
  * source with an absolute path, idmapped where asked, with the host's
  * privileges the child will not have; a source the container's root may not
- * reach (a 0700 directory) still mounts. The child inherits them and
- * husk_rootfs_prepare uses them; husk_rootfs_drop_sources closes our copies
- * once the child is cloned. */
+ * reach (a 0700 directory) still mounts. They go in ctx->source_fds, which
+ * the child gets in its copy of the context and husk_rootfs_prepare takes
+ * from; husk_rootfs_drop_sources closes the runtime's copies once the child
+ * is cloned (and, in the child, whatever prepare did not take). */
 int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
-			     struct husk_err *err);
-void husk_rootfs_drop_sources(void);
+			     struct husk_rootfs_ctx *ctx, struct husk_err *err);
+void husk_rootfs_drop_sources(struct husk_rootfs_ctx *ctx);
+
+/* Runtime side, before the clone, with the host's privileges (annotation
+ * husk.rootfs.idmap=true): the rootfs tree cloned (open_tree) and idmapped
+ * to the container's mappings into *out, for the child to attach; *out
+ * stays -1 without the annotation. An error names the filesystem where the
+ * kernel refuses. */
+int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
+				   struct husk_err *err);
+/* Close ctx->idmapped_root_fd (the runtime's copy once the child is
+ * cloned, or the child's when prepare did not take it). */
+void husk_rootfs_drop_idmapped_root(struct husk_rootfs_ctx *ctx);

@@ -4,7 +4,6 @@
  * point its position allows. With SCMP_ACT_NOTIFY the listener goes to the
  * parent, which hands it to listenerPath together with the container state. */
 #include <errno.h>
-#include <jansson.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -18,7 +17,7 @@
 #include <unistd.h>
 
 #include "linux/internal.h"
-#include "runtime/runtime.h" /* HUSK_OCI_VERSION */
+#include "state/state.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -307,24 +306,15 @@ void husk_seccomp_release(void *filter)
 static char *listener_state_json(const struct husk_spec *spec, const char *id, const char *bundle,
 				 pid_t pid, pid_t init_pid)
 {
-	json_t *ann = json_object();
-	for (size_t i = 0; ann && i < spec->annotations.n; i++)
-		json_object_set_new(ann, spec->annotations.v[i].key,
-				    json_string(spec->annotations.v[i].value));
-	/* Both versions are the one the runtime's state complies with, as in
-	 * `husk state`, not the bundle's config version. */
-	const char *version = HUSK_OCI_VERSION;
-	const char *meta = spec->linux.seccomp->listener_metadata;
-	json_t *doc = json_pack(
-	    "{s:s, s:[s], s:i, s:s, s:{s:s, s:s, s:s, s:i, s:s, s:o}}", "ociVersion", version,
-	    "fds", "seccompFd", "pid", (int)pid, "metadata", meta ? meta : "", "state",
-	    "ociVersion", version, "id", id, "status", init_pid ? "running" : "creating", "pid",
-	    (int)(init_pid ? init_pid : pid), "bundle", bundle, "annotations", ann);
-	if (!doc)
-		return NULL;
-	char *text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	return text;
+	/* A view for the encoder, which only reads it. */
+	const struct husk_container shown = {
+	    .id = (char *)id,
+	    .bundle = (char *)bundle,
+	    .pid = init_pid ? init_pid : pid,
+	    .status = init_pid ? HUSK_STATUS_RUNNING : HUSK_STATUS_CREATING,
+	    .annotations = spec->annotations,
+	};
+	return husk_state_listener_json(&shown, pid, spec->linux.seccomp->listener_metadata);
 }
 
 int husk_seccomp_send_listener(const struct husk_spec *spec, const char *id, const char *bundle,

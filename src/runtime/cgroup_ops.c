@@ -2,6 +2,7 @@
  * status the way runc does, and hand the work to src/cgroup/. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "runtime/cgroup_ops.h"
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 
 /* Load under the container's lock so delete cannot race the change. */
 static int load_locked(const struct husk_ctx *ctx, const char *id, struct husk_container **c,
@@ -108,16 +110,14 @@ static int append_children(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 	if (!d)
 		return 0; /* it just exited */
 	while ((e = readdir(d))) {
-		char buf[4096];
+		struct husk_err ignored = {0};
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children", (int)pid, e->d_name);
-		FILE *f = fopen(path, "re");
-		if (!f)
+		/* Gone since the listing: no children to add. */
+		_cleanup_free_ char *buf = husk_read_file(AT_FDCWD, path, 0, NULL, &ignored);
+		if (!buf)
 			continue;
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
 		for (char *p = buf, *end; *p; p = end) {
 			long child = strtol(p, &end, 10);
 			if (end == p)

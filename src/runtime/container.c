@@ -1,7 +1,7 @@
 /* Loading containers from the state store and deriving their status. */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,18 +14,8 @@
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 #include "util/log.h"
-
-static const char *const status_names[] = {
-    [HUSK_STATUS_CREATING] = "creating", [HUSK_STATUS_CREATED] = "created",
-    [HUSK_STATUS_RUNNING] = "running",	 [HUSK_STATUS_PAUSED] = "paused",
-    [HUSK_STATUS_STOPPED] = "stopped",
-};
-
-const char *husk_status_name(enum husk_status s)
-{
-	return (unsigned)s < HUSK_ARRAY_SIZE(status_names) ? status_names[s] : "unknown";
-}
 
 void husk_container_free(struct husk_container *c)
 {
@@ -69,7 +59,7 @@ const struct husk_spec *husk_container_spec(struct husk_container *c, struct hus
 
 	if (c->spec)
 		return c->spec;
-	json = husk_state_read_file(c->dir_fd, HUSK_CONFIG_FILE, &len, err);
+	json = husk_read_file(c->dir_fd, HUSK_CONFIG_FILE, 0, &len, err);
 	if (!json) {
 		husk_err_prefix(err, "load config of %s", c->id);
 		return NULL;
@@ -173,7 +163,7 @@ static bool create_under_way(int dir_fd, unsigned flags)
 static void planned_cgroup(struct husk_container *c)
 {
 	struct husk_err ignored = {0};
-	char *text = husk_state_read_file(c->dir_fd, HUSK_CGROUP_FILE, NULL, &ignored);
+	char *text = husk_read_file(c->dir_fd, HUSK_CGROUP_FILE, PATH_MAX, NULL, &ignored);
 
 	if (text && text[0] == '/')
 		c->cgroup_path = text;
@@ -295,26 +285,9 @@ int husk_container_load_locked_as(const struct husk_ctx *ctx, const char *id, bo
 	return 0;
 }
 
-char *husk_state_json_of(const struct husk_container *c, const char *status, pid_t pid, bool pretty)
+char *husk_container_state_json(const struct husk_container *c, bool pretty)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "ociVersion",
-			      HUSK_OCI_VERSION, "id", c->id, "pid", (json_int_t)pid, "status",
-			      status, "bundle", c->bundle, "rootfs", c->rootfs, "created",
-			      c->created, "owner", c->owner ? c->owner : "");
-	char *text;
-
-	if (!o)
-		return NULL;
-	if (c->annotations.n > 0) {
-		json_t *ann = json_object();
-		for (size_t i = 0; ann && i < c->annotations.n; i++)
-			json_object_set_new(ann, c->annotations.v[i].key,
-					    json_string(c->annotations.v[i].value));
-		json_object_set_new(o, "annotations", ann);
-	}
-	text = json_dumps(o, pretty ? JSON_INDENT(2) : JSON_COMPACT);
-	json_decref(o);
-	return text;
+	return husk_state_encode(c, HUSK_STATE_OCI, pretty);
 }
 
 char *husk_state_json(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
@@ -326,10 +299,9 @@ char *husk_state_json(const struct husk_ctx *ctx, const char *id, struct husk_er
 		husk_err_prefix(err, "state %s", id);
 		return NULL;
 	}
-	text = husk_state_json_of(c, husk_status_name(c->status),
-				  c->status == HUSK_STATUS_STOPPED ? 0 : c->pid, true);
+	text = husk_container_state_json(c, true);
 	if (!text)
-		husk_err_set(err, ENOMEM, "encode state");
+		husk_err_set(err, errno, "state %s: encode", id);
 	husk_container_free(c);
 	return text;
 }

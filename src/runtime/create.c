@@ -19,6 +19,7 @@
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 
 struct create_job {
 	const struct husk_ctx *ctx;
@@ -50,16 +51,13 @@ static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
 static int cb_run_hooks(void *opaque, enum husk_hook_kind kind, pid_t pid, struct husk_err *err)
 {
 	struct create_job *job = opaque;
-	_cleanup_free_ char *state = NULL;
 
 	if (job->spec->hooks[kind].n == 0)
 		return 0;
 	job->rec.pid = pid;
-	state = husk_state_json_of(
-	    &job->rec, kind == HUSK_HOOK_START_CONTAINER ? "created" : "creating", pid, false);
-	if (!state)
-		return husk_err_set(err, ENOMEM, "encode state for hooks");
-	return husk_hooks_run(&job->spec->hooks[kind], kind, state, err);
+	return husk_hooks_run_state(
+	    &job->rec, job->spec, kind,
+	    kind == HUSK_HOOK_START_CONTAINER ? HUSK_STATUS_CREATED : HUSK_STATUS_CREATING, err);
 }
 
 /* An absolute form of path, as runc keeps it: joined to the working
@@ -121,7 +119,7 @@ static int read_bundle(struct create_job *job, const char *bundle, struct husk_e
 	fd = open(job->bundle, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_err_sys(err, "bundle %s", job->bundle);
-	job->config = husk_state_read_file(fd, "config.json", &job->config_len, err);
+	job->config = husk_read_file(fd, HUSK_CONFIG_FILE, 0, &job->config_len, err);
 	if (!job->config)
 		return husk_err_prefix(err, "bundle %s", job->bundle);
 	job->spec = husk_spec_parse(job->config, job->config_len, err);

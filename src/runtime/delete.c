@@ -49,7 +49,7 @@ int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
 	if (c->hook_kinds & (1u << HUSK_HOOK_POSTSTOP)) {
 		const struct husk_spec *spec = husk_container_spec(c, err);
 		if (spec)
-			husk_hooks_run_logged(c, spec, HUSK_HOOK_POSTSTOP, "stopped");
+			husk_hooks_run_logged(c, spec, HUSK_HOOK_POSTSTOP, HUSK_STATUS_STOPPED);
 		else
 			husk_warn("%s", err->msg);
 		husk_err_clear(err);

@@ -14,6 +14,7 @@
 
 #include "runtime/internal.h"
 #include "spec/tables.h"
+#include "state/state.h"
 #include "util/cleanup.h"
 #include "util/io.h"
 #include "util/log.h"
@@ -125,19 +126,30 @@ int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 	return 0;
 }
 
-int husk_hooks_run_state(const struct husk_container *c, const struct husk_spec *spec,
-			 enum husk_hook_kind kind, const char *status, struct husk_err *err)
+/* c's state as hooks read it on stdin: the spec's fields, with `status`. */
+static char *hook_state(const struct husk_container *c, enum husk_status status)
 {
-	_cleanup_free_ char *state =
-	    husk_state_json_of(c, status, strcmp(status, "stopped") == 0 ? 0 : c->pid, false);
+	struct husk_container shown = *c;
 
+	shown.status = status;
+	return husk_state_encode(&shown, HUSK_STATE_SPEC, false);
+}
+
+int husk_hooks_run_state(const struct husk_container *c, const struct husk_spec *spec,
+			 enum husk_hook_kind kind, enum husk_status status, struct husk_err *err)
+{
+	_cleanup_free_ char *state = NULL;
+
+	if (spec->hooks[kind].n == 0)
+		return 0;
+	state = hook_state(c, status);
 	if (!state)
-		return husk_err_set(err, ENOMEM, "%s hooks: encode state", husk_hook_names[kind]);
+		return husk_err_set(err, errno, "%s hooks: encode state", husk_hook_names[kind]);
 	return husk_hooks_run(&spec->hooks[kind], kind, state, err);
 }
 
 void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spec *spec,
-			   enum husk_hook_kind kind, const char *status)
+			   enum husk_hook_kind kind, enum husk_status status)
 {
 	const struct husk_hook_list *hooks = &spec->hooks[kind];
 	_cleanup_free_ char *state = NULL;
@@ -145,7 +157,7 @@ void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spe
 
 	if (hooks->n == 0)
 		return;
-	state = husk_state_json_of(c, status, strcmp(status, "stopped") == 0 ? 0 : c->pid, false);
+	state = hook_state(c, status);
 	if (!state) {
 		husk_warn("%s hooks of %s: cannot encode state", husk_hook_names[kind], c->id);
 		return;

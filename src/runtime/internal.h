@@ -23,11 +23,6 @@ int husk_container_load_locked(const struct husk_ctx *ctx, const char *id,
 int husk_container_load_locked_as(const struct husk_ctx *ctx, const char *id, bool salvage,
 				  struct husk_container **out, int *lock_fd, struct husk_err *err);
 
-/* OCI state JSON text of `c` with the given status and pid (indented when
- * `pretty`, as `state` prints it; compact for hooks). Caller frees. */
-char *husk_state_json_of(const struct husk_container *c, const char *status, pid_t pid,
-			 bool pretty);
-
 /* Run every hook of one kind with `state_json` on its stdin, in order. The
  * first failure stops the list and is returned. */
 int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
@@ -35,12 +30,12 @@ int husk_hooks_run(const struct husk_hook_list *hooks, enum husk_hook_kind kind,
 
 /* Run a hook list whose failures only get logged (poststop). */
 void husk_hooks_run_logged(const struct husk_container *c, const struct husk_spec *spec,
-			   enum husk_hook_kind kind, const char *status);
+			   enum husk_hook_kind kind, enum husk_status status);
 
 /* Run c's hooks of one kind with its state (status as given) on stdin; the
  * first failure stops the list and is returned (poststart). */
 int husk_hooks_run_state(const struct husk_container *c, const struct husk_spec *spec,
-			 enum husk_hook_kind kind, const char *status, struct husk_err *err);
+			 enum husk_hook_kind kind, enum husk_status status, struct husk_err *err);
 
 /* A pidfd for the container's init, checked against its recorded start
  * time so a reused pid is never signalled. -1 with errno ESRCH when gone. */

@@ -88,6 +88,9 @@ int husk_run(const struct husk_ctx *ctx, const char *id, const struct husk_run_o
 
 /* OCI state JSON of one container (caller frees). */
 char *husk_state_json(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
+/* The same for a loaded container, as `state` (pretty) and `list` show it;
+ * NULL with errno ENOMEM, or EILSEQ when a string is not UTF-8. */
+char *husk_container_state_json(const struct husk_container *c, bool pretty);
 
 int husk_kill(const struct husk_ctx *ctx, const char *id, int sig, bool all, struct husk_err *err);
 int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct husk_err *err);

@@ -109,7 +109,9 @@ int husk_start(const struct husk_ctx *ctx, const char *id, struct husk_err *err)
 	 * poststop hooks get, runtime-spec issue 1309). */
 	if (r == 0 && (c->hook_kinds & (1u << HUSK_HOOK_POSTSTART))) {
 		spec = husk_container_spec(c, err);
-		r = spec ? husk_hooks_run_state(c, spec, HUSK_HOOK_POSTSTART, "running", err) : -1;
+		r = spec ? husk_hooks_run_state(c, spec, HUSK_HOOK_POSTSTART, HUSK_STATUS_RUNNING,
+						err)
+			 : -1;
 		if (r < 0)
 			husk_container_kill_wait(c, &(struct husk_err){0});
 	}

@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/cleanup.h"
 #include "util/ids.h"
+#include "util/io.h"
 
 static int parse_version(struct jctx *c, json_t *root, struct husk_spec *s)
 {
@@ -312,60 +313,6 @@ struct husk_spec *husk_spec_parse(const char *json, size_t len, struct husk_err 
 	return s;
 }
 
-/* Read a whole file, of any size (a pipe too, as /dev/stdin); the caller
- * frees the buffer. */
-static char *read_file(const char *path, size_t *len, struct husk_err *err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	char *buf;
-	size_t off = 0, cap;
-
-	if (fd < 0) {
-		husk_err_sys(err, "open %s", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		husk_err_sys(err, "stat %s", path);
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		husk_err_set(err, EISDIR, "read %s", path);
-		return NULL;
-	}
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap);
-	if (!buf) {
-		husk_err_set(err, ENOMEM, "read %s", path);
-		return NULL;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + off, cap - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			husk_err_sys(err, "read %s", path);
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-		if (off == cap) { /* the file grew while we read it */
-			char *p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				husk_err_set(err, ENOMEM, "read %s", path);
-				return NULL;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	*len = off;
-	return buf;
-}
-
 struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err)
 {
 	char path[4096];
@@ -376,7 +323,7 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err)
 		husk_err_set(err, ENAMETOOLONG, "open %s/config.json", bundle);
 		return NULL;
 	}
-	buf = read_file(path, &len, err);
+	buf = husk_read_file(AT_FDCWD, path, 0, &len, err);
 	if (!buf)
 		return NULL;
 	return husk_spec_parse(buf, len, err);
@@ -388,7 +335,7 @@ struct husk_process *husk_process_load(const char *path, struct husk_err *err)
 	struct husk_process *p;
 	size_t len = 0;
 
-	buf = read_file(path, &len, err);
+	buf = husk_read_file(AT_FDCWD, path, 0, &len, err);
 	if (!buf) {
 		husk_err_prefix(err, "process file");
 		return NULL;
@@ -436,5 +383,23 @@ struct husk_resources *husk_resources_parse(const char *json, size_t len, struct
 		r = NULL;
 	}
 	jdone(&c, root);
+	return r;
+}
+
+struct husk_resources *husk_resources_load(const char *path, struct husk_err *err)
+{
+	bool from_stdin = strcmp(path, "-") == 0;
+	const char *name = from_stdin ? "stdin" : path;
+	_cleanup_free_ char *buf = NULL;
+	struct husk_resources *r;
+	size_t len = 0;
+
+	buf = from_stdin ? husk_read_fd(STDIN_FILENO, name, 0, &len, err)
+			 : husk_read_file(AT_FDCWD, path, 0, &len, err);
+	if (!buf)
+		return NULL;
+	r = husk_resources_parse(buf, len, err);
+	if (!r)
+		husk_err_prefix(err, "%s", name);
 	return r;
 }

@@ -417,6 +417,8 @@ void husk_process_free(struct husk_process *process);
 
 /* Parse linux.resources alone, as `update --resources FILE` takes. */
 struct husk_resources *husk_resources_parse(const char *json, size_t len, struct husk_err *err);
+/* Read a resources file ("-": stdin) and parse it; errors name the file. */
+struct husk_resources *husk_resources_load(const char *path, struct husk_err *err);
 void husk_resources_free(struct husk_resources *res);
 
 /* Translate OCI mount option strings into flags and data. Unknown options are

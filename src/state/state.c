@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,54 +133,9 @@ int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t
 	return 0;
 }
 
-char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err)
-{
-	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, used = 0;
-	char *buf;
-
-	if (fd < 0) {
-		husk_err_sys(err, "open %s", name);
-		return NULL;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		husk_err_sys(err, "allocate");
-		return NULL;
-	}
-	for (;;) {
-		ssize_t n;
-		if (used + 1 >= cap) {
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger) {
-				husk_err_sys(err, "allocate");
-				free(buf);
-				return NULL;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			husk_err_sys(err, "read %s", name);
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
-	if (len)
-		*len = used;
-	return buf;
-}
-
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err)
 {
-	_cleanup_free_ char *text = husk_state_encode(c);
+	_cleanup_free_ char *text = husk_state_encode(c, HUSK_STATE_RECORD, false);
 
 	if (!text)
 		return husk_err_plain(err, errno, "encode state of %s: %s", c->id,
@@ -189,73 +143,17 @@ int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err 
 	return husk_state_write_file(dir_fd, HUSK_STATE_FILE, text, strlen(text), 0600, err);
 }
 
-static char *dup_member(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? strdup(s) : NULL;
-}
-
-static int load_annotations(json_t *o, struct husk_kvv *out)
-{
-	const char *key;
-	json_t *value;
-	size_t n = json_object_size(o), i = 0;
-
-	if (n == 0)
-		return 0;
-	out->v = calloc(n, sizeof(*out->v));
-	if (!out->v)
-		return -1;
-	json_object_foreach(o, key, value)
-	{
-		out->v[i].key = strdup(key);
-		out->v[i].value = strdup(json_string_value(value) ? json_string_value(value) : "");
-		if (!out->v[i].key || !out->v[i].value)
-			return -1;
-		out->n = ++i;
-	}
-	return 0;
-}
-
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 {
-	_cleanup_free_ char *text = husk_state_read_file(dir_fd, HUSK_STATE_FILE, NULL, err);
-	json_error_t jerr;
-	json_t *o;
-	int r = 0;
+	_cleanup_free_ char *text =
+	    husk_read_file(dir_fd, HUSK_STATE_FILE, HUSK_STATE_MAX, NULL, err);
 
 	if (!text)
 		return -1;
-	r = husk_state_decode(text, c);
-	if (r < 0)
-		return husk_err_set(err, ENOMEM, "load %s", HUSK_STATE_FILE);
-	if (r == 0)
-		return c->bundle && c->rootfs && c->created && c->owner
-			   ? 0
-			   : husk_err_plain(err, EINVAL, "corrupt %s: missing fields",
-					    HUSK_STATE_FILE);
-	r = 0;
-	o = json_loads(text, 0, &jerr);
-	if (!o || !json_is_object(o)) {
-		json_decref(o);
-		return husk_err_plain(err, EINVAL, "corrupt %s: %s", HUSK_STATE_FILE, jerr.text);
-	}
-	c->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
-	c->pid_start = (uint64_t)json_integer_value(json_object_get(o, "pid_start"));
-	c->hook_kinds = (unsigned int)json_integer_value(json_object_get(o, "hook_kinds"));
-	c->status = json_is_true(json_object_get(o, "creating")) ? HUSK_STATUS_CREATING
-								 : HUSK_STATUS_STOPPED;
-	c->bundle = dup_member(o, "bundle");
-	c->rootfs = dup_member(o, "rootfs");
-	c->created = dup_member(o, "created");
-	c->owner = dup_member(o, "owner");
-	c->cgroup_path = dup_member(o, "cgroup_path");
-	if (!c->bundle || !c->rootfs || !c->created || !c->owner)
-		r = husk_err_plain(err, EINVAL, "corrupt %s: missing fields", HUSK_STATE_FILE);
-	else if (load_annotations(json_object_get(o, "annotations"), &c->annotations) < 0)
-		r = husk_err_set(err, ENOMEM, "load annotations");
-	json_decref(o);
-	return r;
+	if (husk_state_decode(text, HUSK_STATE_RECORD, c, err) < 0)
+		return husk_err_prefix(err, err->code == ENOMEM ? "load %s" : "corrupt %s",
+				       HUSK_STATE_FILE);
+	return 0;
 }
 
 /* Every entry of the directory (fd, taken over), listed: only for what the

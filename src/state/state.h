@@ -47,22 +47,45 @@ bool husk_state_lock_held(int dir_fd);
 int husk_state_write_file(int dir_fd, const char *name, const char *data, size_t len, mode_t mode,
 			  struct husk_err *err);
 
-/* Read a whole small file relative to dir_fd (NUL terminated; caller frees). */
-char *husk_state_read_file(int dir_fd, const char *name, size_t *len, struct husk_err *err);
+/* The most state.json may hold (husk_read_file's limit): far more than a
+ * record with every annotation a config can carry. */
+#define HUSK_STATE_MAX (64u << 20)
 
-/* Save / load the container record (everything but spec and cgroup). The
- * status is not stored, except that a record saved while its status is
- * HUSK_STATUS_CREATING loads as creating (create saves one as soon as the
- * cgroup exists, before the process); the loader (container.c) believes it
- * only while a create still holds the lock. */
+/* The state model (model.c, decode.c): one table of fields drives the
+ * record the store keeps and the OCI state husk shows, in three forms. */
+enum husk_state_form {
+	/* state.json in the store: everything but the status, which is
+	 * derived when loaded; except that a record saved while its status is
+	 * HUSK_STATUS_CREATING loads as creating (create saves one as soon as
+	 * the cgroup exists, before the process), which the loader
+	 * (container.c) believes only while a create still holds the lock. */
+	HUSK_STATE_RECORD,
+	/* What `state` and `list` print, as runc does: the spec's fields
+	 * (ociVersion, id, status, pid, bundle, annotations) and rootfs,
+	 * created, owner. pid is 0 once stopped. */
+	HUSK_STATE_OCI,
+	/* Exactly the spec's state: what hooks read on stdin, and the state
+	 * in the seccomp listener's container process state. */
+	HUSK_STATE_SPEC,
+};
+
+/* c in the given form, compact or indented by two as `state` prints it
+ * (malloc'd). NULL with errno ENOMEM, or EILSEQ when a string is not UTF-8. */
+char *husk_state_encode(const struct husk_container *c, enum husk_state_form form, bool pretty);
+
+/* Fill c's fields of `form` from the JSON text (NUL terminated). On error
+ * (EINVAL: the message names the member and the byte; ENOMEM) c is left
+ * as it was. The id is the store directory's: a record does not set it, and
+ * no form replaces an id c already has. */
+int husk_state_decode(const char *text, enum husk_state_form form, struct husk_container *c,
+		      struct husk_err *err);
+
+/* The container process state a seccomp listener receives (compact): the
+ * spec's state of c, with the fd names, the process's pid and metadata. */
+char *husk_state_listener_json(const struct husk_container *c, pid_t pid, const char *metadata);
+
+/* Save / load the container record (HUSK_STATE_RECORD) as state.json. */
 int husk_state_save(int dir_fd, const struct husk_container *c, struct husk_err *err);
-/* state.json's text for c (malloc'd); NULL with errno ENOMEM, or EILSEQ when
- * a string is not UTF-8 (encode.c). */
-char *husk_state_encode(const struct husk_container *c);
-/* Fills c's saved fields from state.json's text without jansson when it has
- * the simple form husk writes: 0, 1 when the caller must read it with
- * jansson instead (c untouched), -1 out of memory (decode.c). */
-int husk_state_decode(const char *text, struct husk_container *c);
 int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err);
 
 /* Remove the container's directory and everything in it; state.json goes

@@ -226,7 +226,8 @@ static int test_rlimit_error(void)
 
 	RUN(&tc, &r);
 	CHECK(r.rc < 0, "spawn succeeded");
-	CHECK(strcmp(r.err.msg, "setrlimit RLIMIT_NOFILE: Operation not permitted") == 0 &&
+	/* the failed step's name first (child.c's recipe), then the call */
+	CHECK(strcmp(r.err.msg, "rlimits: setrlimit RLIMIT_NOFILE: Operation not permitted") == 0 &&
 		  r.err.code == EPERM,
 	      "error: %s (%d)", r.err.msg, r.err.code);
 	CHECK(!r.orphans, "child left behind");
@@ -465,8 +466,8 @@ static int test_seccomp_strict_allow_list(void)
 	    .script = "true", .linux_extra = extra, .process_extra = ",\"noNewPrivileges\":false"};
 	struct tresult r;
 	RUN(&tc, &r);
-	CHECK(r.rc < 0 && strcmp(r.err.msg, "capset: Operation not supported") == 0, "rc %d: %s",
-	      r.rc, r.err.msg);
+	CHECK(r.rc < 0 && strcmp(r.err.msg, "capabilities: capset: Operation not supported") == 0,
+	      "rc %d: %s", r.rc, r.err.msg);
 	CHECK(!r.orphans, "child left behind");
 	ptest_free(&r);
 	return 0;

@@ -317,8 +317,9 @@ static void map_and_wait(pid_t pid, int from_child, int to_child)
 }
 
 /* With its own user namespace the container process may not idmap a host
- * filesystem: the runtime builds the tree (husk_rootfs_open_idmapped) and
- * the child attaches it. Also covers device nodes bound from the host,
+ * filesystem: the runtime builds the tree before the clone, as spawn does
+ * (husk_rootfs_open_sources into the child's rootfs context), and the
+ * child attaches it. Also covers device nodes bound from the host,
  * since mknod is refused in a user namespace. */
 static void case_idmap_userns(void)
 {
@@ -326,7 +327,7 @@ static void case_idmap_userns(void)
 	struct husk_err err = {0};
 	char mounts[1024];
 	struct stat st;
-	int to_parent[2], to_child[2], fds[4];
+	int to_parent[2], to_child[2];
 	sh("touch %s/by0 && mkdir %s/idm && chmod 755 %s/.. %s", hostdir, root, root, root);
 	snprintf(mounts, sizeof(mounts),
 		 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
@@ -342,8 +343,10 @@ static void case_idmap_userns(void)
 					"\"hostID\":100000,\"size\":65536}]",
 					false);
 	struct husk_spawn_params p = params(s);
-	CHECK(husk_rootfs_open_idmapped(&p, 0, fds, &err) == 0, "open_idmapped: %s", err.msg);
-	CHECK(fds[0] < 0 && fds[1] >= 0, "idmapped fds %d %d", fds[0], fds[1]);
+	husk_rootfs_ctx_init(&ctx);
+	CHECK(husk_rootfs_open_sources(s, -1, &ctx, &err) == 0, "open_sources: %s", err.msg);
+	CHECK(ctx.n_source_fds == 2 && ctx.source_fds[0] < 0 && ctx.source_fds[1] >= 0,
+	      "source fds %zu", ctx.n_source_fds);
 
 	CHECK(pipe(to_parent) == 0 && pipe(to_child) == 0, "pipe");
 	pid_t pid = fork();
@@ -353,11 +356,8 @@ static void case_idmap_userns(void)
 		CHECK(write(to_parent[1], "u", 1) == 1 && read(to_child[0], &c, 1) == 1, "sync");
 		CHECK(setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0, "become root");
 		CHECK(unshare(CLONE_NEWNS) == 0, "unshare mount ns: %s", strerror(errno));
-		husk_rootfs_ctx_init(&ctx);
-		ctx.idmap_fds = fds;
-		ctx.n_idmap_fds = 2;
 		CHECK(husk_rootfs_prepare(&p, &ctx, &err) == 0, "prepare: %s", err.msg);
-		CHECK(fds[1] == -1, "prepare did not take the handed tree");
+		CHECK(ctx.source_fds[1] == -1, "prepare did not take the handed tree");
 		CHECK(husk_rootfs_pivot(&p, &ctx, &err) == 0, "pivot: %s", err.msg);
 		CHECK(husk_rootfs_finish(&p, &ctx, &err) == 0, "finish: %s", err.msg);
 		CHECK(stat("/idm/by0", &st) == 0 && st.st_uid == 0, "by0 shows as %u", st.st_uid);
@@ -366,6 +366,8 @@ static void case_idmap_userns(void)
 		CHECK(is_mount_root("/dev/null"), "/dev/null is not a bind of the host node");
 		_exit(0);
 	}
+	husk_rootfs_drop_sources(&ctx);
+	CHECK(ctx.source_fds == NULL && ctx.n_source_fds == 0, "sources not dropped");
 	map_and_wait(pid, to_parent[0], to_child[1]);
 }
 

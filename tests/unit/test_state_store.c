@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "state/state.h"
+#include "util/io.h"
 
 static char base[64], root[80];
 
@@ -139,13 +140,13 @@ static void write_file_replaces_whole_and_leaves_no_temporary(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(husk_state_write_file(fd, "f", "a long first version", 20, 0600, &err), 0);
 	assert_int_equal(husk_state_write_file(fd, "f", "short", 5, 0600, &err), 0);
-	text = husk_state_read_file(fd, "f", &len, &err);
+	text = husk_read_file(fd, "f", 0, &len, &err);
 	assert_non_null(text);
 	assert_int_equal(len, 5);
 	assert_string_equal(text, "short");
 	free(text);
 	assert_int_equal(faccessat(fd, ".f.tmp", F_OK, 0), -1);
-	assert_null(husk_state_read_file(fd, "missing", &len, &err));
+	assert_null(husk_read_file(fd, "missing", 0, &len, &err));
 	assert_int_equal(err.code, ENOENT);
 	close(fd);
 	assert_int_equal(husk_state_remove(root, "c3", &err), 0);

@@ -97,8 +97,6 @@ int husk_bind_tree_flags(const struct husk_mount *m, int tree);
 
 /* idmap.c */
 bool husk_mount_is_idmapped(const struct husk_mount *m);
-/* The tree husk_rootfs_open_sources opened for spec mount i (taken), or -1. */
-int husk_rootfs_handed_source(size_t i);
 int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, int tree,
 		    int container_userns, int proc_fd, struct husk_err *err);
 
@@ -139,8 +137,3 @@ int husk_fs_readonly_root(struct husk_fs *fs, struct husk_err *err);
  * with errno on failure. `proc_fd` is the host's /proc. */
 int husk_userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
 			  const struct husk_id_map *gids, size_t n_gids);
-
-/* rootidmap.c: the detached, idmapped rootfs tree opened before the clone
- * (husk_rootfs_open_idmapped_root), taken by the child in place of its bind
- * of the rootfs onto itself; -1 when none. */
-int husk_rootfs_take_idmapped_root(void);

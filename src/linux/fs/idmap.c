@@ -3,8 +3,8 @@
  * namespace fd holding the mappings, and CAP_SYS_ADMIN over the source
  * filesystem's namespace: the container process has that only when it has
  * no user namespace of its own. Otherwise the runtime builds the trees on
- * the host side and hands them over (husk_rootfs_open_sources() before the
- * clone, or husk_rootfs_open_idmapped()). */
+ * the host side before the clone (husk_rootfs_open_sources) and hands them
+ * over in the child's rootfs context. */
 #include "linux/fs/fs.h"
 
 #include <errno.h>
@@ -145,76 +145,16 @@ int husk_idmap_tree(const struct husk_spec *spec, const struct husk_mount *m, in
 	return 0;
 }
 
-static int idmapped_tree(const struct husk_spawn_params *p, const struct husk_mount *m,
-			 int container_userns, int proc_fd, struct husk_err *err)
+/* The runtime's copies of the trees it opened for the child (or the
+ * child's own, once rootfs set-up is done with them). */
+void husk_rootfs_drop_sources(struct husk_rootfs_ctx *ctx)
 {
-	_cleanup_close_ int tree = husk_bind_source_tree(p, m, err);
-	if (tree < 0 || husk_idmap_tree(p->spec, m, tree, container_userns, proc_fd, err) < 0)
-		return -1;
-	if (husk_bind_tree_flags(m, tree) < 0)
-		return husk_err_sys(err, "mount %s on %s: set flags", m->source, m->destination);
-	return HUSK_STEAL_FD(tree);
-}
-
-/* Runtime side, for a container with its own user namespace: one detached,
- * idmapped tree per idmapped bind mount (fds[i] for spec mount i, else -1),
- * built with the host's privileges. `container_pid` names the container
- * process whose user namespace "idmap" without mappings refers to. */
-int husk_rootfs_open_idmapped(const struct husk_spawn_params *p, pid_t container_pid, int *fds,
-			      struct husk_err *err)
-{
-	const struct husk_spec *spec = p->spec;
-	char path[64];
-	_cleanup_close_ int userns = -1;
-	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
-		return husk_err_sys(err, "idmapped mounts: open /proc");
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		fds[i] = -1;
-	if (container_pid > 0) {
-		snprintf(path, sizeof(path), "%d/ns/user", (int)container_pid);
-		userns = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-		if (userns < 0)
-			return husk_err_sys(err, "open user namespace of %d", (int)container_pid);
-	}
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		const struct husk_mount *m = &spec->mounts[i];
-		if (!husk_mount_is_bind(m) || !husk_mount_is_idmapped(m))
-			continue;
-		if ((fds[i] = idmapped_tree(p, m, userns, proc_fd, err)) < 0) {
-			for (size_t j = 0; j < i; j++)
-				if (fds[j] >= 0)
-					close(fds[j]), fds[j] = -1;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Bind trees the runtime opened just before cloning a child into a user
- * namespace (husk_rootfs_open_sources): spec mount i has handed.fds[i], or
- * -1. The child gets them with its copy of our memory and fd table. */
-static struct {
-	int *fds;
-	size_t n;
-} handed;
-
-void husk_rootfs_drop_sources(void)
-{
-	for (size_t i = 0; i < handed.n; i++)
-		if (handed.fds[i] >= 0)
-			close(handed.fds[i]);
-	free(handed.fds);
-	handed.fds = NULL;
-	handed.n = 0;
-}
-
-int husk_rootfs_handed_source(size_t i)
-{
-	if (i >= handed.n)
-		return -1;
-	return HUSK_STEAL_FD(handed.fds[i]);
+	for (size_t i = 0; i < ctx->n_source_fds; i++)
+		if (ctx->source_fds[i] >= 0)
+			close(ctx->source_fds[i]);
+	free(ctx->source_fds);
+	ctx->source_fds = NULL;
+	ctx->n_source_fds = 0;
 }
 
 /* One bind source, opened and idmapped with the host's privileges. Relative
@@ -240,13 +180,13 @@ static int host_source_tree(const struct husk_spec *spec, const struct husk_moun
 }
 
 int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
-			     struct husk_err *err)
+			     struct husk_rootfs_ctx *ctx, struct husk_err *err)
 {
 	_cleanup_close_ int proc_fd = -1;
 
 	bool any_bind = false, any_idmap = false;
 
-	husk_rootfs_drop_sources();
+	husk_rootfs_drop_sources(ctx);
 	/* A rootless runtime has no more privilege than its child has. */
 	if (spec->n_mounts == 0 || geteuid() != 0)
 		return 0;
@@ -265,19 +205,19 @@ int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
 		if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
 			return husk_err_sys(err, "bind mount sources: open /proc");
 	}
-	handed.fds = malloc(spec->n_mounts * sizeof(*handed.fds));
-	if (!handed.fds)
+	ctx->source_fds = malloc(spec->n_mounts * sizeof(*ctx->source_fds));
+	if (!ctx->source_fds)
 		return husk_err_sys(err, "bind mount sources");
-	handed.n = spec->n_mounts;
-	for (size_t i = 0; i < handed.n; i++)
-		handed.fds[i] = -1;
-	for (size_t i = 0; i < handed.n; i++) {
+	ctx->n_source_fds = spec->n_mounts;
+	for (size_t i = 0; i < ctx->n_source_fds; i++)
+		ctx->source_fds[i] = -1;
+	for (size_t i = 0; i < ctx->n_source_fds; i++) {
 		const struct husk_mount *m = &spec->mounts[i];
 		if (!husk_mount_is_bind(m))
 			continue;
-		handed.fds[i] = host_source_tree(spec, m, container_userns, proc_fd, err);
-		if (handed.fds[i] == -2) {
-			husk_rootfs_drop_sources();
+		ctx->source_fds[i] = host_source_tree(spec, m, container_userns, proc_fd, err);
+		if (ctx->source_fds[i] == -2) {
+			husk_rootfs_drop_sources(ctx);
 			return -1;
 		}
 	}

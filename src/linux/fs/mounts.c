@@ -144,9 +144,9 @@ int husk_bind_tree_flags(const struct husk_mount *m, int tree)
 static int handed_tree(struct husk_fs *fs, const struct husk_mount *m)
 {
 	size_t i = (size_t)(m - fs->spec->mounts);
-	if (!fs->ctx->idmap_fds || i >= fs->ctx->n_idmap_fds || fs->ctx->idmap_fds[i] < 0)
-		return husk_rootfs_handed_source(i);
-	return HUSK_STEAL_FD(fs->ctx->idmap_fds[i]);
+	if (!fs->ctx->source_fds || i >= fs->ctx->n_source_fds)
+		return -1;
+	return HUSK_STEAL_FD(fs->ctx->source_fds[i]);
 }
 
 static int own_tree(struct husk_fs *fs, const struct husk_mount *m, struct husk_err *err)

@@ -76,7 +76,7 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 		return husk_err_sys(err, "set propagation of /");
 	if (parent_mount_private(fs, err) < 0)
 		return -1;
-	_cleanup_close_ int idmapped = husk_rootfs_take_idmapped_root();
+	_cleanup_close_ int idmapped = HUSK_STEAL_FD(fs->ctx->idmapped_root_fd);
 	if (idmapped >= 0 ? move_mount(idmapped, "", AT_FDCWD, fs->p->rootfs,
 				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0
 			  : mount(fs->p->rootfs, fs->p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

@@ -14,8 +14,9 @@ void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx)
 {
 	ctx->root_fd = -1;
 	ctx->proc_fd = -1;
-	ctx->idmap_fds = NULL;
-	ctx->n_idmap_fds = 0;
+	ctx->source_fds = NULL;
+	ctx->n_source_fds = 0;
+	ctx->idmapped_root_fd = -1;
 	ctx->before_cgroup_mount = NULL;
 	ctx->before_cgroup_mount_arg = NULL;
 }
@@ -26,6 +27,8 @@ void husk_rootfs_ctx_close(struct husk_rootfs_ctx *ctx)
 		close(ctx->root_fd);
 	if (ctx->proc_fd >= 0)
 		close(ctx->proc_fd);
+	husk_rootfs_drop_sources(ctx);
+	husk_rootfs_drop_idmapped_root(ctx);
 	husk_rootfs_ctx_init(ctx);
 }
 

@@ -4,8 +4,9 @@
  * copied; the host's files keep their owners. The kernel lets only a
  * process with CAP_SYS_ADMIN over the filesystem's user namespace idmap a
  * mount, which the container (in its own user namespace) never has: the
- * runtime builds the tree before the clone and the child attaches it where
- * it would otherwise bind the rootfs onto itself (pivot.c). */
+ * runtime builds the tree before the clone (child_prepare, process.c), the
+ * fd travels in the hand-off (struct husk_rootfs_ctx) and the child attaches
+ * it where it would otherwise bind the rootfs onto itself (pivot.c). */
 #include "linux/fs/fs.h"
 
 #include <errno.h>
@@ -23,8 +24,6 @@
 #include "util/cleanup.h"
 
 #define ANNOTATION "husk.rootfs.idmap"
-
-static int idmapped_root = -1;
 
 static const char *annotation(const struct husk_spec *s, const char *key)
 {
@@ -108,12 +107,13 @@ static int check_reachable(const struct husk_spawn_params *p, struct husk_err *e
 	return 0;
 }
 
-int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, struct husk_err *err)
+int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
+				   struct husk_err *err)
 {
 	const struct husk_linux *l = &p->spec->linux;
 	const char *want = annotation(p->spec, ANNOTATION);
 
-	husk_rootfs_drop_idmapped_root();
+	*out = -1;
 	if (!want || strcmp(want, "false") == 0)
 		return 0;
 	if (strcmp(want, "true") != 0)
@@ -145,18 +145,13 @@ int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, struct hus
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return refuse(p, tree, errno, err);
-	idmapped_root = HUSK_STEAL_FD(tree);
+	*out = HUSK_STEAL_FD(tree);
 	return 0;
 }
 
-int husk_rootfs_take_idmapped_root(void)
+void husk_rootfs_drop_idmapped_root(struct husk_rootfs_ctx *ctx)
 {
-	return HUSK_STEAL_FD(idmapped_root);
-}
-
-void husk_rootfs_drop_idmapped_root(void)
-{
-	if (idmapped_root >= 0)
-		close(idmapped_root);
-	idmapped_root = -1;
+	if (ctx->idmapped_root_fd >= 0)
+		close(ctx->idmapped_root_fd);
+	ctx->idmapped_root_fd = -1;
 }
