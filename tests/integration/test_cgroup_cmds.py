@@ -30,8 +30,6 @@ APPLETS = ["sh", "sleep", "cat", "head", "tr", "echo", "seq", "true", "ls", "wc"
 class Env:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="husk-cg-")
-        # the default config's container root is an unprivileged host uid
-        os.chmod(self.dir, 0o755)
         self.root = os.path.join(self.dir, "state")
         self.top = "husk-it-" + uuid.uuid4().hex[:8]
         rootfs = os.path.join(self.dir, "rootfs")

@@ -31,19 +31,7 @@ def _sh(cmd, cwd, env, input=None, timeout=60):
 
 @husk_only
 @needs_busybox
-@pytest.fixture
-def reachable(tmp_path):
-    """tmp_path, searchable by others: the default config's container root
-    is an unprivileged host uid, and pytest's base directory is 0700."""
-    p = tmp_path
-    while p != p.parent and str(p).startswith("/tmp/"):
-        os.chmod(p, os.stat(p).st_mode | 0o111)
-        p = p.parent
-    return tmp_path
-
-
-def test_demo_leaves_its_bundle_and_says_what_to_try(reachable):
-    tmp_path = reachable
+def test_demo_leaves_its_bundle_and_says_what_to_try(tmp_path):
     bindir = tmp_path / "build"
     bindir.mkdir()
     shutil.copy2(HUSK, bindir / "husk")
@@ -73,8 +61,7 @@ def _readme_by_hand():
 
 @husk_only
 @needs_busybox
-def test_readme_by_hand_works_line_by_line(reachable):
-    tmp_path = reachable
+def test_readme_by_hand_works_line_by_line(tmp_path):
     root = tmp_path / "state"
     cid = f"it-readme-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, PATH=f"{os.path.dirname(HUSK)}:{os.environ['PATH']}")

@@ -172,12 +172,31 @@ def test_husk_spec_writes_the_default(rt, tmp_path):
     assert "uidMappings" not in c["linux"]
 
 
-def test_unreachable_rootfs_is_an_error_naming_the_directory(rt, bundle):
-    # the container's root is an unprivileged host uid: a 0700 directory
-    # above the rootfs stops it, said before anything is made
-    auto(bundle)
+@pytest.mark.parametrize("idmap", [True, False])
+def test_bundle_under_a_0700_directory_runs_with_the_default_spec(rt, bundle, idmap):
+    # the container's root is an unprivileged host uid that may not search
+    # a 0700 directory above the rootfs: the runtime hands the rootfs (and
+    # a bind source relative to the bundle) over as fds, nothing is looked
+    # up through the host's directories by the container
+    rt.cmd("spec", "--bundle", bundle.path).check()
+    with open(os.path.join(bundle.path, "config.json")) as f:
+        bundle.config = json.load(f)
+    if not idmap:
+        del bundle.config["annotations"]["husk.rootfs.idmap"]
+    bundle.process["terminal"] = False
+    os.mkdir(os.path.join(bundle.path, "data"))
+    with open(os.path.join(bundle.path, "data", "f"), "w") as f:
+        f.write("from the bundle\n")
+    os.mkdir(os.path.join(bundle.rootfs, "data"))  # not made by an unmapped root
+    bundle.config["mounts"].append({"destination": "/data", "type": "bind",
+                                    "source": "data", "options": ["rbind", "ro"]})
+    bundle.set_args("/bin/sh", "-c", "cat /proc/self/uid_map /data/f; stat -c '%u' /")
     os.chmod(bundle.path, 0o700)
     r = rt.run(bundle)
-    assert r.rc != 0, r
-    assert bundle.path in r.err and "chmod o+x" in r.err, r.err
+    assert r.rc == 0, r
+    lines = r.out.split("\n")
+    inside, host, size = (int(x) for x in lines[0].split())
+    assert (inside, size) == (0, BLOCK) and host >= pool_start(), lines
+    assert lines[1] == "from the bundle"
+    assert lines[2] == ("0" if idmap else "65534"), lines
     assert held(rt) == []

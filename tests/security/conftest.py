@@ -270,25 +270,13 @@ def rt(runtime_ok, tmp_path):
     r.cleanup()
 
 
-def searchable(path):
-    """Let others search path and its parents under /tmp: the default
-    config's container root is an unprivileged host uid (husk.userns=auto),
-    and pytest's base directory is 0700."""
-    p = pathlib.Path(path)
-    while p != p.parent and str(p).startswith("/tmp/"):
-        os.chmod(p, os.stat(p).st_mode | 0o111)
-        p = p.parent
-    return path
-
-
 @pytest.fixture
 def bundle(tmp_path, rootfs_template):
-    return Bundle(searchable(tmp_path) / "bundle", rootfs_template)
+    return Bundle(tmp_path / "bundle", rootfs_template)
 
 
 @pytest.fixture
 def make_bundle(tmp_path, rootfs_template):
-    searchable(tmp_path)
     n = [0]
 
     def make():

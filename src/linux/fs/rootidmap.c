@@ -11,12 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -70,43 +68,6 @@ static int refuse(const struct husk_spawn_params *p, int tree, int code, struct 
 			    p->rootfs, name);
 }
 
-static bool mapped(const struct husk_id_map *m, size_t n, uint32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (id >= m[i].host_id && id - m[i].host_id < m[i].size)
-			return true;
-	return false;
-}
-
-/* The container's root (a host id of its range) resolves the rootfs path
- * itself: every directory above it must let "others" search it, unless
- * the range owns it. Said before the clone, in words, not as EACCES. */
-static int check_reachable(const struct husk_spawn_params *p, struct husk_err *err)
-{
-	const struct husk_linux *l = &p->spec->linux;
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s", p->rootfs);
-	for (char *slash = strrchr(path, '/'); slash && slash != path; slash = strrchr(path, '/')) {
-		*slash = '\0';
-		if (stat(path, &st) < 0)
-			return husk_err_sys(err, "rootfs %s: stat %s", p->rootfs, path);
-		if ((st.st_mode & S_IXOTH) ||
-		    mapped(l->uid_mappings, l->n_uid_mappings, st.st_uid) ||
-		    ((st.st_mode & S_IXGRP) &&
-		     mapped(l->gid_mappings, l->n_gid_mappings, st.st_gid)))
-			continue;
-		return husk_err_plain(err, EACCES,
-				      "rootfs %s: %s (mode %04o) cannot be searched by the "
-				      "container's root, host uid %u: chmod o+x it, or put the "
-				      "bundle where it can be reached",
-				      p->rootfs, path, (unsigned)(st.st_mode & 07777),
-				      l->uid_mappings[0].host_id);
-	}
-	return 0;
-}
-
 int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
 				   struct husk_err *err)
 {
@@ -128,8 +89,6 @@ int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
 	if (!l->ns[HUSK_NS_MOUNT].enabled)
 		return husk_err_plain(err, EINVAL,
 				      "annotation " ANNOTATION ": needs a mount namespace");
-	if (check_reachable(p, err) < 0)
-		return -1;
 	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
 		return husk_err_sys(err, "idmap rootfs: open /proc");
