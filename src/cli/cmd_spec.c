@@ -16,8 +16,10 @@ static void spec_usage(FILE *out)
 {
 	fprintf(out, "Usage: husk spec [--bundle DIR] [--rootless]\n\n"
 		     "Write a default config.json into the bundle directory (default: the\n"
-		     "current directory). The default is hardened: no new privileges and a\n"
-		     "seccomp profile that denies syscalls containers do not need.\n\n"
+		     "current directory). The default is hardened: no new privileges, a\n"
+		     "seccomp profile that denies syscalls containers do not need, and a\n"
+		     "user namespace mapping container root to a host range of its own\n"
+		     "(husk.userns=auto) with the rootfs idmapped to it (husk.rootfs.idmap).\n\n"
 		     "Options:\n"
 		     "  -b, --bundle DIR  bundle directory to write config.json into\n"
 		     "      --rootless    a config for an unprivileged user (user namespace\n"

@@ -1,7 +1,7 @@
 /* Per-process attributes from the config that are each one syscall:
  * oom_score_adj (written by the parent, which still has host privileges),
  * personality, I/O priority, scheduler, CPU affinity, NUMA memory policy,
- * session keyring. */
+ * session keyring, AppArmor profile and SELinux label (lsm.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -194,7 +194,8 @@ int husk_attrs_apply(const struct husk_spec *spec, const struct husk_process *pr
 	 * the cpuset's mems. */
 	if (spec->linux.memory_policy && apply_memory_policy(spec->linux.memory_policy, err) < 0)
 		return -1;
-	return 0;
+	/* While the capabilities a label change may need are still held. */
+	return husk_lsm_apply(proc, err);
 }
 
 #define HUSK_KEYCTL_JOIN_SESSION_KEYRING 1

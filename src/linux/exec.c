@@ -211,6 +211,8 @@ int husk_linux_exec(const struct husk_exec_params *p, struct husk_spawn_result *
 	out->pid = -1;
 	out->pidfd = -1;
 	out->pty_master = -1;
+	if (husk_lsm_check(p->process, NULL, true, err) < 0)
+		return -1;
 	job.c.join_fds = p->join_fds;
 	job.c.n_join_fds = p->n_join_fds;
 	_cleanup_close_ int sock = husk_child_socketpair(&job.c, err);

@@ -178,6 +178,15 @@ int husk_keyring_join(const char *id, struct husk_err *err);
 /* sched_setaffinity to a "0-3,7" list; `which` (initial, final) for the log. */
 int husk_affinity_apply(const char *list, const char *which, struct husk_err *err);
 
+/* ---- lsm.c: AppArmor and SELinux --------------------------------------- */
+
+/* Refuse an apparmorProfile, selinuxLabel or mountLabel the host cannot
+ * enforce (its LSM is off); `exec` words the error for husk exec's flags. */
+int husk_lsm_check(const struct husk_process *proc, const char *mount_label, bool exec,
+		   struct husk_err *err);
+/* Set the profile and label the process gets at its execve. */
+int husk_lsm_apply(const struct husk_process *proc, struct husk_err *err);
+
 /* ---- fds.c --------------------------------------------------------------- */
 
 /* Mark every fd from `first` on close-on-exec; close_range, else one by one

@@ -180,6 +180,12 @@ static int open_exec_fifo(const struct husk_spawn_params *p, struct husk_child *
 	return 0;
 }
 
+static int open_rootfs_dir(const struct husk_spawn_params *p, struct husk_err *err)
+{
+	int fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? husk_err_sys(err, "open rootfs %s", p->rootfs) : fd;
+}
+
 /* The hand-off: everything the child needs that only the runtime can open
  * or find, into *c, one line each. The console socket and the exec fifo
  * may be out of reach once the child is inside a user namespace, host
@@ -198,8 +204,12 @@ static int child_prepare(const struct husk_spawn_params *p, struct husk_child *c
 		return -1;
 	if (husk_ns_open_paths(spec, &c->ns, err) < 0)
 		return -1;
+	if ((c->rootfs.rootfs_dir_fd = open_rootfs_dir(p, err)) < 0)
+		return -1;
+	if (husk_rootfs_open_idmapped_root(p, &c->rootfs.idmapped_root_fd, err) < 0)
+		return -1;
 	if (needs_host_sources(spec) &&
-	    husk_rootfs_open_sources(spec, c->ns.fd[HUSK_NS_USER], &c->rootfs, err) < 0)
+	    husk_rootfs_open_sources(spec, p->bundle, c->ns.fd[HUSK_NS_USER], &c->rootfs, err) < 0)
 		return -1;
 	if (husk_netdev_prepare(spec, &c->netdevs, err) < 0)
 		return -1;
@@ -219,6 +229,10 @@ static void child_release(struct husk_child *c)
 	}
 	husk_ns_fds_close(&c->ns);
 	husk_rootfs_drop_sources(&c->rootfs);
+	husk_rootfs_drop_idmapped_root(&c->rootfs);
+	if (c->rootfs.rootfs_dir_fd >= 0)
+		close(c->rootfs.rootfs_dir_fd);
+	c->rootfs.rootfs_dir_fd = -1;
 	husk_netdev_release(&c->netdevs);
 	husk_seccomp_release(c->seccomp);
 	c->seccomp = NULL;
@@ -425,13 +439,46 @@ pid_t husk_intermediate_result(pid_t ipid, int ipidfd, struct husk_child *c, int
 	return pid;
 }
 
+/* clone3 with CLONE_NEWNS gives the child its own copy of the mount under
+ * our working directory: run it from the rootfs, and the child (in a user
+ * namespace, an unprivileged host uid) starts there without looking the
+ * rootfs up through host directories. Our own directory, in *saved. */
+static int cwd_to_rootfs(const struct husk_spawn_params *p, const struct husk_child *c, int *saved,
+			 struct husk_err *err)
+{
+	const struct husk_namespace *mnt = &p->spec->linux.ns[HUSK_NS_MOUNT];
+
+	*saved = -1;
+	if (!mnt->enabled || mnt->path || c->rootfs.rootfs_dir_fd < 0)
+		return 0;
+	if ((*saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return husk_err_sys(err, "open current directory");
+	if (fchdir(c->rootfs.rootfs_dir_fd) < 0)
+		return husk_err_sys(err, "chdir to rootfs %s", p->rootfs);
+	return 0;
+}
+
+static int cwd_restore(int *saved, struct husk_err *err)
+{
+	int rc = 0;
+	if (*saved >= 0 && fchdir(*saved) < 0)
+		rc = husk_err_sys(err, "restore current directory");
+	if (*saved >= 0)
+		close(*saved);
+	*saved = -1;
+	return rc;
+}
+
 static pid_t spawn_clone(const struct husk_spawn_params *p, struct husk_child *c, int sock,
 			 int *pidfd, bool *into_cgroup, struct husk_err *err)
 {
 	struct husk_ns_saved saved;
 	bool via_intermediate = husk_ns_user_by_path(p->spec);
-	int rc = husk_ns_parent_enter(p->spec, &c->ns, &saved, err), ipidfd = -1;
+	int rc = husk_ns_parent_enter(p->spec, &c->ns, &saved, err), ipidfd = -1, cwd = -1;
 	pid_t pid = -1;
+
+	if (rc == 0)
+		rc = cwd_to_rootfs(p, c, &cwd, err);
 
 	if (rc == 0 && via_intermediate)
 		pid = husk_clone3(0, -1, &ipidfd, into_cgroup, err);
@@ -442,7 +489,8 @@ static pid_t spawn_clone(const struct husk_spawn_params *p, struct husk_child *c
 		intermediate_main(p, c);
 	if (pid == 0)
 		husk_child_main(c);
-	if (husk_ns_parent_leave(&saved, err) < 0 && pid > 0) {
+	int restored = cwd_restore(&cwd, err);
+	if ((husk_ns_parent_leave(&saved, err) < 0 || restored < 0) && pid > 0) {
 		husk_kill_and_reap(pid, via_intermediate ? ipidfd : *pidfd);
 		return -1;
 	}
@@ -469,15 +517,18 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	out->pty_master = -1;
 	if (!c.proc)
 		return husk_err_plain(err, EINVAL, "config has no process");
+	if (husk_lsm_check(c.proc, p->spec->linux.mount_label, false, err) < 0)
+		return -1;
 	_cleanup_close_ int sock = husk_child_socketpair(&c, err);
 	if (sock < 0)
 		return -1;
 	pid_t pid = -1;
 	char nsbuf[160];
-	if (husk_traced("prepare",
-			"console, exec fifo, /proc, namespace paths, bind sources, "
-			"network devices, seccomp",
-			child_prepare(p, &c, err)) == 0) {
+	if (husk_traced(
+		"prepare",
+		"console, exec fifo, /proc, namespace paths, idmapped rootfs, bind sources, "
+		"network devices, seccomp",
+		child_prepare(p, &c, err)) == 0) {
 		uint64_t t0 = husk_trace_begin();
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);
 		if (t0)

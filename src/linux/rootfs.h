@@ -15,6 +15,13 @@
 
 struct husk_rootfs_ctx {
 	int root_fd; /* O_PATH fd of the rootfs once bound onto itself, or -1 */
+	/* The rootfs directory as the runtime opened it before the clone
+	 * (O_PATH, in the runtime's mount namespace), or -1. With a new mount
+	 * namespace the runtime also clone3s from it as working directory, so
+	 * the child starts in its own copy of it: a container root mapped to an
+	 * unprivileged host uid never looks the rootfs up through host
+	 * directories it may not search (a bundle under a 0700 directory). */
+	int rootfs_dir_fd;
 	int proc_fd; /* verified procfs handle of the container, or -1 */
 	/* Bind sources the runtime opened before the clone
 	 * (husk_rootfs_open_sources): source_fds[i] for spec mount i, or -1;
@@ -22,6 +29,11 @@ struct husk_rootfs_ctx {
 	 * husk_rootfs_drop_sources closes the rest and frees the array. */
 	int *source_fds;
 	size_t n_source_fds;
+	/* The rootfs tree the runtime cloned and idmapped before the clone
+	 * (annotation husk.rootfs.idmap, husk_rootfs_open_idmapped_root), which
+	 * prepare attaches in place of binding the rootfs onto itself and takes
+	 * (sets to -1); -1 when none. */
+	int idmapped_root_fd;
 	/* Called before a "cgroup" mount, which shows the process's own cgroup:
 	 * the spawn child waits there until the runtime has moved it in. */
 	int (*before_cgroup_mount)(void *arg, struct husk_err *err);
@@ -43,11 +55,22 @@ int husk_rootfs_finish(const struct husk_spawn_params *p, struct husk_rootfs_ctx
 /* Runtime side, just before cloning a child into a user namespace (new, or
  * joined: `container_userns` is then an fd on it, else -1): open every bind
  * source with an absolute path, idmapped where asked, with the host's
- * privileges the child will not have; a source the container's root may not
- * reach (a 0700 directory) still mounts. They go in ctx->source_fds, which
- * the child gets in its copy of the context and husk_rootfs_prepare takes
+ * privileges the child will not have (a relative one against `bundle`); a
+ * source the container's root may not reach (a 0700 directory) still mounts. They go in
+ * ctx->source_fds, which the child gets in its copy of the context and husk_rootfs_prepare takes
  * from; husk_rootfs_drop_sources closes the runtime's copies once the child
  * is cloned (and, in the child, whatever prepare did not take). */
-int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
+int husk_rootfs_open_sources(const struct husk_spec *spec, const char *bundle, int container_userns,
 			     struct husk_rootfs_ctx *ctx, struct husk_err *err);
 void husk_rootfs_drop_sources(struct husk_rootfs_ctx *ctx);
+
+/* Runtime side, before the clone, with the host's privileges (annotation
+ * husk.rootfs.idmap=true): the rootfs tree cloned (open_tree) and idmapped
+ * to the container's mappings into *out, for the child to attach; *out
+ * stays -1 without the annotation. An error names the filesystem where the
+ * kernel refuses. */
+int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
+				   struct husk_err *err);
+/* Close ctx->idmapped_root_fd (the runtime's copy once the child is
+ * cloned, or the child's when prepare did not take it). */
+void husk_rootfs_drop_idmapped_root(struct husk_rootfs_ctx *ctx);

@@ -27,6 +27,8 @@ static int open_ptmx(const struct husk_child *c, struct husk_err *err)
 	} else {
 		_cleanup_close_ int own_root = -1;
 		int root = c->rootfs.root_fd;
+		if (root < 0)
+			root = c->rootfs.rootfs_dir_fd; /* the runtime's: no lookup above it */
 		if (root < 0) {
 			own_root = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (own_root < 0)

@@ -34,6 +34,7 @@ struct create_job {
 	size_t config_len;
 	int dir_fd, lock_fd;
 	bool dir_created;
+	long userns_block; /* husk.userns=auto: the range taken, else -1 */
 	pid_t pid;
 	int pidfd, pty_master;
 };
@@ -375,6 +376,8 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 		return -1;
 	if (check_terminal(job->spec, o, !foreground, err) < 0)
 		return -1;
+	if (husk_userns_auto(job->ctx->root, job->id, job->spec, &job->userns_block, err) < 0)
+		return -1;
 	want_pty =
 	    foreground && job->spec->process && job->spec->process->terminal && !o->console_socket;
 	husk_rfc3339_now(created, sizeof(created));
@@ -427,8 +430,13 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 			 const struct husk_create_opts *o, bool foreground, struct husk_proc *out,
 			 struct husk_err *err)
 {
-	struct create_job job = {
-	    .ctx = ctx, .id = id, .dir_fd = -1, .lock_fd = -1, .pidfd = -1, .pty_master = -1};
+	struct create_job job = {.ctx = ctx,
+				 .id = id,
+				 .dir_fd = -1,
+				 .lock_fd = -1,
+				 .pidfd = -1,
+				 .pty_master = -1,
+				 .userns_block = -1};
 	int r = husk_id_validate(id, err);
 
 	if (r == 0)
@@ -439,6 +447,8 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 		/* Never clean up a directory that belongs to another container. */
 		if (err->code != EEXIST || job.dir_created)
 			undo(&job);
+		/* Only the range this create took (the id may be another's). */
+		husk_userns_release_block(ctx->root, job.userns_block);
 		husk_err_prefix(err, "create %s", id);
 	} else if (out) {
 		out->pid = job.pid;

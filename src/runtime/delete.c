@@ -55,6 +55,7 @@ int husk_container_destroy(const struct husk_ctx *ctx, struct husk_container *c,
 			husk_warn("%s", err->msg);
 		husk_err_clear(err);
 	}
+	husk_userns_release(ctx->root, c->id);
 	return husk_traced("state remove", c->id, husk_state_remove(ctx->root, c->id, err));
 }
 

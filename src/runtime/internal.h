@@ -105,3 +105,13 @@ int husk_guard_entry(enum husk_entry e, const struct husk_spec *spec, struct hus
  * or every process of the container (kill.c). backend_linux.c. */
 int husk_linux_release(struct husk_container *c, bool wait_exec, struct husk_err *err);
 int husk_linux_kill(struct husk_container *c, int sig, bool all, struct husk_err *err);
+
+/* husk.userns=auto (userns_auto.c): give `spec` uid and gid mappings of a
+ * host range no other container of this state root holds, recorded in its
+ * annotations (husk.userns.uidmap, husk.userns.gidmap); nothing without the
+ * annotation (*block stays -1). Released by husk_userns_release at delete. */
+int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, long *block,
+		     struct husk_err *err);
+void husk_userns_release(const char *root, const char *id);
+/* Release the range `block` husk_userns_auto took (nothing for -1). */
+void husk_userns_release_block(const char *root, long block);

@@ -222,14 +222,6 @@ static json_t *default_namespaces(bool rootless)
 			 "type", "user");
 }
 
-/* The identity map of every id: files in an unmodified rootfs keep their
- * owners, so `husk spec` works on any extracted image without chown. */
-static json_t *identity_mapping(void)
-{
-	return json_pack("[{s:i, s:i, s:I}]", "containerID", 0, "hostID", 0, "size",
-			 (json_int_t)UINT32_MAX);
-}
-
 static json_t *default_linux(bool rootless)
 {
 	json_t *lx = json_pack("{s:o, s:[sssssssssss], s:[sssss], s:o}", "namespaces",
@@ -248,8 +240,7 @@ static json_t *default_linux(bool rootless)
 				    json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID",
 					      (json_int_t)getegid(), "size", 1));
 	} else if (lx) {
-		json_object_set_new(lx, "uidMappings", identity_mapping());
-		json_object_set_new(lx, "gidMappings", identity_mapping());
+		/* No mappings: husk.userns=auto (the annotations) allocates them. */
 		json_object_set_new(
 		    lx, "resources",
 		    json_pack("{s:[{s:b, s:s}]}", "devices", "allow", 0, "access", "rwm"));
@@ -265,6 +256,12 @@ char *husk_spec_default_json(bool rootless, struct husk_err *err)
 				 default_mounts(rootless), "linux", default_linux(rootless));
 	char *text;
 
+	/* Container root is an unprivileged host range of its own, and the
+	 * image (owned by host root) is idmapped to it: see husk-spec(8). */
+	if (spec && !rootless)
+		json_object_set_new(
+		    spec, "annotations",
+		    json_pack("{s:s, s:s}", "husk.userns", "auto", "husk.rootfs.idmap", "true"));
 	if (!spec) {
 		husk_err_set(err, ENOMEM, "build default config.json");
 		return NULL;

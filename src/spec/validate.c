@@ -15,10 +15,31 @@ static int fail_at(struct jctx *c, const char *path, const char *msg)
 	return -1;
 }
 
-static int validate_userns(struct jctx *c, const struct husk_linux *l)
+/* husk.userns=auto: husk allocates the mappings at create (runtime/userns_auto.c). */
+static bool userns_auto(const struct husk_spec *s)
 {
+	for (size_t i = 0; i < s->annotations.n; i++)
+		if (strcmp(s->annotations.v[i].key, "husk.userns") == 0)
+			return strcmp(s->annotations.v[i].value, "auto") == 0;
+	return false;
+}
+
+static int validate_userns(struct jctx *c, const struct husk_spec *s)
+{
+	const struct husk_linux *l = &s->linux;
 	const struct husk_namespace *user = &l->ns[HUSK_NS_USER];
 	bool maps = l->n_uid_mappings || l->n_gid_mappings;
+
+	if (userns_auto(s)) {
+		if (!user->enabled || user->path)
+			return fail_at(c, "annotations.husk.userns",
+				       "\"auto\" needs a new user namespace in linux.namespaces");
+		if (maps)
+			return fail_at(c, "annotations.husk.userns",
+				       "\"auto\" allocates the mappings: remove linux.uidMappings "
+				       "and linux.gidMappings");
+		return 0;
+	}
 
 	if (maps && !user->enabled)
 		return fail_at(c, l->n_uid_mappings ? "linux.uidMappings" : "linux.gidMappings",
@@ -109,7 +130,7 @@ int husk_validate_spec(struct jctx *c, const struct husk_spec *s)
 {
 	const struct husk_linux *l = &s->linux;
 
-	if (validate_userns(c, l) < 0 || validate_timens(c, l) < 0 || validate_sysctl(c, s) < 0)
+	if (validate_userns(c, s) < 0 || validate_timens(c, l) < 0 || validate_sysctl(c, s) < 0)
 		return -1;
 	/* Interfaces are moved into the container's own network namespace. */
 	if (l->n_net_devices && !l->ns[HUSK_NS_NETWORK].enabled)

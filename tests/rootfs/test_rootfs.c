@@ -344,7 +344,7 @@ static void case_idmap_userns(void)
 					false);
 	struct husk_spawn_params p = params(s);
 	husk_rootfs_ctx_init(&ctx);
-	CHECK(husk_rootfs_open_sources(s, -1, &ctx, &err) == 0, "open_sources: %s", err.msg);
+	CHECK(husk_rootfs_open_sources(s, NULL, -1, &ctx, &err) == 0, "open_sources: %s", err.msg);
 	CHECK(ctx.n_source_fds == 2 && ctx.source_fds[0] < 0 && ctx.source_fds[1] >= 0,
 	      "source fds %zu", ctx.n_source_fds);
 

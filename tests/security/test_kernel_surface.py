@@ -108,6 +108,7 @@ def ptrace_outside(rt, make_bundle, tmp_path, hardened):
         if n["type"] not in ("pid", "user")]
     b.config["linux"].pop("uidMappings", None)
     b.config["linux"].pop("gidMappings", None)
+    b.config.pop("annotations", None)  # husk.userns=auto needs the user namespace
     b.config["process"]["args"] = ["/attack", "ptrace-pid", "1"]
     r = rt.run(b)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -71,14 +71,22 @@ static void default_namespaces_and_mounts(void **state)
 	assert_true(s->linux.ns[HUSK_NS_UTS].enabled);
 	assert_true(s->linux.ns[HUSK_NS_MOUNT].enabled);
 	assert_true(s->linux.ns[HUSK_NS_CGROUP].enabled);
-	/* Hardened: a user namespace with the identity map of every id. */
+	/* Hardened: a user namespace whose mappings husk allocates at create
+	 * (husk.userns=auto) from an unprivileged host range, the rootfs
+	 * idmapped to it; no identity map. */
 	assert_true(s->linux.ns[HUSK_NS_USER].enabled);
-	assert_int_equal(s->linux.n_uid_mappings, 1);
-	assert_int_equal(s->linux.uid_mappings[0].container_id, 0);
-	assert_int_equal(s->linux.uid_mappings[0].host_id, 0);
-	assert_int_equal(s->linux.uid_mappings[0].size, UINT32_MAX);
-	assert_int_equal(s->linux.n_gid_mappings, 1);
-	assert_int_equal(s->linux.gid_mappings[0].size, UINT32_MAX);
+	assert_int_equal(s->linux.n_uid_mappings, 0);
+	assert_int_equal(s->linux.n_gid_mappings, 0);
+	assert_int_equal(s->annotations.n, 2);
+	for (size_t i = 0; i < s->annotations.n; i++) {
+		const struct husk_kv *a = &s->annotations.v[i];
+		if (strcmp(a->key, "husk.userns") == 0)
+			assert_string_equal(a->value, "auto");
+		else {
+			assert_string_equal(a->key, "husk.rootfs.idmap");
+			assert_string_equal(a->value, "true");
+		}
+	}
 	assert_int_equal(s->n_mounts, 7);
 	m = find_mount(s, "/dev");
 	assert_non_null(m);

@@ -181,6 +181,22 @@ static int mount_one_v1(struct husk_fs *fs, const struct husk_mount *m, const st
 	return 0;
 }
 
+/* The tmpfs only holds the hierarchies: as runc leaves it, mode 0555, so
+ * the container makes no directories or files of its own there. Where the
+ * config's cgroup mount is read-only, the tmpfs is too, so that not even a
+ * root with CAP_DAC_OVERRIDE can change what it shows. */
+static int seal_tmpfs(const struct husk_mount *m, int tmp_fd, struct husk_err *err)
+{
+	_cleanup_close_ int dir = openat(tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0 || fchmod(dir, 0555) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: chmod 0555", m->destination);
+	if ((m->opts.flags & MS_RDONLY) &&
+	    husk_mount_setattr(tmp_fd, false, MOUNT_ATTR_RDONLY, 0) < 0)
+		return husk_err_sys(err, "mount tmpfs on %s: make read-only", m->destination);
+	return 0;
+}
+
 static int mount_v1(struct husk_fs *fs, const struct husk_mount *m, int target,
 		    struct husk_err *err)
 {
@@ -220,7 +236,7 @@ static int mount_v1(struct husk_fs *fs, const struct husk_mount *m, int target,
 		if (mount_one_v1(fs, m, &h, cgroups, tmp_fd, err) < 0)
 			return -1;
 	}
-	return 0;
+	return seal_tmpfs(m, tmp_fd, err);
 }
 
 static int mount_v2(struct husk_fs *fs, const struct husk_mount *m, int target,

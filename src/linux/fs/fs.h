@@ -132,3 +132,8 @@ int husk_fs_sysctl(struct husk_fs *fs, struct husk_err *err);
 int husk_fs_readonly_paths(struct husk_fs *fs, struct husk_err *err);
 int husk_fs_masked_paths(struct husk_fs *fs, struct husk_err *err);
 int husk_fs_readonly_root(struct husk_fs *fs, struct husk_err *err);
+
+/* A user namespace holding these maps (idmap.c), for MOUNT_ATTR_IDMAP; -1
+ * with errno on failure. `proc_fd` is the host's /proc. */
+int husk_userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
+			  const struct husk_id_map *gids, size_t n_gids);

@@ -66,8 +66,8 @@ static pid_t pid_in_procfs(int proc_fd, pid_t pid)
 /* A user namespace holding the given maps: a short-lived child unshares
  * one, we write its maps (through `proc_fd`) and keep an fd on the
  * namespace. */
-static int userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
-			    const struct husk_id_map *gids, size_t n_gids)
+int husk_userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
+			  const struct husk_id_map *gids, size_t n_gids)
 {
 	int sync[2];
 	char path[64];
@@ -125,7 +125,7 @@ static int mapping_userns(const struct husk_spec *spec, const struct husk_mount 
 	if (!nu || !ng)
 		return husk_err_plain(err, EINVAL, "idmap %s: no uid and gid mappings to use",
 				      m->destination);
-	int fd = userns_with_maps(proc_fd, u, nu, g, ng);
+	int fd = husk_userns_with_maps(proc_fd, u, nu, g, ng);
 	if (fd < 0)
 		return husk_err_sys(err, "idmap %s: create a user namespace with its mappings",
 				    m->destination);
@@ -157,14 +157,15 @@ void husk_rootfs_drop_sources(struct husk_rootfs_ctx *ctx)
 	ctx->n_source_fds = 0;
 }
 
-/* One bind source, opened and idmapped with the host's privileges. Relative
- * sources are left to the child, which knows the bundle. */
-static int host_source_tree(const struct husk_spec *spec, const struct husk_mount *m,
-			    int container_userns, int proc_fd, struct husk_err *err)
+/* One bind source, opened and idmapped with the host's privileges; a
+ * relative one against the bundle, as the child would (none without one). */
+static int host_source_tree(const struct husk_spec *spec, const char *bundle,
+			    const struct husk_mount *m, int container_userns, int proc_fd,
+			    struct husk_err *err)
 {
-	const struct husk_spawn_params hp = {.spec = spec};
+	const struct husk_spawn_params hp = {.spec = spec, .bundle = bundle};
 
-	if (!m->source || m->source[0] != '/')
+	if (!m->source || (m->source[0] != '/' && !bundle))
 		return -1;
 	_cleanup_close_ int tree = husk_bind_source_tree(&hp, m, err);
 	if (tree < 0)
@@ -179,7 +180,7 @@ static int host_source_tree(const struct husk_spec *spec, const struct husk_moun
 	return HUSK_STEAL_FD(tree);
 }
 
-int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
+int husk_rootfs_open_sources(const struct husk_spec *spec, const char *bundle, int container_userns,
 			     struct husk_rootfs_ctx *ctx, struct husk_err *err)
 {
 	_cleanup_close_ int proc_fd = -1;
@@ -215,7 +216,8 @@ int husk_rootfs_open_sources(const struct husk_spec *spec, int container_userns,
 		const struct husk_mount *m = &spec->mounts[i];
 		if (!husk_mount_is_bind(m))
 			continue;
-		ctx->source_fds[i] = host_source_tree(spec, m, container_userns, proc_fd, err);
+		ctx->source_fds[i] =
+		    host_source_tree(spec, bundle, m, container_userns, proc_fd, err);
 		if (ctx->source_fds[i] == -2) {
 			husk_rootfs_drop_sources(ctx);
 			return -1;

@@ -57,15 +57,41 @@ static bool root_may_share(const struct husk_fs *fs)
 /* pivot_root refuses a shared parent mount: when the host mounts stay
  * shared (rootfsPropagation "shared", or not recursive), make the mount
  * that holds the rootfs private first. */
-static int parent_mount_private(struct husk_fs *fs, struct husk_err *err)
+static int parent_mount_private(struct husk_fs *fs, int dir, struct husk_err *err)
 {
 	if (!root_may_share(fs))
 		return 0;
-	_cleanup_close_ int dir = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int root = dir < 0 ? -1 : mount_root_of(dir);
+	_cleanup_close_ int root = mount_root_of(dir);
 	if (root < 0 || husk_mount_propagate(root, MS_PRIVATE) < 0)
 		return husk_err_sys(err, "make the parent mount of %s private", fs->p->rootfs);
 	return 0;
+}
+
+static bool same_inode(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Our own mount namespace's rootfs directory, O_PATH. The runtime cloned
+ * us with it as working directory (rootfs.rootfs_dir_fd): taken from there
+ * with no lookup, as an unprivileged host uid may not search the
+ * directories above the bundle. Without that (a joined mount namespace, a
+ * test calling in directly), by path. */
+static int rootfs_dir(struct husk_fs *fs, struct husk_err *err)
+{
+	int fd = -1;
+
+	if (fs->ctx->rootfs_dir_fd >= 0 && !fs->spec->linux.ns[HUSK_NS_MOUNT].path) {
+		fd = open_tree(AT_FDCWD, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+		if (fd >= 0 && same_inode(fd, fs->ctx->rootfs_dir_fd))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? husk_err_sys(err, "open rootfs %s", fs->p->rootfs) : fd;
 }
 
 int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
@@ -74,15 +100,23 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 	 * (rslave by default, as runc); rootfsPropagation may ask otherwise. */
 	if (mount(NULL, "/", NULL, host_propagation(fs), NULL) < 0)
 		return husk_err_sys(err, "set propagation of /");
-	if (parent_mount_private(fs, err) < 0)
+	_cleanup_close_ int dir = rootfs_dir(fs, err);
+	if (dir < 0 || parent_mount_private(fs, dir, err) < 0)
 		return -1;
-	if (mount(fs->p->rootfs, fs->p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+	/* The rootfs bound onto itself (a detached recursive clone attached
+	 * there), or the idmapped tree the runtime made of it. */
+	_cleanup_close_ int tree = HUSK_STEAL_FD(fs->ctx->idmapped_root_fd);
+	bool idmapped = tree >= 0;
+	if (!idmapped &&
+	    (tree = open_tree(
+		 dir, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)) < 0)
 		return husk_err_sys(err, "bind rootfs %s", fs->p->rootfs);
-	/* Opened after the bind so it names the new mount, where every later
-	 * mount attaches and which pivot_root moves. */
-	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fs->ctx->root_fd < 0)
-		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
+	if (move_mount(tree, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return husk_err_sys(err, "%s rootfs %s", idmapped ? "attach idmapped" : "bind",
+				    fs->p->rootfs);
+	/* The attached tree's fd names the new mount, where every later mount
+	 * attaches and which pivot_root moves. */
+	fs->ctx->root_fd = HUSK_STEAL_FD(tree);
 	return 0;
 }
 

@@ -13,9 +13,11 @@
 void husk_rootfs_ctx_init(struct husk_rootfs_ctx *ctx)
 {
 	ctx->root_fd = -1;
+	ctx->rootfs_dir_fd = -1;
 	ctx->proc_fd = -1;
 	ctx->source_fds = NULL;
 	ctx->n_source_fds = 0;
+	ctx->idmapped_root_fd = -1;
 	ctx->before_cgroup_mount = NULL;
 	ctx->before_cgroup_mount_arg = NULL;
 }
@@ -26,7 +28,10 @@ void husk_rootfs_ctx_close(struct husk_rootfs_ctx *ctx)
 		close(ctx->root_fd);
 	if (ctx->proc_fd >= 0)
 		close(ctx->proc_fd);
+	if (ctx->rootfs_dir_fd >= 0)
+		close(ctx->rootfs_dir_fd);
 	husk_rootfs_drop_sources(ctx);
+	husk_rootfs_drop_idmapped_root(ctx);
 	husk_rootfs_ctx_init(ctx);
 }
 
@@ -102,7 +107,10 @@ static int prepare_without_mount_ns(struct husk_fs *fs, struct husk_err *err)
 			  "masked and read-only paths are not applied (they would be "
 			  "host mounts)",
 			  fs->p->rootfs, fs->spec->n_mounts);
-	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* No mount namespace: the runtime's fd names the very directory. */
+	fs->ctx->root_fd = fs->ctx->rootfs_dir_fd >= 0
+			       ? fcntl(fs->ctx->rootfs_dir_fd, F_DUPFD_CLOEXEC, 0)
+			       : open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->ctx->root_fd < 0)
 		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
 	return make_cwd(fs, err);
