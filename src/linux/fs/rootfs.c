@@ -49,7 +49,8 @@ int husk_fs_read_root_path(struct husk_fs *fs, struct husk_err *err)
 	char link[32];
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fs->ctx->root_fd);
-	ssize_t n = readlink(link, fs->root_path, sizeof(fs->root_path) - 1);
+	ssize_t n =
+	    husk_fs_sys->readlinkat(AT_FDCWD, link, fs->root_path, sizeof(fs->root_path) - 1);
 	if (n < 0)
 		return husk_err_sys(err, "rootfs %s: read its path", fs->p->rootfs);
 	fs->root_path[n] = '\0';
@@ -102,7 +103,8 @@ static int prepare_without_mount_ns(struct husk_fs *fs, struct husk_err *err)
 			  "masked and read-only paths are not applied (they would be "
 			  "host mounts)",
 			  fs->p->rootfs, fs->spec->n_mounts);
-	fs->ctx->root_fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fs->ctx->root_fd =
+	    husk_fs_sys->openat(AT_FDCWD, fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fs->ctx->root_fd < 0)
 		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
 	return make_cwd(fs, err);
