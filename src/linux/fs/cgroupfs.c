@@ -90,7 +90,7 @@ static bool own_cgroup(const char *cgroups, const char *controllers, char *out, 
 
 static int read_small(const char *path, char *buf, size_t len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = husk_fs_sys->openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	size_t n = 0;
 	ssize_t r;
 	if (fd < 0)
@@ -123,7 +123,8 @@ static int bind_hierarchy(const struct husk_mount *m, const struct v1_hier *h, c
 
 	snprintf(src, sizeof(src), "%s%s", h->mountpoint, own + root_prefix_len(h, own));
 
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	_cleanup_close_ int tree =
+	    husk_fs_sys->open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return -1;
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
@@ -143,7 +144,7 @@ static void link_comounted(int tmp_fd, const char *name)
 		/* Best effort: without the alias the hierarchy is still there
 		 * under its full name. (A bare call trips warn_unused_result
 		 * under _FORTIFY_SOURCE, which distribution builds turn on.) */
-		if (strcmp(c, name) != 0 && symlinkat(name, tmp_fd, c) < 0)
+		if (strcmp(c, name) != 0 && husk_fs_sys->symlinkat(name, tmp_fd, c) < 0)
 			continue;
 }
 
@@ -160,10 +161,10 @@ static int mount_one_v1(struct husk_fs *fs, const struct husk_mount *m, const st
 		return 0; /* a hierarchy we are not part of */
 	if (!cgroupns && root_prefix_len(h, own) < 0)
 		return 0; /* our cgroup is not visible through the host's mount */
-	if (mkdirat(tmp_fd, name, 0755) < 0 && errno != EEXIST)
+	if (husk_fs_sys->mkdirat(tmp_fd, name, 0755) < 0 && errno != EEXIST)
 		return husk_err_sys(err, "mount cgroup on %s/%s: mkdir", m->destination, name);
 	_cleanup_close_ int dir =
-	    openat(tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	    husk_fs_sys->openat(tmp_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (dir < 0)
 		return husk_err_sys(err, "mount cgroup on %s/%s", m->destination, name);
 
@@ -250,7 +251,7 @@ static int mount_v2(struct husk_fs *fs, const struct husk_mount *m, int target,
 	 * mount cgroup2 (EPERM, or EBUSY): show the host's tree, as runc does. */
 	if (rc < 0 && (errno == EPERM || errno == EBUSY)) {
 		struct husk_mount_attr attr;
-		_cleanup_close_ int tree = open_tree(
+		_cleanup_close_ int tree = husk_fs_sys->open_tree(
 		    AT_FDCWD, "/sys/fs/cgroup", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		husk_ms_to_attr(flags, &attr);
 		rc = tree < 0 ? -1 : husk_attach(tree, target, true, attr.set, attr.clr);
@@ -264,7 +265,7 @@ int husk_fs_mount_cgroup(struct husk_fs *fs, const struct husk_mount *m, int tar
 			 struct husk_err *err)
 {
 	struct statfs sfs;
-	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+	if (husk_fs_sys->statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		return mount_v2(fs, m, target_fd, err);
 	return mount_v1(fs, m, target_fd, err);
 }

@@ -15,13 +15,13 @@
 static int open_console_target(int dev_fd, struct husk_err *err)
 {
 	struct stat st;
-	int fd =
-	    openat(dev_fd, "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0666);
+	int fd = husk_fs_sys->openat(dev_fd, "console",
+				     O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EEXIST)
 		fd = husk_openat2(dev_fd, "console", O_PATH | O_NOFOLLOW, 0, HUSK_RESOLVE_STRICT);
 	if (fd < 0)
 		return husk_err_sys(err, "create /dev/console");
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+	if (husk_fs_sys->fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
 		close(fd);
 		return husk_err_plain(err, EINVAL, "/dev/console: not a regular file or device");
 	}
@@ -33,8 +33,8 @@ static int open_console_target(int dev_fd, struct husk_err *err)
 static int bind_slave(int slave_fd, int target_fd)
 {
 	char src[32];
-	_cleanup_close_ int tree =
-	    open_tree(slave_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	_cleanup_close_ int tree = husk_fs_sys->open_tree(
+	    slave_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree >= 0)
 		return husk_move_onto(tree, target_fd);
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", slave_fd);

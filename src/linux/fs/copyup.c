@@ -20,11 +20,12 @@ static int copy_tree(int src, int dst, int depth);
 
 static int copy_file(int src_dir, int dst_dir, const char *name, const struct stat *st)
 {
-	_cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int in =
+	    husk_fs_sys->openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (in < 0)
 		return -1;
-	_cleanup_close_ int out =
-	    openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	_cleanup_close_ int out = husk_fs_sys->openat(
+	    dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		return -1;
 	for (off_t left = st->st_size; left > 0;) {
@@ -41,34 +42,35 @@ static int copy_entry(int src, int dst, const char *name, int depth)
 	struct stat st;
 	char target[PATH_MAX];
 
-	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (husk_fs_sys->fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	if (S_ISDIR(st.st_mode)) {
-		if (mkdirat(dst, name, 0700) < 0)
+		if (husk_fs_sys->mkdirat(dst, name, 0700) < 0)
 			return -1;
-		_cleanup_close_ int s =
-		    openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_close_ int d =
-		    openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int s = husk_fs_sys->openat(
+		    src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+		_cleanup_close_ int d = husk_fs_sys->openat(
+		    dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 		if (s < 0 || d < 0 || copy_tree(s, d, depth + 1) < 0)
 			return -1;
 	} else if (S_ISREG(st.st_mode)) {
 		if (copy_file(src, dst, name, &st) < 0)
 			return -1;
 	} else if (S_ISLNK(st.st_mode)) {
-		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		ssize_t n = husk_fs_sys->readlinkat(src, name, target, sizeof(target) - 1);
 		if (n < 0)
 			return -1;
 		target[n] = '\0';
-		return symlinkat(target, dst, name) < 0
+		return husk_fs_sys->symlinkat(target, dst, name) < 0
 			   ? -1
-			   : fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	} else if (mknodat(dst, name, st.st_mode & ~07777, st.st_rdev) < 0) {
+			   : husk_fs_sys->fchownat(dst, name, st.st_uid, st.st_gid,
+						   AT_SYMLINK_NOFOLLOW);
+	} else if (husk_fs_sys->mknodat(dst, name, st.st_mode & ~07777, st.st_rdev) < 0) {
 		return -1;
 	}
-	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+	if (husk_fs_sys->fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	return fchmodat(dst, name, st.st_mode & 07777, 0);
+	return husk_fs_sys->fchmodat(dst, name, st.st_mode & 07777, 0);
 }
 
 static int copy_tree(int src, int dst, int depth)
@@ -95,7 +97,7 @@ static int copy_tree(int src, int dst, int depth)
 /* Open the directory about to be covered, so its entries stay reachable. */
 int husk_copyup_open(int target_fd)
 {
-	return openat(target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return husk_fs_sys->openat(target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 }
 
 /* Copy everything from the covered directory into the tmpfs now on top of
@@ -103,9 +105,9 @@ int husk_copyup_open(int target_fd)
 int husk_copyup(int covered_fd, int tmpfs_fd)
 {
 	struct stat st;
-	if (fstat(covered_fd, &st) < 0 || copy_tree(covered_fd, tmpfs_fd, 0) < 0)
+	if (husk_fs_sys->fstat(covered_fd, &st) < 0 || copy_tree(covered_fd, tmpfs_fd, 0) < 0)
 		return -1;
-	if (fchown(tmpfs_fd, st.st_uid, st.st_gid) < 0)
+	if (husk_fs_sys->fchown(tmpfs_fd, st.st_uid, st.st_gid) < 0)
 		return -1;
-	return fchmod(tmpfs_fd, st.st_mode & 07777);
+	return husk_fs_sys->fchmod(tmpfs_fd, st.st_mode & 07777);
 }

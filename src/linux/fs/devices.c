@@ -41,7 +41,7 @@ int husk_fs_open_dev(int root_fd, struct husk_err *err)
 	int fd =
 	    husk_openat2(root_fd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, HUSK_RESOLVE_STRICT);
 	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(root_fd, "dev", 0755) < 0 && errno != EEXIST)
+		if (husk_fs_sys->mkdirat(root_fd, "dev", 0755) < 0 && errno != EEXIST)
 			return husk_err_sys(err, "mkdir /dev in rootfs");
 		fd = husk_openat2(root_fd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
 				  HUSK_RESOLVE_STRICT);
@@ -50,7 +50,7 @@ int husk_fs_open_dev(int root_fd, struct husk_err *err)
 		return husk_err_set(err, 0, "/dev in rootfs is a symlink or not a directory");
 	if (fd < 0)
 		return husk_err_sys(err, "open /dev in rootfs");
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (husk_fs_sys->fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		close(fd);
 		return husk_err_set(err, 0, "/dev in rootfs is a symlink or not a directory");
 	}
@@ -104,11 +104,11 @@ static mode_t node_type(char type)
 static int bind_host_node(int dir_fd, const char *name, const char *host_path)
 {
 	_cleanup_close_ int tree =
-	    open_tree(AT_FDCWD, host_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	    husk_fs_sys->open_tree(AT_FDCWD, host_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return -1;
-	_cleanup_close_ int file =
-	    openat(dir_fd, name, O_CREAT | O_NOFOLLOW | O_WRONLY | O_CLOEXEC | O_NONBLOCK, 0);
+	_cleanup_close_ int file = husk_fs_sys->openat(
+	    dir_fd, name, O_CREAT | O_NOFOLLOW | O_WRONLY | O_CLOEXEC | O_NONBLOCK, 0);
 	if (file < 0)
 		return -1;
 	return husk_attach(tree, file, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
@@ -132,7 +132,7 @@ static int make_node(int base_fd, const char *rel, uint64_t resolve, const struc
 	}
 
 	dev_t dev = d->type == 'p' ? 0 : makedev((unsigned int)d->major, (unsigned int)d->minor);
-	if (mknodat(dir, name, mode | node_type(d->type), dev) < 0) {
+	if (husk_fs_sys->mknodat(dir, name, mode | node_type(d->type), dev) < 0) {
 		if (errno == EEXIST)
 			return 0; /* the image or a mount already has it, as runc leaves it */
 		if (errno != EPERM || d->type == 'p')
@@ -142,8 +142,8 @@ static int make_node(int base_fd, const char *rel, uint64_t resolve, const struc
 		return 0;
 	}
 	if ((d->has_uid || d->has_gid) &&
-	    fchownat(dir, name, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
-		     AT_SYMLINK_NOFOLLOW) < 0)
+	    husk_fs_sys->fchownat(dir, name, d->has_uid ? d->uid : (uid_t)-1,
+				  d->has_gid ? d->gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
 		return husk_err_sys(err, "chown %s", d->path);
 	return 0;
 }
@@ -194,17 +194,17 @@ static int create_devices(struct husk_fs *fs, int dev_fd, struct husk_err *err)
 static int create_links(int dev_fd, struct husk_err *err)
 {
 	for (size_t i = 0; i < HUSK_ARRAY_SIZE(dev_links); i++)
-		if (symlinkat(dev_links[i].target, dev_fd, dev_links[i].name) < 0 &&
+		if (husk_fs_sys->symlinkat(dev_links[i].target, dev_fd, dev_links[i].name) < 0 &&
 		    errno != EEXIST)
 			return husk_err_sys(err, "symlink /dev/%s", dev_links[i].name);
 	/* /dev/core only where the kernel has a core image to show. */
-	if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", dev_fd, "core") < 0 &&
-	    errno != EEXIST)
+	if (husk_fs_sys->faccessat(AT_FDCWD, "/proc/kcore", F_OK, 0) == 0 &&
+	    husk_fs_sys->symlinkat("/proc/kcore", dev_fd, "core") < 0 && errno != EEXIST)
 		return husk_err_sys(err, "symlink /dev/core");
 	/* The devpts instance's own ptmx, not a node from the image. */
-	if (unlinkat(dev_fd, "ptmx", 0) < 0 && errno != ENOENT)
+	if (husk_fs_sys->unlinkat(dev_fd, "ptmx", 0) < 0 && errno != ENOENT)
 		return husk_err_sys(err, "remove /dev/ptmx");
-	if (symlinkat("pts/ptmx", dev_fd, "ptmx") < 0)
+	if (husk_fs_sys->symlinkat("pts/ptmx", dev_fd, "ptmx") < 0)
 		return husk_err_sys(err, "symlink /dev/ptmx");
 	return 0;
 }

@@ -32,7 +32,7 @@ int husk_openat2(int dirfd, const char *path, uint64_t flags, mode_t mode, uint6
 	/* RESOLVE_IN_ROOT answers EAGAIN when a concurrent rename could have
 	 * let ".." escape; the kernel asks us to retry. */
 	do
-		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		fd = husk_fs_sys->openat2(dirfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN);
 	if (fd < 0 && errno == ENOSYS) {
 		husk_fdpath_no_openat2 = true; /* remembered: one probe per process */
@@ -89,7 +89,7 @@ static int dangling_target(const char *verb, int parent_fd, const char *parent, 
 			   int links, char *next, size_t len, struct husk_err *err)
 {
 	char target[PATH_MAX];
-	ssize_t n = readlinkat(parent_fd, name, target, sizeof(target) - 1);
+	ssize_t n = husk_fs_sys->readlinkat(parent_fd, name, target, sizeof(target) - 1);
 
 	if (n < 0)
 		return husk_err_set(err, ENOENT, "%s %s/%s in rootfs", verb, parent, name);
@@ -136,7 +136,7 @@ static int mkdir_walk(int dirfd, const char *path, mode_t mode, uint64_t resolve
 	_cleanup_close_ int parent_fd = mkdir_walk(dirfd, parent, mode, resolve, links, err);
 	if (parent_fd < 0)
 		return -1;
-	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
+	if (husk_fs_sys->mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
 		return husk_err_sys(err, "mkdir %s in rootfs", path);
 	fd = husk_openat2(dirfd, path, O_PATH | O_DIRECTORY, 0, resolve);
 	if (fd < 0 && errno == ENOENT)
@@ -169,7 +169,8 @@ static int mkfile_walk(int dirfd, const char *path, mode_t mode, uint64_t resolv
 	if (dir < 0)
 		return -1;
 	/* O_EXCL|O_NOFOLLOW: never open something that appeared meanwhile. */
-	fd = openat(dir, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode);
+	fd = husk_fs_sys->openat(dir, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
+				 mode);
 	if (fd < 0 && errno == EEXIST)
 		fd = husk_openat2(dirfd, path, O_PATH, 0, resolve);
 	if (fd >= 0)
@@ -199,7 +200,7 @@ int husk_fd_root_path(const struct husk_fs *fs, int fd, const char *dest, char *
 	size_t rl = strlen(fs->root_path);
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, got, sizeof(got) - 1);
+	ssize_t n = husk_fs_sys->readlinkat(AT_FDCWD, link, got, sizeof(got) - 1);
 	if (n < 0)
 		return husk_err_sys(err, "mount destination %s: check", dest);
 	got[n] = '\0';

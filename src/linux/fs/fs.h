@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "linux/fs/sys.h"
 #include "linux/rootfs.h"
 
 /* Resolution inside the container root: symlinks are followed but scoped to

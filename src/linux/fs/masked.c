@@ -26,7 +26,8 @@ static int open_dev_null(struct husk_fs *fs, struct husk_err *err)
 				    "mask paths: /dev/null in rootfs is not the null device");
 	if (fd < 0)
 		return husk_err_sys(err, "mask paths: open /dev/null");
-	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+	if (husk_fs_sys->fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(1, 3)) {
 		close(fd);
 		return husk_err_set(err, 0,
 				    "mask paths: /dev/null in rootfs is not the null device");
@@ -57,7 +58,8 @@ static int empty_dir_tree(int *empty_fd)
 		if (*empty_fd < 0)
 			return -1;
 	}
-	int tree = open_tree(*empty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	int tree = husk_fs_sys->open_tree(*empty_fd, "",
+					  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	return tree >= 0 ? tree : husk_fs_new_mount("tmpfs", "tmpfs", "ro", MS_RDONLY);
 }
 
@@ -72,14 +74,15 @@ static int mask_one(struct husk_fs *fs, const char *path, int *null_fd, int *emp
 		return -1;
 	if (target < 0)
 		return 0;
-	if (fstat(target, &st) < 0)
+	if (husk_fs_sys->fstat(target, &st) < 0)
 		return husk_err_sys(err, "mask %s", path);
 	if (S_ISDIR(st.st_mode)) {
 		tree = empty_dir_tree(empty_fd);
 	} else {
 		if (*null_fd < 0 && (*null_fd = open_dev_null(fs, err)) < 0)
 			return -1;
-		tree = open_tree(*null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		tree = husk_fs_sys->open_tree(*null_fd, "",
+					      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	}
 	if (tree < 0 || husk_move_onto(tree, target) < 0)
 		return husk_err_sys(err, "mask %s", path);
@@ -109,7 +112,7 @@ static int readonly_one(struct husk_fs *fs, const char *path, struct husk_err *e
 		return -1;
 	if (target < 0)
 		return 0;
-	_cleanup_close_ int tree = open_tree(
+	_cleanup_close_ int tree = husk_fs_sys->open_tree(
 	    target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0 || husk_attach(tree, target, true, MOUNT_ATTR_RDONLY, 0) < 0)
 		return husk_err_sys(err, "make read-only %s", path);
@@ -131,11 +134,12 @@ int husk_fs_readonly_root(struct husk_fs *fs, struct husk_err *err)
 	if (!fs->spec->root_readonly)
 		return 0;
 	/* Without mount_setattr(), a remount of "/" (we are past pivot_root). */
-	int rc =
-	    husk_mount_no_setattr
-		? mount(NULL, "/", NULL,
-			MS_REMOUNT | MS_BIND | MS_RDONLY | husk_mount_flags(fs->ctx->root_fd), NULL)
-		: husk_mount_setattr(fs->ctx->root_fd, false, MOUNT_ATTR_RDONLY, 0);
+	int rc = husk_mount_no_setattr
+		     ? husk_fs_sys->mount(NULL, "/", NULL,
+					  MS_REMOUNT | MS_BIND | MS_RDONLY |
+					      husk_mount_flags(fs->ctx->root_fd),
+					  NULL)
+		     : husk_mount_setattr(fs->ctx->root_fd, false, MOUNT_ATTR_RDONLY, 0);
 	if (rc < 0)
 		return husk_err_sys(err, "remount / read-only");
 	return 0;

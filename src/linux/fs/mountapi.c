@@ -46,13 +46,13 @@ int husk_mount_on_fd(const char *source, int target_fd, const char *type, unsign
 {
 	char target[32];
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", target_fd);
-	return mount(source, target, type, flags, data);
+	return husk_fs_sys->mount(source, target, type, flags, data);
 }
 
 int husk_move_onto(int tree_fd, int target_fd)
 {
-	return move_mount(tree_fd, "", target_fd, "",
-			  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	return husk_fs_sys->move_mount(tree_fd, "", target_fd, "",
+				       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 bool husk_mount_no_setattr;
@@ -66,7 +66,7 @@ void husk_mount_probe(void)
 	if (probed)
 		return;
 	probed = true;
-	if (mount_setattr(-1, "", 0, NULL, 0) < 0 && errno == ENOSYS)
+	if (husk_fs_sys->mount_setattr(-1, "", 0, NULL, 0) < 0 && errno == ENOSYS)
 		husk_mount_no_setattr = true;
 }
 
@@ -83,7 +83,7 @@ unsigned long husk_mount_flags(int mnt_fd)
 	struct statvfs sv;
 	unsigned long ms = 0;
 
-	if (fstatvfs(mnt_fd, &sv) < 0)
+	if (husk_fs_sys->fstatvfs(mnt_fd, &sv) < 0)
 		return 0;
 	for (size_t i = 0; i < HUSK_ARRAY_SIZE(map); i++)
 		if (sv.f_flag & map[i].st)
@@ -131,8 +131,8 @@ int husk_mount_setattr(int mnt_fd, bool recursive, uint64_t set, uint64_t clr)
 		return 0;
 	if (husk_mount_no_setattr)
 		return remount_flags(mnt_fd, set, clr);
-	return mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
-			     sizeof(attr));
+	return husk_fs_sys->mount_setattr(
+	    mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr));
 }
 
 /* Set flags on a detached tree and attach it onto target_fd. Without
@@ -159,7 +159,7 @@ int husk_mount_propagate(int mnt_fd, unsigned long ms_prop)
 		int rc =
 		    husk_mount_no_setattr
 			? husk_mount_on_fd(NULL, mnt_fd, NULL, kinds[i] | (ms_prop & MS_REC), NULL)
-			: mount_setattr(mnt_fd, "", flags, &attr, sizeof(attr));
+			: husk_fs_sys->mount_setattr(mnt_fd, "", flags, &attr, sizeof(attr));
 		if (rc < 0)
 			return -1;
 	}
@@ -170,7 +170,7 @@ int husk_mount_propagate(int mnt_fd, unsigned long ms_prop)
  * key[=value] per fsconfig() call, the way mount(2) would have split it. */
 int husk_fs_configure(int fs_fd, const char *source, const char *data)
 {
-	if (source && fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+	if (source && husk_fs_sys->fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
 		return -1;
 	if (data && *data) {
 		_cleanup_free_ char *copy = strdup(data);
@@ -183,15 +183,16 @@ int husk_fs_configure(int fs_fd, const char *source, const char *data)
 			int rc;
 			if (eq) {
 				*eq = '\0';
-				rc = fsconfig(fs_fd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+				rc = husk_fs_sys->fsconfig(fs_fd, FSCONFIG_SET_STRING, opt, eq + 1,
+							   0);
 			} else {
-				rc = fsconfig(fs_fd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+				rc = husk_fs_sys->fsconfig(fs_fd, FSCONFIG_SET_FLAG, opt, NULL, 0);
 			}
 			if (rc < 0)
 				return -1;
 		}
 	}
-	return fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+	return husk_fs_sys->fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
 }
 
 /* A new, detached mount of a fresh superblock: the fd is both what gets
@@ -200,10 +201,10 @@ int husk_fs_new_mount(const char *type, const char *source, const char *data,
 		      unsigned long ms_flags)
 {
 	struct husk_mount_attr attr;
-	_cleanup_close_ int fs_fd = fsopen(type, FSOPEN_CLOEXEC);
+	_cleanup_close_ int fs_fd = husk_fs_sys->fsopen(type, FSOPEN_CLOEXEC);
 
 	if (fs_fd < 0 || husk_fs_configure(fs_fd, source, data) < 0)
 		return -1;
 	husk_ms_to_attr(ms_flags, &attr);
-	return fsmount(fs_fd, FSMOUNT_CLOEXEC, (unsigned int)attr.set);
+	return husk_fs_sys->fsmount(fs_fd, FSMOUNT_CLOEXEC, (unsigned int)attr.set);
 }

@@ -114,7 +114,7 @@ int husk_bind_source_tree(const struct husk_spawn_params *p, const struct husk_m
 	bind_source(p, m, src, sizeof(src));
 	if (m->opts.recursive || (m->opts.flags & MS_REC))
 		flags |= AT_RECURSIVE;
-	int tree = open_tree(AT_FDCWD, src, flags);
+	int tree = husk_fs_sys->open_tree(AT_FDCWD, src, flags);
 	if (tree < 0)
 		return husk_err_sys(err, "mount %s on %s: open source", src, m->destination);
 	return tree;
@@ -176,7 +176,7 @@ static int mount_bind(struct husk_fs *fs, const struct husk_mount *m, struct hus
 
 	if (tree < 0 && (tree = own_tree(fs, m, err)) < 0)
 		return -1;
-	if (fstat(tree, &st) < 0)
+	if (husk_fs_sys->fstat(tree, &st) < 0)
 		return husk_err_sys(err, "mount %s on %s: open source", src, m->destination);
 	_cleanup_close_ int target =
 	    S_ISDIR(st.st_mode)
@@ -222,8 +222,8 @@ static int mount_proc(struct husk_fs *fs, const struct husk_mount *m, int target
 static int mount_sysfs_fallback(struct husk_fs *fs, const struct husk_mount *m, int target)
 {
 	struct husk_mount_attr attr;
-	_cleanup_close_ int tree =
-	    open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	_cleanup_close_ int tree = husk_fs_sys->open_tree(
+	    AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return -1;
 	husk_ms_to_attr(m->opts.flags & ~MS_NOT_FLAGS, &attr);
@@ -253,7 +253,8 @@ static bool wants_label(const struct husk_fs *fs, const struct husk_mount *m)
 	    type_is(m, "sysfs") || type_is(m, "cgroup") || type_is(m, "cgroup2"))
 		return false;
 	if (selinux < 0)
-		selinux = statfs("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
+		selinux = husk_fs_sys->statfs("/sys/fs/selinux", &sfs) == 0 &&
+			  sfs.f_type == SELINUX_MAGIC;
 	return selinux;
 }
 
@@ -288,7 +289,7 @@ static int check_ordinary_dir(struct husk_fs *fs, const struct husk_mount *m, st
 		*slash = '\0';
 	_cleanup_close_ int dir = husk_openat2(fs->ctx->root_fd, slash && *parent ? parent : "/",
 					       O_PATH | O_DIRECTORY, 0, HUSK_RESOLVE_IN_ROOT);
-	if (dir < 0 || !*base || fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (dir < 0 || !*base || husk_fs_sys->fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0; /* missing: created below, as a directory */
 	if (S_ISDIR(st.st_mode))
 		return 0;
@@ -319,7 +320,8 @@ static char *tmpfs_mode_data(const struct husk_mount *m, int covered_dir)
 	char *out = NULL;
 	const char *data = m->opts.data;
 
-	if (!type_is(m, "tmpfs") || has_option(data, "mode=") || fstat(covered_dir, &st) < 0)
+	if (!type_is(m, "tmpfs") || has_option(data, "mode=") ||
+	    husk_fs_sys->fstat(covered_dir, &st) < 0)
 		return NULL;
 	if (asprintf(&out, "mode=%04o%s%s", (unsigned int)(st.st_mode & 07777),
 		     data && *data ? "," : "", data ? data : "") < 0)
@@ -406,7 +408,7 @@ int husk_fs_mount_all(struct husk_fs *fs, struct husk_err *err)
 		    (m->opts.attr_set || m->opts.attr_clr || husk_mount_is_idmapped(m)))
 			return husk_err_plain(err, ENOSYS,
 					      "mount %s on %s: recursive and idmap options need "
-					      "mount_setattr (Linux 5.12+)",
+					      "husk_fs_sys->mount_setattr(Linux 5.12+)",
 					      mount_name(m), m->destination);
 		int rc = husk_traced("mount", m->destination,
 				     husk_mount_is_bind(m) ? mount_bind(fs, m, err)

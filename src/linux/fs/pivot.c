@@ -20,15 +20,15 @@
  * kernel marks a mount's root with STATX_ATTR_MOUNT_ROOT. */
 static int mount_root_of(int fd)
 {
-	_cleanup_close_ int cur = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int cur = husk_fs_sys->openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	struct statx stx;
 
 	for (int depth = 0; cur >= 0 && depth < 256; depth++) {
-		if (statx(cur, "", AT_EMPTY_PATH, 0, &stx) < 0)
+		if (husk_fs_sys->statx(cur, "", AT_EMPTY_PATH, 0, &stx) < 0)
 			return -1;
 		if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
 			return HUSK_STEAL_FD(cur);
-		int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int up = husk_fs_sys->openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 		close(cur);
 		cur = up;
 	}
@@ -84,13 +84,13 @@ static int rootfs_dir(struct husk_fs *fs, struct husk_err *err)
 	int fd = -1;
 
 	if (fs->ctx->rootfs_dir_fd >= 0 && !fs->spec->linux.ns[HUSK_NS_MOUNT].path) {
-		fd = open_tree(AT_FDCWD, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+		fd = husk_fs_sys->open_tree(AT_FDCWD, "", AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
 		if (fd >= 0 && same_inode(fd, fs->ctx->rootfs_dir_fd))
 			return fd;
 		if (fd >= 0)
 			close(fd);
 	}
-	fd = open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = husk_fs_sys->openat(AT_FDCWD, fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	return fd < 0 ? husk_err_sys(err, "open rootfs %s", fs->p->rootfs) : fd;
 }
 
@@ -98,7 +98,7 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 {
 	/* Our copies of the host mounts must not push events back to the host
 	 * (rslave by default, as runc); rootfsPropagation may ask otherwise. */
-	if (mount(NULL, "/", NULL, host_propagation(fs), NULL) < 0)
+	if (husk_fs_sys->mount(NULL, "/", NULL, host_propagation(fs), NULL) < 0)
 		return husk_err_sys(err, "set propagation of /");
 	_cleanup_close_ int dir = rootfs_dir(fs, err);
 	if (dir < 0 || parent_mount_private(fs, dir, err) < 0)
@@ -108,10 +108,11 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 	_cleanup_close_ int tree = HUSK_STEAL_FD(fs->ctx->idmapped_root_fd);
 	bool idmapped = tree >= 0;
 	if (!idmapped &&
-	    (tree = open_tree(
+	    (tree = husk_fs_sys->open_tree(
 		 dir, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)) < 0)
 		return husk_err_sys(err, "bind rootfs %s", fs->p->rootfs);
-	if (move_mount(tree, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (husk_fs_sys->move_mount(tree, "", dir, "",
+				    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return husk_err_sys(err, "%s rootfs %s", idmapped ? "attach idmapped" : "bind",
 				    fs->p->rootfs);
 	/* The attached tree's fd names the new mount, where every later mount
@@ -124,13 +125,13 @@ static int do_pivot_root(struct husk_fs *fs, struct husk_err *err)
 {
 	/* pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then drops it without needing a directory for it. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
+	if (husk_fs_sys->pivot_root(".", ".") < 0)
 		return husk_err_sys(err, "pivot_root %s", fs->p->rootfs);
 	/* The detach must not propagate to the host's copy of these mounts:
 	 * make the old root rslave unless prepare already made it so. */
-	if (root_may_share(fs) && mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+	if (root_may_share(fs) && husk_fs_sys->mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return husk_err_sys(err, "pivot_root %s: make old root rslave", fs->p->rootfs);
-	if (umount2(".", MNT_DETACH) < 0)
+	if (husk_fs_sys->umount2(".", MNT_DETACH) < 0)
 		return husk_err_sys(err, "pivot_root %s: detach old root", fs->p->rootfs);
 	return 0;
 }
@@ -190,9 +191,9 @@ static int detach_host_mounts(struct husk_fs *fs, struct husk_err *err)
 		return -1;
 	char **mps = host_mountpoints(fs->root_path, &n);
 	for (size_t i = n; i-- > 0 && rc == 0;) {
-		if (umount2(mps[i], MNT_DETACH) < 0 && errno != ENOENT &&
+		if (husk_fs_sys->umount2(mps[i], MNT_DETACH) < 0 && errno != ENOENT &&
 		    ((errno != EINVAL && errno != EPERM) ||
-		     mount("tmpfs", mps[i], "tmpfs", MS_RDONLY, NULL) < 0))
+		     husk_fs_sys->mount("tmpfs", mps[i], "tmpfs", MS_RDONLY, NULL) < 0))
 			rc = husk_err_sys(err, "no-pivot: hide host mount %s", mps[i]);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -205,9 +206,9 @@ static int do_move_root(struct husk_fs *fs, struct husk_err *err)
 {
 	if (detach_host_mounts(fs, err) < 0)
 		return -1;
-	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+	if (husk_fs_sys->mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 		return husk_err_sys(err, "move rootfs %s onto /", fs->p->rootfs);
-	if (chroot(".") < 0)
+	if (husk_fs_sys->chroot(".") < 0)
 		return husk_err_sys(err, "chroot %s", fs->p->rootfs);
 	return 0;
 }
@@ -216,25 +217,26 @@ int husk_fs_pivot(struct husk_fs *fs, struct husk_err *err)
 {
 	const struct husk_linux *l = &fs->spec->linux;
 
-	if (fchdir(fs->ctx->root_fd) < 0)
+	if (husk_fs_sys->fchdir(fs->ctx->root_fd) < 0)
 		return husk_err_sys(err, "chdir to rootfs %s", fs->p->rootfs);
 	if ((fs->p->no_pivot ? do_move_root(fs, err) : do_pivot_root(fs, err)) < 0)
 		return -1;
-	if (chdir("/") < 0)
+	if (husk_fs_sys->chdir("/") < 0)
 		return husk_err_sys(err, "chdir /");
 	/* Asked-for propagation of the container's "/" applies once it is "/". */
-	if (l->has_rootfs_propagation && mount(NULL, "/", NULL, l->rootfs_propagation, NULL) < 0)
+	if (l->has_rootfs_propagation &&
+	    husk_fs_sys->mount(NULL, "/", NULL, l->rootfs_propagation, NULL) < 0)
 		return husk_err_sys(err, "set propagation of / in the container");
 	return 0;
 }
 
 int husk_fs_chroot(struct husk_fs *fs, struct husk_err *err)
 {
-	if (fchdir(fs->ctx->root_fd) < 0)
+	if (husk_fs_sys->fchdir(fs->ctx->root_fd) < 0)
 		return husk_err_sys(err, "chdir to rootfs %s", fs->p->rootfs);
-	if (chroot(".") < 0)
+	if (husk_fs_sys->chroot(".") < 0)
 		return husk_err_sys(err, "chroot %s", fs->p->rootfs);
-	if (chdir("/") < 0)
+	if (husk_fs_sys->chdir("/") < 0)
 		return husk_err_sys(err, "chdir /");
 	return 0;
 }

@@ -13,7 +13,7 @@
 int husk_procfs_check(int fd)
 {
 	struct statfs sfs;
-	if (fstatfs(fd, &sfs) < 0)
+	if (husk_fs_sys->fstatfs(fd, &sfs) < 0)
 		return -1;
 	if (sfs.f_type != PROC_SUPER_MAGIC) {
 		errno = EXDEV;

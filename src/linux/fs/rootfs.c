@@ -54,7 +54,8 @@ int husk_fs_read_root_path(struct husk_fs *fs, struct husk_err *err)
 	char link[32];
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fs->ctx->root_fd);
-	ssize_t n = readlink(link, fs->root_path, sizeof(fs->root_path) - 1);
+	ssize_t n =
+	    husk_fs_sys->readlinkat(AT_FDCWD, link, fs->root_path, sizeof(fs->root_path) - 1);
 	if (n < 0)
 		return husk_err_sys(err, "rootfs %s: read its path", fs->p->rootfs);
 	fs->root_path[n] = '\0';
@@ -108,9 +109,10 @@ static int prepare_without_mount_ns(struct husk_fs *fs, struct husk_err *err)
 			  "host mounts)",
 			  fs->p->rootfs, fs->spec->n_mounts);
 	/* No mount namespace: the runtime's fd names the very directory. */
-	fs->ctx->root_fd = fs->ctx->rootfs_dir_fd >= 0
-			       ? fcntl(fs->ctx->rootfs_dir_fd, F_DUPFD_CLOEXEC, 0)
-			       : open(fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fs->ctx->root_fd =
+	    fs->ctx->rootfs_dir_fd >= 0
+		? fcntl(fs->ctx->rootfs_dir_fd, F_DUPFD_CLOEXEC, 0)
+		: husk_fs_sys->openat(AT_FDCWD, fs->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fs->ctx->root_fd < 0)
 		return husk_err_sys(err, "open rootfs %s", fs->p->rootfs);
 	return make_cwd(fs, err);
