@@ -43,10 +43,17 @@ static bool set(const char *s)
 	return s && *s;
 }
 
+/* A profile that confines: "unconfined" asks for what a host without
+ * AppArmor gives anyway, so it is no reason to refuse. */
+static bool apparmor_confines(const char *profile)
+{
+	return set(profile) && strcmp(profile, "unconfined") != 0;
+}
+
 int husk_lsm_check(const struct husk_process *proc, const char *mount_label, bool exec,
 		   struct husk_err *err)
 {
-	if (proc && set(proc->apparmor_profile) && !apparmor_enabled())
+	if (proc && apparmor_confines(proc->apparmor_profile) && !apparmor_enabled())
 		return husk_err_plain(err, ENOTSUP,
 				      "%s \"%s\": AppArmor is not enabled on this host (%s is not "
 				      "Y or %s is missing); remove the field to run unconfined",
@@ -81,24 +88,32 @@ static int write_attr(const char *path, const char *value, struct husk_err *err)
 	return 0;
 }
 
+static int apply_apparmor(const char *profile, struct husk_err *err)
+{
+	/* The module's own directory where the kernel has stacking (5.8+). */
+	const char *path = access("/proc/thread-self/attr/apparmor/exec", F_OK) == 0
+			       ? "/proc/thread-self/attr/apparmor/exec"
+			       : "/proc/thread-self/attr/exec";
+	char buf[4096];
+
+	if ((size_t)snprintf(buf, sizeof(buf), "exec %s", profile) >= sizeof(buf))
+		return husk_err_plain(err, ENAMETOOLONG, "process.apparmorProfile too long");
+	if (write_attr(path, buf, err) == 0)
+		return 0;
+	/* "unconfined" where no AppArmor takes it (husk_lsm_check let it
+	 * through): there is no confinement to leave. */
+	if (!apparmor_confines(profile)) {
+		husk_err_clear(err);
+		return 0;
+	}
+	return husk_err_prefix(err, "apply AppArmor profile %s", profile);
+}
+
 /* Both take effect at the next execve, so they go on last of all. */
 int husk_lsm_apply(const struct husk_process *proc, struct husk_err *err)
 {
-	char buf[4096];
-
-	if (set(proc->apparmor_profile)) {
-		/* The module's own directory where the kernel has stacking (5.8+). */
-		const char *path = access("/proc/thread-self/attr/apparmor/exec", F_OK) == 0
-				       ? "/proc/thread-self/attr/apparmor/exec"
-				       : "/proc/thread-self/attr/exec";
-		if ((size_t)snprintf(buf, sizeof(buf), "exec %s", proc->apparmor_profile) >=
-		    sizeof(buf))
-			return husk_err_plain(err, ENAMETOOLONG,
-					      "process.apparmorProfile too long");
-		if (write_attr(path, buf, err) < 0)
-			return husk_err_prefix(err, "apply AppArmor profile %s",
-					       proc->apparmor_profile);
-	}
+	if (set(proc->apparmor_profile) && apply_apparmor(proc->apparmor_profile, err) < 0)
+		return -1;
 	if (set(proc->selinux_label) &&
 	    write_attr("/proc/thread-self/attr/exec", proc->selinux_label, err) < 0)
 		return husk_err_prefix(err, "apply SELinux label %s", proc->selinux_label);

@@ -168,8 +168,13 @@ def test_join_one_namespace_by_path(rt, bundle, kind, flag, others):
         if kind == "pid":
             path += "_for_children"
         for _ in range(100):
-            if os.readlink(path) != os.readlink(f"/proc/self/ns/{name}"):
-                break
+            # pid_for_children has no target while unshare --pid has not
+            # forked yet (ENOENT): wait, as for the namespace to change
+            try:
+                if os.readlink(path) != os.readlink(f"/proc/self/ns/{name}"):
+                    break
+            except FileNotFoundError:
+                pass
             time.sleep(0.05)
         ns = [n for n in bundle.linux["namespaces"] if others and n["type"] != kind]
         bundle.linux["namespaces"] = ns + [{"type": kind, "path": path}]

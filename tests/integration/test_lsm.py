@@ -108,3 +108,16 @@ def test_empty_fields_mean_unconfined(rt, bundle):
     bundle.linux["mountLabel"] = ""
     bundle.set_args("/bin/true")
     rt.run(bundle).check()
+
+
+@husk_only
+@no_apparmor
+def test_unconfined_profile_runs_without_apparmor(rt, bundle, running):
+    """"unconfined" asks for what a host without AppArmor gives: it runs,
+    in the config and as exec's flag."""
+    bundle.process["apparmorProfile"] = "unconfined"
+    bundle.set_args("/bin/true")
+    rt.run(bundle).check()
+    cid, _ = running
+    r = rt.cmd("exec", "--apparmor", "unconfined", cid, "echo", "hi")
+    assert (r.rc, r.out) == (0, "hi\n"), r
