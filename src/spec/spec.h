@@ -8,9 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "husk/husk.h" /* HUSK_OCI_VERSION; the public process and resources functions */
 #include "util/err.h"
-
-/* HUSK_OCI_VERSION: in husk/husk.h (through util/err.h). */
 
 /* gnu17 predefines `linux` as 1, which would swallow the field name below. */
 #undef linux
@@ -405,19 +404,16 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err);
 
 /* Parse a process.json (the "process" object alone), as `exec --process` takes. */
 struct husk_process *husk_process_parse(const char *json, size_t len, struct husk_err *err);
-/* Read a process.json file (any size, as config.json) and parse it. */
-struct husk_process *husk_process_load(const char *path, struct husk_err *err);
+/* husk_process_load (a process.json file, any size): in husk/husk.h. */
 
 void husk_spec_free(struct husk_spec *spec);
 /* Free every key and value of a map and empty it. */
 void husk_kvv_free(struct husk_kvv *v);
-void husk_process_free(struct husk_process *process);
+/* husk_process_free, husk_resources_parse (linux.resources alone, as
+ * `update --resources` takes) and husk_resources_free: in husk/husk.h. */
 
-/* Parse linux.resources alone, as `update --resources FILE` takes. */
-struct husk_resources *husk_resources_parse(const char *json, size_t len, struct husk_err *err);
 /* Read a resources file ("-": stdin) and parse it; errors name the file. */
 struct husk_resources *husk_resources_load(const char *path, struct husk_err *err);
-void husk_resources_free(struct husk_resources *res);
 
 /* Translate OCI mount option strings into flags and data. Unknown options are
  * passed on to the kernel as data, as runc does. *out is overwritten (not
