@@ -65,6 +65,36 @@ static inline void husk_err_clear(struct husk_err *err)
 	err->msg[0] = '\0';
 }
 
+/* ---- the runtime log -------------------------------------------------- */
+
+enum husk_log_level { HUSK_LOG_ERROR, HUSK_LOG_WARN, HUSK_LOG_INFO, HUSK_LOG_DEBUG };
+
+/* Where libhusk logs (runc's formats: text lines `time="..." level=...
+ * msg="..."`, or with json one {"level":..,"msg":..,"time":..} per line):
+ * fd, which libhusk keeps and writes one line per write(2) (open it
+ * O_APPEND and O_CLOEXEC); fd < 0 disables the log. debug adds debug lines
+ * and the set-up trace (each step with its object and duration). */
+void husk_log_setup(int fd, bool json, bool debug);
+
+/* One line in that log: what a caller records of its own (the CLI logs the
+ * errors it prints). */
+void husk_log(enum husk_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- user and group ids ----------------------------------------------- */
+
+/* The one strict parser for ids from untrusted text (config.json, exec's
+ * process.json, command-line flags): one or more ASCII digits and nothing
+ * else, at most 2^31 - 1 as runc allows (so (uid_t)-1, "leave unchanged",
+ * never gets through). 0 with *out set, or -1 with err `"<s>" is not a
+ * decimal id` or "<s> is out of range (0..2147483647)" (no errno). */
+int husk_id_parse(const char *s, uint32_t *out, struct husk_err *err);
+
+/* "UID" or "UID:GID" (exec --user); *has_gid tells whether a GID was
+ * given. Errors name the part: `gid: "-1" is not a decimal id`. */
+int husk_user_parse(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid,
+		    struct husk_err *err);
+
 /* ---- context and containers ------------------------------------------- */
 
 struct husk_ctx {
