@@ -168,6 +168,35 @@ int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct h
 /* All container ids under ctx->root (sorted; caller frees each and the array). */
 int husk_list_ids(const struct husk_ctx *ctx, char ***ids, size_t *n, struct husk_err *err);
 
+/* One container as `list` shows it. */
+struct husk_container_summary {
+	char *id;
+	/* Not NULL: the container's record could not be read (error_code, the
+	 * errno, and this message say why) and the fields below are empty. */
+	char *error;
+	int error_code;
+	pid_t pid; /* init's pid; 0 when stopped */
+	enum husk_status status;
+	char *bundle;
+	char *created; /* RFC 3339, UTC */
+	/* Who owns the container's state directory (who created it): the user
+	 * name from /etc/passwd, else "#UID", or "?" when it cannot be told. */
+	char *owner;
+	/* With husk_list's with_state_json: the compact OCI state JSON, its
+	 * owner the one above; NULL with state_json_errno (ENOMEM, or EILSEQ
+	 * for a string that is not UTF-8) when it could not be built. */
+	char *state_json;
+	int state_json_errno;
+};
+
+/* Every container under ctx->root, sorted by id. One deleted while listing
+ * is left out; one that cannot be read is listed with .error set (the
+ * others still are, as runc lists them). husk_list_free frees the n
+ * entries and the array. */
+int husk_list(const struct husk_ctx *ctx, bool with_state_json,
+	      struct husk_container_summary **list, size_t *n, struct husk_err *err);
+void husk_list_free(struct husk_container_summary *list, size_t n);
+
 /* Parse a signal name ("KILL", "SIGKILL", "9", "SIGRTMIN+3"); -1 when unknown. */
 int husk_signal_parse(const char *s);
 
