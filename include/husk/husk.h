@@ -260,6 +260,33 @@ void husk_process_free(struct husk_process *process);
 int husk_update(const struct husk_ctx *ctx, const char *id, const struct husk_resources *res,
 		struct husk_err *err);
 
+/* A value of update's: set, or left as the container has it. */
+struct husk_update_value {
+	bool set;
+	int64_t v;
+};
+
+/* update's flags, as runc's `update` takes them: what is not set is not
+ * changed. Sizes are in bytes. */
+struct husk_update_opts {
+	struct husk_update_value memory;	     /* -1: unlimited */
+	struct husk_update_value memory_reservation; /* soft limit */
+	struct husk_update_value memory_swap;	     /* memory+swap; -1: unlimited swap */
+	struct husk_update_value kernel_memory, kernel_memory_tcp; /* obsolete */
+	struct husk_update_value cpu_shares;			   /* >= 0 */
+	struct husk_update_value cpu_quota;			   /* us per period; -1: none */
+	struct husk_update_value cpu_period;			   /* us, >= 0 */
+	struct husk_update_value cpu_rt_period, cpu_rt_runtime;	   /* us; the period >= 0 */
+	const char *cpuset_cpus, *cpuset_mems;			   /* "0-2,4"; NULL: unchanged */
+	struct husk_update_value pids_limit;			   /* -1: unlimited */
+	uint16_t blkio_weight;					   /* 10 to 1000; 0: unchanged */
+};
+
+/* The resource limits update's flags ask for, for husk_update (free with
+ * husk_resources_free). A value out of its range is refused, naming it. */
+struct husk_resources *husk_resources_from_update_opts(const struct husk_update_opts *o,
+						       struct husk_err *err);
+
 /* Freeze a created or running container ("container not running"
  * otherwise); thaw a paused one ("container not paused" otherwise). */
 int husk_pause(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
@@ -284,6 +311,8 @@ void husk_events_close(struct husk_events *ev);
 
 /* Resource limits from linux.resources JSON (update --resources). */
 struct husk_resources *husk_resources_parse(const char *json, size_t len, struct husk_err *err);
+/* The same read from a file ("-": stdin); errors name the file. */
+struct husk_resources *husk_resources_load(const char *path, struct husk_err *err);
 void husk_resources_free(struct husk_resources *res);
 
 /* ---- the runtime itself ------------------------------------------------ */

@@ -409,11 +409,10 @@ struct husk_process *husk_process_parse(const char *json, size_t len, struct hus
 void husk_spec_free(struct husk_spec *spec);
 /* Free every key and value of a map and empty it. */
 void husk_kvv_free(struct husk_kvv *v);
-/* husk_process_free, husk_resources_parse (linux.resources alone, as
- * `update --resources` takes) and husk_resources_free: in husk/husk.h. */
-
-/* Read a resources file ("-": stdin) and parse it; errors name the file. */
-struct husk_resources *husk_resources_load(const char *path, struct husk_err *err);
+/* husk_process_free; husk_resources_parse (linux.resources alone, as
+ * `update --resources` takes), husk_resources_load (from a file),
+ * husk_resources_from_update_opts (update's flags) and husk_resources_free:
+ * in husk/husk.h. */
 
 /* Translate OCI mount option strings into flags and data. Unknown options are
  * passed on to the kernel as data, as runc does. *out is overwritten (not
