@@ -317,6 +317,17 @@ void husk_resources_free(struct husk_resources *res);
 
 /* ---- the runtime itself ------------------------------------------------ */
 
+/* `spec`: the default config.json text, hardened (no new privileges, a
+ * seccomp profile that denies what containers do not need); rootless: for
+ * an unprivileged user (a user namespace mapping the caller, the host's
+ * network, no cgroup mount). Caller frees. */
+char *husk_spec_default_json(bool rootless, struct husk_err *err);
+
+/* Write that text to BUNDLE/config.json (mode 0644 less the umask), never
+ * over one that exists ("spec: File config.json exists. Remove it
+ * first."); a half-written file is removed. */
+int husk_spec_write_default(const char *bundle, bool rootless, struct husk_err *err);
+
 /* The OCI features document (features.md); its annotations name the
  * backends (org.husk.backends) and the default one. Caller frees. */
 char *husk_features(struct husk_err *err);

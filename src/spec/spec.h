@@ -428,8 +428,8 @@ int husk_rlimit_from_name(const char *name);
 const char *husk_ns_name(enum husk_ns_type type); /* "pid", "network", ... */
 int husk_ns_clone_flag(enum husk_ns_type type);	  /* CLONE_NEWPID, ... */
 
-/* `husk spec`: the default config.json text (hardened), and its rootless form. */
-char *husk_spec_default_json(bool rootless, struct husk_err *err);
+/* husk_spec_default_json (`husk spec`'s text) and husk_spec_write_default:
+ * in husk/husk.h. */
 
 /* `husk features`: the OCI features document. */
 /* `extra`: annotations the caller adds (the runtime's backends); may be NULL. */
