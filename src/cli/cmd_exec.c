@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "util/cleanup.h"
 
 static void usage(FILE *out)
 {
