@@ -65,6 +65,36 @@ static inline void husk_err_clear(struct husk_err *err)
 	err->msg[0] = '\0';
 }
 
+/* ---- the runtime log -------------------------------------------------- */
+
+enum husk_log_level { HUSK_LOG_ERROR, HUSK_LOG_WARN, HUSK_LOG_INFO, HUSK_LOG_DEBUG };
+
+/* Where libhusk logs (runc's formats: text lines `time="..." level=...
+ * msg="..."`, or with json one {"level":..,"msg":..,"time":..} per line):
+ * fd, which libhusk keeps and writes one line per write(2) (open it
+ * O_APPEND and O_CLOEXEC); fd < 0 disables the log. debug adds debug lines
+ * and the set-up trace (each step with its object and duration). */
+void husk_log_setup(int fd, bool json, bool debug);
+
+/* One line in that log: what a caller records of its own (the CLI logs the
+ * errors it prints). */
+void husk_log(enum husk_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- user and group ids ----------------------------------------------- */
+
+/* The one strict parser for ids from untrusted text (config.json, exec's
+ * process.json, command-line flags): one or more ASCII digits and nothing
+ * else, at most 2^31 - 1 as runc allows (so (uid_t)-1, "leave unchanged",
+ * never gets through). 0 with *out set, or -1 with err `"<s>" is not a
+ * decimal id` or "<s> is out of range (0..2147483647)" (no errno). */
+int husk_id_parse(const char *s, uint32_t *out, struct husk_err *err);
+
+/* "UID" or "UID:GID" (exec --user); *has_gid tells whether a GID was
+ * given. Errors name the part: `gid: "-1" is not a decimal id`. */
+int husk_user_parse(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid,
+		    struct husk_err *err);
+
 /* ---- context and containers ------------------------------------------- */
 
 struct husk_ctx {
@@ -138,6 +168,35 @@ int husk_delete(const struct husk_ctx *ctx, const char *id, bool force, struct h
 /* All container ids under ctx->root (sorted; caller frees each and the array). */
 int husk_list_ids(const struct husk_ctx *ctx, char ***ids, size_t *n, struct husk_err *err);
 
+/* One container as `list` shows it. */
+struct husk_container_summary {
+	char *id;
+	/* Not NULL: the container's record could not be read (error_code, the
+	 * errno, and this message say why) and the fields below are empty. */
+	char *error;
+	int error_code;
+	pid_t pid; /* init's pid; 0 when stopped */
+	enum husk_status status;
+	char *bundle;
+	char *created; /* RFC 3339, UTC */
+	/* Who owns the container's state directory (who created it): the user
+	 * name from /etc/passwd, else "#UID", or "?" when it cannot be told. */
+	char *owner;
+	/* With husk_list's with_state_json: the compact OCI state JSON, its
+	 * owner the one above; NULL with state_json_errno (ENOMEM, or EILSEQ
+	 * for a string that is not UTF-8) when it could not be built. */
+	char *state_json;
+	int state_json_errno;
+};
+
+/* Every container under ctx->root, sorted by id. One deleted while listing
+ * is left out; one that cannot be read is listed with .error set (the
+ * others still are, as runc lists them). husk_list_free frees the n
+ * entries and the array. */
+int husk_list(const struct husk_ctx *ctx, bool with_state_json,
+	      struct husk_container_summary **list, size_t *n, struct husk_err *err);
+void husk_list_free(struct husk_container_summary *list, size_t n);
+
 /* Parse a signal name ("KILL", "SIGKILL", "9", "SIGRTMIN+3"); -1 when unknown. */
 int husk_signal_parse(const char *s);
 
@@ -201,6 +260,33 @@ void husk_process_free(struct husk_process *process);
 int husk_update(const struct husk_ctx *ctx, const char *id, const struct husk_resources *res,
 		struct husk_err *err);
 
+/* A value of update's: set, or left as the container has it. */
+struct husk_update_value {
+	bool set;
+	int64_t v;
+};
+
+/* update's flags, as runc's `update` takes them: what is not set is not
+ * changed. Sizes are in bytes. */
+struct husk_update_opts {
+	struct husk_update_value memory;	     /* -1: unlimited */
+	struct husk_update_value memory_reservation; /* soft limit */
+	struct husk_update_value memory_swap;	     /* memory+swap; -1: unlimited swap */
+	struct husk_update_value kernel_memory, kernel_memory_tcp; /* obsolete */
+	struct husk_update_value cpu_shares;			   /* >= 0 */
+	struct husk_update_value cpu_quota;			   /* us per period; -1: none */
+	struct husk_update_value cpu_period;			   /* us, >= 0 */
+	struct husk_update_value cpu_rt_period, cpu_rt_runtime;	   /* us; the period >= 0 */
+	const char *cpuset_cpus, *cpuset_mems;			   /* "0-2,4"; NULL: unchanged */
+	struct husk_update_value pids_limit;			   /* -1: unlimited */
+	uint16_t blkio_weight;					   /* 10 to 1000; 0: unchanged */
+};
+
+/* The resource limits update's flags ask for, for husk_update (free with
+ * husk_resources_free). A value out of its range is refused, naming it. */
+struct husk_resources *husk_resources_from_update_opts(const struct husk_update_opts *o,
+						       struct husk_err *err);
+
 /* Freeze a created or running container ("container not running"
  * otherwise); thaw a paused one ("container not paused" otherwise). */
 int husk_pause(const struct husk_ctx *ctx, const char *id, struct husk_err *err);
@@ -225,9 +311,22 @@ void husk_events_close(struct husk_events *ev);
 
 /* Resource limits from linux.resources JSON (update --resources). */
 struct husk_resources *husk_resources_parse(const char *json, size_t len, struct husk_err *err);
+/* The same read from a file ("-": stdin); errors name the file. */
+struct husk_resources *husk_resources_load(const char *path, struct husk_err *err);
 void husk_resources_free(struct husk_resources *res);
 
 /* ---- the runtime itself ------------------------------------------------ */
+
+/* `spec`: the default config.json text, hardened (no new privileges, a
+ * seccomp profile that denies what containers do not need); rootless: for
+ * an unprivileged user (a user namespace mapping the caller, the host's
+ * network, no cgroup mount). Caller frees. */
+char *husk_spec_default_json(bool rootless, struct husk_err *err);
+
+/* Write that text to BUNDLE/config.json (mode 0644 less the umask), never
+ * over one that exists ("spec: File config.json exists. Remove it
+ * first."); a half-written file is removed. */
+int husk_spec_write_default(const char *bundle, bool rootless, struct husk_err *err);
 
 /* The OCI features document (features.md); its annotations name the
  * backends (org.husk.backends) and the default one. Caller frees. */

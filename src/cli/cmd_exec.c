@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "util/cleanup.h"
-#include "util/ids.h"
 
 static void usage(FILE *out)
 {
@@ -62,7 +60,7 @@ static int add_env(struct husk_exec_process_opts *p, const char *kv)
 }
 
 /* --user UID[:GID] and --additional-gids GID: the strict id parser that
- * config.json's ids go through too (util/ids.h). */
+ * config.json's ids go through too (husk_user_parse, husk_id_parse). */
 static int parse_user(struct exec_flags *f, const char *s)
 {
 	struct husk_err err = {0};

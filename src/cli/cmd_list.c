@@ -1,15 +1,10 @@
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "util/cleanup.h"
-#include "runtime/runtime.h" /* the container record: list reads it directly (for now) */
-#include "util/log.h"
 
 static void usage(FILE *out)
 {
@@ -22,51 +17,9 @@ static void usage(FILE *out)
 	      out);
 }
 
-struct row {
-	struct husk_container *c;
-	char pid[16];
-	char owner[64];
-};
-
-/* The name of `uid` from /etc/passwd, as runc looks it up (husk is linked
- * statically, where glibc's NSS lookups would need its shared libraries). */
-static bool passwd_name(uid_t uid, char *buf, size_t size)
-{
-	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
-	char line[512];
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *name = line, *colon = strchr(line, ':');
-		char *uid_field = colon ? strchr(colon + 1, ':') : NULL;
-		char *end;
-		if (!uid_field)
-			continue;
-		*colon = '\0';
-		unsigned long v = strtoul(uid_field + 1, &end, 10);
-		if (end != uid_field + 1 && *end == ':' && v == uid) {
-			snprintf(buf, size, "%s", name);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Who owns the state directory (the user who created the container). */
-static void owner_name(const struct husk_container *c, char *buf, size_t size)
-{
-	struct stat st;
-
-	if (fstat(c->dir_fd, &st) < 0) {
-		snprintf(buf, size, "?");
-		return;
-	}
-	if (!passwd_name(st.st_uid, buf, size))
-		snprintf(buf, size, "#%u", (unsigned)st.st_uid);
-}
-
-/* One compact OCI state a container, in an array ("null" for none, as runc
- * prints it); owner is the state directory's, as in the table. */
-static void print_json(const struct row *rows, size_t n)
+/* The compact OCI state of each container, in an array ("null" for none, as
+ * runc prints it). */
+static void print_json(const struct husk_container_summary *list, size_t n)
 {
 	if (n == 0) {
 		puts("null");
@@ -74,17 +27,14 @@ static void print_json(const struct row *rows, size_t n)
 	}
 	putchar('[');
 	for (size_t i = 0; i < n; i++) {
-		struct husk_container shown = *rows[i].c;
-		shown.owner = (char *)rows[i].owner;
-		_cleanup_free_ char *text = husk_container_state_json(&shown, false);
-		if (!text) {
-			fprintf(stderr, "husk: error: list %s: %s\n", CLI_ESCAPE(shown.id),
-				strerror(errno));
+		if (!list[i].state_json) {
+			fprintf(stderr, "husk: error: list %s: %s\n", CLI_ESCAPE(list[i].id),
+				strerror(list[i].state_json_errno));
 			continue;
 		}
 		if (i > 0)
 			putchar(',');
-		fputs(text, stdout);
+		fputs(list[i].state_json, stdout);
 	}
 	puts("]");
 }
@@ -95,13 +45,13 @@ static size_t width(size_t w, const char *s)
 	return need > w ? need : w;
 }
 
-/* The table's text columns, escaped (util/escape.h): a bundle path or a
- * state directory's name may hold control characters. */
+/* The table's columns, the text ones escaped (util/escape.h): a bundle
+ * path or a state directory's name may hold control characters. */
 struct text_row {
-	char id[4 * NAME_MAX + 1], bundle[4 * PATH_MAX + 1];
+	char id[4 * NAME_MAX + 1], bundle[4 * PATH_MAX + 1], pid[16];
 };
 
-static void print_table(const struct row *rows, size_t n)
+static void print_table(const struct husk_container_summary *list, size_t n)
 {
 	size_t w[5] = {12, 12, 12, 12, 12};
 	struct text_row *t = calloc(n ? n : 1, sizeof(*t));
@@ -113,76 +63,62 @@ static void print_table(const struct row *rows, size_t n)
 	w[0] = width(w[0], "ID");
 	w[4] = width(w[4], "CREATED");
 	for (size_t i = 0; i < n; i++) {
-		husk_escape(t[i].id, sizeof(t[i].id), rows[i].c->id);
-		husk_escape(t[i].bundle, sizeof(t[i].bundle), rows[i].c->bundle);
+		husk_escape(t[i].id, sizeof(t[i].id), list[i].id);
+		husk_escape(t[i].bundle, sizeof(t[i].bundle), list[i].bundle);
+		snprintf(t[i].pid, sizeof(t[i].pid), "%d", (int)list[i].pid);
 		w[0] = width(w[0], t[i].id);
-		w[1] = width(w[1], rows[i].pid);
-		w[2] = width(w[2], husk_status_name(rows[i].c->status));
+		w[1] = width(w[1], t[i].pid);
+		w[2] = width(w[2], husk_status_name(list[i].status));
 		w[3] = width(w[3], t[i].bundle);
-		w[4] = width(w[4], rows[i].c->created);
+		w[4] = width(w[4], list[i].created);
 	}
 	printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2], "STATUS",
 	       (int)w[3], "BUNDLE", (int)w[4], "CREATED", "OWNER");
-	for (size_t i = 0; i < n; i++) {
-		const struct husk_container *c = rows[i].c;
-		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], t[i].id, (int)w[1], rows[i].pid,
-		       (int)w[2], husk_status_name(c->status), (int)w[3], t[i].bundle, (int)w[4],
-		       c->created, CLI_ESCAPE(rows[i].owner));
-	}
+	for (size_t i = 0; i < n; i++)
+		printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], t[i].id, (int)w[1], t[i].pid,
+		       (int)w[2], husk_status_name(list[i].status), (int)w[3], t[i].bundle,
+		       (int)w[4], list[i].created, CLI_ESCAPE(list[i].owner));
 	free(t);
+}
+
+/* A container that cannot be read is reported, and the others still listed
+ * (as runc does: exit status 0). Returns the readable ones, moved to the
+ * front of the array. */
+static size_t warn_unreadable(struct husk_container_summary *list, size_t n)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].error) {
+			husk_log(HUSK_LOG_WARN, "load container %s: %s", list[i].id, list[i].error);
+			fprintf(stderr, "husk: warning: load container %s: %s\n",
+				CLI_ESCAPE(list[i].id), list[i].error);
+			continue;
+		}
+		struct husk_container_summary keep = list[used];
+		list[used++] = list[i];
+		list[i] = keep;
+	}
+	return used;
 }
 
 static int list(struct husk_ctx *ctx, bool json, bool quiet)
 {
 	struct husk_err err = {0};
-	struct row *rows;
-	char **ids;
-	size_t n, used = 0;
+	struct husk_container_summary *all;
+	size_t n, used;
 
-	if (husk_list_ids(ctx, &ids, &n, &err) < 0) {
-		husk_err_prefix(&err, "list");
+	if (husk_list(ctx, json && !quiet, &all, &n, &err) < 0)
 		return cli_fail(&err);
-	}
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (!rows) {
-		husk_err_set(&err, ENOMEM, "list");
-		return cli_fail(&err);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct husk_container *c;
-		/* A container deleted while we list is simply not listed; one
-		 * that cannot be read is reported, and the others still listed
-		 * (as runc does: exit status 0). */
-		if (husk_container_load(ctx, ids[i], &c, &err) < 0) {
-			if (err.code != ENOENT) {
-				char shown[4 * NAME_MAX + 1];
-				husk_escape(shown, sizeof(shown), ids[i]);
-				husk_warn("load container %s: %s", ids[i], err.msg);
-				fprintf(stderr, "husk: warning: load container %s: %s\n", shown,
-					err.msg);
-			}
-			husk_err_clear(&err);
-			continue;
-		}
-		rows[used].c = c;
-		snprintf(rows[used].pid, sizeof(rows[used].pid), "%d",
-			 c->status == HUSK_STATUS_STOPPED ? 0 : (int)c->pid);
-		owner_name(c, rows[used].owner, sizeof(rows[used].owner));
-		used++;
-	}
+	used = warn_unreadable(all, n);
 	if (quiet)
 		for (size_t i = 0; i < used; i++)
-			puts(CLI_ESCAPE(rows[i].c->id));
+			puts(CLI_ESCAPE(all[i].id));
 	else if (json)
-		print_json(rows, used);
+		print_json(all, used);
 	else
-		print_table(rows, used);
-	for (size_t i = 0; i < used; i++)
-		husk_container_free(rows[i].c);
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	free(rows);
+		print_table(all, used);
+	husk_list_free(all, n);
 	return 0;
 }
 

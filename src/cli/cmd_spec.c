@@ -1,16 +1,8 @@
 /* husk spec: write a default (hardened) config.json into a bundle. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
-#include "spec/spec.h"
-#include "util/cleanup.h"
-#include "util/io.h"
 
 static void spec_usage(FILE *out)
 {
@@ -27,26 +19,6 @@ static void spec_usage(FILE *out)
 		     "  -h, --help        print this help\n");
 }
 
-static int write_config(const char *bundle, const char *text, struct husk_err *err)
-{
-	char path[4096];
-	_cleanup_close_ int fd = -1;
-
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	/* O_EXCL: never overwrite a config someone already wrote. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == EEXIST)
-		return husk_err_set(err, 0, "File config.json exists. Remove it first.");
-	if (fd < 0)
-		return husk_err_sys(err, "create %s", path);
-	if (husk_write_all(fd, text, strlen(text)) < 0 || husk_write_all(fd, "\n", 1) < 0) {
-		husk_err_sys(err, "write %s", path);
-		unlink(path);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_spec(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -58,7 +30,6 @@ int cmd_spec(struct cli_globals *g, int argc, char **argv)
 	const char *bundle = ".";
 	bool rootless = false;
 	struct husk_err err = {0};
-	_cleanup_free_ char *text = NULL;
 	int c;
 
 	(void)g;
@@ -79,10 +50,7 @@ int cmd_spec(struct cli_globals *g, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("spec", "too many arguments: %s", argv[optind]);
-	text = husk_spec_default_json(rootless, &err);
-	if (!text || write_config(bundle, text, &err) < 0) {
-		husk_err_prefix(&err, "spec");
+	if (husk_spec_write_default(bundle, rootless, &err) < 0)
 		return cli_fail(&err);
-	}
 	return 0;
 }

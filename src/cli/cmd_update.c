@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "spec/spec.h" /* struct husk_resources: update sets its fields from flags */
-#include "util/cleanup.h"
 
 static void update_usage(FILE *out)
 {
@@ -106,68 +104,67 @@ enum {
 	O_RDT,
 };
 
-/* One flag into the resources; returns -1 on a bad value. */
-static int apply_flag(struct husk_resources *r, int opt, const char *arg)
+/* The value a flag sets, or NULL for --cpuset-cpus and --cpuset-mems. */
+static struct husk_update_value *flag_value(struct husk_update_opts *o, int opt)
+{
+	switch (opt) {
+	case O_MEMORY:
+		return &o->memory;
+	case O_MEMORY_RES:
+		return &o->memory_reservation;
+	case O_MEMORY_SWAP:
+		return &o->memory_swap;
+	case O_KMEM:
+		return &o->kernel_memory;
+	case O_KMEM_TCP:
+		return &o->kernel_memory_tcp;
+	case O_CPU_SHARES:
+		return &o->cpu_shares;
+	case O_CPU_QUOTA:
+		return &o->cpu_quota;
+	case O_CPU_PERIOD:
+		return &o->cpu_period;
+	case O_RT_PERIOD:
+		return &o->cpu_rt_period;
+	case O_RT_RUNTIME:
+		return &o->cpu_rt_runtime;
+	case O_PIDS:
+		return &o->pids_limit;
+	default:
+		return NULL;
+	}
+}
+
+/* Values that cannot be negative: -1 is no "unlimited" for them. */
+static bool unsigned_flag(int opt)
+{
+	return opt == O_CPU_SHARES || opt == O_CPU_PERIOD || opt == O_RT_PERIOD || opt == O_BLKIO;
+}
+
+/* One flag into the options; returns -1 on a bad value. */
+static int apply_flag(struct husk_update_opts *o, int opt, const char *arg)
 {
 	int64_t v;
 	bool size = opt == O_MEMORY || opt == O_MEMORY_RES || opt == O_MEMORY_SWAP ||
 		    opt == O_KMEM || opt == O_KMEM_TCP;
 
 	if (opt == O_CPUS || opt == O_MEMS) {
-		r->has_cpu = true;
-		*(opt == O_CPUS ? &r->cpu.cpus : &r->cpu.mems) = (char *)arg;
+		*(opt == O_CPUS ? &o->cpuset_cpus : &o->cpuset_mems) = arg;
 		return 0;
 	}
 	if ((size ? parse_size(arg, &v) : parse_int(arg, &v)) < 0)
 		return -1;
-	struct husk_opt_i64 i = {true, v};
-	struct husk_opt_u64 u = {true, (uint64_t)v};
-	r->has_memory |= size;
-	r->has_cpu |= opt >= O_CPU_SHARES && opt <= O_RT_RUNTIME;
-	switch (opt) {
-	case O_MEMORY:
-		r->memory.limit = i;
-		break;
-	case O_MEMORY_RES:
-		r->memory.reservation = i;
-		break;
-	case O_MEMORY_SWAP:
-		r->memory.swap = i;
-		break;
-	case O_KMEM:
-		r->memory.kernel = i;
-		break;
-	case O_KMEM_TCP:
-		r->memory.kernel_tcp = i;
-		break;
-	case O_CPU_QUOTA:
-		r->cpu.quota = i;
-		break;
-	case O_RT_RUNTIME:
-		r->cpu.realtime_runtime = i;
-		break;
-	case O_PIDS:
-		r->pids_limit = i;
-		break;
-	default:
-		if (v < 0)
+	if (unsigned_flag(opt) && v < 0)
+		return -1;
+	if (opt == O_BLKIO) {
+		if (v == 0) /* runc: 0 leaves the weight alone */
+			return 0;
+		if (v < 10 || v > 1000)
 			return -1;
-		if (opt == O_CPU_SHARES)
-			r->cpu.shares = u;
-		else if (opt == O_CPU_PERIOD)
-			r->cpu.period = u;
-		else if (opt == O_RT_PERIOD)
-			r->cpu.realtime_period = u;
-		else if (opt == O_BLKIO) {
-			if (v == 0) /* runc: 0 leaves the weight alone */
-				break;
-			if (v < 10 || v > 1000)
-				return -1;
-			r->has_blkio = true;
-			r->blkio.has_weight = true;
-			r->blkio.weight = (uint16_t)v;
-		}
+		o->blkio_weight = (uint16_t)v;
+		return 0;
 	}
+	*flag_value(o, opt) = (struct husk_update_value){true, v};
 	return 0;
 }
 
@@ -196,8 +193,8 @@ int cmd_update(struct cli_globals *g, int argc, char **argv)
 	    {0},
 	};
 	struct husk_ctx ctx = {.root = g->root, .rootless = g->rootless};
-	struct husk_resources flags = {0};
-	struct husk_resources *res = &flags, *parsed = NULL;
+	struct husk_update_opts flags = {0};
+	struct husk_resources *res;
 	const char *file = NULL;
 	struct husk_err err = {0};
 	int c, ret, li = 0;
@@ -220,14 +217,14 @@ int cmd_update(struct cli_globals *g, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_want_one_id("update", argc - optind);
 	if (file) {
-		parsed = husk_resources_load(file, &err);
-		if (!parsed) {
+		res = husk_resources_load(file, &err);
+		if (!res) {
 			husk_err_prefix(&err, "update");
 			return cli_fail(&err);
 		}
-		res = parsed;
-	}
+	} else if (!(res = husk_resources_from_update_opts(&flags, &err)))
+		return cli_fail(&err);
 	ret = husk_update(&ctx, argv[optind], res, &err) < 0 ? cli_fail(&err) : 0;
-	husk_resources_free(parsed);
+	husk_resources_free(res);
 	return ret;
 }

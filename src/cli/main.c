@@ -13,7 +13,6 @@
 #include "cli/cli.h"
 #include "husk_version.h" /* generated: src/cli/version.h.in */
 #include "util/escape.h"
-#include "util/log.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "unknown"

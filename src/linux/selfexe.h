@@ -7,13 +7,11 @@
 #pragma once
 #include <stdbool.h>
 
+#include "husk/husk.h" /* husk_selfexe_init: the CLI and embedders call it first */
 #include "util/err.h"
 
 /* True when the running image is already a sealed memfd copy. */
 bool husk_selfexe_is_sealed(void);
-
-/* Remember the command line to re-execute with (the CLI calls this first). */
-void husk_selfexe_init(char **argv);
 
 /* Re-exec the current program from a sealed memfd copy with the same argv
  * and environment. Returns only on failure, or 0 at once when already

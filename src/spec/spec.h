@@ -8,9 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "husk/husk.h" /* HUSK_OCI_VERSION; the public process and resources functions */
 #include "util/err.h"
-
-/* HUSK_OCI_VERSION: in husk/husk.h (through util/err.h). */
 
 /* gnu17 predefines `linux` as 1, which would swallow the field name below. */
 #undef linux
@@ -405,19 +404,15 @@ struct husk_spec *husk_spec_load(const char *bundle, struct husk_err *err);
 
 /* Parse a process.json (the "process" object alone), as `exec --process` takes. */
 struct husk_process *husk_process_parse(const char *json, size_t len, struct husk_err *err);
-/* Read a process.json file (any size, as config.json) and parse it. */
-struct husk_process *husk_process_load(const char *path, struct husk_err *err);
+/* husk_process_load (a process.json file, any size): in husk/husk.h. */
 
 void husk_spec_free(struct husk_spec *spec);
 /* Free every key and value of a map and empty it. */
 void husk_kvv_free(struct husk_kvv *v);
-void husk_process_free(struct husk_process *process);
-
-/* Parse linux.resources alone, as `update --resources FILE` takes. */
-struct husk_resources *husk_resources_parse(const char *json, size_t len, struct husk_err *err);
-/* Read a resources file ("-": stdin) and parse it; errors name the file. */
-struct husk_resources *husk_resources_load(const char *path, struct husk_err *err);
-void husk_resources_free(struct husk_resources *res);
+/* husk_process_free; husk_resources_parse (linux.resources alone, as
+ * `update --resources` takes), husk_resources_load (from a file),
+ * husk_resources_from_update_opts (update's flags) and husk_resources_free:
+ * in husk/husk.h. */
 
 /* Translate OCI mount option strings into flags and data. Unknown options are
  * passed on to the kernel as data, as runc does. *out is overwritten (not
@@ -433,8 +428,8 @@ int husk_rlimit_from_name(const char *name);
 const char *husk_ns_name(enum husk_ns_type type); /* "pid", "network", ... */
 int husk_ns_clone_flag(enum husk_ns_type type);	  /* CLONE_NEWPID, ... */
 
-/* `husk spec`: the default config.json text (hardened), and its rootless form. */
-char *husk_spec_default_json(bool rootless, struct husk_err *err);
+/* husk_spec_default_json (`husk spec`'s text) and husk_spec_write_default:
+ * in husk/husk.h. */
 
 /* `husk features`: the OCI features document. */
 /* `extra`: annotations the caller adds (the runtime's backends); may be NULL. */

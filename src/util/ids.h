@@ -17,12 +17,5 @@
  * with err "<v> is out of range (0..2147483647)" (no errno). */
 int husk_id_check(int64_t v, uint32_t *out, struct husk_err *err);
 
-/* Parse a decimal id: one or more ASCII digits and nothing else (no sign,
- * no blanks, no base prefix). 0 with *out set, or -1 with err
- * `"<s>" is not a decimal id` or "<s> is out of range (0..2147483647)". */
-int husk_id_parse(const char *s, uint32_t *out, struct husk_err *err);
-
-/* Parse "UID" or "UID:GID" (exec --user). *has_gid tells whether a GID was
- * given. Errors name the part: `gid: "-1" is not a decimal id`. */
-int husk_user_parse(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid,
-		    struct husk_err *err);
+/* husk_id_parse (a decimal id) and husk_user_parse ("UID" or "UID:GID"):
+ * in husk/husk.h, which util/err.h includes. */

@@ -1,8 +1,11 @@
 """The house rules CI checks: every C file clang-format clean, every shell
-script shellcheck clean (warnings and errors), and cppcheck finding nothing
-in src/. One test per file, so a failure names it."""
+script shellcheck clean (warnings and errors), cppcheck finding nothing
+in src/, and the library line: the CLI includes only the public header (and
+printing helpers), and what husk/husk.h declares is declared nowhere else.
+One test per file, so a failure names it."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -61,3 +64,34 @@ def test_cppcheck():
     argv += [f"--suppress={s}" for s in CPPCHECK_SUPPRESS]
     r = run(argv + ["src"])
     assert r.returncode == 0, r.stderr[:5000]
+
+
+# What src/cli may include besides system headers: the public API, its own
+# header, the generated version, and two header-only helpers that reach no
+# libhusk internals: escape (printing user strings) and cleanup (the
+# cleanup-attribute macros every C file of the house uses).
+CLI_INCLUDES = {"husk/husk.h", "cli/cli.h", "husk_version.h", "util/escape.h",
+                "util/cleanup.h"}
+
+
+@pytest.mark.parametrize("path", tracked("src/cli/*.c", "src/cli/*.h"))
+def test_cli_includes_only_public_api(path):
+    with open(os.path.join(REPO, path)) as f:
+        local = re.findall(r'^\s*#\s*include\s+"([^"]+)"', f.read(), re.M)
+    assert set(local) <= CLI_INCLUDES, f"{path} includes {sorted(set(local) - CLI_INCLUDES)}"
+
+
+def declared(text):
+    """Names of the functions a header declares or defines at file scope."""
+    return set(re.findall(r"^[a-z][^;{}()#]*?\b(husk_\w+)\(", text, re.M))
+
+
+def test_public_declarations_are_not_repeated():
+    with open(os.path.join(REPO, "include/husk/husk.h")) as f:
+        public = declared(f.read())
+    assert len(public) > 20
+    repeated = []
+    for path in tracked("src/*.h"):
+        with open(os.path.join(REPO, path)) as f:
+            repeated += [f"{path}: {name}" for name in sorted(declared(f.read()) & public)]
+    assert not repeated, "declared in husk/husk.h and again in " + ", ".join(repeated)
