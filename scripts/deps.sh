@@ -14,6 +14,8 @@ fi
 if [ "${HUSK_CHECK_DEPS:-0}" = 1 ]; then
 	# tests/lint: the house rules
 	need_pkgs="$need_pkgs clang-format shellcheck cppcheck git"
+	# runc: the reference the parity tests compare husk with
+	need_pkgs="$need_pkgs runc"
 fi
 # make check's package stage: build the .deb, lint it, read its man pages.
 if [ "${HUSK_PKG_DEPS:-0}" = 1 ]; then
