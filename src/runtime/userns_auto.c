@@ -3,10 +3,13 @@
  * The pool is the `containers` entry of /etc/subuid and /etc/subgid (as
  * Podman's --userns=auto reads them), else host ids 2^30 .. 2^31-1, which no
  * distribution hands to users. It is cut into blocks of 65536 ids; block i
- * is held by the file <state root>/@userns/<i> (created O_EXCL, holding the
- * container's id), taken under an flock of <state root>/@userns/lock, so two
- * creates never take one block, and released (unlinked) at delete. The
- * range in use is recorded in the state's annotations. */
+ * is held by the file <state root>/@userns/<i> (created O_EXCL, holding
+ * "ID\nPID\n": the container's id and the pid of the create that took it),
+ * taken under an flock of <state root>/@userns/lock, so two creates never
+ * take one block, and released (unlinked) at delete. A block whose
+ * container has no state directory and whose create is gone (a create or
+ * delete killed half way) is free again. The range in use is recorded in
+ * the state's annotations. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,11 +103,46 @@ static int open_dir(const char *root, struct husk_err *err)
 	return fd < 0 ? husk_err_sys(err, "user namespace ranges %s", path) : fd;
 }
 
+/* The holder of block `name`: its container id (and the pid of the create
+ * that took it, 0 when the file has none); false when unreadable. */
+static bool read_holder(int dir, const char *name, char *id, size_t cap, pid_t *pid)
+{
+	char buf[512], *nl;
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	nl = strchr(buf, '\n');
+	*pid = nl ? (pid_t)strtol(nl + 1, NULL, 10) : 0;
+	if (nl)
+		*nl = '\0';
+	snprintf(id, cap, "%s", buf);
+	return true;
+}
+
+/* A block left by a create or delete that died: its container has no
+ * state directory under the root, and the create that took it is gone. */
+static bool block_is_stale(int root, int dir, const char *name)
+{
+	char id[256];
+	pid_t pid;
+	struct stat st;
+
+	if (!read_holder(dir, name, id, sizeof(id), &pid) || !id[0])
+		return false;
+	if (fstatat(root, id, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	return pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH);
+}
+
 /* Take the first free block; its index, or -1. */
-static long take_block(int dir, const char *id, uint32_t blocks, struct husk_err *err)
+static long take_block(int root, int dir, const char *id, uint32_t blocks, struct husk_err *err)
 {
 	_cleanup_close_ int lock = openat(dir, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	char name[16];
+	char name[16], holder[300];
+	int len = snprintf(holder, sizeof(holder), "%s\n%d\n", id, (int)getpid());
 
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
 		return husk_err_sys(err, "lock user namespace ranges");
@@ -111,9 +150,13 @@ static long take_block(int dir, const char *id, uint32_t blocks, struct husk_err
 		snprintf(name, sizeof(name), "%" PRIu32, i);
 		_cleanup_close_ int fd =
 		    openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST)
-			continue;
-		if (fd < 0 || write(fd, id, strlen(id)) != (ssize_t)strlen(id)) {
+		if (fd < 0 && errno == EEXIST) {
+			/* held: free again only when its holder is gone */
+			if (!block_is_stale(root, dir, name) || unlinkat(dir, name, 0) < 0)
+				continue;
+			fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		}
+		if (fd < 0 || write(fd, holder, (size_t)len) != len) {
 			husk_err_sys(err, "take user namespace range %s", name);
 			if (fd >= 0)
 				unlinkat(dir, name, 0);
@@ -145,7 +188,10 @@ int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, l
 	_cleanup_close_ int dir = open_dir(root, err);
 	if (dir < 0)
 		return -1;
-	long i = take_block(dir, id, blocks, err);
+	_cleanup_close_ int root_fd = open(root, O_DIRECTORY | O_PATH | O_CLOEXEC);
+	if (root_fd < 0)
+		return husk_err_sys(err, "state root %s", root);
+	long i = take_block(root_fd, dir, id, blocks, err);
 	if (i < 0)
 		return -1;
 	*block = i;
@@ -164,6 +210,7 @@ int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, l
 void husk_userns_release(const char *root, const char *id)
 {
 	char path[4096], held[256];
+	pid_t pid;
 	snprintf(path, sizeof(path), "%s/" DIR_NAME, root);
 	_cleanup_close_ int dir = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	DIR *d = dir < 0 ? NULL : fdopendir(dup(dir));
@@ -172,12 +219,7 @@ void husk_userns_release(const char *root, const char *id)
 	while (d && (e = readdir(d))) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
-		_cleanup_close_ int fd = openat(dir, e->d_name, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, held, sizeof(held) - 1);
-		if (n < 0)
-			continue;
-		held[n] = '\0';
-		if (strcmp(held, id) == 0)
+		if (read_holder(dir, e->d_name, held, sizeof(held), &pid) && strcmp(held, id) == 0)
 			unlinkat(dir, e->d_name, 0);
 	}
 	if (d)

@@ -111,6 +111,31 @@ def test_ranges_are_released(rt, make_bundle):
     assert host_map(pid2)[0][1] == first  # the freed range is taken again
 
 
+def dead_pid():
+    p = subprocess.Popen(["/bin/true"])
+    p.wait()
+    return p.pid
+
+
+@pytest.mark.parametrize("holder_alive, reclaimed", [(False, True), (True, False)],
+                         ids=["create-gone", "create-running"])
+def test_a_range_left_by_a_killed_create_is_taken_again(rt, bundle, holder_alive, reclaimed):
+    """A create killed after it took a range leaves the block file and no
+    state directory: once that create is gone the range is free again, while
+    a create still running (it has no state directory yet) keeps it."""
+    os.makedirs(ranges_dir(rt), mode=0o700, exist_ok=True)
+    holder_pid = os.getpid() if holder_alive else dead_pid()
+    with open(os.path.join(ranges_dir(rt), "0"), "w") as f:
+        f.write(f"ghost-{bundle.marker[:8]}\n{holder_pid}\n")
+    auto(bundle)
+    cid, pid = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    block = (host_map(pid)[0][1] - pool_start()) // BLOCK
+    assert block == (0 if reclaimed else 1)
+    assert held(rt) == (["0"] if reclaimed else ["0", "1"])
+    rt.delete(cid, force=True).check()
+    assert held(rt) == ([] if reclaimed else ["0"])
+
+
 def test_failed_create_releases_its_range(rt, bundle):
     auto(bundle)
     bundle.set_args("/no/such/binary")
