@@ -81,7 +81,8 @@ static int hex4(struct rd *r, unsigned *v)
 	return 0;
 }
 
-/* \uXXXX (and its low surrogate) as UTF-8; r is after the 'u'. */
+/* A \u escape (four hex digits, and its low surrogate) as UTF-8; r is
+ * after the 'u'. */
 static int unicode(struct rd *r)
 {
 	unsigned cp, lo;

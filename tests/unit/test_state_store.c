@@ -18,22 +18,7 @@
 #include "state/state.h"
 #include "util/io.h"
 
-static char base[64], root[80];
-
-static int make_root(void **state)
-{
-	snprintf(base, sizeof(base), "/tmp/husk-state-test.XXXXXX");
-	assert_non_null(mkdtemp(base));
-	snprintf(root, sizeof(root), "%s/root", base);
-	return 0;
-}
-
-static int remove_root(void **state)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "state_root.h"
 
 static void create_makes_dirs_with_modes_and_refuses_twice(void **state)
 {
