@@ -35,7 +35,7 @@ asan: deps $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 
 check: build asan
-	HUSK_CHECK_DEPS=1 HUSK_ENGINE_DEPS=1 HUSK_PKG_DEPS=1 sh scripts/deps.sh
+	HUSK_CHECK_DEPS=1 HUSK_ENGINE_DEPS=1 HUSK_PKG_DEPS=1 HUSK_VM_DEPS=1 sh scripts/deps.sh
 	sh scripts/check.sh $(BUILD) $(ASAN)
 
 # The test host (docs/testhost.md): a Debian 12 VM, pure cgroup v2 with

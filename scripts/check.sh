@@ -33,6 +33,15 @@ run_pytest() { # name husk-binary dir [extra pytest args]
 [ -d tests/integration ] && run_pytest integration "$build/husk" tests/integration
 [ -d tests/security ] && ls tests/security/test_*.py >/dev/null 2>&1 &&
 	run_pytest security "$build/husk" tests/security
+# The vm backend under QEMU (TCG here, KVM where the host has it). Its guest
+# kernel is built once per machine (about 13 minutes on 2 cores) and cached
+# by vm/kernel/build.sh; HUSK_VM_REQUIRED makes a missing kernel a failure
+# there instead of a skip.
+if [ -d tests/vm ] && [ "${HUSK_SKIP_VM:-0}" != 1 ]; then
+	stage "vm guest kernel (cached after the first build)"
+	sh vm/kernel/build.sh "$build/vm/vmlinux" || status=1
+	HUSK_VM_REQUIRED=1 run_pytest vm "$build/husk" tests/vm
+fi
 [ -d tests/integration ] && run_pytest integration-asan "$asan/husk" tests/integration
 [ -d tests/engines ] && ls tests/engines/test_*.py >/dev/null 2>&1 && [ "${HUSK_SKIP_ENGINES:-0}" != 1 ] &&
 	run_pytest engines "$build/husk" tests/engines

@@ -5,6 +5,7 @@
 #   HUSK_BENCH_DEPS=1   bench/ (crun, runc, hyperfine, ...)
 #   HUSK_CHECK_DEPS=1   tests/lint (clang-format, shellcheck, cppcheck)
 #   HUSK_ENGINE_DEPS=1  tests/engines (Podman, containerd, Docker and what they call)
+#   HUSK_VM_DEPS=1      the vm backend: QEMU, and what building its guest kernel needs
 set -eu
 need_pkgs="meson ninja-build pkg-config gcc clang libjansson-dev libseccomp-dev libcap-dev
 libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 libclang-rt-14-dev strace"
@@ -24,6 +25,11 @@ fi
 if [ "${HUSK_ENGINE_DEPS:-0}" = 1 ]; then
 	# catatonit: the init `podman run --init` injects
 	need_pkgs="$need_pkgs podman conmon netavark aardvark-dns iptables catatonit containerd docker.io bsdutils"
+fi
+if [ "${HUSK_VM_DEPS:-0}" = 1 ]; then
+	# The vm backend runs containers under Debian's QEMU; its guest kernel
+	# is built from Debian's linux-source (vm/kernel/build.sh).
+	need_pkgs="$need_pkgs qemu-system-x86 linux-source-6.1 make flex bison bc libelf-dev xz-utils"
 fi
 if [ "${HUSK_HOSTS_DEPS:-0}" = 1 ]; then
 	# The test host VM (tests/hosts): debootstrap makes its Debian root
