@@ -244,8 +244,7 @@ static int add_annotation(struct husk_kvv *ann, const char *key, const char *val
 /* Known before the VM starts: how it will run and on which kernel. The
  * memory and cpu annotations are checked here too, so bad values fail
  * before any state exists. */
-static int vm_state_extras(const struct husk_spec *spec, struct husk_kvv *ann,
-			   struct husk_err *err)
+static int vm_state_extras(const struct husk_spec *spec, struct husk_kvv *ann, struct husk_err *err)
 {
 	unsigned int v;
 

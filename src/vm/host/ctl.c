@@ -88,7 +88,8 @@ int husk_vm_ctl_recv(int sock, json_t **msg, int *fds, size_t max, size_t *n_fds
 		for (size_t i = 0; i < *n_fds; i++)
 			close(fds[i]);
 		*n_fds = 0;
-		return husk_err_plain(err, EPROTO, "vm monitor: a message that is not a JSON object");
+		return husk_err_plain(err, EPROTO,
+				      "vm monitor: a message that is not a JSON object");
 	}
 	return 0;
 }

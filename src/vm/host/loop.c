@@ -19,7 +19,7 @@
 #include "util/io.h"
 #include "vm/host/monitor.h"
 
-const int husk_vm_forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2,
+const int husk_vm_forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1,  SIGUSR2,
 					 SIGALRM, SIGTERM, SIGCONT, SIGWINCH, 0};
 
 static void note_exit(const char *why)
@@ -78,7 +78,8 @@ static void start_fifo_holder(struct monitor *m)
 		do
 			fd = open(HUSK_FIFO_FILE, O_WRONLY | O_CLOEXEC);
 		while (fd < 0 && errno == EINTR);
-		if (fd < 0 || write(fd, "0", 1) != 1 || husk_vm_ctl_send(sv[1], msg, &fd, 1, &err) < 0)
+		if (fd < 0 || write(fd, "0", 1) != 1 ||
+		    husk_vm_ctl_send(sv[1], msg, &fd, 1, &err) < 0)
 			_exit(1);
 		_exit(0);
 	}
@@ -170,7 +171,8 @@ static void on_guest_init(struct monitor *m, struct husk_vm_msg *msg)
 		close_fd(&m->fifo_fd);
 		break;
 	case HUSK_VM_EXIT:
-		husk_vm_monitor_finish(m, (int)json_integer_value(json_object_get(msg->json, "status")));
+		husk_vm_monitor_finish(
+		    m, (int)json_integer_value(json_object_get(msg->json, "status")));
 	case HUSK_VM_ERROR:
 		/* START failed: the init is gone (the agent also sends EXIT). */
 		close_fd(&m->fifo_fd);
@@ -266,8 +268,8 @@ static void on_exec_request(struct monitor *m, int conn, json_t *req, int *fds, 
 		close(conn);
 		return;
 	}
-	*s = (struct exec_stream){.stream = ++m->next_stream, .conn = conn, .in = fds[0],
-				  .out = fds[1], .errfd = fds[2]};
+	*s = (struct exec_stream){
+	    .stream = ++m->next_stream, .conn = conn, .in = fds[0], .out = fds[1], .errfd = fds[2]};
 	body = json_pack("{s:O,s:b}", "process", json_object_get(req, "process"), "terminal", 0);
 	send_or_die(m, HUSK_VM_EXEC, s->stream, body, NULL, 0);
 	json_decref(body);
@@ -298,7 +300,8 @@ static void on_control(struct monitor *m)
 			signal_stream(m, 0, sig, json_is_true(json_object_get(req, "all")));
 			reply(conn, json_pack("{s:b}", "ok", 1));
 		} else {
-			reply(conn, json_pack("{s:i,s:s}", "errno", EINVAL, "error", "bad request"));
+			reply(conn,
+			      json_pack("{s:i,s:s}", "errno", EINVAL, "error", "bad request"));
 		}
 		close(conn);
 	}

@@ -79,10 +79,10 @@ static int listen_unix(const char *name, int type, struct husk_err *err)
 static void write_runtime_file(const struct monitor *m)
 {
 	char buf[256];
-	int n = snprintf(buf, sizeof(buf),
-			 "{\"monitor_pid\":%d,\"vmm_pid\":%d,\"virtiofsd_pid\":%d,\"accel\":\"%s\"}\n",
-			 (int)getpid(), (int)m->vmm_pid, (int)m->fs_pid,
-			 m->a->plan->kvm ? "kvm" : "tcg");
+	int n = snprintf(
+	    buf, sizeof(buf),
+	    "{\"monitor_pid\":%d,\"vmm_pid\":%d,\"virtiofsd_pid\":%d,\"accel\":\"%s\"}\n",
+	    (int)getpid(), (int)m->vmm_pid, (int)m->fs_pid, m->a->plan->kvm ? "kvm" : "tcg");
 	int fd = open(HUSK_VM_RUNTIME_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd >= 0) {
@@ -152,7 +152,8 @@ static int await(struct monitor *m, uint16_t want, const char *what, struct husk
 				return -1;
 			if (r == 1 && out->type == HUSK_VM_ERROR)
 				return husk_err_plain(
-				    err, (int)json_integer_value(json_object_get(out->json, "errno")),
+				    err,
+				    (int)json_integer_value(json_object_get(out->json, "errno")),
 				    "%s", json_string_value(json_object_get(out->json, "message")));
 			if (r == 1 && out->type == want)
 				return 0;
@@ -241,8 +242,15 @@ static int setup_signals(struct monitor *m, struct husk_err *err)
 
 __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor_args *a)
 {
-	struct monitor m = {.a = a, .agent = -1, .ctl = -1, .vmm_pidfd = -1, .sigfd = -1,
-			    .fifo_sock = -1, .fifo_fd = -1, .vmm_pid = -1, .fs_pid = -1};
+	struct monitor m = {.a = a,
+			    .agent = -1,
+			    .ctl = -1,
+			    .vmm_pidfd = -1,
+			    .sigfd = -1,
+			    .fifo_sock = -1,
+			    .fifo_fd = -1,
+			    .vmm_pid = -1,
+			    .fs_pid = -1};
 	struct husk_err err = {0};
 	char byte;
 

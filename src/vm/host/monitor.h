@@ -19,7 +19,7 @@ struct monitor {
 	struct husk_vm_reader rd;
 	pid_t vmm_pid, fs_pid;
 	int vmm_pidfd, ctl, sigfd;
-	int fifo_sock;	 /* the fifo holder child sends the fifo's write end here */
+	int fifo_sock; /* the fifo holder child sends the fifo's write end here */
 	pid_t fifo_pid;
 	int fifo_fd;	 /* held until STARTED, as a linux init holds it to execve */
 	bool stdin_open; /* fd 0 still relayed */

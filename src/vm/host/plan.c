@@ -71,8 +71,8 @@ static char *exe_dir_file(const char *name)
 
 /* The file the config names (it must exist), else the first default that
  * exists, else an error naming every place looked and how to get one. */
-static int pick_file(const char *given, const char *field, const char *name,
-		     const char *how, char **out, struct husk_err *err)
+static int pick_file(const char *given, const char *field, const char *name, const char *how,
+		     char **out, struct husk_err *err)
 {
 	char *beside = NULL, sys[PATH_MAX];
 
@@ -122,8 +122,9 @@ static int find_hypervisor(const char *given, char **out, struct husk_err *err)
 			return (*out = strdup(buf)) ? 0 : husk_err_set(err, ENOMEM, "hypervisor");
 	}
 	if (access("/usr/bin/qemu-system-x86_64", X_OK) == 0)
-		return (*out = strdup("/usr/bin/qemu-system-x86_64")) ? 0
-								 : husk_err_set(err, ENOMEM, "hypervisor");
+		return (*out = strdup("/usr/bin/qemu-system-x86_64"))
+			   ? 0
+			   : husk_err_set(err, ENOMEM, "hypervisor");
 	return husk_err_plain(err, ENOENT,
 			      "no hypervisor: qemu-system-x86_64 is not in PATH or /usr/bin "
 			      "(install Debian's qemu-system-x86, or set vm.hypervisor.path)");
@@ -203,9 +204,9 @@ static int kernel_cmdline(struct husk_vm_plan *plan, const json_t *kernel, struc
 	char *s;
 	int rc = string_array(kernel, "parameters", "vm.kernel", &extra, err);
 
-	if (rc == 0 && asprintf(&plan->kernel_params,
-				"console=ttyS0 quiet reboot=t panic=-1 tsc_early_khz=%lu",
-				host_tsc_khz()) < 0)
+	if (rc == 0 &&
+	    asprintf(&plan->kernel_params,
+		     "console=ttyS0 quiet reboot=t panic=-1 tsc_early_khz=%lu", host_tsc_khz()) < 0)
 		rc = husk_err_set(err, ENOMEM, "kernel parameters");
 	for (size_t i = 0; rc == 0 && extra[i]; i++) {
 		len = strlen(plan->kernel_params) + strlen(extra[i]) + 2;
@@ -225,7 +226,8 @@ static int kernel_cmdline(struct husk_vm_plan *plan, const json_t *kernel, struc
 static unsigned int memory_from_limit(const json_t *config)
 {
 	json_t *v = json_object_get(
-	    json_object_get(json_object_get(json_object_get(config, "linux"), "resources"), "memory"),
+	    json_object_get(json_object_get(json_object_get(config, "linux"), "resources"),
+			    "memory"),
 	    "limit");
 	json_int_t b = json_is_integer(v) ? json_integer_value(v) : 0;
 
@@ -265,8 +267,8 @@ int husk_vm_plan_make(const json_t *config, const struct husk_kvv *annotations,
 		return -1;
 	if (find_hypervisor(hv_path, &plan->hypervisor, err) < 0 ||
 	    pick_file(k_path, "vm.kernel.path", "vmlinux",
-		      "build one with `make vm-kernel`, or install husk's vm package", &plan->kernel,
-		      err) < 0 ||
+		      "build one with `make vm-kernel`, or install husk's vm package",
+		      &plan->kernel, err) < 0 ||
 	    pick_file(initrd, "vm.kernel.initrd", "husk-agent.cpio",
 		      "build husk, which makes it, or install husk's vm package", &plan->initrd,
 		      err) < 0 ||

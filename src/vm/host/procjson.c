@@ -27,8 +27,8 @@ static json_t *cap_set(uint64_t set)
 static json_t *caps(const struct husk_caps *c)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "bounding", cap_set(c->bounding), "effective",
-			 cap_set(c->effective), "inheritable", cap_set(c->inheritable),
-			 "permitted", cap_set(c->permitted), "ambient", cap_set(c->ambient));
+			 cap_set(c->effective), "inheritable", cap_set(c->inheritable), "permitted",
+			 cap_set(c->permitted), "ambient", cap_set(c->ambient));
 }
 
 static json_t *user(const struct husk_user *u)

@@ -17,8 +17,7 @@ struct argv_builder {
 	bool failed;
 };
 
-__attribute__((format(printf, 2, 3))) static void add(struct argv_builder *b, const char *fmt,
-						      ...)
+__attribute__((format(printf, 2, 3))) static void add(struct argv_builder *b, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -51,8 +50,7 @@ static char **qemu_argv(const struct husk_vm_plan *p, int agent_fd, struct husk_
 
 	add(&b, "%s", p->hypervisor);
 	add(&b, "-machine");
-	add(&b, "microvm,accel=%s,acpi=off,memory-backend=mem",
-	    p->kvm ? "kvm" : "tcg");
+	add(&b, "microvm,accel=%s,acpi=off,memory-backend=mem", p->kvm ? "kvm" : "tcg");
 	if (p->kvm) {
 		add(&b, "-cpu");
 		add(&b, "host");

@@ -18,8 +18,7 @@
 
 /* In the relay: 0 once the monitor says the process started, with its
  * errors reported to the exec call over `report`. */
-static int relay_start(int dir_fd, const struct husk_process *proc, int *conn,
-		       struct husk_err *err)
+static int relay_start(int dir_fd, const struct husk_process *proc, int *conn, struct husk_err *err)
 {
 	json_t *req = json_pack("{s:s,s:o}", "op", "exec", "process", husk_vm_process_json(proc));
 	int fds[3] = {0, 1, 2}, got[3];
@@ -60,7 +59,8 @@ __attribute__((noreturn)) static void relay_wait(int conn)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	for (;;) {
-		struct pollfd p[2] = {{.fd = conn, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = conn, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
 		struct signalfd_siginfo si;
 		json_t *rep = NULL;
 		int fds[1];
@@ -70,8 +70,8 @@ __attribute__((noreturn)) static void relay_wait(int conn)
 			continue;
 		if (p[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si) &&
 		    si.ssi_signo != SIGWINCH) {
-			json_t *req = json_pack("{s:s,s:i}", "op", "signal", "signal",
-						(int)si.ssi_signo);
+			json_t *req =
+			    json_pack("{s:s,s:i}", "op", "signal", "signal", (int)si.ssi_signo);
 			husk_vm_ctl_send(conn, req, NULL, 0, &err);
 			json_decref(req);
 		}
@@ -96,9 +96,11 @@ int husk_vm_exec(const struct husk_exec_params *p, struct husk_spawn_result *out
 	ssize_t n;
 
 	if (p->process->terminal)
-		return husk_err_plain(err, ENOTSUP, "exec --tty: not supported by the vm backend yet");
+		return husk_err_plain(err, ENOTSUP,
+				      "exec --tty: not supported by the vm backend yet");
 	if (p->preserve_fds > 0)
-		return husk_err_plain(err, ENOTSUP, "--preserve-fds: not supported by the vm backend");
+		return husk_err_plain(err, ENOTSUP,
+				      "--preserve-fds: not supported by the vm backend");
 	if (pipe2(report, O_CLOEXEC) < 0)
 		return husk_err_sys(err, "pipe");
 	pid = fork();

@@ -43,8 +43,8 @@ struct husk_vm_plan {
 	char *hypervisor; /* absolute path */
 	bool kvm;	  /* else TCG */
 	char *kernel, *initrd;
-	char *kernel_params;	/* the whole command line */
-	char **hv_params;	/* vm.hypervisor.parameters, appended; NULL-ended */
+	char *kernel_params; /* the whole command line */
+	char **hv_params;    /* vm.hypervisor.parameters, appended; NULL-ended */
 	unsigned int memory_mib, cpus;
 };
 
@@ -77,9 +77,9 @@ bool husk_vm_mount_is_bind(const json_t *mount);
 /* The monitor's whole life (monitor.c); never returns. */
 struct husk_vm_monitor_args {
 	const char *id;
-	int dir_fd;	/* state directory */
-	int report_fd;	/* create waits on it: one struct husk_err, code -1 = ready */
-	int go_fd;	/* a byte once the monitor is in the container's cgroups */
+	int dir_fd;    /* state directory */
+	int report_fd; /* create waits on it: one struct husk_err, code -1 = ready */
+	int go_fd;     /* a byte once the monitor is in the container's cgroups */
 	const char *rootfs, *bundle;
 	const json_t *config; /* the bundle's config */
 	const struct husk_vm_plan *plan;
@@ -119,9 +119,8 @@ int husk_vm_annotation_uint(const struct husk_kvv *ann, const char *key, unsigne
 			    unsigned int min, unsigned int max, unsigned int *out,
 			    struct husk_err *err);
 
-
 /* vmm_start.c: fork the hypervisor (cwd: the state directory). */
-pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan,
-			int agent_fd, struct husk_err *err);
+pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan, int agent_fd,
+			struct husk_err *err);
 /* In a forked child: stdin /dev/null, stdout and stderr appended to log. */
 int husk_vm_child_stdio(const char *log);

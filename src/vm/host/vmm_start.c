@@ -83,8 +83,8 @@ fail:
 	_exit(127);
 }
 
-pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan,
-			int agent_fd, struct husk_err *err)
+pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan, int agent_fd,
+			struct husk_err *err)
 {
 	char **argv = vmm->build_argv(plan, agent_fd, err);
 	pid_t pid;
