@@ -72,6 +72,33 @@ static int guest_namespaces(json_t *linux_)
 	return json_object_set_new(linux_, "namespaces", kept);
 }
 
+/* husk.userns=auto maps the container's root to an unprivileged host
+ * range, with the rootfs idmapped to match. In a VM the guest kernel is
+ * the boundary (its root is no user of the host's), and the shared rootfs
+ * is on virtio-fs, which cannot be idmapped: the guest runs without them. */
+static void drop_host_identity(json_t *cfg)
+{
+	json_t *ann = json_object_get(cfg, "annotations"), *linux_ = json_object_get(cfg, "linux");
+	json_t *nss = json_object_get(linux_, "namespaces"), *ns;
+	size_t i;
+
+	if (!json_object_get(ann, "husk.userns"))
+		return;
+	json_object_del(ann, "husk.userns");
+	json_object_del(ann, "husk.rootfs.idmap");
+	/* the user namespace was there for the automatic mapping */
+	if (json_object_get(linux_, "uidMappings"))
+		return;
+	json_array_foreach(nss, i, ns)
+	{
+		const char *type = json_string_value(json_object_get(ns, "type"));
+		if (type && strcmp(type, "user") == 0) {
+			json_array_remove(nss, i);
+			break;
+		}
+	}
+}
+
 json_t *husk_vm_guest_config(const json_t *config, const char *id, struct husk_err *err)
 {
 	json_t *cfg = json_deep_copy(config), *root, *linux_;
@@ -83,6 +110,7 @@ json_t *husk_vm_guest_config(const json_t *config, const char *id, struct husk_e
 	}
 	json_object_del(cfg, "hooks");
 	json_object_del(cfg, "vm");
+	drop_host_identity(cfg);
 	root = json_object_get(cfg, "root");
 	linux_ = json_object_get(cfg, "linux");
 	snprintf(cg, sizeof(cg), "/husk/%s", id);

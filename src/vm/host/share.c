@@ -71,7 +71,7 @@ static void bind_mounts(const char *bundle, const json_t *config)
 __attribute__((noreturn)) static void share_child(const char *rootfs, const char *bundle,
 						  const json_t *config, int listen_fd)
 {
-	char fdarg[32];
+	char fdarg[32], cwd[4096], source[4200];
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (fcntl(listen_fd, F_SETFD, 0) < 0)
@@ -86,8 +86,12 @@ __attribute__((noreturn)) static void share_child(const char *rootfs, const char
 		fail("bind mount rootfs", rootfs);
 	bind_mounts(bundle, config);
 	snprintf(fdarg, sizeof(fdarg), "--fd=%d", listen_fd);
-	execl(VIRTIOFSD, VIRTIOFSD, fdarg, "-o", "source=" HUSK_VM_SHARE_DIR, "-o", "cache=auto",
-	      "-o", "sandbox=namespace", (char *)NULL);
+	/* virtiofsd wants the source absolute: the state directory is our cwd */
+	if (!getcwd(cwd, sizeof(cwd)))
+		fail("getcwd", "");
+	snprintf(source, sizeof(source), "source=%s/%s", cwd, HUSK_VM_SHARE_DIR);
+	execl(VIRTIOFSD, VIRTIOFSD, fdarg, "-o", source, "-o", "cache=auto", "-o",
+	      "sandbox=namespace", (char *)NULL);
 	fail("exec", VIRTIOFSD);
 }
 
