@@ -80,7 +80,9 @@ def test_rootfs_write_visible_on_host(vm_ready, husk, bundle):
 
 def test_lifecycle_and_nothing_left(vm_ready, husk, bundle):
     cid = husk.new_id()
-    bundle.config["process"]["args"] = ["/bin/sleep", "1000"]
+    # the init of a pid namespace ignores signals it has no handler for
+    bundle.config["process"]["args"] = ["/bin/sh", "-c",
+                                        "trap 'exit 42' TERM; touch /tmp/ready; while :; do sleep 1; done"]
     rc, _, err = husk.detached("create", "--bundle", bundle.path, cid, bundle=bundle)
     assert rc == 0, open(err).read()
     st = husk.state(cid)
@@ -94,6 +96,12 @@ def test_lifecycle_and_nothing_left(vm_ready, husk, bundle):
     assert not mounts_mentioning(cid)
     assert husk("start", cid).returncode == 0
     assert husk.state(cid)["status"] == "running"
+    ready = os.path.join(bundle.rootfs, "tmp", "ready")
+    for _ in range(300):
+        if os.path.exists(ready):
+            break
+        time.sleep(0.1)
+    assert os.path.exists(ready), "the init never set its trap"
     assert husk("kill", cid, "TERM").returncode == 0
     for _ in range(100):
         if husk.state(cid)["status"] == "stopped":

@@ -55,7 +55,7 @@ static int check_supported(const struct husk_spawn_params *p, struct husk_err *e
 }
 
 /* The monitor's set-up result: "ready" (code -1) or its error. */
-static int wait_ready(int report_fd, struct husk_err *err)
+static int wait_ready(int report_fd, bool *reported, struct husk_err *err)
 {
 	struct husk_err got;
 	ssize_t n;
@@ -67,6 +67,7 @@ static int wait_ready(int report_fd, struct husk_err *err)
 		return husk_err_set(err, ECHILD, "vm monitor died during set-up");
 	if (got.code == -1)
 		return 0;
+	*reported = true;
 	*err = got;
 	return -1;
 }
@@ -77,6 +78,7 @@ struct vm_create {
 	struct husk_vm_plan plan;
 	pid_t pid;
 	int pidfd;
+	bool reported; /* the monitor failed and said why: it exits by itself */
 };
 
 static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
@@ -110,7 +112,7 @@ static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 		return -1;
 	if (write(v->go[1], "g", 1) != 1)
 		return husk_err_sys(err, "start vm monitor");
-	return husk_traced("boot vm", p->id, wait_ready(v->report[0], err));
+	return husk_traced("boot vm", p->id, wait_ready(v->report[0], &v->reported, err));
 }
 
 static int run_host_hooks(const struct husk_spawn_params *p, pid_t pid, struct husk_err *err)
@@ -150,6 +152,12 @@ static int vm_create(const struct husk_spawn_params *p, struct husk_spawn_result
 		goto out;
 	}
 	rc = fork_monitor(p, &v, err);
+	if (rc < 0 && v.pid > 0 && v.reported) {
+		/* it stops what it started, then exits */
+		while (waitpid(v.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		v.pid = -1;
+	}
 	if (rc == 0)
 		rc = run_host_hooks(p, v.pid, err);
 	if (rc < 0 && v.pid > 0)

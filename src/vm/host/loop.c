@@ -43,6 +43,19 @@ static void kill_reap(pid_t pid)
 		;
 }
 
+void husk_vm_monitor_stop(struct monitor *m)
+{
+	kill_reap(m->vmm_pid);
+	kill_reap(m->fs_pid);
+	kill_reap(m->fifo_pid);
+	m->vmm_pid = m->fs_pid = m->fifo_pid = -1;
+	/* and whatever came back to us as their subreaper */
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	unlink(HUSK_VM_CONTROL_SOCK);
+	unlink(HUSK_VM_VFS_SOCK);
+}
+
 /* The agent powers the guest off once the init is gone: give QEMU a
  * moment to go by itself, then make sure. */
 void husk_vm_monitor_finish(struct monitor *m, int status)
@@ -51,11 +64,7 @@ void husk_vm_monitor_finish(struct monitor *m, int status)
 		struct pollfd p = {.fd = m->vmm_pidfd, .events = POLLIN};
 		poll(&p, 1, 1000);
 	}
-	kill_reap(m->vmm_pid);
-	kill_reap(m->fs_pid);
-	kill_reap(m->fifo_pid);
-	unlink(HUSK_VM_CONTROL_SOCK);
-	unlink(HUSK_VM_VFS_SOCK);
+	husk_vm_monitor_stop(m);
 	_exit(status);
 }
 

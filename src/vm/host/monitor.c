@@ -122,6 +122,21 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The agent's own husk names the step as "create <id>: ..." too. */
+static int guest_error(struct monitor *m, struct husk_vm_msg *msg, struct husk_err *err)
+{
+	const char *text = json_string_value(json_object_get(msg->json, "message"));
+	size_t id_len = strlen(m->a->id);
+	int code = (int)json_integer_value(json_object_get(msg->json, "errno"));
+
+	if (strncmp(text, "create ", 7) == 0 && strncmp(text + 7, m->a->id, id_len) == 0 &&
+	    strncmp(text + 7 + id_len, ": ", 2) == 0)
+		text += 7 + id_len + 2;
+	husk_err_plain(err, code, "in the VM: %s", text);
+	husk_vm_msg_clear(msg);
+	return -1;
+}
+
 /* Wait for one message of the guest on stream 0 during set-up. */
 static int await(struct monitor *m, uint16_t want, const char *what, struct husk_vm_msg *out,
 		 struct husk_err *err)
@@ -151,10 +166,7 @@ static int await(struct monitor *m, uint16_t want, const char *what, struct husk
 			if (r < 0)
 				return -1;
 			if (r == 1 && out->type == HUSK_VM_ERROR)
-				return husk_err_plain(
-				    err,
-				    (int)json_integer_value(json_object_get(out->json, "errno")),
-				    "%s", json_string_value(json_object_get(out->json, "message")));
+				return guest_error(m, out, err);
 			if (r == 1 && out->type == want)
 				return 0;
 			if (r == 1) {
@@ -255,6 +267,8 @@ __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor
 	char byte;
 
 	prctl(PR_SET_NAME, "husk-vm-monitor");
+	/* virtiofsd's own sandbox child comes back to us if virtiofsd dies */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	close_inherited(a);
 	/* v1 hierarchies: we move ourselves (as the linux backend's child does);
 	 * then the create call puts us in the rest and says go. */
@@ -274,6 +288,9 @@ __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor
 		close(a->report_fd);
 		husk_vm_monitor_loop(&m);
 	}
+	/* Everything we started is gone before create hears of the failure
+	 * (it then reaps us): nothing is left to outlive it. */
+	husk_vm_monitor_stop(&m);
 	report(a->report_fd, &err);
-	husk_vm_monitor_finish(&m, 255);
+	_exit(255);
 }

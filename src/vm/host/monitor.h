@@ -33,6 +33,8 @@ extern const int husk_vm_forwarded_signals[];
 int husk_vm_monitor_send(struct monitor *m, uint16_t type, uint32_t stream, const json_t *json,
 			 const void *data, size_t len, struct husk_err *err);
 __attribute__((noreturn)) void husk_vm_monitor_loop(struct monitor *m);
+/* Kill and reap everything the monitor started. */
+void husk_vm_monitor_stop(struct monitor *m);
 /* Stop the VM and exit with `status`. */
 __attribute__((noreturn)) void husk_vm_monitor_finish(struct monitor *m, int status);
 void husk_vm_console_tail(char *out, size_t size);
