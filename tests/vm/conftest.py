@@ -44,9 +44,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def vm_ready():
+    # HUSK_VM_REQUIRED=1 (make check): a missing piece fails instead of skipping
+    missing = pytest.fail if os.environ.get("HUSK_VM_REQUIRED") == "1" else pytest.skip
     for path, how in ((KERNEL, "make vm-kernel"), (AGENT, "ninja -C build (the agent)")):
         if not os.path.exists(path):
-            pytest.skip(f"no guest {os.path.basename(path)} at {path} ({how})")
+            missing(f"no guest {os.path.basename(path)} at {path} ({how})")
     if not shutil.which("qemu-system-x86_64"):
         pytest.skip("qemu-system-x86_64 is not installed")
 
