@@ -70,6 +70,7 @@ struct husk_exec_params {
 	size_t n_join_fds;
 	struct husk_spawn_callbacks cb; /* child_created only */
 	const char *id, *bundle;	/* for the seccomp listener's state (may be NULL) */
+	int state_dir_fd;		/* the container's state directory (the vm backend) */
 };
 
 /* Start process `p->process` inside a running container; it runs at once

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct husk_backend *const husk_backends[] = {&husk_backend_linux};
+const struct husk_backend *const husk_backends[] = {&husk_backend_linux, &husk_backend_vm};
 const size_t husk_n_backends = sizeof(husk_backends) / sizeof(husk_backends[0]);
 
 /* Program names that ask for a backend: an engine registers husk under

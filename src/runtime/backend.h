@@ -81,3 +81,5 @@ int husk_backend_record(const struct husk_backend *b, bool named, const struct h
 
 /* The linux backend (backend_linux.c). */
 extern const struct husk_backend husk_backend_linux;
+/* The vm backend (src/vm/host/backend_vm.c). */
+extern const struct husk_backend husk_backend_vm;

@@ -78,6 +78,7 @@ static int exec_steps(const struct husk_ctx *ctx, struct husk_container *c,
 	    .cb = {.ctx = &job, .child_created = cb_child_created},
 	    .id = c->id,
 	    .bundle = c->bundle,
+	    .state_dir_fd = c->dir_fd,
 	};
 	struct husk_spawn_result r = {.pidfd = -1, .pty_master = -1};
 	const struct husk_backend *b;

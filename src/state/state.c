@@ -156,8 +156,42 @@ int husk_state_load(int dir_fd, struct husk_container *c, struct husk_err *err)
 	return 0;
 }
 
+/* A directory a backend made in the state directory (the vm backend's
+ * share: empty mount points whose bind mounts lived in another mount
+ * namespace), emptied and removed. Never across a mount point: a directory
+ * that is one here is refused, and nothing below it touched. */
+static int remove_subdir(int parent, const char *name, int depth)
+{
+	struct statx stx;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *e;
+	int fd;
+
+	if (depth > 4 || statx(parent, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0 ||
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT &&
+	     stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+		errno = EBUSY;
+		return -1;
+	}
+	fd = openat(parent, name, O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(fd, e->d_name, 0) < 0 &&
+		    (errno != EISDIR || remove_subdir(fd, e->d_name, depth + 1) < 0))
+			return -1;
+	}
+	return unlinkat(parent, name, AT_REMOVEDIR);
+}
+
 /* Every entry of the directory (fd, taken over), listed: only for what the
- * store does not know by name (a temporary file left by a crash). */
+ * store does not know by name (a temporary file left by a crash, what a
+ * backend keeps there). */
 static int remove_listed(int fd, const char *path, struct husk_err *err)
 {
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
@@ -167,11 +201,11 @@ static int remove_listed(int fd, const char *path, struct husk_err *err)
 		close(fd);
 		return husk_err_sys(err, "open %s", path);
 	}
-	/* The store only holds plain files, so one level is enough. */
 	while ((e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (unlinkat(fd, e->d_name, 0) < 0 && errno != ENOENT)
+		if (unlinkat(fd, e->d_name, 0) < 0 && errno != ENOENT &&
+		    (errno != EISDIR || remove_subdir(fd, e->d_name, 1) < 0))
 			return husk_err_sys(err, "remove %s/%s", path, e->d_name);
 	}
 	if (rmdir(path) < 0 && errno != ENOENT)

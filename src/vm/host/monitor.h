@@ -1,0 +1,40 @@
+/* The monitor's parts (monitor.c: set-up; loop.c: the event loop). */
+#pragma once
+#include <signal.h>
+
+#include "vm/host/vm.h"
+#include "vm/proto.h"
+
+#define HUSK_VM_MAX_EXEC 64
+
+/* One exec'd process: its relay's connection and the stdio it passed. */
+struct exec_stream {
+	uint32_t stream; /* 0: the slot is free */
+	int conn, in, out, errfd;
+};
+
+struct monitor {
+	const struct husk_vm_monitor_args *a;
+	int agent; /* our end of the agent channel, non-blocking */
+	struct husk_vm_reader rd;
+	pid_t vmm_pid, fs_pid;
+	int vmm_pidfd, ctl, sigfd;
+	int fifo_sock; /* the fifo holder child sends the fifo's write end here */
+	pid_t fifo_pid;
+	int fifo_fd;	 /* held until STARTED, as a linux init holds it to execve */
+	bool stdin_open; /* fd 0 still relayed */
+	struct exec_stream ex[HUSK_VM_MAX_EXEC];
+	uint32_t next_stream;
+};
+
+/* The signals the monitor passes on to the container's init (0-ended). */
+extern const int husk_vm_forwarded_signals[];
+
+int husk_vm_monitor_send(struct monitor *m, uint16_t type, uint32_t stream, const json_t *json,
+			 const void *data, size_t len, struct husk_err *err);
+__attribute__((noreturn)) void husk_vm_monitor_loop(struct monitor *m);
+/* Kill and reap everything the monitor started. */
+void husk_vm_monitor_stop(struct monitor *m);
+/* Stop the VM and exit with `status`. */
+__attribute__((noreturn)) void husk_vm_monitor_finish(struct monitor *m, int status);
+void husk_vm_console_tail(char *out, size_t size);
