@@ -203,7 +203,7 @@ int agent_loop(struct agent *a)
 			int r = dispatch(a, &fds[i], &slots[i]);
 			if (r <= 0)
 				return r < 0 ? -1 : -2;
-			if (slots[i].kind == SLOT_CHAN)
+			if (slots[i].kind == SLOT_CHAN && fds[i].revents)
 				break; /* the table may have changed under the slots */
 		}
 		if (finish_procs(a) < 0)
