@@ -61,6 +61,7 @@ void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void agent_log_init(bool init);
 
 /* boot.c: the guest's filesystems and loopback, then the channel. */
+/* As PID 1: the root moved to a tmpfs, /proc mounted (once). */
 int agent_mount_proc(struct husk_err *err);
 int agent_boot(struct husk_err *err);
 int agent_open_channel(struct husk_err *err);

@@ -50,11 +50,35 @@ static int mount_at(const char *src, const char *dst, const char *type, unsigned
 	return 0;
 }
 
+/* The initramfs is the rootfs mount, which pivot_root(2) refuses to move
+ * (EINVAL), and husk pivots into every container's root. So the guest's
+ * root becomes a tmpfs mounted over it, as switch_root does: a mount with
+ * a parent, which can be pivoted away from. */
+static int switch_root(struct husk_err *err)
+{
+	static const char *const dirs[] = {"dev", "proc", "sys", "run", "tmp"};
+
+	if (mount_at("tmpfs", "/newroot", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/newroot/%s", dirs[i]);
+		if (mkdir(path, 0755) < 0)
+			return husk_err_sys(err, "mkdir %s", path);
+	}
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		return husk_err_sys(err, "move the root to a tmpfs");
+	return 0;
+}
+
 int agent_mount_proc(struct husk_err *err)
 {
-	/* Mounted already when the agent re-executed itself (selfexe). */
+	/* Done already when the agent re-executed itself (selfexe). */
 	if (access("/proc/self/exe", F_OK) == 0)
 		return 0;
+	if (switch_root(err) < 0)
+		return -1;
 	return mount_at("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
 }
 

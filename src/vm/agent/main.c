@@ -174,7 +174,10 @@ static int __attribute__((noreturn)) finish(struct agent *a)
 	reap_all(a);
 	if (a->init) {
 		sync();
-		reboot(RB_POWER_OFF);
+		/* Without ACPI (microvm,acpi=off) the kernel has no way to power
+		 * off and would only halt, leaving QEMU running: a reboot (with
+		 * reboot=t, a triple fault) ends QEMU when it runs -no-reboot. */
+		reboot(access("/sys/firmware/acpi", F_OK) == 0 ? RB_POWER_OFF : RB_AUTOBOOT);
 		/* not reached; PID 1 must not exit (the kernel panics) */
 		for (;;)
 			pause();

@@ -236,6 +236,53 @@ static int winsize(struct agent *a, struct husk_vm_msg *m, struct husk_err *err)
 	return 0;
 }
 
+/* Reals that hold an integer exactly become integers again. */
+static void reals_to_ints(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_real(v))
+		return;
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+		{
+			double d = json_real_value(item);
+			if (json_is_real(item) && d == (double)(json_int_t)d &&
+			    d < 9007199254740992.0 && d > -9007199254740992.0)
+				json_object_set_new(v, key, json_integer((json_int_t)d));
+			else
+				reals_to_ints(item);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+		{
+			double d = json_real_value(item);
+			if (json_is_real(item) && d == (double)(json_int_t)d &&
+			    d < 9007199254740992.0 && d > -9007199254740992.0)
+				json_array_set_new(v, i, json_integer((json_int_t)d));
+			else
+				reals_to_ints(item);
+		}
+	}
+}
+
+/* The stats line as JSON. cgroup v2's "max" is 2^64 - 1, past what
+ * jansson (and the host's check of the reply) takes as an integer: such
+ * numbers come as reals, every other number as it was. */
+static json_t *parse_stats(const char *line)
+{
+	json_t *obj = json_loads(line, 0, NULL);
+
+	if (obj)
+		return obj;
+	obj = json_loads(line, JSON_DECODE_INT_AS_REAL, NULL);
+	if (obj)
+		reals_to_ints(obj);
+	return obj;
+}
+
 /* The data object `husk events --stats` prints for the container. */
 static int stats(struct agent *a, struct husk_vm_msg *m, struct husk_err *err)
 {
@@ -255,7 +302,7 @@ static int stats(struct agent *a, struct husk_vm_msg *m, struct husk_err *err)
 	husk_events_close(ev);
 	if (!line)
 		return -1;
-	obj = json_loads(line, 0, NULL);
+	obj = parse_stats(line);
 	data = json_object_get(obj, "data");
 	if (!json_is_object(data)) {
 		json_decref(obj);
