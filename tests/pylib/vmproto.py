@@ -58,6 +58,7 @@ class Channel:
         self.sock = sock
         self.buf = b""
         self.log = []  # every message received, in order
+        self.pending = []  # stdio that expect() passed over, for recv() to return
 
     def send(self, type_, stream=0, payload=None):
         self.sock.sendall(frame(type_, stream, payload))
@@ -80,6 +81,11 @@ class Channel:
 
     def recv(self, timeout=10):
         """The next message, or None when the agent closed the channel."""
+        if self.pending:
+            return self.pending.pop(0)
+        return self._recv(timeout)
+
+    def _recv(self, timeout):
         deadline = time.monotonic() + timeout
         while True:
             if len(self.buf) >= HDR.size:
@@ -97,11 +103,13 @@ class Channel:
                 return None
 
     def expect(self, type_, stream=0, timeout=10):
-        """The next message that is not stdio, which must be type_ on stream."""
+        """The next message that is not stdio, which must be type_ on stream
+        (the stdio before it is kept for recv)."""
         while True:
-            m = self.recv(timeout)
+            m = self._recv(timeout)
             assert m is not None, f"channel closed waiting for {NAMES[type_]}"
             if m.type in (STDOUT, STDERR):
+                self.pending.append(m)
                 continue
             assert (m.type, m.stream) == (type_, stream), f"want {NAMES[type_]}: got {m!r}"
             return m
@@ -110,11 +118,13 @@ class Channel:
         """(stdout, stderr, status) of stream, reading up to its EXIT; the
         output must have ended (the empty frames) before EXIT came."""
         out, err, ended = b"", b"", set()
+        others = []  # other streams' messages, kept for recv
         deadline = time.monotonic() + timeout
         while True:
             m = self.recv(max(0.01, deadline - time.monotonic()))
             assert m is not None, f"channel closed before EXIT of stream {stream}"
             if m.stream != stream:
+                others.append(m)
                 continue
             if m.type in (STDOUT, STDERR):
                 assert m.type not in ended, f"output after its end: {m!r}"
@@ -126,6 +136,7 @@ class Channel:
                     err += m.payload
             elif m.type == EXIT:
                 assert STDOUT in ended, "EXIT before the end of stdout"
+                self.pending[:0] = others
                 return out, err, m.json["status"]
             else:
                 raise AssertionError(f"unexpected {m!r}")

@@ -48,7 +48,6 @@ struct agent {
 	const char *state_root, *bundle_dir, *work_dir;
 	char *tmp_dir; /* the test mode's own work directory, removed at the end */
 	char *id;      /* the container, once CREATE succeeded */
-	bool created;
 	struct agent_proc *procs[AGENT_MAX_PROCS];
 	size_t n_procs;
 	bool done;	 /* stream 0 ended and its EXIT is sent */
