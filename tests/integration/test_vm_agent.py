@@ -82,11 +82,18 @@ class Agent:
             return f.read()
 
     def close(self):
-        if self.proc.poll() is None:
+        # hanging up ends the agent, which tears down what it runs; killed
+        # only when it does not
+        self.sock.close()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        _owned_pids.discard(self.proc.pid)
-        self.sock.close()
+            raise AssertionError("the agent did not end when the host hung up")
+        finally:
+            _owned_pids.discard(self.proc.pid)
+        assert self.proc.returncode >= 0, f"the agent died of signal {-self.proc.returncode}"
 
 
 @pytest.fixture
