@@ -19,6 +19,7 @@ build: deps $(BUILD)/build.ninja
 
 # The vm backend's guest kernel (about 13 minutes on 2 cores; cached).
 vm-kernel:
+	@HUSK_VM_DEPS=1 sh scripts/deps.sh
 	mkdir -p $(BUILD)/vm
 	sh vm/kernel/build.sh $(BUILD)/vm/vmlinux
 
@@ -54,8 +55,8 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: build
-	HUSK_BENCH_DEPS=1 sh scripts/deps.sh
+bench: build vm-kernel
+	HUSK_BENCH_DEPS=1 HUSK_VM_DEPS=1 sh scripts/deps.sh
 	sh bench/run.sh $(abspath $(BUILD)/husk)
 
 format:

@@ -17,4 +17,18 @@ status=0
 unshare -m --propagation private /usr/bin/python3 "$here/driver.py" \
 	--husk "$husk" --floor "$work/floor" --timer "$work/timer" --work "$work" \
 	--results "$here/results" --docs "${BENCH_DOCS-$here/../docs/benchmarks}" || status=$?
+
+# The vm backend (bench/vm.py): husk-vm against bare QEMU booting the same
+# kernel and initramfs, when the guest kernel is there (make vm-kernel).
+# BENCH_SECTIONS without "vm" skips it.
+case ",${BENCH_SECTIONS:-vm}," in *,vm,*)
+	if [ -f "$(dirname "$husk")/vm/vmlinux" ] && [ -f "$(dirname "$husk")/vm/husk-agent.cpio" ]; then
+		stamp=$(date -u +%Y-%m-%d-%H%M%SZ)
+		/usr/bin/python3 "$here/vm.py" "$husk" --json "$here/results/$stamp-vm-backend.json" |
+			tee "$here/results/$stamp-vm-backend.txt" || status=1
+	else
+		echo "bench: vm section skipped: no guest kernel or agent beside $husk (make vm-kernel)"
+	fi
+	;;
+esac
 exit "$status"

@@ -76,13 +76,27 @@ static int listen_unix(const char *name, int type, struct husk_err *err)
 	return fd;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Rewritten as the boot goes on: the pids first, the step times once known. */
 static void write_runtime_file(const struct monitor *m)
 {
-	char buf[256];
-	int n = snprintf(
-	    buf, sizeof(buf),
-	    "{\"monitor_pid\":%d,\"vmm_pid\":%d,\"virtiofsd_pid\":%d,\"accel\":\"%s\"}\n",
-	    (int)getpid(), (int)m->vmm_pid, (int)m->fs_pid, m->a->plan->kvm ? "kvm" : "tcg");
+	char buf[512];
+	int n =
+	    snprintf(buf, sizeof(buf),
+		     "{\"monitor_pid\":%d,\"vmm_pid\":%d,\"virtiofsd_pid\":%d,\"accel\":\"%s\","
+		     "\"monotonic_ns\":{\"monitor\":%llu,\"vmm_exec\":%llu,\"agent_ready\":%llu,"
+		     "\"created\":%llu},\"guest_boot_ns\":%llu}\n",
+		     (int)getpid(), (int)m->vmm_pid, (int)m->fs_pid,
+		     m->a->plan->kvm ? "kvm" : "tcg", (unsigned long long)m->t.monitor,
+		     (unsigned long long)m->t.vmm_exec, (unsigned long long)m->t.agent_ready,
+		     (unsigned long long)m->t.created, (unsigned long long)m->t.guest_boot_ns);
 	int fd = open(HUSK_VM_RUNTIME_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd >= 0) {
@@ -215,6 +229,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 	close(vfs);
 	if (m->fs_pid < 0)
 		return -1;
+	m->t.vmm_exec = monotonic_ns();
 	m->vmm_pid = husk_vm_vmm_start(&husk_vmm_qemu, a->plan, sv[1], err);
 	close(sv[1]);
 	if (m->vmm_pid < 0)
@@ -223,6 +238,8 @@ static int boot(struct monitor *m, struct husk_err *err)
 	write_runtime_file(m);
 	if (await(m, HUSK_VM_HELLO, "agent hello", &msg, err) < 0)
 		return -1;
+	m->t.agent_ready = monotonic_ns();
+	m->t.guest_boot_ns = (uint64_t)json_integer_value(json_object_get(msg.json, "boot_ns"));
 	husk_vm_msg_clear(&msg);
 	guest = husk_vm_guest_config(a->config, a->id, err);
 	if (!guest)
@@ -234,6 +251,8 @@ static int boot(struct monitor *m, struct husk_err *err)
 	if (r < 0 || await(m, HUSK_VM_CREATED, "container created", &msg, err) < 0)
 		return -1;
 	husk_vm_msg_clear(&msg);
+	m->t.created = monotonic_ns();
+	write_runtime_file(m);
 	return 0;
 }
 
@@ -266,6 +285,7 @@ __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor
 	struct husk_err err = {0};
 	char byte;
 
+	m.t.monitor = monotonic_ns();
 	prctl(PR_SET_NAME, "husk-vm-monitor");
 	/* virtiofsd's own sandbox child comes back to us if virtiofsd dies */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -25,6 +25,12 @@ struct monitor {
 	bool stdin_open; /* fd 0 still relayed */
 	struct exec_stream ex[HUSK_VM_MAX_EXEC];
 	uint32_t next_stream;
+	/* CLOCK_MONOTONIC (ns, system-wide) at each step of the boot, and the
+	 * guest's own CLOCK_BOOTTIME at HELLO: vm.json keeps them for
+	 * benchmarks and --debug (docs/vm.md). */
+	struct {
+		uint64_t monitor, vmm_exec, agent_ready, created, guest_boot_ns;
+	} t;
 };
 
 /* The signals the monitor passes on to the container's init (0-ended). */

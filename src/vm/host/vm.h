@@ -26,6 +26,7 @@
 #define HUSK_VM_VMM_LOG	     "vmm.log"	   /* the hypervisor's own stderr */
 #define HUSK_VM_RUNTIME_FILE "vm.json"	   /* runtime facts: pids, accel */
 #define HUSK_VM_EXIT_FILE    "vm.exit"	   /* why the VM ended, when not by the init */
+#define HUSK_VM_ARGV_FILE    "vmm.argv"	   /* the hypervisor's argv, NUL-separated */
 /* Where the guest mounts the share (the agent knows it too). */
 #define HUSK_VM_GUEST_SHARE "/run/husk/share"
 

@@ -83,6 +83,20 @@ fail:
 	_exit(127);
 }
 
+/* The hypervisor's command line, NUL-separated, in the state directory: what
+ * to look at when a guest misbehaves, and what bench/vm.py replays to time
+ * the same VM without husk. Best effort: the VM does not depend on it. */
+static void record_argv(char **argv)
+{
+	int fd = open(HUSK_VM_ARGV_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	for (size_t i = 0; fd >= 0 && argv[i]; i++)
+		if (write(fd, argv[i], strlen(argv[i]) + 1) < 0)
+			break;
+	if (fd >= 0)
+		close(fd);
+}
+
 pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan, int agent_fd,
 			struct husk_err *err)
 {
@@ -91,6 +105,7 @@ pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *p
 
 	if (!argv)
 		return -1;
+	record_argv(argv);
 	pid = fork();
 	if (pid == 0)
 		vmm_child(argv, agent_fd);
