@@ -1,0 +1,140 @@
+"""What makes the vm backend worth having, and its failure paths: the
+container meets the guest's kernel, not the host's; host directories come in
+only as the config binds them; signals reach the guest process; a crashed
+hypervisor leaves nothing behind."""
+
+import os
+import platform
+import signal
+import time
+
+from conftest import alive
+from test_vm_backend import assert_nothing_left
+
+
+def host_boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def test_guest_kernel_not_host_kernel(vm_ready, husk, bundle):
+    """Kernel-wide objects the container reads are the guest's: another
+    kernel release, another boot, the guest's memory size, the guest's
+    command line."""
+    cid = husk.new_id()
+    bundle.config["process"]["args"] = [
+        "/bin/sh", "-c",
+        "uname -r; cat /proc/sys/kernel/random/boot_id; "
+        "sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; cat /proc/cmdline"]
+    p = husk("run", "--bundle", bundle.path, cid, bundle=bundle)
+    assert p.returncode == 0, p.stderr
+    release, boot_id, memtotal, cmdline = p.stdout.splitlines()[:4]
+    assert release != platform.release()
+    assert boot_id != host_boot_id()
+    # 256 MiB of guest RAM (the default), less what the kernel keeps
+    assert 150 * 1024 < int(memtotal) <= 256 * 1024, memtotal
+    with open("/proc/cmdline") as f:
+        assert cmdline != f.read().strip()
+
+
+def test_bind_mount_from_host(vm_ready, husk, bundle, workdir):
+    """A host directory bound into the container: readable and writable in
+    the guest, the writes on the host; a read-only bind refuses writes."""
+    cid = husk.new_id()
+    src = os.path.join(workdir, "data")
+    os.makedirs(src)
+    with open(os.path.join(src, "from-host"), "w") as f:
+        f.write("host says hi\n")
+    ro = os.path.join(workdir, "ro")
+    os.makedirs(ro)
+    bundle.config["mounts"] += [
+        {"destination": "/data", "type": "bind", "source": src, "options": ["rbind", "rw"]},
+        {"destination": "/ro", "type": "bind", "source": ro, "options": ["rbind", "ro"]},
+    ]
+    bundle.config["process"]["args"] = [
+        "/bin/sh", "-c",
+        "cat /data/from-host; echo guest wrote > /data/from-guest; "
+        "touch /ro/x 2>/dev/null && echo ro-writable || echo ro-refused"]
+    p = husk("run", "--bundle", bundle.path, cid, bundle=bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["host says hi", "ro-refused"]
+    with open(os.path.join(src, "from-guest")) as f:
+        assert f.read() == "guest wrote\n"
+    assert not os.path.exists(os.path.join(ro, "x"))
+
+
+def wait_for(path, timeout=60):
+    for _ in range(timeout * 10):
+        if os.path.exists(path):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_signals_reach_the_guest_process(vm_ready, husk, bundle):
+    """`kill` through husk, and a signal sent straight to the state's pid
+    (as an engine may), both reach the process in the guest."""
+    cid = husk.new_id()
+    bundle.config["process"]["args"] = [
+        "/bin/sh", "-c",
+        "trap 'echo got-USR1 > /tmp/usr1' USR1; trap 'echo got-HUP > /tmp/hup' HUP; "
+        "trap 'exit 7' TERM; touch /tmp/ready; while :; do sleep 0.2; done"]
+    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
+    assert rc == 0, open(err).read()
+    tmp = os.path.join(bundle.rootfs, "tmp")
+    assert wait_for(os.path.join(tmp, "ready")), "the init never set its traps"
+    assert husk("kill", cid, "USR1").returncode == 0
+    assert wait_for(os.path.join(tmp, "usr1"), 30)
+    os.kill(husk.state(cid)["pid"], signal.SIGHUP)
+    assert wait_for(os.path.join(tmp, "hup"), 30)
+    assert husk("kill", cid, "TERM").returncode == 0
+    for _ in range(300):
+        if husk.state(cid)["status"] == "stopped":
+            break
+        time.sleep(0.1)
+    assert husk.state(cid)["status"] == "stopped"
+    assert husk("delete", cid).returncode == 0
+
+
+def test_hypervisor_crash_leaves_nothing(vm_ready, husk, bundle):
+    """QEMU killed under a running container: the monitor notices, the
+    container is stopped, virtiofsd goes too, and delete leaves nothing."""
+    cid = husk.new_id()
+    bundle.config["process"]["args"] = ["/bin/sleep", "600"]
+    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
+    assert rc == 0, open(err).read()
+    facts = husk.vm_facts(cid)
+    pids = [facts["monitor_pid"], facts["vmm_pid"], facts["virtiofsd_pid"]]
+    assert all(alive(p) for p in pids)
+    os.kill(facts["vmm_pid"], signal.SIGKILL)
+    for _ in range(100):
+        if husk.state(cid)["status"] == "stopped":
+            break
+        time.sleep(0.1)
+    assert husk.state(cid)["status"] == "stopped"
+    for _ in range(50):
+        if not any(alive(p) for p in pids):
+            break
+        time.sleep(0.1)
+    assert not any(alive(p) for p in pids), [p for p in pids if alive(p)]
+    assert husk("delete", cid).returncode == 0
+    assert_nothing_left(husk, cid, pids)
+
+
+def test_monitor_killed_leaves_nothing(vm_ready, husk, bundle):
+    """SIGKILL of the state's pid (an engine's last resort): the hypervisor
+    and virtiofsd die with it."""
+    cid = husk.new_id()
+    bundle.config["process"]["args"] = ["/bin/sleep", "600"]
+    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
+    assert rc == 0, open(err).read()
+    facts = husk.vm_facts(cid)
+    pids = [facts["monitor_pid"], facts["vmm_pid"], facts["virtiofsd_pid"]]
+    os.kill(facts["monitor_pid"], signal.SIGKILL)
+    for _ in range(50):
+        if not any(alive(p) for p in pids):
+            break
+        time.sleep(0.1)
+    assert not any(alive(p) for p in pids), [p for p in pids if alive(p)]
+    assert husk("delete", cid).returncode == 0
+    assert_nothing_left(husk, cid, pids)
