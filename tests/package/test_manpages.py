@@ -81,7 +81,8 @@ COMMANDS = help_commands()
 def test_every_command_has_a_page_and_no_page_is_stale():
     assert COMMANDS, "husk --help lists no commands"
     pages = sorted(f[:-2] for f in os.listdir(MAN_DIR) if f.endswith(".8"))
-    assert pages == sorted(["husk"] + [f"husk-{c}" for c in COMMANDS])
+    # husk-vm(8): husk under its second name (the vm backend), not a command
+    assert pages == sorted(["husk", "husk-vm"] + [f"husk-{c}" for c in COMMANDS])
 
 
 def test_husk8_lists_every_command():

@@ -115,7 +115,9 @@ def test_package_installs_the_files(built, installed):
     root, husk = installed["root"], installed["husk"]
     listed = set(sh(installed["dpkg"] + ["-L", "husk"]).split())
     man = [f"usr/share/man/man8/husk-{c}.8.gz" for c in commands(husk)] + ["usr/share/man/man8/husk.8.gz"]
-    for rel in ["usr/bin/husk", COMPLETION, DROP_IN] + man:
+    vm = ["usr/bin/husk-vm", "usr/libexec/husk/husk-agent", "usr/lib/husk/vm/husk-agent.cpio",
+          "usr/share/man/man8/husk-vm.8.gz"]
+    for rel in ["usr/bin/husk", COMPLETION, DROP_IN] + man + vm:
         assert "/" + rel in listed, f"{rel} not in the package"
         assert (root / rel).is_file(), f"{rel} not installed"
     assert os.access(husk, os.X_OK)
