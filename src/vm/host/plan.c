@@ -16,7 +16,13 @@
 #define MEMORY_DEFAULT_MIB 256u
 #define MEMORY_MIN_MIB	   64u
 #define MEMORY_MAX_MIB	   (1u << 20)
-#define CPUS_MAX	   64u
+/* What the VM's host processes (QEMU's own memory under TCG ~85 MiB, virtiofsd
+ * ~9 MiB, the monitor ~1 MiB, bench/vm.py measures them) need beside the
+ * guest's RAM. The container's memory limit bounds the whole VM in its
+ * cgroup, so the guest gets the limit less this: guest RAM the host cannot
+ * back would get QEMU, not the guest's process, killed by the host. */
+#define VMM_OVERHEAD_MIB 128u
+#define CPUS_MAX	 64u
 
 bool husk_vm_kvm_usable(void)
 {
@@ -222,19 +228,46 @@ static int kernel_cmdline(struct husk_vm_plan *plan, const json_t *kernel, struc
 	return rc;
 }
 
-/* linux.resources.memory.limit, in MiB rounded up, when it is set. */
-static unsigned int memory_from_limit(const json_t *config)
+static json_t *resource(const json_t *config, const char *group, const char *key)
 {
-	json_t *v = json_object_get(
-	    json_object_get(json_object_get(json_object_get(config, "linux"), "resources"),
-			    "memory"),
-	    "limit");
+	return json_object_get(
+	    json_object_get(json_object_get(json_object_get(config, "linux"), "resources"), group),
+	    key);
+}
+
+/* The guest's memory from linux.resources.memory.limit (0: none set). */
+static int memory_from_limit(const json_t *config, unsigned int *out, struct husk_err *err)
+{
+	json_t *v = resource(config, "memory", "limit");
 	json_int_t b = json_is_integer(v) ? json_integer_value(v) : 0;
 
+	*out = 0;
 	if (b <= 0)
 		return 0;
-	b = (b + (1 << 20) - 1) >> 20;
-	return b > MEMORY_MAX_MIB ? MEMORY_MAX_MIB : (unsigned int)b;
+	b >>= 20;
+	if (b < VMM_OVERHEAD_MIB + MEMORY_MIN_MIB)
+		return husk_err_plain(err, EINVAL,
+				      "linux.resources.memory.limit: %lld MiB is too little for a "
+				      "VM: its host processes need about %u MiB beside at least %u "
+				      "MiB of guest memory (give at least %u MiB)",
+				      (long long)b, VMM_OVERHEAD_MIB, MEMORY_MIN_MIB,
+				      VMM_OVERHEAD_MIB + MEMORY_MIN_MIB);
+	b -= VMM_OVERHEAD_MIB;
+	*out = b > MEMORY_MAX_MIB ? MEMORY_MAX_MIB : (unsigned int)b;
+	return 0;
+}
+
+/* vCPUs from linux.resources.cpu quota/period, rounded up (0: none set). */
+static unsigned int cpus_from_quota(const json_t *config)
+{
+	json_t *q = resource(config, "cpu", "quota"), *p = resource(config, "cpu", "period");
+	json_int_t quota = json_is_integer(q) ? json_integer_value(q) : 0;
+	json_int_t period = json_is_integer(p) ? json_integer_value(p) : 100000;
+
+	if (quota <= 0 || period <= 0)
+		return 0;
+	quota = (quota + period - 1) / period;
+	return quota > CPUS_MAX ? CPUS_MAX : (unsigned int)quota;
 }
 
 int husk_vm_plan_make(const json_t *config, const struct husk_kvv *annotations,
@@ -242,9 +275,11 @@ int husk_vm_plan_make(const json_t *config, const struct husk_kvv *annotations,
 {
 	json_t *vm, *hv, *kernel, *image;
 	const char *hv_path, *k_path, *initrd;
-	unsigned int limit = memory_from_limit(config);
+	unsigned int limit, quota_cpus = cpus_from_quota(config);
 
 	*plan = (struct husk_vm_plan){0};
+	if (memory_from_limit(config, &limit, err) < 0)
+		return -1;
 	if (opt_object(config, "vm", "", &vm, err) < 0 ||
 	    opt_object(vm, "hypervisor", "vm", &hv, err) < 0 ||
 	    opt_object(vm, "kernel", "vm", &kernel, err) < 0 ||
@@ -262,8 +297,8 @@ int husk_vm_plan_make(const json_t *config, const struct husk_kvv *annotations,
 				    limit ? (limit < MEMORY_MIN_MIB ? MEMORY_MIN_MIB : limit)
 					  : MEMORY_DEFAULT_MIB,
 				    MEMORY_MIN_MIB, MEMORY_MAX_MIB, &plan->memory_mib, err) < 0 ||
-	    husk_vm_annotation_uint(annotations, HUSK_VM_ANN_CPUS, 1, 1, CPUS_MAX, &plan->cpus,
-				    err) < 0)
+	    husk_vm_annotation_uint(annotations, HUSK_VM_ANN_CPUS, quota_cpus ? quota_cpus : 1, 1,
+				    CPUS_MAX, &plan->cpus, err) < 0)
 		return -1;
 	if (find_hypervisor(hv_path, &plan->hypervisor, err) < 0 ||
 	    pick_file(k_path, "vm.kernel.path", "vmlinux",
