@@ -81,6 +81,31 @@ struct vm_create {
 	bool reported; /* the monitor failed and said why: it exits by itself */
 };
 
+/* --debug: how the VM was run and where its boot's time went (vm.json). */
+static void log_boot_facts(int dir_fd, const char *id)
+{
+	struct husk_err ignored = {0};
+	size_t len = 0;
+	_cleanup_free_ char *text = husk_read_file(dir_fd, HUSK_VM_RUNTIME_FILE, 0, &len, &ignored);
+	json_t *facts = text ? json_loadb(text, len, 0, NULL) : NULL;
+	json_t *t = json_object_get(facts, "monotonic_ns");
+	double ms = 1e-6;
+
+	if (t)
+		husk_debug("vm %s: accel %s; hypervisor started %.1f ms after the monitor, agent "
+			   "ready %.1f ms later (guest clock %.1f ms), container created %.1f ms "
+			   "after that",
+			   id, json_string_value(json_object_get(facts, "accel")),
+			   ms * (double)(json_integer_value(json_object_get(t, "vmm_exec")) -
+					 json_integer_value(json_object_get(t, "monitor"))),
+			   ms * (double)(json_integer_value(json_object_get(t, "agent_ready")) -
+					 json_integer_value(json_object_get(t, "vmm_exec"))),
+			   ms * (double)json_integer_value(json_object_get(facts, "guest_boot_ns")),
+			   ms * (double)(json_integer_value(json_object_get(t, "created")) -
+					 json_integer_value(json_object_get(t, "agent_ready"))));
+	json_decref(facts);
+}
+
 static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 			struct husk_err *err)
 {
@@ -112,7 +137,11 @@ static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 		return -1;
 	if (write(v->go[1], "g", 1) != 1)
 		return husk_err_sys(err, "start vm monitor");
-	return husk_traced("boot vm", p->id, wait_ready(v->report[0], &v->reported, err));
+	if (husk_traced("boot vm", p->id, wait_ready(v->report[0], &v->reported, err)) < 0)
+		return -1;
+	if (husk_trace_enabled)
+		log_boot_facts(v->dir_fd, p->id);
+	return 0;
 }
 
 static int run_host_hooks(const struct husk_spawn_params *p, pid_t pid, struct husk_err *err)
