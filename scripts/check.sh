@@ -41,6 +41,10 @@ if [ -d tests/vm ] && [ "${HUSK_SKIP_VM:-0}" != 1 ]; then
 	stage "vm guest kernel (cached after the first build)"
 	sh vm/kernel/build.sh "$build/vm/vmlinux" || status=1
 	HUSK_VM_REQUIRED=1 run_pytest vm "$build/husk" tests/vm
+	# The host side again under ASan+UBSan; the sanitizer build makes no
+	# (static) agent, so it boots the normal build's guest pieces.
+	if [ ! -e "$asan/vm" ]; then ln -s "$(realpath "$build/vm")" "$asan/vm"; fi
+	HUSK_VM_REQUIRED=1 run_pytest vm-asan "$asan/husk" tests/vm
 fi
 [ -d tests/integration ] && run_pytest integration-asan "$asan/husk" tests/integration
 [ -d tests/engines ] && ls tests/engines/test_*.py >/dev/null 2>&1 && [ "${HUSK_SKIP_ENGINES:-0}" != 1 ] &&

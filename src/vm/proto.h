@@ -1,5 +1,5 @@
 /* The agent protocol: what husk on the host and husk-agent in the guest say
- * to each other over the VM's virtio-serial port (docs/vm-protocol.md).
+ * to each other over the VM's virtio-serial port (docs/vm-agent.md).
  *
  * Every message is one frame: a 16-byte header, little-endian,
  *
