@@ -22,7 +22,8 @@ MORE_CHECKS = {
     "podman": [
         "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "kill-paused", "update",
         "join-namespaces", "network-bridge", "network-ping", "restart", "wait", "rm-state",
-        "privileged", "privileged-userns", "userns-map", "exec-userns", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
+        "privileged", "privileged-userns", "userns-map", "exec-userns", "userns-auto",
+        "userns-auto-disjoint", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
         "init",
     ],
     "containerd": [
