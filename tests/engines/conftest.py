@@ -34,7 +34,7 @@ MORE_CHECKS = {
     "docker": [
         "top", "stats", "exec-user", "exec-env", "exec-exit-code", "kill-signal", "kill-paused", "update",
         "join-namespaces", "network-bridge", "network-ping", "restart", "wait", "rm-state",
-        "privileged", "cap-add-all", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
+        "privileged", "cap-add-all", "userns-remap", "tmpfs", "device", "sysctl", "ulimit", "hostname", "env", "workdir",
         "init",
     ],
 }
