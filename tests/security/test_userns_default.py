@@ -63,3 +63,82 @@ def test_identity_map_container_root_writes_it(rt, bundle, tmp_path):
     out, content = leak_and_write(rt, bundle, tmp_path, identity=True)
     assert "WROTE" in out, out
     assert "pwned" in content
+
+
+CREATE = "touch /leak/planted && echo CREATED || echo REFUSED"
+
+
+def leak_and_create(rt, bundle, tmp_path, identity):
+    """The leaked bind mount of a root-owned 0755 host directory: container
+    root tries to plant a new file in it."""
+    host = tmp_path / "host-dir"
+    host.mkdir()
+    os.chown(host, 0, 0)
+    os.chmod(host, 0o755)
+    default_spec(rt, bundle, identity)
+    bundle.config["mounts"].append({"destination": "/leak", "type": "bind",
+                                    "source": str(host), "options": ["rbind", "rw"]})
+    bundle.config["process"]["args"] = ["/bin/sh", "-c", CREATE]
+    r = rt.run(bundle)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout, (host / "planted").exists()
+
+
+def test_default_container_root_cannot_create_in_a_leaked_host_dir(rt, bundle, tmp_path):
+    out, planted = leak_and_create(rt, bundle, tmp_path, identity=False)
+    assert "REFUSED" in out, out
+    assert not planted
+
+
+def test_identity_map_container_root_creates_in_it(rt, bundle, tmp_path):
+    """Companion: with container root = host root the file is planted."""
+    out, planted = leak_and_create(rt, bundle, tmp_path, identity=True)
+    assert "CREATED" in out, out
+    assert planted
+
+
+# A host directory fd handed to the container (--preserve-fds: the fd a
+# runtime or a caller leaks, as in CVE-2024-21626) reaches host files by
+# /proc/self/fd/3/NAME, around every mount.
+FD_ATTACK = ("(echo pwned >> /proc/self/fd/3/victim) 2>/dev/null && echo WROTE || echo REFUSED; "
+             "(echo x > /proc/self/fd/3/planted) 2>/dev/null && echo CREATED || echo NOT-CREATED")
+
+
+def leak_fd_and_write(rt, bundle, tmp_path, identity):
+    host = tmp_path / "host-secrets"
+    host.mkdir()
+    os.chown(host, 0, 0)
+    os.chmod(host, 0o755)
+    victim = host / "victim"
+    victim.write_text("host data\n")
+    os.chown(victim, 0, 0)
+    os.chmod(victim, 0o644)
+    default_spec(rt, bundle, identity)
+    bundle.config["process"]["args"] = ["/bin/sh", "-c", FD_ATTACK]
+    dirfd = os.open(host, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        # preexec_fn runs before subprocess closes the fds not in pass_fds
+        bundle.write()
+        rt.created.append(bundle.cid)
+        r = rt("run", "--preserve-fds", "1", "--bundle", bundle.path, bundle.cid,
+               pass_fds=(3,), preexec_fn=lambda: os.dup2(dirfd, 3))
+    finally:
+        os.close(dirfd)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout, victim.read_text(), (host / "planted").exists()
+
+
+def test_default_container_root_cannot_write_through_a_leaked_host_fd(rt, bundle, tmp_path):
+    out, content, planted = leak_fd_and_write(rt, bundle, tmp_path, identity=False)
+    assert "REFUSED" in out and "NOT-CREATED" in out, out
+    assert content == "host data\n"
+    assert not planted
+
+
+def test_identity_map_container_root_writes_through_the_fd(rt, bundle, tmp_path):
+    """Companion: with the identity map the same fd writes and plants on the
+    host (so the fd really reaches the host directory)."""
+    out, content, planted = leak_fd_and_write(rt, bundle, tmp_path, identity=True)
+    assert "WROTE" in out and "CREATED" in out, out
+    assert "pwned" in content
+    assert planted
