@@ -25,6 +25,7 @@ struct monitor {
 	bool stdin_open; /* fd 0 still relayed */
 	struct exec_stream ex[HUSK_VM_MAX_EXEC];
 	uint32_t next_stream;
+	struct husk_vm_net net;
 };
 
 /* The signals the monitor passes on to the container's init (0-ended). */
