@@ -4,6 +4,7 @@ test speaks the agent protocol (tests/pylib/vmproto.py) as the host does and
 the agent runs the container with libhusk on this machine."""
 
 import copy
+import json
 import os
 import signal
 import socket
@@ -291,3 +292,37 @@ def test_usage_errors():
     # not PID 1 and no test mode: refuses rather than mounting over the host
     p = subprocess.run([AGENT], capture_output=True, timeout=10)
     assert p.returncode == 2 and b"not PID 1" in p.stderr
+
+
+GOOD_NIC = {"name": "eth0", "mac": "02:42:0a:00:00:02", "mtu": 1500,
+            "addresses": ["10.0.0.2/24", "fd00::2/64"],
+            "routes": [{"dst": "default", "gateway": "10.0.0.1"}, {"dst": "10.1.0.0/16"}]}
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"interfaces": [dict(GOOD_NIC, mtu=10)]}, "interfaces[0]: mtu"),
+    ({"interfaces": [dict(GOOD_NIC, mac="02:42:0a:00:00")]}, "interfaces[0]: mac"),
+    ({"interfaces": [dict(GOOD_NIC, name="lo")]}, "interfaces[0]: name"),
+    ({"interfaces": [dict(GOOD_NIC, extra=1)]}, "interfaces[0].extra: unknown field"),
+    ({"interfaces": [dict(GOOD_NIC, addresses=["10.0.0.2/33"])]}, "addresses[0]"),
+    ({"interfaces": [dict(GOOD_NIC, routes=[{"dst": "default"}])]}, "routes[0]"),
+    ({"interfaces": [dict(GOOD_NIC, routes=[{"dst": "10.1.0.0/16", "gateway": "fd00::1"}])]},
+     "routes[0]"),
+    ({"interfaces": [GOOD_NIC, GOOD_NIC]}, "interfaces[1]"),
+    ({"cards": []}, "unknown field"),
+])
+def test_network_annotation_checked_strictly(agent, bad, field):
+    agent.cid = agent.rt.new_id("vm")
+    cfg = agent.config("/bin/true")
+    cfg["annotations"] = {"org.husk.vm.network": json.dumps(bad)}
+    agent.chan.send(vp.CREATE, 0, {"id": agent.cid, "config": cfg, "terminal": False})
+    err = agent.chan.expect(vp.ERROR).json
+    assert "annotations.org.husk.vm.network: " in err["message"], err
+    assert field in err["message"], err
+    # well-formed settings pass the checks (the test mode does not apply them)
+    cfg["annotations"]["org.husk.vm.network"] = json.dumps({"interfaces": [GOOD_NIC]})
+    agent.chan.send(vp.CREATE, 0, {"id": agent.cid, "config": cfg, "terminal": False})
+    agent.chan.expect(vp.CREATED)
+    agent.chan.send(vp.START)
+    agent.chan.expect(vp.STARTED)
+    assert agent.chan.until_exit()[2] == 0

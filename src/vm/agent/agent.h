@@ -100,6 +100,10 @@ void agent_stdio_swap_out(struct agent_stdio *s);
 int agent_stdio_finish(struct agent_stdio *s, struct agent_proc *p, struct husk_err *err);
 void agent_stdio_release(struct agent_stdio *s);
 
+/* net.c: the guest's cards as the config's org.husk.vm.network annotation
+ * says (checked strictly; in the test mode only checked). */
+int agent_net_setup(const struct agent *a, const json_t *config, struct husk_err *err);
+
 /* requests.c: what each host message does. */
 int agent_handle(struct agent *a, struct husk_vm_msg *m);
 int agent_read_pid_file(const char *path, pid_t *pid, struct husk_err *err);

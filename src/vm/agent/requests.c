@@ -112,6 +112,9 @@ static int create(struct agent *a, struct husk_vm_msg *m, struct husk_err *err)
 	snprintf(path, sizeof(path), "%s/config.json", a->bundle_dir);
 	if (set_terminal(json_object_get(config, "process"), terminal, err) < 0)
 		return husk_err_prefix(err, "create %s: config", id);
+	/* Once: a CREATE that fails here ends the VM (the host gives up). */
+	if (agent_net_setup(a, config, err) < 0)
+		return husk_err_prefix(err, "create %s", id);
 	if (write_json(path, config, err) < 0)
 		return -1;
 	p = agent_proc_new(a, 0, err);

@@ -3,6 +3,7 @@
  * the share. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm/host/vm.h"
@@ -99,7 +100,33 @@ static void drop_host_identity(json_t *cfg)
 	}
 }
 
-json_t *husk_vm_guest_config(const json_t *config, const char *id, struct husk_err *err)
+/* The agent's network settings come from the monitor alone: one the
+ * bundle set is replaced (or removed). */
+static int network_annotation(json_t *cfg, const json_t *net)
+{
+	json_t *ann = json_object_get(cfg, "annotations");
+	char *text;
+	int r;
+
+	if (json_is_object(ann))
+		json_object_del(ann, HUSK_VM_ANN_NETWORK);
+	if (!net)
+		return 0;
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		if (!ann || json_object_set_new(cfg, "annotations", ann) < 0)
+			return -1;
+	}
+	text = json_dumps(net, JSON_COMPACT);
+	if (!text)
+		return -1;
+	r = set_str(ann, HUSK_VM_ANN_NETWORK, text);
+	free(text);
+	return r;
+}
+
+json_t *husk_vm_guest_config(const json_t *config, const char *id, const json_t *net,
+			     struct husk_err *err)
 {
 	json_t *cfg = json_deep_copy(config), *root, *linux_;
 	char cg[300];
@@ -115,7 +142,7 @@ json_t *husk_vm_guest_config(const json_t *config, const char *id, struct husk_e
 	linux_ = json_object_get(cfg, "linux");
 	snprintf(cg, sizeof(cg), "/husk/%s", id);
 	if (!json_is_object(root) || set_str(root, "path", HUSK_VM_GUEST_SHARE "/rootfs") < 0 ||
-	    share_mounts(cfg) < 0 ||
+	    share_mounts(cfg) < 0 || network_annotation(cfg, net) < 0 ||
 	    (json_is_object(linux_) &&
 	     (set_str(linux_, "cgroupsPath", cg) < 0 || guest_namespaces(linux_) < 0))) {
 		json_decref(cfg);

@@ -49,6 +49,7 @@ void husk_vm_monitor_stop(struct monitor *m)
 	kill_reap(m->fs_pid);
 	kill_reap(m->fifo_pid);
 	m->vmm_pid = m->fs_pid = m->fifo_pid = -1;
+	husk_vm_net_release(&m->net);
 	/* and whatever came back to us as their subreaper */
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;

@@ -229,9 +229,18 @@ static int boot(struct monitor *m, struct husk_err *err)
 	close(vfs);
 	if (m->fs_pid < 0)
 		return -1;
+	if (husk_vm_net_setup(a->config, &m->net, err) < 0) {
+		close(sv[1]);
+		return -1;
+	}
 	m->t.vmm_exec = monotonic_ns();
-	m->vmm_pid = husk_vm_vmm_start(&husk_vmm_qemu, a->plan, sv[1], err);
+	m->vmm_pid = husk_vm_vmm_start(&husk_vmm_qemu, a->plan, sv[1], &m->net, err);
 	close(sv[1]);
+	/* QEMU holds the taps now: they go when it ends */
+	for (size_t i = 0; i < m->net.n; i++) {
+		close(m->net.nic[i].tap_fd);
+		m->net.nic[i].tap_fd = -1;
+	}
 	if (m->vmm_pid < 0)
 		return -1;
 	m->vmm_pidfd = (int)syscall(SYS_pidfd_open, m->vmm_pid, 0);
@@ -241,7 +250,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 	m->t.agent_ready = monotonic_ns();
 	m->t.guest_boot_ns = (uint64_t)json_integer_value(json_object_get(msg.json, "boot_ns"));
 	husk_vm_msg_clear(&msg);
-	guest = husk_vm_guest_config(a->config, a->id, err);
+	guest = husk_vm_guest_config(a->config, a->id, m->net.guest, err);
 	if (!guest)
 		return -1;
 	create = json_pack("{s:s,s:o,s:b}", "id", a->id, "config", guest, "terminal", 0);
@@ -281,7 +290,8 @@ __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor
 			    .fifo_sock = -1,
 			    .fifo_fd = -1,
 			    .vmm_pid = -1,
-			    .fs_pid = -1};
+			    .fs_pid = -1,
+			    .net = {.ns_fd = -1}};
 	struct husk_err err = {0};
 	char byte;
 

@@ -31,6 +31,7 @@ struct monitor {
 	struct {
 		uint64_t monitor, vmm_exec, agent_ready, created, guest_boot_ns;
 	} t;
+	struct husk_vm_net net;
 };
 
 /* The signals the monitor passes on to the container's init (0-ended). */

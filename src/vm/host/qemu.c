@@ -44,7 +44,8 @@ __attribute__((format(printf, 2, 3))) static void add(struct argv_builder *b, co
 	va_end(ap);
 }
 
-static char **qemu_argv(const struct husk_vm_plan *p, int agent_fd, struct husk_err *err)
+static char **qemu_argv(const struct husk_vm_plan *p, int agent_fd, const struct husk_vm_net *net,
+			struct husk_err *err)
 {
 	struct argv_builder b = {0};
 
@@ -88,6 +89,13 @@ static char **qemu_argv(const struct husk_vm_plan *p, int agent_fd, struct husk_
 	add(&b, "socket,id=vfs,path=%s", HUSK_VM_VFS_SOCK);
 	add(&b, "-device");
 	add(&b, "vhost-user-fs-device,chardev=vfs,tag=%s", HUSK_VM_FS_TAG);
+	/* the taps the monitor made: QEMU only reads and writes them */
+	for (size_t i = 0; net && i < net->n; i++) {
+		add(&b, "-netdev");
+		add(&b, "tap,id=net%zu,fd=%d", i, net->nic[i].tap_fd);
+		add(&b, "-device");
+		add(&b, "virtio-net-device,netdev=net%zu,mac=%s", i, net->nic[i].mac);
+	}
 	add(&b, "-sandbox");
 	add(&b, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
 	for (size_t i = 0; p->hv_params && p->hv_params[i]; i++)

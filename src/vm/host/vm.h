@@ -36,6 +36,9 @@
 /* Config annotations it reads. */
 #define HUSK_VM_ANN_MEMORY "org.husk.vm.memory_mib"
 #define HUSK_VM_ANN_CPUS   "org.husk.vm.cpus"
+/* The guest config's network settings for the agent (net.c; docs/vm.md):
+ * set by the monitor, never taken from the bundle. */
+#define HUSK_VM_ANN_NETWORK "org.husk.vm.network"
 
 #define HUSK_VM_BOOT_TIMEOUT_S 60
 
@@ -57,13 +60,34 @@ void husk_vm_plan_free(struct husk_vm_plan *plan);
 /* Whether KVM can be used here (/dev/kvm opens and answers). */
 bool husk_vm_kvm_usable(void);
 
+/* net.c: the container's network namespace joined to the VM. */
+#define HUSK_VM_MAX_NICS 8
+struct husk_vm_nic {
+	int tap_fd;	/* the tap beside the veth, for the hypervisor; -1 once passed */
+	char mac[18];	/* the veth's, which the guest card takes */
+	int veth_index; /* in the namespace */
+};
+struct husk_vm_net {
+	int ns_fd; /* the namespace (-1: none, or one without a path) */
+	struct husk_vm_nic nic[HUSK_VM_MAX_NICS];
+	size_t n;
+	json_t *guest; /* {"interfaces": [...]} for the agent, NULL without cards */
+};
+/* With a network namespace path in the config: a tap for each interface
+ * there that is up with an address, joined to it by tc mirred both ways,
+ * and what the guest must set. Otherwise nothing (the guest gets only lo). */
+int husk_vm_net_setup(const json_t *config, struct husk_vm_net *net, struct husk_err *err);
+/* Close the taps, remove the tc set-up from the namespace's links. */
+void husk_vm_net_release(struct husk_vm_net *net);
+
 /* A hypervisor driver: the argv that runs a plan. Fds and paths it refers to
  * are relative to the monitor's working directory, the state directory. */
 struct husk_vmm {
 	const char *name;
 	/* argv (NULL-ended, caller frees with husk_vm_argv_free): agent_fd is
 	 * the hypervisor's end of the agent channel. */
-	char **(*build_argv)(const struct husk_vm_plan *plan, int agent_fd, struct husk_err *err);
+	char **(*build_argv)(const struct husk_vm_plan *plan, int agent_fd,
+			     const struct husk_vm_net *net, struct husk_err *err);
 };
 extern const struct husk_vmm husk_vmm_qemu;
 void husk_vm_argv_free(char **argv);
@@ -71,7 +95,8 @@ void husk_vm_argv_free(char **argv);
 /* The config.json the guest gets (see docs/vm.md): root and bind sources
  * point into the share, hooks, namespace paths, the network namespace and
  * the vm section are gone. A new reference. */
-json_t *husk_vm_guest_config(const json_t *config, const char *id, struct husk_err *err);
+json_t *husk_vm_guest_config(const json_t *config, const char *id, const json_t *net,
+			     struct husk_err *err);
 /* Whether mounts[i] of the config is a bind mount (its source is shared). */
 bool husk_vm_mount_is_bind(const json_t *mount);
 
@@ -122,6 +147,6 @@ int husk_vm_annotation_uint(const struct husk_kvv *ann, const char *key, unsigne
 
 /* vmm_start.c: fork the hypervisor (cwd: the state directory). */
 pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan, int agent_fd,
-			struct husk_err *err);
+			const struct husk_vm_net *net, struct husk_err *err);
 /* In a forked child: stdin /dev/null, stdout and stderr appended to log. */
 int husk_vm_child_stdio(const char *log);

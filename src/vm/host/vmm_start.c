@@ -57,7 +57,8 @@ int husk_vm_child_stdio(const char *log)
 	return 0;
 }
 
-__attribute__((noreturn)) static void vmm_child(char **argv, int agent_fd)
+__attribute__((noreturn)) static void vmm_child(char **argv, int agent_fd,
+						const struct husk_vm_net *net)
 {
 	const char *step = "stdio";
 
@@ -67,6 +68,10 @@ __attribute__((noreturn)) static void vmm_child(char **argv, int agent_fd)
 	step = "keep agent fd";
 	if (fcntl(agent_fd, F_SETFD, 0) < 0)
 		goto fail;
+	step = "keep tap fds";
+	for (size_t i = 0; net && i < net->n; i++)
+		if (fcntl(net->nic[i].tap_fd, F_SETFD, 0) < 0)
+			goto fail;
 	step = "unshare";
 	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		goto fail;
@@ -98,9 +103,9 @@ static void record_argv(char **argv)
 }
 
 pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *plan, int agent_fd,
-			struct husk_err *err)
+			const struct husk_vm_net *net, struct husk_err *err)
 {
-	char **argv = vmm->build_argv(plan, agent_fd, err);
+	char **argv = vmm->build_argv(plan, agent_fd, net, err);
 	pid_t pid;
 
 	if (!argv)
@@ -108,7 +113,7 @@ pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *p
 	record_argv(argv);
 	pid = fork();
 	if (pid == 0)
-		vmm_child(argv, agent_fd);
+		vmm_child(argv, agent_fd, net);
 	husk_vm_argv_free(argv);
 	if (pid < 0)
 		return husk_err_sys(err, "fork %s", vmm->name);
