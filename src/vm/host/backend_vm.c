@@ -45,9 +45,6 @@ static json_t *load_config(int dir_fd, struct husk_err *err)
 /* What the vm backend cannot do (yet): refused before anything starts. */
 static int check_supported(const struct husk_spawn_params *p, struct husk_err *err)
 {
-	if (p->spec->process && p->spec->process->terminal)
-		return husk_err_plain(err, ENOTSUP,
-				      "process.terminal: not supported by the vm backend yet");
 	if (p->preserve_fds > 0)
 		return husk_err_plain(err, ENOTSUP,
 				      "--preserve-fds: not supported by the vm backend");
@@ -76,6 +73,7 @@ struct vm_create {
 	int dir_fd, report[2], go[2];
 	json_t *config;
 	struct husk_vm_plan plan;
+	struct husk_vm_pty pty; /* process.terminal, else all -1 */
 	pid_t pid;
 	int pidfd;
 	bool reported; /* the monitor failed and said why: it exits by itself */
@@ -120,6 +118,7 @@ static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 	    .plan = &v->plan,
 	    .join_fds = p->join_fds,
 	    .n_join_fds = p->n_join_fds,
+	    .tty_fd = v->pty.slave,
 	};
 	bool into;
 
@@ -132,6 +131,10 @@ static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 	v->report[1] = -1;
 	close(v->go[0]);
 	v->go[0] = -1;
+	if (v->pty.slave >= 0) {
+		close(v->pty.slave); /* the monitor's now */
+		v->pty.slave = -1;
+	}
 	if ((p->cgroup_fd >= 0 && !into && husk_cgroup_fd_attach(p->cgroup_fd, v->pid, err) < 0) ||
 	    (p->cb.child_created && p->cb.child_created(p->cb.ctx, v->pid, err) < 0))
 		return -1;
@@ -164,7 +167,10 @@ static void close_pair(int fd[2])
 static int vm_create(const struct husk_spawn_params *p, struct husk_spawn_result *out,
 		     struct husk_err *err)
 {
-	struct vm_create v = {.dir_fd = -1, .report = {-1, -1}, .go = {-1, -1}, .pidfd = -1};
+	struct vm_create v = {
+	    .dir_fd = -1, .report = {-1, -1}, .go = {-1, -1}, .pty = {-1, -1, -1}, .pidfd = -1};
+	bool terminal = p->spec->process && p->spec->process->terminal;
+	int master = -1;
 	_cleanup_free_ char *dir = strdup(p->exec_fifo ? p->exec_fifo : "");
 	int rc = -1;
 
@@ -174,7 +180,8 @@ static int vm_create(const struct husk_spawn_params *p, struct husk_spawn_result
 	if (v.dir_fd < 0)
 		return husk_err_sys(err, "open state directory");
 	if (check_supported(p, err) < 0 || !(v.config = load_config(v.dir_fd, err)) ||
-	    husk_vm_plan_make(v.config, &p->spec->annotations, &v.plan, err) < 0)
+	    husk_vm_plan_make(v.config, &p->spec->annotations, &v.plan, err) < 0 ||
+	    (terminal && husk_vm_pty_open(p->spec->process, p->console_socket, &v.pty, err) < 0))
 		goto out;
 	if (pipe2(v.report, O_CLOEXEC) < 0 || pipe2(v.go, O_CLOEXEC) < 0) {
 		husk_err_sys(err, "pipe");
@@ -187,6 +194,8 @@ static int vm_create(const struct husk_spawn_params *p, struct husk_spawn_result
 			;
 		v.pid = -1;
 	}
+	if (rc == 0 && terminal)
+		rc = husk_vm_pty_hand_out(&v.pty, p->want_pty_master, &master, err);
 	if (rc == 0)
 		rc = run_host_hooks(p, v.pid, err);
 	if (rc < 0 && v.pid > 0)
@@ -194,10 +203,14 @@ static int vm_create(const struct husk_spawn_params *p, struct husk_spawn_result
 	if (rc == 0) {
 		out->pid = v.pid;
 		out->pidfd = v.pidfd;
-		out->pty_master = -1;
+		out->pty_master = master;
+		master = -1;
 		v.pidfd = -1;
 	}
 out:
+	if (master >= 0)
+		close(master);
+	husk_vm_pty_close(&v.pty);
 	if (v.pidfd >= 0)
 		close(v.pidfd);
 	close_pair(v.report);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -192,6 +193,8 @@ static void on_guest_init(struct monitor *m, struct husk_vm_msg *msg)
 	}
 }
 
+static void resize(struct monitor *m, uint32_t stream, int tty_fd);
+
 static void on_guest(struct monitor *m, struct husk_vm_msg *msg)
 {
 	struct exec_stream *s;
@@ -211,6 +214,10 @@ static void on_guest(struct monitor *m, struct husk_vm_msg *msg)
 		write_out(&s->errfd, msg);
 		break;
 	case HUSK_VM_EXEC_STARTED:
+		s->started = true;
+		/* the slave's size may have changed since EXEC took it */
+		if (s->terminal)
+			resize(m, s->stream, s->errfd);
 		reply(s->conn, json_pack("{s:O}", "started", json_object_get(msg->json, "pid")));
 		break;
 	case HUSK_VM_EXIT:
@@ -218,6 +225,10 @@ static void on_guest(struct monitor *m, struct husk_vm_msg *msg)
 		stream_end(s);
 		break;
 	case HUSK_VM_ERROR:
+		/* once started, an error is a STDIN, SIGNAL or WINSIZE that came
+		 * too late (the process is ending): its EXIT follows */
+		if (s->started)
+			break;
 		reply(s->conn, json_pack("{s:O,s:O}", "errno", json_object_get(msg->json, "errno"),
 					 "error", json_object_get(msg->json, "message")));
 		stream_end(s);
@@ -245,6 +256,16 @@ static void signal_stream(struct monitor *m, uint32_t stream, int sig, bool all)
 	json_decref(j);
 }
 
+/* The guest's pty of `stream` to the size of our slave `tty_fd`. */
+static void resize(struct monitor *m, uint32_t stream, int tty_fd)
+{
+	json_t *ws = husk_vm_winsize_json(tty_fd);
+
+	if (ws)
+		send_or_die(m, HUSK_VM_WINSIZE, stream, ws, NULL, 0);
+	json_decref(ws);
+}
+
 /* A read end passed to us (fd 0 or an exec's stdin) into STDIN frames. */
 static void pump_stdin(struct monitor *m, int *fd, uint32_t stream)
 {
@@ -260,6 +281,19 @@ static void pump_stdin(struct monitor *m, int *fd, uint32_t stream)
 		else
 			m->stdin_open = false;
 	}
+}
+
+/* An exec'd process starts at the size of its slave (husk in the guest sets
+ * process.consoleSize on its pty before the process runs). */
+static void set_console_size(json_t *process, int tty_fd)
+{
+	struct winsize ws;
+
+	if (json_is_object(process) && ioctl(tty_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row &&
+	    ws.ws_col)
+		json_object_set_new(
+		    process, "consoleSize",
+		    json_pack("{s:i,s:i}", "height", (int)ws.ws_row, "width", (int)ws.ws_col));
 }
 
 static void on_exec_request(struct monitor *m, int conn, json_t *req, int *fds, size_t n)
@@ -278,9 +312,16 @@ static void on_exec_request(struct monitor *m, int conn, json_t *req, int *fds, 
 		close(conn);
 		return;
 	}
-	*s = (struct exec_stream){
-	    .stream = ++m->next_stream, .conn = conn, .in = fds[0], .out = fds[1], .errfd = fds[2]};
-	body = json_pack("{s:O,s:b}", "process", json_object_get(req, "process"), "terminal", 0);
+	*s = (struct exec_stream){.stream = ++m->next_stream,
+				  .conn = conn,
+				  .in = fds[0],
+				  .out = fds[1],
+				  .errfd = fds[2],
+				  .terminal = json_is_true(json_object_get(req, "terminal"))};
+	if (s->terminal)
+		set_console_size(json_object_get(req, "process"), s->errfd);
+	body = json_pack("{s:O,s:b}", "process", json_object_get(req, "process"), "terminal",
+			 s->terminal);
 	send_or_die(m, HUSK_VM_EXEC, s->stream, body, NULL, 0);
 	json_decref(body);
 }
@@ -331,8 +372,15 @@ static void on_relay(struct monitor *m, struct exec_stream *s)
 		close(fds[i]);
 	if (r == 0) {
 		int sig = (int)json_integer_value(json_object_get(req, "signal"));
-		if (sig > 0 && sig < 65)
+		const char *op = json_string_value(json_object_get(req, "op"));
+		if (op && strcmp(op, "winsize") == 0) {
+			/* before EXEC_STARTED the guest has no stream yet; that
+			 * sends the size anyway */
+			if (s->terminal && s->started)
+				resize(m, s->stream, s->errfd);
+		} else if (sig > 0 && sig < 65) {
 			signal_stream(m, s->stream, sig, false);
+		}
 	} else {
 		signal_stream(m, s->stream, SIGKILL, false);
 		stream_end(s);
@@ -344,9 +392,13 @@ static void on_signal(struct monitor *m)
 {
 	struct signalfd_siginfo si;
 
-	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH)
+	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		/* our terminal's master was resized: the guest's pty follows */
+		if (si.ssi_signo == SIGWINCH && m->terminal)
+			resize(m, 0, 2);
+		else if (si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH)
 			signal_stream(m, 0, (int)si.ssi_signo, false);
+	}
 }
 
 static void on_vmm_gone(struct monitor *m)

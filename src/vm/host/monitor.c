@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -39,6 +40,8 @@ static void close_inherited(const struct husk_vm_monitor_args *a)
 	keep[n++] = a->dir_fd;
 	keep[n++] = a->report_fd;
 	keep[n++] = a->go_fd;
+	if (a->tty_fd >= 0)
+		keep[n++] = a->tty_fd;
 	for (size_t i = 0; i < a->n_join_fds && n < 64; i++)
 		keep[n++] = a->join_fds[i];
 	/* sort, then close the gaps */
@@ -253,7 +256,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 	guest = husk_vm_guest_config(a->config, a->id, m->net.guest, err);
 	if (!guest)
 		return -1;
-	create = json_pack("{s:s,s:o,s:b}", "id", a->id, "config", guest, "terminal", 0);
+	create = json_pack("{s:s,s:o,s:b}", "id", a->id, "config", guest, "terminal", m->terminal);
 	r = create ? husk_vm_monitor_send(m, HUSK_VM_CREATE, 0, create, NULL, 0, err)
 		   : husk_err_set(err, ENOMEM, "vm: CREATE");
 	json_decref(create);
@@ -262,7 +265,42 @@ static int boot(struct monitor *m, struct husk_err *err)
 	husk_vm_msg_clear(&msg);
 	m->t.created = monotonic_ns();
 	write_runtime_file(m);
+	/* the size may have changed while the guest booted */
+	return m->terminal ? husk_vm_monitor_winsize(m, 0, 0, err) : 0;
+}
+
+/* process.terminal: the pty slave becomes our stdio, as it would be the
+ * init's on a linux host, and our controlling terminal, so that a resize of
+ * its master reaches us as SIGWINCH (setsid came first; SIGWINCH is
+ * blocked for the signalfd already, so none is lost). */
+static int take_terminal(struct monitor *m, struct husk_err *err)
+{
+	int fd = m->a->tty_fd;
+
+	if (fd < 0)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (fd != i && dup2(fd, i) < 0)
+			return husk_err_sys(err, "vm: pty slave onto fd %d", i);
+	if (fd > 2)
+		close(fd);
+	if (ioctl(0, TIOCSCTTY, 0) < 0)
+		return husk_err_sys(err, "vm: make the pty our controlling terminal");
+	m->terminal = true;
 	return 0;
+}
+
+/* The guest's pty gets the size of ours (WINSIZE), now and at each resize. */
+int husk_vm_monitor_winsize(struct monitor *m, uint32_t stream, int tty_fd, struct husk_err *err)
+{
+	json_t *ws = husk_vm_winsize_json(tty_fd);
+	int r;
+
+	if (!ws)
+		return husk_err_sys(err, "vm: size of the pty");
+	r = husk_vm_monitor_send(m, HUSK_VM_WINSIZE, stream, ws, NULL, 0, err);
+	json_decref(ws);
+	return r;
 }
 
 static int setup_signals(struct monitor *m, struct husk_err *err)
@@ -312,7 +350,8 @@ __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor
 	close(a->go_fd);
 	if (setsid() < 0 || fchdir(a->dir_fd) < 0) {
 		husk_err_sys(&err, "vm: monitor set-up");
-	} else if (setup_signals(&m, &err) == 0 && boot(&m, &err) == 0) {
+	} else if (setup_signals(&m, &err) == 0 && take_terminal(&m, &err) == 0 &&
+		   boot(&m, &err) == 0) {
 		err.code = -1; /* ready */
 		report(a->report_fd, &err);
 		close(a->report_fd);

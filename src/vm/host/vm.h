@@ -100,6 +100,25 @@ json_t *husk_vm_guest_config(const json_t *config, const char *id, const json_t 
 /* Whether mounts[i] of the config is a bind mount (its source is shared). */
 bool husk_vm_mount_is_bind(const json_t *mount);
 
+/* tty.c: process.terminal. A host pty for the process's terminal: the
+ * master for the console socket or the caller, the slave (raw) relayed by
+ * the monitor to the process's pty in the guest. */
+struct husk_vm_pty {
+	int master, slave;
+	int console_fd; /* connected --console-socket, or -1 */
+};
+/* Connect the console socket (when one is named), open the pair, set the
+ * slave raw and to proc's consoleSize. */
+int husk_vm_pty_open(const struct husk_process *proc, const char *console_socket,
+		     struct husk_vm_pty *pty, struct husk_err *err);
+void husk_vm_pty_close(struct husk_vm_pty *pty);
+/* Send the master to the console socket; without one, and want_master,
+ * move it to *out_master (else -1). */
+int husk_vm_pty_hand_out(struct husk_vm_pty *pty, bool want_master, int *out_master,
+			 struct husk_err *err);
+/* {"rows","cols"} of a terminal (a WINSIZE payload), or NULL. */
+json_t *husk_vm_winsize_json(int tty_fd);
+
 /* The monitor's whole life (monitor.c); never returns. */
 struct husk_vm_monitor_args {
 	const char *id;
@@ -111,6 +130,7 @@ struct husk_vm_monitor_args {
 	const struct husk_vm_plan *plan;
 	const int *join_fds;
 	size_t n_join_fds;
+	int tty_fd; /* process.terminal: the pty slave to relay, else -1 */
 };
 __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor_args *a);
 
@@ -125,7 +145,9 @@ json_t *husk_vm_process_json(const struct husk_process *p);
 
 /* Control socket messages (SOCK_SEQPACKET, one JSON object each, fds by
  * SCM_RIGHTS). Requests: {"op":"signal","signal":N,"all":B},
- * {"op":"exec","process":{...}} with stdin, stdout, stderr attached.
+ * {"op":"exec","process":{...},"terminal":B} with stdin, stdout, stderr
+ * attached (with a terminal: the pty slave three times); then, on an exec's
+ * connection, {"signal":N} and {"op":"winsize"} (the slave was resized).
  * Replies: {"ok":true}, {"started":PID}, {"exit":STATUS},
  * {"errno":N,"error":"..."}. */
 int husk_vm_ctl_send(int sock, const json_t *msg, const int *fds, size_t n_fds,
