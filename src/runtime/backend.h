@@ -28,6 +28,10 @@
 
 struct husk_backend {
 	const char *name;
+	/* Its containers' processes run on this host's kernel, so a husk process
+	 * that meets them must first be a sealed copy (CVE-2019-5736, guard.c).
+	 * The vm backend's run in a guest: no host process of husk meets them. */
+	bool host_processes;
 	/* Make the container's process, stopped before the user program until
 	 * start; p and out as for husk_linux_spawn. */
 	int (*create)(const struct husk_spawn_params *p, struct husk_spawn_result *out,

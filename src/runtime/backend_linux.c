@@ -29,6 +29,7 @@ static char *linux_stats(struct husk_container *c, struct husk_err *err)
 
 const struct husk_backend husk_backend_linux = {
     .name = "linux",
+    .host_processes = true,
     .create = husk_linux_spawn,
     .start = husk_linux_release,
     .kill = husk_linux_kill,

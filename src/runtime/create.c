@@ -366,11 +366,12 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	if (husk_traced("read config", o->bundle ? o->bundle : ".",
 			read_bundle(job, o->bundle, err)) < 0)
 		return -1;
-	if (husk_guard_entry(HUSK_ENTRY_CREATE, job->spec, err) < 0)
-		return -1;
 	if (husk_backend_select(&job->spec->annotations, job->ctx->argv0, &job->backend, &asked,
-				err) < 0 ||
-	    husk_backend_record(job->backend, asked, job->spec, &job->spec->annotations, err) < 0)
+				err) < 0)
+		return -1;
+	if (job->backend->host_processes && husk_guard_entry(HUSK_ENTRY_CREATE, job->spec, err) < 0)
+		return -1;
+	if (husk_backend_record(job->backend, asked, job->spec, &job->spec->annotations, err) < 0)
 		return -1;
 	if (o->listen_fds > 0 && add_listen_env(job->spec, o->listen_fds, err) < 0)
 		return -1;

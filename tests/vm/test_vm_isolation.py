@@ -138,3 +138,17 @@ def test_monitor_killed_leaves_nothing(vm_ready, husk, bundle):
     assert not any(alive(p) for p in pids), [p for p in pids if alive(p)]
     assert husk("delete", cid).returncode == 0
     assert_nothing_left(husk, cid, pids)
+
+
+def test_without_pid_namespace(vm_ready, husk, bundle):
+    """No pid namespace in the config: on the linux backend husk would first
+    re-exec itself from a sealed copy (CVE-2019-5736); no host process meets
+    a vm container's, so the vm backend runs as it is and still finds its
+    kernel beside the binary."""
+    cid = husk.new_id()
+    bundle.config["linux"]["namespaces"] = [{"type": "mount"}, {"type": "uts"}]
+    bundle.config["process"]["args"] = ["/bin/sh", "-c", "echo pid $$"]
+    p = husk("run", "--bundle", bundle.path, cid, bundle=bundle)
+    assert p.returncode == 0, p.stderr
+    # the guest's agent is PID 1 there: the container's shell is not
+    assert p.stdout.startswith("pid ") and p.stdout.strip() != "pid 1", p.stdout

@@ -306,6 +306,7 @@ static int vm_state_extras(const struct husk_spec *spec, struct husk_kvv *ann, s
 
 const struct husk_backend husk_backend_vm = {
     .name = "vm",
+    .host_processes = false, /* they run in the guest */
     .create = vm_create,
     .start = husk_linux_release,
     .kill = vm_kill,
