@@ -365,7 +365,7 @@ class Bench:
             if a in stats and b in stats:
                 parts = [f"{k} {fmt_ratio(ratio(stats[a][k]['median'], stats[b][k]['median']))}"
                          for k in ("wall", "cpu")]
-                self.out(f"  {a + '/' + b:<17}" + "  ".join(parts))
+                self.out(f"  {a + '/' + b:<22}" + "  ".join(parts))
         diffs = {}
         self.out("  what each step adds, from run-by-run differences of variants that ran in the same round")
         self.out("  (median [p10-p90] ms):")
