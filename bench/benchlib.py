@@ -661,6 +661,138 @@ class Floor(Runtime):
         pass
 
 
+# ---------------------------------------------------------------- the userns section
+
+# The fixed host range of the variants that spell their mappings out (crun's and
+# husk's without husk.userns=auto): below husk's default auto pool (2^30 ..), and
+# one block (65536 ids) like the range husk.userns=auto hands out.
+USERNS_HOST, USERNS_SIZE = 900_000_000, 65536
+
+
+def default_spec(husk, work):
+    """The config `husk spec` writes (the hardened default, with husk.userns=auto and
+    husk.rootfs.idmap=true), read from the husk under test."""
+    d = os.path.join(work, "t", "default-spec")
+    os.makedirs(d, exist_ok=True)
+    r = subprocess.run([husk, "spec", "--bundle", d], capture_output=True, text=True, timeout=30, env=ENV)
+    path = os.path.join(d, "config.json")
+    if r.returncode != 0 or not os.path.exists(path):
+        raise RunFailed(f"`{os.path.basename(husk)} spec` failed: {(r.stderr or r.stdout).strip()[-300:]}")
+    with open(path) as f:
+        spec = json.load(f)
+    shutil.rmtree(d)
+    ann = spec.get("annotations") or {}
+    if not any(n.get("type") == "user" for n in spec.get("linux", {}).get("namespaces", [])) or \
+            ann.get("husk.userns") != "auto" or ann.get("husk.rootfs.idmap") != "true":
+        raise RunFailed("its `spec` writes no user namespace with husk.userns=auto and husk.rootfs.idmap=true")
+    return spec
+
+
+def userns_config(base, rootfs, args, cgroups_path, maps, annotations):
+    """The default spec, changed only where the bench must: the command, terminal false,
+    the rootfs by absolute path, our cgroupsPath, and ociVersion 1.0.2 (crun 1.8.1
+    refuses a newer one). maps: the host id where container id 0 starts, or None
+    (husk.userns=auto finds one); annotations: the husk ones this variant keeps."""
+    c = json.loads(json.dumps(base))
+    c["ociVersion"] = "1.0.2"
+    c["process"]["terminal"] = False
+    c["process"]["args"] = args
+    c["root"]["path"] = rootfs
+    c["linux"]["cgroupsPath"] = cgroups_path
+    c.pop("annotations", None)
+    if annotations:
+        c["annotations"] = dict(annotations)
+    for key in ("uidMappings", "gidMappings"):
+        c["linux"].pop(key, None)
+        if maps is not None:
+            c["linux"][key] = [{"containerID": 0, "hostID": maps, "size": USERNS_SIZE}]
+    return c
+
+
+def chowned_copy(rootfs, dest, host):
+    """A copy of rootfs with every owner shifted into the range at host: what a
+    runtime without an idmapped rootfs needs (made once, before any timing)."""
+    shutil.copytree(rootfs, dest, symlinks=True)
+    for d, dirs, files in os.walk(dest):
+        for name in [d] + [os.path.join(d, x) for x in dirs + files]:
+            st = os.lstat(name)
+            os.lchown(name, host + st.st_uid, host + st.st_gid)
+    return dest
+
+
+class UsernsVariant(Runtime):
+    """One way of running the user-namespaced default spec: a runtime binary, a
+    rootfs (the image as it is, or the chowned copy), fixed maps or
+    husk.userns=auto, and whether the rootfs is idmapped (husk.rootfs.idmap)."""
+
+    def __init__(self, name, path, work, cg_parent, base, rootfs, maps, annotations):
+        # Its own state root, bundles and cgroup parent (userns-NAME), apart from
+        # the other sections' runtimes of the same binary; reported as NAME.
+        super().__init__(f"userns-{name}", path, work, cg_parent)
+        self.name = name
+        self.base, self.rootfs, self.maps, self.annotations = base, rootfs, maps, annotations
+
+    def bundle(self, slot, cid, args, netns=False, cg=None):
+        d = os.path.join(self.bundles, str(slot))
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(userns_config(self.base, self.rootfs, args, f"{cg or self.cg}/{cid}", self.maps,
+                                    self.annotations), f)
+        return d
+
+    def sanity(self):
+        """Container root is a host range of 65536 ids that is not host root, and the
+        rootfs looks owned by that root from inside (idmapped or chowned right)."""
+        cid = self.new_id()
+        checks = [
+            'read a b c </proc/self/uid_map && [ "$a" = 0 ] && [ "$b" != 0 ] && [ "$c" = 65536 ]',
+            'read a b c </proc/self/gid_map && [ "$a" = 0 ] && [ "$b" != 0 ] && [ "$c" = 65536 ]',
+            '[ "$(busybox stat -c %u:%g /bin/busybox)" = 0:0 ]',
+            '! touch /rofile 2>/dev/null',
+        ]
+        if self.maps is not None:
+            checks.append(f'read a b c </proc/self/uid_map && [ "$b" = {self.maps} ]')
+        script = "".join(f"{c} || exit {10 + i}\n" for i, c in enumerate(checks)) + "exit 42\n"
+        b = self.bundle(0, cid, ["/bin/sh", "-c", script])
+        self.live.add(cid)
+        try:
+            self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
+        except RunFailed as e:
+            m = re.search(r"exited (\d+)", str(e))
+            n = int(m.group(1)) - 10 if m else -1
+            if 0 <= n < len(checks):
+                raise RunFailed(f"the container failed the check `{checks[n]}`") from None
+            raise
+        self.live.discard(cid)
+
+    def traced_run(self, log):
+        """One `run /bin/true` with --debug and a JSON log: {step: duration_us} of
+        the steps husk traces (the first of each name; untimed otherwise)."""
+        cid = self.new_id()
+        b = self.bundle(0, cid, ["/bin/true"])
+        self.live.add(cid)
+        self.timed([self.path, "--root", self.root, "--debug", "--log", log, "--log-format", "json",
+                    "run", "--bundle", b, cid])
+        self.live.discard(cid)
+        steps = {}
+        with open(log) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if "step" in e and e["step"] not in steps:
+                    steps[e["step"]] = e["duration_us"]
+        os.unlink(log)
+        return steps
+
+    def leftover_ranges(self):
+        """Block files husk.userns=auto left in this state root (none when every
+        container released its range at delete)."""
+        d = os.path.join(self.root, "@userns")
+        return sorted(e for e in os.listdir(d) if e != "lock") if os.path.isdir(d) else []
+
+
 # ---------------------------------------------------------------- description
 
 

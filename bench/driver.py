@@ -78,7 +78,7 @@ class Bench:
         self.detached = env_int("BENCH_DETACHED", 200)
         self.detached_rounds = env_int("BENCH_DETACHED_ROUNDS", 3)
         self.kmem_n = env_int("BENCH_KMEM", 20)
-        self.sections = os.environ.get("BENCH_SECTIONS", "run,netns,lifecycle,seq,par,detached,kmem,size").split(",")
+        self.sections = os.environ.get("BENCH_SECTIONS", "run,netns,lifecycle,seq,par,detached,userns,kmem,size").split(",")
 
     def out(self, line=""):
         print(line, flush=True)
@@ -146,11 +146,12 @@ class Bench:
         bl.progress_done()
         return samples
 
-    def table(self, title, samples, keys=("wall", "cpu", "user", "sys"), floor_names=(), unit="ms"):
+    def table(self, title, samples, keys=("wall", "cpu", "user", "sys"), floor_names=(), unit="ms", end=True):
         """Prints medians [p10-p90] per runtime, then the husk ratios of the medians."""
         scale = 1000 if unit == "ms" else 1
+        w = max([12] + [len(n) + 2 for n in samples])
         self.out(title)
-        self.out((f"  {'':<12}" + "".join(f"{k + ' ' + unit:<24}" for k in keys)).rstrip())
+        self.out((f"  {'':<{w}}" + "".join(f"{k + ' ' + unit:<24}" for k in keys)).rstrip())
         stats = {}
         for name, rows in samples.items():
             if not rows:
@@ -161,7 +162,7 @@ class Bench:
                 s = stats[name][k]
                 med, lo, hi = (fmt_ms(s[q], scale) for q in ("median", "p10", "p90"))
                 cells += f"{med:>8} [{lo}-{hi}]".ljust(24)
-            self.out(f"  {name:<12}{cells}".rstrip())
+            self.out(f"  {name:<{w}}{cells}".rstrip())
         for other in ["crun", "runc", *floor_names]:
             if "husk" in stats and other in stats:
                 parts = [
@@ -169,7 +170,8 @@ class Bench:
                     for k in keys
                 ]
                 self.out(f"  husk/{other:<12}" + "  ".join(parts))
-        self.out()
+        if end:
+            self.out()
         return stats
 
     def record(self, key, samples, stats, **extra):
@@ -299,6 +301,124 @@ class Bench:
         self.out()
         self.raw["sections"]["kmem"] = {"containers": n, "rounds": per_round, "median_bytes": med}
 
+    def userns_variants(self, base, chowned):
+        """The four ways of running the user-namespaced default spec (bench/README.md)."""
+        husk, crun = self.args.husk, shutil.which("crun")
+        auto = {"husk.userns": "auto", "husk.rootfs.idmap": "true"}
+        want = [
+            ("husk", husk, self.rootfs, None, auto),
+            ("crun", crun, chowned, bl.USERNS_HOST, {}),
+            ("husk-chown", husk, chowned, bl.USERNS_HOST, {}),
+            ("husk-maps-idmap", husk, self.rootfs, bl.USERNS_HOST, {"husk.rootfs.idmap": "true"}),
+        ]
+        out = []
+        for name, path, rootfs, maps, ann in want:
+            if not path:
+                self.out(f"  note: {name} is not installed; it is left out")
+                continue
+            out.append(bl.UsernsVariant(name, path, self.work, self.cg_parent, base,
+                                        rootfs, maps, ann))
+        return out
+
+    def paired(self, samples, a, b, key):
+        """Run-by-run differences a - b (the variants ran in the same rounds)."""
+        xs, ys = samples.get(a) or [], samples.get(b) or []
+        return [x[key] - y[key] for x, y in zip(xs, ys)]
+
+    def section_userns(self):
+        self.out("[userns] `run` of /bin/true with the `husk spec` default: a user namespace, husk.userns=auto,")
+        self.out("  husk.rootfs.idmap=true, its seccomp profile, network and cgroup namespaces and /sys/fs/cgroup")
+        self.out(f"  mount ({self.runs} runs each, interleaved). Variants, same config otherwise:")
+        self.out("    husk             the default: husk takes a 65536-id host range (husk.userns=auto) and")
+        self.out("                     idmaps the image as it is (open_tree + mount_setattr MOUNT_ATTR_IDMAP)")
+        self.out(f"    crun             explicit uidMappings/gidMappings 0 -> {bl.USERNS_HOST} (65536) and a copy of")
+        self.out("                     the image chowned to that range, made once before timing: crun 1.8.1")
+        self.out("                     cannot idmap a rootfs (its `idmap` option is for entries of `mounts`")
+        self.out("                     only, bind mounts in 1.8.x; the OCI root has no options)")
+        self.out("    husk-chown       exactly crun's config: the same maps and the chowned copy, no idmap")
+        self.out("    husk-maps-idmap  the same maps, the image as it is, husk.rootfs.idmap=true (no range")
+        self.out("                     allocation)")
+        try:
+            base = bl.default_spec(self.args.husk, self.work)
+        except bl.RunFailed as e:
+            self.out(f"  skipped: {os.path.basename(self.args.husk)}: {e}\n")
+            return
+        # crun opens the rootfs from inside the user namespace, as the container's root
+        # (a host uid of the range): it must be able to pass through the work directory
+        # (mktemp's 0700). husk opens it before, from outside.
+        os.chmod(self.work, 0o711)
+        chowned = bl.chowned_copy(self.rootfs, os.path.join(self.work, "t", "rootfs-chowned"), bl.USERNS_HOST)
+        variants = self.userns_variants(base, chowned)
+        self.userns_rts = variants
+        ok = []
+        for rt in variants:
+            try:
+                rt.run_true(netns=False)
+                rt.sanity()
+                ok.append(rt)
+            except bl.RunFailed as e:
+                self.out(f"  preflight: {rt.name} FAILED, left out: {e}")
+                rt.cleanup_all()
+        samples = self.interleaved(ok, self.runs, lambda rt, i: rt.run_true(netns=False), "userns")
+        stats = self.table("  medians:", samples, end=False)
+        for a, b in (("husk-chown", "crun"), ("husk-maps-idmap", "crun")):
+            if a in stats and b in stats:
+                parts = [f"{k} {fmt_ratio(ratio(stats[a][k]['median'], stats[b][k]['median']))}"
+                         for k in ("wall", "cpu")]
+                self.out(f"  {a + '/' + b:<22}" + "  ".join(parts))
+        diffs = {}
+        self.out("  what each step adds, from run-by-run differences of variants that ran in the same round")
+        self.out("  (median [p10-p90] ms):")
+        for label, a, b in (
+            ("idmap step (husk-maps-idmap - husk-chown)", "husk-maps-idmap", "husk-chown"),
+            ("range allocation (husk - husk-maps-idmap)", "husk", "husk-maps-idmap"),
+            ("both (husk - husk-chown)", "husk", "husk-chown"),
+        ):
+            d = {k: summary(self.paired(samples, a, b, k)) for k in ("wall", "cpu")}
+            if not d["wall"]:
+                continue
+            diffs[label] = d
+            cells = "  ".join(f"{k} {fmt_ms(d[k]['median'])} [{fmt_ms(d[k]['p10'])}-{fmt_ms(d[k]['p90'])}]"
+                              for k in ("wall", "cpu"))
+            self.out(f"    {label:<44}{cells}")
+        traced = self.userns_traced(ok)
+        left = {rt.name: rt.leftover_ranges() for rt in ok if rt.path == self.args.husk}
+        bad = {n: v for n, v in left.items() if v}
+        self.out(f"  ranges left in husk's state roots after the runs: {bad if bad else 'none'}")
+        self.out()
+        shutil.rmtree(chowned, ignore_errors=True)
+        self.record("userns", samples, stats, differences=diffs, traced=traced, ranges_left=left,
+                    host_range=[bl.USERNS_HOST, bl.USERNS_SIZE], crun_rootfs="chowned copy")
+
+    def userns_traced(self, variants):
+        """The steps' own times from husk's --debug trace (JSON log), over separate,
+        untimed runs of the default (--debug itself costs time)."""
+        husk = next((rt for rt in variants if rt.name == "husk"), None)
+        if husk is None:
+            return {}
+        log = os.path.join(self.work, "t", "trace.json")
+        per_step = {}
+        for i in range(self.runs):
+            try:
+                for step, us in husk.traced_run(log).items():
+                    per_step.setdefault(step, []).append(us / 1e6)
+            except bl.RunFailed as e:
+                self.out(f"  traced runs: husk failed at run {i}, stopped: {e}")
+                husk.cleanup_all()
+                break
+            bl.progress("userns: husk --debug", i + 1, self.runs)
+        bl.progress_done()
+        steps = ("idmap rootfs", "user namespace range", "prepare", "clone", "create")
+        out = {s: summary(per_step[s]) for s in steps if per_step.get(s)}
+        n = max((v["n"] for v in out.values()), default=0)
+        self.out(f"  husk's own step times, --debug --log-format json ({n} further runs of the default,")
+        self.out("  untimed; median [p10-p90] ms; `prepare` holds `idmap rootfs`, `create` holds both):")
+        for s, v in out.items():
+            self.out(f"    {s:<22}{fmt_ms(v['median']):>8} [{fmt_ms(v['p10'])}-{fmt_ms(v['p90'])}]")
+        if "idmap rootfs" not in out:
+            self.out("    (no `idmap rootfs` step in the trace: this husk does not trace it on its own)")
+        return out
+
     def section_rss(self):
         if not getattr(self, "peak_rss", None):
             return
@@ -341,6 +461,8 @@ class Bench:
             self.section_batch(self.parallel)
         if "detached" in self.sections:
             self.section_detached()
+        if "userns" in self.sections:
+            self.section_userns()
         self.section_rss()
         if "kmem" in self.sections:
             self.section_kmem()
@@ -373,7 +495,7 @@ class Bench:
         self.out()
 
     def cleanup(self):
-        for rt in self.runtimes + getattr(self, "floor_rts", []):
+        for rt in self.runtimes + getattr(self, "floor_rts", []) + getattr(self, "userns_rts", []):
             try:
                 rt.cleanup_all()
             except Exception as e:  # keep cleaning the others

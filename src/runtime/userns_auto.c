@@ -25,6 +25,7 @@
 
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define BLOCK	      65536u
 #define DEFAULT_START (1u << 30)
@@ -168,20 +169,13 @@ static long take_block(int root, int dir, const char *id, uint32_t blocks, struc
 			    blocks);
 }
 
-int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, long *block,
-		     struct husk_err *err)
+/* Take a free block of the pool and give `spec` its mappings. */
+static int take_range(const char *root, const char *id, struct husk_spec *spec, long *block,
+		      struct husk_err *err)
 {
 	struct pool uids = {DEFAULT_START, DEFAULT_COUNT}, gids = uids;
 	char uid_map[64], gid_map[64];
-	const char *want = annotation(spec, "husk.userns");
 
-	if (!want)
-		return 0;
-	if (strcmp(want, "auto") != 0)
-		return husk_err_plain(err, EINVAL,
-				      "annotation husk.userns: \"%s\" is not \"auto\" (the only "
-				      "value husk knows)",
-				      want);
 	if (!subid_pool("/etc/subuid", &uids) || !subid_pool("/etc/subgid", &gids))
 		uids = gids = (struct pool){DEFAULT_START, DEFAULT_COUNT};
 	uint32_t blocks = (uids.count < gids.count ? uids.count : gids.count) / BLOCK;
@@ -205,6 +199,22 @@ int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, l
 		return husk_err_set(err, ENOMEM, "user namespace mappings");
 	}
 	return 0;
+}
+
+int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, long *block,
+		     struct husk_err *err)
+{
+	const char *want = annotation(spec, "husk.userns");
+
+	if (!want)
+		return 0;
+	if (strcmp(want, "auto") != 0)
+		return husk_err_plain(err, EINVAL,
+				      "annotation husk.userns: \"%s\" is not \"auto\" (the only "
+				      "value husk knows)",
+				      want);
+	/* Traced on its own (--debug), as `make bench` reports it. */
+	return husk_traced("user namespace range", id, take_range(root, id, spec, block, err));
 }
 
 void husk_userns_release(const char *root, const char *id)

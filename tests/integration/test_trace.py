@@ -3,6 +3,7 @@ what it acted on and how long it took, from the runtime and from the
 container process (after clone), as text or as JSON lines."""
 
 import json
+import os
 import re
 
 from conftest import husk_only
@@ -91,3 +92,30 @@ def test_no_trace_without_debug(rt, bundle, tmp_path):
     r = rt.run(bundle, global_args=("--log", str(log), "--log-format", "json"))
     assert r.rc == 0, r
     assert not log.exists() or not _traces(_json_lines(log))
+
+
+@husk_only
+def test_debug_traces_userns_range_and_idmap_on_their_own(rt, bundle, tmp_path):
+    """The `husk spec` default's two extra steps each get a line of their own
+    (bench/README.md's userns section reports them), and only when asked for."""
+    bundle.set_args("/bin/true")
+    plain = tmp_path / "plain.json"
+    g = ("--debug", "--log-format", "json", "--log")
+    assert rt.run(bundle, global_args=(*g, str(plain))).rc == 0
+    plain_steps = {e["step"] for e in _traces(_json_lines(plain))}
+    assert not {"user namespace range", "idmap rootfs"} & plain_steps, plain_steps
+
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.config["annotations"] = {"husk.userns": "auto", "husk.rootfs.idmap": "true"}
+    log = tmp_path / "log.json"
+    r = rt.run(bundle, global_args=(*g, str(log)))
+    assert r.rc == 0, r
+    traces = _traces(_json_lines(log))
+    idmap = [e for e in traces if e["step"] == "idmap rootfs"]
+    assert len(idmap) == 1 and os.path.samefile(idmap[0]["object"], bundle.rootfs), idmap
+    ranges = [e for e in traces if e["step"] == "user namespace range"]
+    assert len(ranges) == 1 and ranges[0]["object"] == r.cid, ranges
+    # both lie inside the create
+    create = next(e for e in traces if e["step"] == "create")
+    assert create["duration_us"] >= idmap[0]["duration_us"] + ranges[0]["duration_us"]
+    rt.assert_nothing_left()

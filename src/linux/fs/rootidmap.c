@@ -20,6 +20,7 @@
 
 #include "linux/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define ANNOTATION "husk.rootfs.idmap"
 
@@ -68,6 +69,30 @@ static int refuse(const struct husk_spawn_params *p, int tree, int code, struct 
 			    p->rootfs, name);
 }
 
+/* The tree of the rootfs, idmapped with the container's own mappings. */
+static int open_idmapped_tree(const struct husk_spawn_params *p, int *out, struct husk_err *err)
+{
+	const struct husk_linux *l = &p->spec->linux;
+	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
+		return husk_err_sys(err, "idmap rootfs: open /proc");
+	_cleanup_close_ int tree =
+	    open_tree(AT_FDCWD, p->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return husk_err_sys(err, "idmap rootfs %s: open_tree", p->rootfs);
+	_cleanup_close_ int userns = husk_userns_with_maps(
+	    proc_fd, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings);
+	if (userns < 0)
+		return husk_err_sys(err, "idmap rootfs %s: user namespace with its mappings",
+				    p->rootfs);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return refuse(p, tree, errno, err);
+	*out = HUSK_STEAL_FD(tree);
+	return 0;
+}
+
 int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
 				   struct husk_err *err)
 {
@@ -89,23 +114,9 @@ int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
 	if (!l->ns[HUSK_NS_MOUNT].enabled)
 		return husk_err_plain(err, EINVAL,
 				      "annotation " ANNOTATION ": needs a mount namespace");
-	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
-		return husk_err_sys(err, "idmap rootfs: open /proc");
-	_cleanup_close_ int tree =
-	    open_tree(AT_FDCWD, p->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (tree < 0)
-		return husk_err_sys(err, "idmap rootfs %s: open_tree", p->rootfs);
-	_cleanup_close_ int userns = husk_userns_with_maps(
-	    proc_fd, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings);
-	if (userns < 0)
-		return husk_err_sys(err, "idmap rootfs %s: user namespace with its mappings",
-				    p->rootfs);
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		return refuse(p, tree, errno, err);
-	*out = HUSK_STEAL_FD(tree);
-	return 0;
+	/* Traced on its own (--debug): this is the whole cost of the idmap,
+	 * which `make bench` (bench/README.md, section userns) reports. */
+	return husk_traced("idmap rootfs", p->rootfs, open_idmapped_tree(p, out, err));
 }
 
 void husk_rootfs_drop_idmapped_root(struct husk_rootfs_ctx *ctx)
