@@ -47,7 +47,11 @@ static int share_mounts(json_t *cfg)
 }
 
 /* The guest cannot join the host's namespaces, and its own network stack
- * is the container's network. */
+ * is the container's network: a network namespace the bundle asked for
+ * becomes the guest's initial one (the agent's, PID 1's), joined by path.
+ * Dropping it instead would make libhusk in the guest refuse the net.*
+ * sysctls every engine sets (docker: ip_unprivileged_port_start) as
+ * changes to the host's network; in the VM they are the container's. */
 static int guest_namespaces(json_t *linux_)
 {
 	json_t *nss = json_object_get(linux_, "namespaces"), *kept, *ns;
@@ -61,9 +65,12 @@ static int guest_namespaces(json_t *linux_)
 	json_array_foreach(nss, i, ns)
 	{
 		const char *type = json_string_value(json_object_get(ns, "type"));
-		if (type && strcmp(type, "network") == 0)
-			continue;
 		json_object_del(ns, "path");
+		if (type && strcmp(type, "network") == 0 &&
+		    set_str(ns, "path", HUSK_VM_GUEST_NETNS) < 0) {
+			json_decref(kept);
+			return -1;
+		}
 		if (json_array_append(kept, ns) < 0) {
 			json_decref(kept);
 			return -1;
