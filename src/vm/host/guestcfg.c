@@ -79,6 +79,17 @@ static int guest_namespaces(json_t *linux_)
 	return json_object_set_new(linux_, "namespaces", kept);
 }
 
+/* linux.resources.blockIO stays with the host: the guest's disk I/O is
+ * virtiofsd's and QEMU's, in the container's host cgroup where husk applies
+ * it; in the guest the major:minor numbers would be the host's and the
+ * kernel has no io controller (docker always sends {"weight": 0}). */
+static void drop_host_blockio(json_t *linux_)
+{
+	json_t *res = json_object_get(linux_, "resources");
+	if (json_is_object(res))
+		json_object_del(res, "blockIO");
+}
+
 /* husk.userns=auto maps the container's root to an unprivileged host
  * range, with the rootfs idmapped to match. In a VM the guest kernel is
  * the boundary (its root is no user of the host's), and the shared rootfs
@@ -120,6 +131,7 @@ json_t *husk_vm_guest_config(const json_t *config, const char *id, struct husk_e
 	drop_host_identity(cfg);
 	root = json_object_get(cfg, "root");
 	linux_ = json_object_get(cfg, "linux");
+	drop_host_blockio(linux_);
 	snprintf(cg, sizeof(cg), "/husk/%s", id);
 	if (!json_is_object(root) || set_str(root, "path", HUSK_VM_GUEST_SHARE "/rootfs") < 0 ||
 	    share_mounts(cfg) < 0 ||

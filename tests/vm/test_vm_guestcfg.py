@@ -1,6 +1,6 @@
-"""The container's network namespace in a VM is the guest's own network:
-net.* sysctls (every engine sets some: docker always sets
-net.ipv4.ip_unprivileged_port_start) apply there, not refused as the host's."""
+"""What the guest gets of the bundle: the network namespace is the guest's own
+(net.* sysctls, which every engine sets, apply there), blockIO stays with the
+host cgroup."""
 
 from conftest import find_cgroups
 
@@ -20,4 +20,17 @@ def test_net_sysctls_apply_in_the_guest(vm_ready, husk, bundle):
     assert p.stdout.split() == ["0", "1234"], p
     with open("/proc/sys/net/ipv4/tcp_keepalive_time") as f:
         assert f.read() == host_before
+    assert not find_cgroups(cid)
+
+
+def test_blockio_stays_with_the_host(vm_ready, husk, bundle):
+    """docker always sends blockIO {"weight": 0}; the guest kernel has no io
+    controller, and the guest's I/O is done on the host (virtiofsd, QEMU) in
+    the container's host cgroup, so the guest must run without it."""
+    cid = husk.new_id()
+    bundle.config["linux"]["resources"] = {"blockIO": {"weight": 0}}
+    bundle.config["process"]["args"] = ["/bin/echo", "ran"]
+    p = husk("run", "--bundle", bundle.path, cid, bundle=bundle)
+    assert p.returncode == 0, p
+    assert p.stdout == "ran\n", p
     assert not find_cgroups(cid)
