@@ -2,6 +2,8 @@
 (net.* sysctls, which every engine sets, apply there), blockIO stays with the
 host cgroup."""
 
+import os
+
 from conftest import find_cgroups
 
 
@@ -34,3 +36,22 @@ def test_blockio_stays_with_the_host(vm_ready, husk, bundle):
     assert p.returncode == 0, p
     assert p.stdout == "ran\n", p
     assert not find_cgroups(cid)
+
+
+def test_new_netns_is_the_monitors(vm_ready, husk, bundle, tmp_path):
+    """A new network namespace is made for the monitor (the container's pid
+    on the host): prestart hooks such as docker's libnetwork-setkey find it
+    at /proc/<pid>/ns/net and set up the container's network there, never
+    in the host's."""
+    cid = husk.new_id()
+    seen = tmp_path / "hook-netns"
+    bundle.config["linux"]["namespaces"].append({"type": "network"})
+    bundle.config["hooks"] = {"prestart": [{"path": "/usr/bin/python3", "args": [
+        "python3", "-c",
+        "import json, os, sys; s = json.load(sys.stdin); "
+        f"open({str(seen)!r}, 'w').write(os.readlink('/proc/%d/ns/net' % s['pid']))"]}]}
+    bundle.config["process"]["args"] = ["/bin/true"]
+    p = husk("run", "--bundle", bundle.path, cid, bundle=bundle)
+    assert p.returncode == 0, p
+    assert seen.read_text().startswith("net:[")
+    assert seen.read_text() != os.readlink("/proc/self/ns/net")
