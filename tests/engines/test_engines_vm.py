@@ -2,14 +2,17 @@
 container through husk-vm (the recipes' VM=1 mode), each in its own VM."""
 import pytest
 
-from conftest import CHECKS_VM, ENGINES
+from conftest import CHECKS_VM, ENGINES, XFAIL_VM
 
 CASES = [(engine, check) for engine in ENGINES for check in CHECKS_VM[engine]]
 
 
 @pytest.mark.parametrize("smoke_vm,check", CASES, indirect=["smoke_vm"],
                          ids=[f"{check}-{engine}-vm" for engine, check in CASES])
-def test_engine_vm_check(smoke_vm, check):
+def test_engine_vm_check(smoke_vm, check, request):
+    reason = XFAIL_VM.get((smoke_vm.engine, check))
+    if reason:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
     if check not in smoke_vm.results:
         pytest.fail(f"{smoke_vm.engine}: vm check {check} did not run\n{smoke_vm.log[-4000:]}")
     assert smoke_vm.results[check], f"{smoke_vm.engine}: vm {check} failed\n{smoke_vm.log[-4000:]}"
