@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,17 @@ struct vm_create {
 	bool reported; /* the monitor failed and said why: it exits by itself */
 };
 
+/* A new network namespace the bundle asks for is made for the monitor (and
+ * so QEMU): it is the container's in the host's view, the one prestart hooks
+ * find at /proc/<pid>/ns/net. Docker's libnetwork-setkey hook moves the
+ * container's veth there and names it eth0; left in the host's namespace,
+ * the monitor would have had the hook reconfigure the host's network. */
+static uint64_t monitor_clone_flags(const struct husk_spawn_params *p)
+{
+	const struct husk_namespace *net = &p->spec->linux.ns[HUSK_NS_NETWORK];
+	return net->enabled && !net->path ? CLONE_NEWNET : 0;
+}
+
 /* --debug: how the VM was run and where its boot's time went (vm.json). */
 static void log_boot_facts(int dir_fd, const char *id)
 {
@@ -122,7 +134,7 @@ static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 	};
 	bool into;
 
-	v->pid = husk_clone3(0, p->cgroup_fd, &v->pidfd, &into, err);
+	v->pid = husk_clone3(monitor_clone_flags(p), p->cgroup_fd, &v->pidfd, &into, err);
 	if (v->pid == 0)
 		husk_vm_monitor_main(&a);
 	if (v->pid < 0)

@@ -48,7 +48,11 @@ static int share_mounts(json_t *cfg)
 }
 
 /* The guest cannot join the host's namespaces, and its own network stack
- * is the container's network. */
+ * is the container's network: a network namespace the bundle asked for
+ * becomes the guest's initial one (the agent's, PID 1's), joined by path.
+ * Dropping it instead would make libhusk in the guest refuse the net.*
+ * sysctls every engine sets (docker: ip_unprivileged_port_start) as
+ * changes to the host's network; in the VM they are the container's. */
 static int guest_namespaces(json_t *linux_)
 {
 	json_t *nss = json_object_get(linux_, "namespaces"), *kept, *ns;
@@ -62,15 +66,29 @@ static int guest_namespaces(json_t *linux_)
 	json_array_foreach(nss, i, ns)
 	{
 		const char *type = json_string_value(json_object_get(ns, "type"));
-		if (type && strcmp(type, "network") == 0)
-			continue;
 		json_object_del(ns, "path");
+		if (type && strcmp(type, "network") == 0 &&
+		    set_str(ns, "path", HUSK_VM_GUEST_NETNS) < 0) {
+			json_decref(kept);
+			return -1;
+		}
 		if (json_array_append(kept, ns) < 0) {
 			json_decref(kept);
 			return -1;
 		}
 	}
 	return json_object_set_new(linux_, "namespaces", kept);
+}
+
+/* linux.resources.blockIO stays with the host: the guest's disk I/O is
+ * virtiofsd's and QEMU's, in the container's host cgroup where husk applies
+ * it; in the guest the major:minor numbers would be the host's and the
+ * kernel has no io controller (docker always sends {"weight": 0}). */
+static void drop_host_blockio(json_t *linux_)
+{
+	json_t *res = json_object_get(linux_, "resources");
+	if (json_is_object(res))
+		json_object_del(res, "blockIO");
 }
 
 /* husk.userns=auto maps the container's root to an unprivileged host
@@ -140,6 +158,7 @@ json_t *husk_vm_guest_config(const json_t *config, const char *id, const json_t 
 	drop_host_identity(cfg);
 	root = json_object_get(cfg, "root");
 	linux_ = json_object_get(cfg, "linux");
+	drop_host_blockio(linux_);
 	snprintf(cg, sizeof(cg), "/husk/%s", id);
 	if (!json_is_object(root) || set_str(root, "path", HUSK_VM_GUEST_SHARE "/rootfs") < 0 ||
 	    share_mounts(cfg) < 0 || network_annotation(cfg, net) < 0 ||

@@ -29,6 +29,8 @@
 #define HUSK_VM_ARGV_FILE    "vmm.argv"	   /* the hypervisor's argv, NUL-separated */
 /* Where the guest mounts the share (the agent knows it too). */
 #define HUSK_VM_GUEST_SHARE "/run/husk/share"
+/* The guest's initial network namespace (the agent is PID 1): the container's. */
+#define HUSK_VM_GUEST_NETNS "/proc/1/ns/net"
 
 /* State annotations the vm backend records at create. */
 #define HUSK_VM_ANN_ACCEL  "org.husk.vm.accel"
