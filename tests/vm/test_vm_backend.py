@@ -3,7 +3,9 @@ guest kernel and husk-agent), and bad input refused before anything boots."""
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
 
 import pytest
@@ -137,3 +139,22 @@ def test_exec(vm_ready, husk, bundle):
     p = husk("exec", cid, "/nonexistent")
     assert p.returncode != 0
     assert husk("delete", "--force", cid).returncode == 0
+
+
+def test_rootless_refused(husk, bundle, workdir):
+    """An unprivileged caller gets a clear refusal (the monitor needs root
+    for taps, tc and virtiofsd's mount namespace), and nothing is left."""
+    root = os.path.join(workdir, "rootless-state")
+    os.makedirs(root)
+    os.chown(root, 65534, 65534)
+    for d in (workdir, bundle.path):
+        os.chmod(d, 0o755)
+    bundle.write()
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "env", f"XDG_RUNTIME_DIR={root}", husk.binary, "--root", root, "run",
+                        "--bundle", bundle.path, "rl1"],
+                       capture_output=True, text=True, timeout=60, cwd="/")
+    assert p.returncode != 0
+    assert "the vm backend needs root" in p.stderr, p.stderr
+    assert os.listdir(root) in ([], ["@userns"]), os.listdir(root)
+    shutil.rmtree(root)

@@ -49,6 +49,11 @@ static int check_supported(const struct husk_spawn_params *p, struct husk_err *e
 	if (p->preserve_fds > 0)
 		return husk_err_plain(err, ENOTSUP,
 				      "--preserve-fds: not supported by the vm backend");
+	/* The monitor makes taps, tc filters and virtiofsd's mount namespace. */
+	if (geteuid() != 0)
+		return husk_err_plain(err, EPERM,
+				      "the vm backend needs root: rootless vm containers are not "
+				      "supported yet");
 	return 0;
 }
 
