@@ -3,8 +3,10 @@
 #include "vm/proto.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 enum field_kind { F_INT, F_BOOL, F_STR, F_OBJ };
@@ -221,18 +223,32 @@ int husk_vm_payload_check(struct husk_vm_msg *m, struct husk_err *err)
 	return check_object(t, m->json, err);
 }
 
-static int write_all(int fd, const void *buf, size_t len, struct husk_err *err)
+/* The header and payload in as few writes as the fd takes: on a guest's
+ * virtio-serial port each write is one buffer the host must consume. A
+ * non-blocking fd that is full is waited for (poll), not failed. */
+static int write_all(int fd, struct iovec *iov, int n_iov, struct husk_err *err)
 {
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+	while (n_iov > 0) {
+		ssize_t n = writev(fd, iov, n_iov);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return husk_err_sys(err, "agent channel: wait to write");
+			continue;
+		}
 		if (n < 0)
 			return husk_err_sys(err, "agent channel: write");
-		p += n;
-		len -= (size_t)n;
+		while (n_iov > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			n_iov--;
+		}
+		if (n_iov > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
 	}
 	return 0;
 }
@@ -258,9 +274,9 @@ int husk_vm_send(int fd, uint16_t type, uint32_t stream, const json_t *json, con
 				      husk_vm_type_name(type), len);
 	}
 	husk_vm_hdr_encode(hdr, type, stream, (uint32_t)len);
-	r = write_all(fd, hdr, sizeof(hdr), err);
-	if (r == 0 && len > 0)
-		r = write_all(fd, data, len, err);
+	struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
+			       {.iov_base = (void *)data, .iov_len = len}};
+	r = write_all(fd, iov, len > 0 ? 2 : 1, err);
 	free(text);
 	return r;
 }

@@ -152,3 +152,16 @@ def test_without_pid_namespace(vm_ready, husk, bundle):
     assert p.returncode == 0, p.stderr
     # the guest's agent is PID 1 there: the container's shell is not
     assert p.stdout.startswith("pid ") and p.stdout.strip() != "pid 1", p.stdout
+
+
+def test_guest_gets_entropy_from_the_host(vm_ready, husk, bundle):
+    """The VM has a virtio-rng device feeding the guest kernel: without one
+    its first /dev/urandom read waits for jitter entropy (about a second
+    under TCG, for the agent and for the container's programs alike)."""
+    cid = husk.new_id()
+    bundle.config["mounts"].append({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                                    "options": ["ro", "nosuid", "noexec", "nodev"]})
+    bundle.config["process"]["args"] = ["/bin/cat", "/sys/class/misc/hw_random/rng_current"]
+    p = husk("run", "--bundle", bundle.path, cid, bundle=bundle)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().startswith("virtio_rng"), p.stdout

@@ -85,6 +85,11 @@ static char **qemu_argv(const struct husk_vm_plan *p, int agent_fd, const struct
 	add(&b, "virtio-serial-device");
 	add(&b, "-device");
 	add(&b, "virtserialport,chardev=agent,name=%s", HUSK_VM_PORT_NAME);
+	/* Entropy from the host: without it the guest's first read of
+	 * /dev/urandom (jansson's hash seed in the agent, any program in the
+	 * container) waits about a second for the kernel's jitter entropy. */
+	add(&b, "-device");
+	add(&b, "virtio-rng-device");
 	add(&b, "-chardev");
 	add(&b, "socket,id=vfs,path=%s", HUSK_VM_VFS_SOCK);
 	add(&b, "-device");
