@@ -52,6 +52,9 @@ struct husk_backend {
 	/* Stop whatever still runs (delete --force, a failed start): SIGKILL
 	 * and wait. The lifecycle layer then removes cgroups and state. */
 	int (*delete)(struct husk_container *c, struct husk_err *err);
+	/* At delete, whatever the state: undo what the container's processes
+	 * set up outside themselves and could not undo (killed). May be NULL. */
+	void (*release)(struct husk_container *c);
 	/* Annotations of its own the backend adds to the container's state at
 	 * create (beside HUSK_BACKEND_ANNOTATION): appended to `ann`. May be NULL. */
 	int (*state_extras)(const struct husk_spec *spec, struct husk_kvv *ann,

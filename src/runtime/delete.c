@@ -86,6 +86,8 @@ static int delete_locked(const struct husk_ctx *ctx, struct husk_container *c, b
 			return -1;
 		break;
 	}
+	if (b->release)
+		b->release(c);
 	return husk_container_destroy(ctx, c, err);
 }
 

@@ -4,6 +4,7 @@ mirred, the guest card set as the veth was (MAC, addresses, MTU, routes)."""
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -167,6 +168,31 @@ def test_normal_exit_removes_tc(vm_ready, husk, net_bundle, netns):
     qdiscs = tc_qdiscs(netns)
     assert "ingress" not in qdiscs, qdiscs
     assert "husktap" not in netns.run("-o", "link")
+
+
+@pytest.mark.parametrize("how", ["kill-monitor", "delete-force"])
+def test_killed_monitor_tc_removed_at_delete(vm_ready, husk, net_bundle, netns, how):
+    """A monitor killed by SIGKILL cannot take its tc set-up off the veth;
+    delete does, from what the monitor recorded in the state directory."""
+    with_netns(net_bundle, netns.path)
+    net_bundle.config["process"]["args"] = ["/bin/sleep", "600"]
+    cid = husk.new_id()
+    rc, _, err = husk.detached("run", "-d", "--bundle", net_bundle.path, cid, bundle=net_bundle)
+    assert rc == 0, open(err).read()
+    assert "ingress" in tc_qdiscs(netns)
+    if how == "kill-monitor":
+        os.kill(husk.state(cid)["pid"], signal.SIGKILL)
+        for _ in range(100):
+            if husk.state(cid)["status"] == "stopped":
+                break
+            time.sleep(0.1)
+        assert "ingress" in tc_qdiscs(netns)  # what delete must undo
+        p = husk("delete", cid)
+    else:
+        p = husk("delete", "--force", cid)
+    assert p.returncode == 0, p
+    qdiscs = tc_qdiscs(netns)
+    assert "ingress" not in qdiscs, qdiscs
 
 
 @pytest.mark.parametrize("entry", ["new", "none"])

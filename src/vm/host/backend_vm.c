@@ -321,6 +321,12 @@ static int vm_state_extras(const struct husk_spec *spec, struct husk_kvv *ann, s
 	return add_annotation(ann, HUSK_VM_ANN_ACCEL, husk_vm_kvm_usable() ? "kvm" : "tcg", err);
 }
 
+/* The tc set-up a monitor killed by SIGKILL left on the namespace's veths. */
+static void vm_release(struct husk_container *c)
+{
+	husk_vm_net_undo_recorded(c->dir_fd);
+}
+
 const struct husk_backend husk_backend_vm = {
     .name = "vm",
     .host_processes = false, /* they run in the guest */
@@ -332,5 +338,6 @@ const struct husk_backend husk_backend_vm = {
     .resume = vm_resume,
     .stats = vm_stats,
     .delete = husk_container_kill_wait,
+    .release = vm_release,
     .state_extras = vm_state_extras,
 };

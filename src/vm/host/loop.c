@@ -51,6 +51,7 @@ void husk_vm_monitor_stop(struct monitor *m)
 	kill_reap(m->fifo_pid);
 	m->vmm_pid = m->fs_pid = m->fifo_pid = -1;
 	husk_vm_net_release(&m->net);
+	unlink(HUSK_VM_NET_FILE); /* undone: nothing for delete to undo */
 	/* and whatever came back to us as their subreaper */
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;

@@ -236,6 +236,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 		close(sv[1]);
 		return -1;
 	}
+	husk_vm_net_record(a->config, &m->net);
 	m->t.vmm_exec = monotonic_ns();
 	m->vmm_pid = husk_vm_vmm_start(&husk_vmm_qemu, a->plan, sv[1], &m->net, err);
 	close(sv[1]);

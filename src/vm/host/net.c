@@ -408,3 +408,42 @@ void husk_vm_net_release(struct husk_vm_net *net)
 	json_decref(net->guest);
 	*net = (struct husk_vm_net){.ns_fd = -1};
 }
+
+/* What husk_vm_net_setup joined, for delete to undo should the monitor die
+ * without its own teardown (SIGKILL): the namespace's path and the veths'
+ * indexes, one line each. */
+void husk_vm_net_record(const json_t *config, const struct husk_vm_net *net)
+{
+	bool has;
+	const char *path = netns_path(config, &has);
+	_cleanup_close_ int fd = -1;
+
+	if (!path || net->n == 0)
+		return;
+	fd = open(HUSK_VM_NET_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	dprintf(fd, "%s\n", path);
+	for (size_t i = 0; i < net->n; i++)
+		dprintf(fd, "%d\n", net->nic[i].veth_index);
+}
+
+void husk_vm_net_undo_recorded(int dir_fd)
+{
+	struct husk_vm_net net = {.ns_fd = -1};
+	char buf[PATH_MAX + 128], *line, *save = NULL;
+	_cleanup_close_ int fd = openat(dir_fd, HUSK_VM_NET_FILE, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	line = strtok_r(buf, "\n", &save);
+	/* the namespace went with its owner: nothing is left in it */
+	net.ns_fd = line ? open(line, O_RDONLY | O_CLOEXEC) : -1;
+	while (net.ns_fd >= 0 && net.n < HUSK_VM_MAX_NICS && (line = strtok_r(NULL, "\n", &save))) {
+		net.nic[net.n].tap_fd = -1;
+		net.nic[net.n++].veth_index = atoi(line);
+	}
+	husk_vm_net_release(&net);
+}

@@ -27,6 +27,7 @@
 #define HUSK_VM_RUNTIME_FILE "vm.json"	   /* runtime facts: pids, accel */
 #define HUSK_VM_EXIT_FILE    "vm.exit"	   /* why the VM ended, when not by the init */
 #define HUSK_VM_ARGV_FILE    "vmm.argv"	   /* the hypervisor's argv, NUL-separated */
+#define HUSK_VM_NET_FILE     "vm.net"	   /* the network namespace and veths joined */
 /* Where the guest mounts the share (the agent knows it too). */
 #define HUSK_VM_GUEST_SHARE "/run/husk/share"
 /* The guest's initial network namespace (the agent is PID 1): the container's. */
@@ -81,6 +82,10 @@ struct husk_vm_net {
 int husk_vm_net_setup(const json_t *config, struct husk_vm_net *net, struct husk_err *err);
 /* Close the taps, remove the tc set-up from the namespace's links. */
 void husk_vm_net_release(struct husk_vm_net *net);
+/* Keep what was joined in the state directory (the monitor's cwd), and undo
+ * it from there at delete when the monitor could not (it was SIGKILLed). */
+void husk_vm_net_record(const json_t *config, const struct husk_vm_net *net);
+void husk_vm_net_undo_recorded(int dir_fd);
 
 /* A hypervisor driver: the argv that runs a plan. Fds and paths it refers to
  * are relative to the monitor's working directory, the state directory. */
