@@ -262,9 +262,11 @@ int husk_state_list(const char *root, char ***ids, size_t *n, struct husk_err *e
 	if (!d)
 		return errno == ENOENT ? 0 : husk_err_sys(err, "open state root %s", root);
 	while ((e = readdir(d))) {
-		/* Ids may start with "." (".c1"); only "." and ".." are not ids. */
+		/* Ids may start with "." (".c1"); only "." and ".." are not ids.
+		 * "@" is no id character: "@userns" (userns_auto.c) and any
+		 * other directory of husk's own beside the containers. */
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-		    (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+		    e->d_name[0] == '@' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
 			continue;
 		if (count == cap) {
 			char **bigger = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));

@@ -225,3 +225,15 @@ def test_bundle_under_a_0700_directory_runs_with_the_default_spec(rt, bundle, id
     assert lines[1] == "from the bundle"
     assert lines[2] == ("0" if idmap else "65534"), lines
     assert held(rt) == []
+
+
+def test_list_shows_containers_not_the_range_directory(rt, bundle):
+    """`list` reads every directory of the state root as a container:
+    husk's own @userns beside them is not one, and no warning about it."""
+    auto(bundle)
+    cid, _ = rt.start_detached(bundle, "/bin/probe", "sleep", "60")
+    assert os.path.isdir(ranges_dir(rt))
+    r = rt.cmd("list", "--quiet")
+    assert r.rc == 0, r
+    assert r.out.split() == [cid]
+    assert r.err == "", r.err
