@@ -237,3 +237,20 @@ def test_list_shows_containers_not_the_range_directory(rt, bundle):
     assert r.rc == 0, r
     assert r.out.split() == [cid]
     assert r.err == "", r.err
+
+
+def test_idmapped_rootfs_where_host_mounts_are_shared(rt, bundle):
+    """systemd makes "/" shared: the idmapped tree, cloned in the host's
+    namespace, was in its peer group and pivot_root refused it (EINVAL).
+    Here a private mount namespace with "/" made rshared stands for such a
+    host."""
+    auto(bundle)
+    bundle.process["args"] = ["/bin/sh", "-c", "echo root-ok"]
+    bundle.write()
+    cid = rt.new_id()
+    p = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "sh", "-c",
+                        'mount --make-rshared / && exec "$@"', "sh", rt.binary, "--root", rt.root,
+                        "run", "--bundle", bundle.path, cid],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "root-ok"

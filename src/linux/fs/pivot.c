@@ -115,6 +115,14 @@ int husk_fs_prepare_root(struct husk_fs *fs, struct husk_err *err)
 				    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return husk_err_sys(err, "%s rootfs %s", idmapped ? "attach idmapped" : "bind",
 				    fs->p->rootfs);
+	/* The idmapped tree was cloned in the host's namespace, before "/" was
+	 * made rslave here: where the host's mounts are shared (systemd makes
+	 * "/" shared), the clone is in their peer group, and pivot_root refuses
+	 * a shared new root (EINVAL). It takes what the bound rootfs gets. */
+	if (idmapped && husk_mount_propagate(tree, root_may_share(fs) ? MS_PRIVATE | MS_REC
+								      : MS_SLAVE | MS_REC) < 0)
+		return husk_err_sys(err, "set propagation of the idmapped rootfs %s",
+				    fs->p->rootfs);
 	/* The attached tree's fd names the new mount, where every later mount
 	 * attaches and which pivot_root moves. */
 	fs->ctx->root_fd = HUSK_STEAL_FD(tree);
