@@ -635,13 +635,10 @@ class Runtime:
 def find_cgroups(ids, max_depth=4):
     found = []
     try:
-        hierarchies = os.listdir(CGROUP_ROOT)
+        hierarchies = cgroup_hierarchies()
     except OSError:
         return found
-    for h in hierarchies:
-        base = os.path.join(CGROUP_ROOT, h)
-        if os.path.islink(base) or not os.path.isdir(base):
-            continue
+    for base in hierarchies:
         for dirpath, dirnames, _ in os.walk(base):
             depth = dirpath[len(base):].count("/")
             for d in dirnames:
