@@ -26,5 +26,6 @@ if ! ls "$out/results"/*.xml >/dev/null 2>&1; then
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
+[ -f "$out/boot-retried" ] && echo "check-hosts: $(cat "$out/boot-retried")" >&2
 python3 "$tree/scripts/summarize.py" "$out/results" || status=1
 exit $status

@@ -42,6 +42,51 @@ HUSK = _default_binary("HUSK", os.path.join(REPO, "build", "husk"))
 PROBE = _default_binary("PROBE", os.path.join(REPO, "build", "tests", "helper", "probe"))
 RUNTIME_NAME = os.path.basename(HUSK)
 CGROUP_ROOT = "/sys/fs/cgroup"
+# The host's cgroup layout. Pure v2 (most hosts with systemd): cgroup2 is
+# mounted at CGROUP_ROOT itself, every controller in one tree. v1 or hybrid
+# (the development machine): a tmpfs there with one mount per v1 controller
+# (cpu, memory, pids...), plus on a hybrid host cgroup2 at unified/.
+CGROUP_V2 = os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers"))
+
+
+def cgroup_file(controller, path, name):
+    """Host path of file name of the cgroup path in the hierarchy that holds
+    controller: CGROUP_ROOT/path/name on pure v2, CGROUP_ROOT/controller/
+    path/name on v1. The file's own name differs between the layouts
+    (memory.max, memory.limit_in_bytes): the caller picks it."""
+    base = CGROUP_ROOT if CGROUP_V2 else os.path.join(CGROUP_ROOT, controller)
+    return os.path.join(base, path.lstrip("/"), name)
+
+
+def cgroup_hierarchies():
+    """The host's cgroup hierarchies' mount points: CGROUP_ROOT alone on pure
+    v2; each v1 controller's (and unified/ on a hybrid host) otherwise,
+    without the cpu -> cpu,cpuacct style links."""
+    if CGROUP_V2:
+        return [CGROUP_ROOT]
+    found = []
+    for name in sorted(os.listdir(CGROUP_ROOT)):
+        base = os.path.join(CGROUP_ROOT, name)
+        if os.path.isdir(base) and not os.path.islink(base):
+            found.append(base)
+    return found
+
+
+def cgroup_dirs(path):
+    """The directories of cgroup path that exist, in every hierarchy."""
+    dirs = (os.path.join(h, path.lstrip("/")) for h in cgroup_hierarchies())
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def remove_cgroup_tree(path):
+    """rmdir cgroup path and everything below it in every hierarchy, deepest
+    first (a test's leftovers; a cgroup that still holds a process stays)."""
+    for top in cgroup_dirs(path):
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
 
 
 def is_husk():
@@ -590,13 +635,10 @@ class Runtime:
 def find_cgroups(ids, max_depth=4):
     found = []
     try:
-        hierarchies = os.listdir(CGROUP_ROOT)
+        hierarchies = cgroup_hierarchies()
     except OSError:
         return found
-    for h in hierarchies:
-        base = os.path.join(CGROUP_ROOT, h)
-        if os.path.islink(base) or not os.path.isdir(base):
-            continue
+    for base in hierarchies:
         for dirpath, dirnames, _ in os.walk(base):
             depth = dirpath[len(base):].count("/")
             for d in dirnames:

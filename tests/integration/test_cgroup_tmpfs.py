@@ -4,17 +4,15 @@ it, and, where the config's cgroup mount is read-only, the tmpfs itself
 mounted read-only, so that even a root with CAP_DAC_OVERRIDE cannot add to
 or hide what it shows."""
 
-import os
 
 import pytest
 
-from conftest import husk_only, is_husk
+from conftest import CGROUP_V2, husk_only, is_husk
 
 CGROUP2_SUPER_MAGIC = 0x63677270
 
 pytestmark = pytest.mark.skipif(
-    os.path.exists("/sys/fs/cgroup/cgroup.controllers"),
-    reason="a cgroup2-only host mounts cgroup2 there, no tmpfs")
+    CGROUP_V2, reason="a cgroup2-only host mounts cgroup2 there, no tmpfs")
 
 SCRIPT = """
 stat -c 'mode=%a' /sys/fs/cgroup

@@ -7,7 +7,10 @@ A "v2 view" is a private mount namespace in which everything under
 machine that hierarchy has only the hugetlb controller, so this covers the
 core cgroup2 features (cgroup.procs, cgroup.kill, cgroup.freeze/events,
 CLONE_INTO_CGROUP, eBPF device filters, unified files) plus hugetlb, and the
-honest failure for a controller the hierarchy lacks (memory, pids).
+honest failure for a controller the hierarchy lacks (memory, pids). On a
+pure v2 host, whose hierarchy has every controller, that failure is checked
+in a "bare view": a cgroup namespace rooted in a cgroup whose parent enables
+no controller.
 
 Every runtime command runs as `nsenter -t <holder> -m <runtime> ...`; the
 holder is `unshare -m` sleeping in the view. Cgroup files are read on the host
@@ -58,10 +61,23 @@ pytestmark = [
 ]
 
 
+# Runs "$@" after moving itself into the host cgroup2 directory "$0".
+INTO_CGROUP = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+
+
 class View:
-    def __init__(self, script=VIEW_SCRIPT):
-        self.proc = spawn(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    """cgroup: a host cgroup2 directory. The holder moves there and makes a
+    cgroup namespace, so the view's cgroup2 mount shows that directory as its
+    root, with only the controllers the directory has; every runtime command
+    moves there too before it joins the view (its own cgroup is then the
+    namespace's root, as for a runtime on a host without systemd)."""
+
+    def __init__(self, script=VIEW_SCRIPT, cgroup=None):
+        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script]
+        if cgroup:
+            argv = ["sh", "-c", INTO_CGROUP, cgroup, "unshare", "-C", *argv[1:]]
+        self.cgroup = cgroup
+        self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
         if line.strip() != "ready":
@@ -70,6 +86,13 @@ class View:
             pytest.skip(f"cannot build the cgroup view: {err.strip() or line!r}")
         self.pid = self.proc.pid
         self.prefix = ["nsenter", "-t", str(self.pid), "-m", "--"]
+        if cgroup:
+            self.prefix = ["sh", "-c", INTO_CGROUP, cgroup,
+                           "nsenter", "-t", str(self.pid), "-m", "-C", "--"]
+
+    def cgdir(self, cid):
+        """The container's cgroup2 directory, seen from the host."""
+        return os.path.join(self.cgroup, cid) if self.cgroup else cgdir(cid)
 
     def run(self, *argv, check=True, timeout=60):
         return host_run([*self.prefix, *argv], check=check, timeout=timeout)
@@ -332,7 +355,7 @@ def run_refused(rt, bundle, resources, words):
 
 def refused(vrt, bundle, resources, *words):
     r = run_refused(vrt, bundle, resources, words)
-    assert not os.path.exists(cgdir(r.cid)), "cgroup left behind"
+    assert not os.path.exists(vrt.view.cgdir(r.cid)), "cgroup left behind"
     vrt.assert_nothing_left([r.cid], [bundle])
     return r
 
@@ -342,24 +365,49 @@ def test_unknown_unified_key_refused(vrt, bundle):
             "linux.resources.unified.bogus.key", "no such file")
 
 
-def test_unified_key_of_missing_controller_refused(vrt, bundle):
-    if "memory" in v2_controllers():
-        pytest.skip("this cgroup2 hierarchy has the memory controller")
-    refused(vrt, bundle, {"unified": {"memory.max": "100000000"}},
+@pytest.fixture(scope="module")
+def bare_view():
+    """A view whose cgroup2 has no controller: a cgroup namespace rooted in
+    <host root>/husk-bare-PID/view, whose parent enables none (the way a
+    delegated subtree lacks what its owner did not hand down)."""
+    top = os.path.join(HOST_V2, f"husk-bare-{os.getpid()}")
+    os.makedirs(os.path.join(top, "view"))
+    v = View(cgroup=os.path.join(top, "view"))
+    try:
+        assert v.run("cat", "/sys/fs/cgroup/cgroup.controllers").strip() == ""
+        yield v
+    finally:
+        v.close()
+        for d in (os.path.join(top, "view"), top):
+            wait_for(lambda d=d: not os.path.exists(os.path.join(d, "cgroup.procs")) or
+                     not read_file(os.path.join(d, "cgroup.procs")), what=f"{d} to empty")
+            os.rmdir(d)
+
+
+@pytest.fixture
+def lacking(runtime, request):
+    """lacking(controller): the runtime in a view whose cgroup2 lacks it:
+    the v2 view where the host's hierarchy lacks it (the hybrid machine's
+    has hugetlb only), else the bare view (a pure v2 host has them all)."""
+    def get(controller):
+        name = "view" if controller not in v2_controllers() else "bare_view"
+        return in_view(runtime, request.getfixturevalue(name))
+    return get
+
+
+def test_unified_key_of_missing_controller_refused(lacking, bundle):
+    refused(lacking("memory"), bundle, {"unified": {"memory.max": "100000000"}},
             "linux.resources.unified.memory.max", "controller not enabled")
 
 
-def test_memory_limit_without_controller_refused(vrt, bundle):
-    if "memory" in v2_controllers():
-        pytest.skip("this cgroup2 hierarchy has the memory controller")
-    refused(vrt, bundle, {"memory": {"limit": 100 << 20}},
+def test_memory_limit_without_controller_refused(lacking, bundle):
+    refused(lacking("memory"), bundle, {"memory": {"limit": 100 << 20}},
             "linux.resources.memory", "memory cgroup controller is not available")
 
 
-def test_pids_limit_without_controller_refused(vrt, bundle):
-    if "pids" in v2_controllers():
-        pytest.skip("this cgroup2 hierarchy has the pids controller")
-    refused(vrt, bundle, {"pids": {"limit": 10}}, "linux.resources.pids.limit", "pids")
+def test_pids_limit_without_controller_refused(lacking, bundle):
+    refused(lacking("pids"), bundle, {"pids": {"limit": 10}}, "linux.resources.pids.limit",
+            "pids")
 
 
 def test_ps_lists_the_pids(vrt, bundle):
