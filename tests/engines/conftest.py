@@ -64,13 +64,9 @@ VM_MORE_CHECKS = {
     "docker": ["exec-env", "stop", "rm", "stop-kill", "rm-state", "bind-mount", "network-bridge"],
 }
 CHECKS_VM = {engine: VM_BASE_CHECKS + VM_MORE_CHECKS[engine] for engine in ENGINES}
-# Not done yet: (engine, check) -> why. Expected to fail (not strict: an XPASS says it is done).
-XFAIL_VM = {
-    ("docker", "network-bridge"):
-        "docker passes no network namespace path: libnetwork's prestart hook (setkey) moves the "
-        "veth into the monitor's namespace only after the VM booted, and the vm backend gives "
-        "the guest a card only for a namespace path it scans before boot",
-}
+# vm checks expected to fail: (engine, check) -> reason. None now: Docker's
+# bridge network works since prestart hooks run before the VM boots.
+XFAIL_VM = {}
 LINE = re.compile(r"^(ok|not ok) - (\S+)")
 
 

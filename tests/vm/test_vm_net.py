@@ -208,3 +208,35 @@ def test_no_namespace_path_gives_only_lo(vm_ready, husk, net_bundle, entry):
     assert p.returncode == 0, p
     assert " lo:" in p.stdout and "link/ether" not in p.stdout, p.stdout
     assert "10.9.9.9" not in p.stdout
+
+
+def test_prestart_hook_configures_the_new_namespace(vm_ready, husk, net_bundle, workdir):
+    """Docker's way: a new network namespace (no path) that a prestart hook
+    fills (libnetwork-setkey moves the veth in and names it eth0). The hooks
+    run before the VM boots, so the guest gets that card."""
+    tag = uuid.uuid4().hex[:6]
+    host_if, n = f"hk{tag}", 100 + int(uuid.uuid4().int % 100)
+    host_ip, guest_ip = f"10.201.{n}.1", f"10.201.{n}.2"
+    hook = os.path.join(workdir, "prestart.sh")
+    with open(hook, "w") as f:
+        f.write(f"""#!/bin/sh
+set -e
+pid=$(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p')
+ip link add {host_if} type veth peer name eth0 netns /proc/$pid/ns/net
+ip addr add {host_ip}/24 dev {host_if}
+ip link set {host_if} up
+nsenter --net=/proc/$pid/ns/net ip addr add {guest_ip}/24 dev eth0
+nsenter --net=/proc/$pid/ns/net ip link set eth0 up
+""")
+    os.chmod(hook, 0o755)
+    try:
+        with_netns(net_bundle, None)
+        net_bundle.config["hooks"] = {"prestart": [{"path": hook}]}
+        net_bundle.config["process"]["args"] = [
+            "/bin/sh", "-c", f"ip -o -4 addr show eth0; ping -c1 -W5 {host_ip} && echo ping-ok"]
+        p = husk("run", "--bundle", net_bundle.path, husk.new_id(), bundle=net_bundle)
+        assert p.returncode == 0, p.stderr
+        assert f"inet {guest_ip}/24" in p.stdout, p.stdout
+        assert "ping-ok" in p.stdout, p.stdout
+    finally:
+        ip("link", "del", host_if, check=False)

@@ -121,6 +121,16 @@ static void log_boot_facts(int dir_fd, const char *id)
 	json_decref(facts);
 }
 
+static int run_host_hooks(const struct husk_spawn_params *p, pid_t pid, struct husk_err *err)
+{
+	if (!p->cb.run_hooks)
+		return 0;
+	if (p->cb.run_hooks(p->cb.ctx, HUSK_HOOK_PRESTART, pid, err) < 0 ||
+	    p->cb.run_hooks(p->cb.ctx, HUSK_HOOK_CREATE_RUNTIME, pid, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 			struct husk_err *err)
 {
@@ -155,22 +165,18 @@ static int fork_monitor(const struct husk_spawn_params *p, struct vm_create *v,
 	if ((p->cgroup_fd >= 0 && !into && husk_cgroup_fd_attach(p->cgroup_fd, v->pid, err) < 0) ||
 	    (p->cb.child_created && p->cb.child_created(p->cb.ctx, v->pid, err) < 0))
 		return -1;
+	/* prestart and createRuntime run once the container's namespaces exist
+	 * (the monitor's new network namespace) and before the VM boots: what
+	 * they put there (Docker's libnetwork-setkey moves the container's
+	 * veth in) is what the monitor joins to the guest. */
+	if (run_host_hooks(p, v->pid, err) < 0)
+		return -1;
 	if (write(v->go[1], "g", 1) != 1)
 		return husk_err_sys(err, "start vm monitor");
 	if (husk_traced("boot vm", p->id, wait_ready(v->report[0], &v->reported, err)) < 0)
 		return -1;
 	if (husk_trace_enabled)
 		log_boot_facts(v->dir_fd, p->id);
-	return 0;
-}
-
-static int run_host_hooks(const struct husk_spawn_params *p, pid_t pid, struct husk_err *err)
-{
-	if (!p->cb.run_hooks)
-		return 0;
-	if (p->cb.run_hooks(p->cb.ctx, HUSK_HOOK_PRESTART, pid, err) < 0 ||
-	    p->cb.run_hooks(p->cb.ctx, HUSK_HOOK_CREATE_RUNTIME, pid, err) < 0)
-		return -1;
 	return 0;
 }
 
@@ -213,8 +219,6 @@ static int vm_create(const struct husk_spawn_params *p, struct husk_spawn_result
 	}
 	if (rc == 0 && terminal)
 		rc = husk_vm_pty_hand_out(&v.pty, p->want_pty_master, &master, err);
-	if (rc == 0)
-		rc = run_host_hooks(p, v.pid, err);
 	if (rc < 0 && v.pid > 0)
 		husk_kill_and_reap(v.pid, v.pidfd);
 	if (rc == 0) {

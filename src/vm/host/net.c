@@ -360,8 +360,10 @@ int husk_vm_net_setup(const json_t *config, struct husk_vm_net *net, struct husk
 	int nl = -1, rc;
 
 	*net = (struct husk_vm_net){.ns_fd = -1};
-	if (!path) /* no namespace (the host's) or a new empty one: only lo */
+	if (!has) /* the host's network: a VM cannot share it, only lo */
 		return 0;
+	if (!path) /* a new one, the monitor's own (what prestart hooks set up) */
+		path = "/proc/self/ns/net";
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	net->ns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (self < 0 || net->ns_fd < 0)
