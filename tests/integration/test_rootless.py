@@ -82,6 +82,19 @@ def test_rootless_mapping_of_another_uid_fails(rootless, bundle):
     rootless.assert_nothing_left()
 
 
+def test_rootless_idmapped_rootfs_refused_saying_why(rootless, bundle):
+    """husk spec's idmapped rootfs needs CAP_SYS_ADMIN over the filesystem,
+    which an unprivileged user has over none the host mounted: a clear
+    refusal naming the annotation and the way out, never a silent fallback."""
+    make_rootless(bundle)
+    bundle.config["annotations"] = {"husk.rootfs.idmap": "true"}
+    r = rootless.run(bundle)
+    assert r.rc != 0
+    assert "annotation husk.rootfs.idmap" in r.err, r.err
+    assert "an unprivileged user cannot idmap a filesystem the host mounted" in r.err, r.err
+    rootless.assert_nothing_left()
+
+
 def test_rootless_without_user_namespace_fails(rootless, bundle):
     make_rootless(bundle)
     bundle.linux["namespaces"] = [n for n in bundle.linux["namespaces"] if n["type"] != "user"]

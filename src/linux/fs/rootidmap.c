@@ -79,6 +79,17 @@ static int open_idmapped_tree(const struct husk_spawn_params *p, int *out, struc
 		return husk_err_sys(err, "idmap rootfs: open /proc");
 	_cleanup_close_ int tree =
 	    open_tree(AT_FDCWD, p->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	/* The kernel idmaps a mount only for CAP_SYS_ADMIN over the filesystem's
+	 * user namespace: a rootless caller has it over no filesystem the host
+	 * mounted. Say so rather than name the syscall. */
+	if (tree < 0 && errno == EPERM && geteuid() != 0)
+		return husk_err_set(err, EPERM,
+				    "annotation " ANNOTATION
+				    ": rootfs %s: an unprivileged user cannot "
+				    "idmap a filesystem the host mounted (the kernel asks for "
+				    "CAP_SYS_ADMIN over it); rootless containers map your own ids, "
+				    "so own the image yourself and remove the annotation",
+				    p->rootfs);
 	if (tree < 0)
 		return husk_err_sys(err, "idmap rootfs %s: open_tree", p->rootfs);
 	_cleanup_close_ int userns = husk_userns_with_maps(
