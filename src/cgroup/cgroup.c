@@ -495,6 +495,7 @@ static int make_systemd(struct husk_cgroup *cg, const struct husk_spec *spec, bo
 		return husk_err_set(err, ENOTSUP, "systemd cgroup driver: no cgroup2 mount");
 	if (cg_systemd_start(cg->unit, cg->slice, cg->user_manager, res, err) < 0)
 		return -1;
+	cg->unit_ours = true;
 	if (own_v2_path(path, sizeof(path), err) < 0)
 		goto fail;
 	plen = strlen(path);
@@ -628,6 +629,8 @@ int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
 	int ret = 0;
 
 	if (cg->unit) { /* systemd removes the scope's directory itself */
+		if (!cg->unit_ours)
+			return 0;
 		if (cg->n)
 			husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
 		return cg_systemd_stop(cg->unit, cg->user_manager, err);

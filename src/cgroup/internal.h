@@ -47,6 +47,9 @@ struct husk_cgroup {
 	char *unit;
 	char *slice; /* create only */
 	bool user_manager;
+	/* The unit is the container's: started by this create, or recorded
+	 * by one. A create that failed to start it must not stop another's. */
+	bool unit_ours;
 };
 
 /* ---- layout (layout.c) ---- */

@@ -94,7 +94,8 @@ char *cg_path_resolve(const char *norm, bool absolute, const char *own, bool uni
  * <path>" when parents were created, then "<controllers or 0>\t<parents>\t
  * <path or ->[\t<mount point>]" for each hierarchy that differs ("-": not
  * joined; a mount point when not the standard one), as relative paths on v1
- * resolve per hierarchy. */
+ * resolve per hierarchy. The systemd driver adds "@systemd\t<user 0|1>\t
+ * <unit>". */
 #define SYSTEMD_KEY "@systemd" /* no hierarchy's key starts with '@' */
 
 static const char *key_of(const struct cg_mount *m)
@@ -207,6 +208,7 @@ int cg_saved_decode(struct husk_cgroup *cg, const char *saved, struct husk_err *
 	if (find_line(rest, SYSTEMD_KEY, &unit, &user)) {
 		cg->unit = strndup(unit, strcspn(unit, "\n"));
 		cg->user_manager = user != 0;
+		cg->unit_ours = true;
 		if (!cg->unit)
 			return husk_err_set(err, ENOMEM, "cgroup path");
 	}
