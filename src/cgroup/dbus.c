@@ -21,7 +21,7 @@ void dbus_buf_free(struct dbus_buf *b)
 
 static void put(struct dbus_buf *b, const void *v, size_t n)
 {
-	if (b->oom)
+	if (b->oom || n == 0)
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;

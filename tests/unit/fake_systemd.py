@@ -64,6 +64,7 @@ def main():
 
     def run(*args):
         out = subprocess.run([driver, sock, *args], capture_output=True, text=True, timeout=20)
+        sys.stderr.write(out.stderr)
         return out.returncode, out.stdout.strip()
 
     failures = []

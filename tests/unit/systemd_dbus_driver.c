@@ -39,6 +39,9 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0) {
 		printf("error %s | %s\n", error_name ? error_name : "-", err.msg);
+		free(error_name);
+		dbus_buf_free(&b);
+		dbus_close(&c);
 		return 1;
 	}
 	const char *job = dbus_get_str(&reply.body);
