@@ -496,6 +496,7 @@ static int make_systemd(struct husk_cgroup *cg, const struct husk_spec *spec, bo
 	if (cg_systemd_start(cg->unit, cg->slice, cg->user_manager, res, err) < 0)
 		return -1;
 	cg->unit_ours = true;
+	cg->runtime_inside = true;
 	if (own_v2_path(path, sizeof(path), err) < 0)
 		goto fail;
 	plen = strlen(path);
@@ -529,18 +530,19 @@ static int make_systemd(struct husk_cgroup *cg, const struct husk_spec *spec, bo
 	}
 	return 0;
 fail:
-	husk_cgroup_runtime_leave(cg);
-	cg_systemd_stop(cg->unit, cg->user_manager, &(struct husk_err){0});
+	husk_cgroup_destroy(cg, &(struct husk_err){0});
 	return -1;
 }
 
-void husk_cgroup_runtime_leave(struct husk_cgroup *cg)
+int husk_cgroup_runtime_leave(struct husk_cgroup *cg)
 {
 	char pid[32];
 	_cleanup_free_ char *procs = NULL;
 	_cleanup_close_ int fd = -1;
 
-	for (size_t i = 0; cg->unit && i < cg->layout->n; i++) {
+	if (!cg->runtime_inside)
+		return 0;
+	for (size_t i = 0; i < cg->layout->n; i++) {
 		const struct cg_mount *m = &cg->layout->m[i];
 		if (!m->unified || !m->own)
 			continue;
@@ -548,15 +550,19 @@ void husk_cgroup_runtime_leave(struct husk_cgroup *cg)
 		if (asprintf(&procs, "%s%s/cgroup.procs", m->dir,
 			     strcmp(m->own, "/") == 0 ? "" : m->own) < 0) {
 			procs = NULL;
-			return;
+			return -1;
 		}
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
 		fd = open(procs, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
 			husk_debug("systemd: could not leave %s for %s: %s", cg->unit, procs,
 				   strerror(errno));
-		return;
+			return -1;
+		}
+		cg->runtime_inside = false;
+		return 0;
 	}
+	return -1;
 }
 
 int husk_cgroup_create(const char *id, const struct husk_spec *spec, bool rootless,
@@ -630,6 +636,10 @@ int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
 
 	if (cg->unit) { /* systemd removes the scope's directory itself */
 		if (!cg->unit_ours)
+			return 0;
+		/* A create that failed: kill the container, not husk. If husk
+		 * cannot leave, the scope goes once husk exits and leaves it empty. */
+		if (husk_cgroup_runtime_leave(cg) < 0)
 			return 0;
 		if (cg->n)
 			husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});

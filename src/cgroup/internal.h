@@ -50,6 +50,7 @@ struct husk_cgroup {
 	/* The unit is the container's: started by this create, or recorded
 	 * by one. A create that failed to start it must not stop another's. */
 	bool unit_ours;
+	bool runtime_inside; /* husk's own pid is in the scope (create) */
 };
 
 /* ---- layout (layout.c) ---- */
