@@ -192,14 +192,24 @@ int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err
 	if (!cg)
 		return -1;
 	cg->saved = strdup(path);
-	if (!cg->saved || cg_saved_decode(cg, path, err) < 0 || open_v2_fd(cg, err) < 0) {
-		if (!cg->saved)
-			husk_err_set(err, ENOMEM, "cgroup");
-		husk_cgroup_free(cg);
-		return -1;
+	if (!cg->saved) {
+		husk_err_set(err, ENOMEM, "cgroup");
+		goto fail;
+	}
+	if (cg_saved_decode(cg, path, err) < 0)
+		goto fail;
+	if (open_v2_fd(cg, err) < 0) {
+		/* systemd removes a scope's directory once it is empty: delete
+		 * still stops (and resets) the unit. */
+		if (!cg->unit || err->code != ENOENT)
+			goto fail;
+		husk_err_clear(err);
 	}
 	*out = cg;
 	return 0;
+fail:
+	husk_cgroup_free(cg);
+	return -1;
 }
 
 /* mkdir -p below the mount, counting the parents we created. Returns 1 when

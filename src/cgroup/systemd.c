@@ -423,9 +423,18 @@ int cg_systemd_stop(const char *unit, bool user, struct husk_err *err)
 		r = wait_reply_job(&c, &reply, "stop", unit, err);
 	else if (error_name && strcmp(error_name, "org.freedesktop.systemd1.NoSuchUnit") == 0)
 		r = 0; /* gone already: systemd stops a scope once it is empty */
-	if (r == 0)
-		husk_err_clear(err);
 	dbus_msg_free(&reply);
+	if (r == 0) {
+		/* A scope that ended "failed" (an OOM kill) stays loaded, and
+		 * would refuse the next container of the same name (as runc). */
+		struct dbus_buf one = {0};
+		husk_err_clear(err);
+		dbus_put_str(&one, unit);
+		if (!one.oom && dbus_call_manager(&c, "ResetFailedUnit", "s", &one, &reply, NULL,
+						  &(struct husk_err){0}) == 0)
+			dbus_msg_free(&reply);
+		dbus_buf_free(&one);
+	}
 	dbus_close(&c);
 	dbus_buf_free(&b);
 	return r;
