@@ -3,12 +3,14 @@
 with linux.resources as its properties. Needs systemd as PID 1 (the test
 host, tests/hosts); elsewhere test_runtime_state.py checks the refusal."""
 import os
+import pwd
 import subprocess
 import time
 
 import pytest
 
-from conftest import is_husk
+from conftest import Runtime, is_husk
+from test_rootless import make_rootless
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/run/systemd/system"),
                                 reason="systemd is not running here (/run/systemd/system "
@@ -181,3 +183,75 @@ def test_run_in_the_foreground_leaves_the_scope_to_the_container(rt, bundle):
         rt.kill(cid, "KILL")
         rt.finish(p, timeout=30)
     rt.assert_nothing_left(ids=[cid])
+
+
+# ---- rootless: the user's own systemd ------------------------------------
+
+USER_UID = 1000
+
+
+@pytest.fixture
+def user_manager():
+    """uid 1000 with a systemd of its own (lingering, as for rootless
+    Podman), made here where the host has none; skipped when that cannot be."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to set up the user's systemd")
+    try:
+        name = pwd.getpwuid(USER_UID).pw_name
+        made = False
+    except KeyError:
+        name, made = "husktest", True
+        if subprocess.run(["useradd", "-u", str(USER_UID), "-U", "-M", name],
+                          capture_output=True).returncode != 0:
+            pytest.skip("no user 1000 and useradd failed")
+    sock = f"/run/user/{USER_UID}/systemd/private"
+    r = subprocess.run(["loginctl", "enable-linger", name], capture_output=True, text=True)
+    deadline = time.monotonic() + 90
+    while r.returncode == 0 and not os.path.exists(sock) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if not os.path.exists(sock):
+        pytest.skip(f"the user's systemd did not start: {r.stderr.strip()}")
+    yield f"/run/user/{USER_UID}"
+    subprocess.run(["loginctl", "disable-linger", name], capture_output=True)
+    if made:
+        subprocess.run(["userdel", name], capture_output=True)
+
+
+class UserRuntime(Runtime):
+    """The runtime as uid 1000 talking to its systemd."""
+
+    def __init__(self, root, iodir, runtime_dir):
+        super().__init__(root, iodir, user=(USER_UID, USER_UID))
+        self.runtime_dir = runtime_dir
+
+    def _identity(self, env=None, preexec=None):
+        env = dict(env or {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        env["XDG_RUNTIME_DIR"] = self.runtime_dir
+        return super()._identity(env, preexec)
+
+
+def test_rootless_scope_in_the_users_systemd(runtime, bundle, tmp_path, user_manager):
+    for p in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
+        os.chmod(p, 0o755)
+    root = tmp_path / "user-state"
+    root.mkdir(mode=0o700)
+    os.chown(root, USER_UID, USER_UID)
+    rl = UserRuntime(str(root), runtime.iodir, user_manager)
+    rl.ids, rl.bundles, rl.pids = runtime.ids, runtime.bundles, runtime.pids
+    try:
+        cid = rl.new_id("sdu")
+        unit = f"{PREFIX}-{cid}.scope"
+        make_rootless(bundle)
+        bundle.set_args("/bin/probe", "sleep", "300")
+        bundle.linux["cgroupsPath"] = f":{PREFIX}:{cid}"
+        bundle.linux["resources"] = {"pids": {"limit": 50}}
+        rl.create(bundle, cid, global_args=SD).check()
+        pid = rl.state(cid)["pid"]
+        cg = read(f"/proc/{pid}/cgroup")
+        want = f"/user.slice/user-{USER_UID}.slice/user@{USER_UID}.service/user.slice/{unit}"
+        assert cg == "0::" + want
+        assert read(f"/sys/fs/cgroup{want}/pids.max") == "50"
+        rl.cmd("delete", "--force", cid, global_args=SD).check()
+        assert not os.path.exists(f"/sys/fs/cgroup{want}")
+    finally:
+        rl.cleanup()
