@@ -64,7 +64,9 @@ int cg_systemd_parse(const char *cgroups_path, const char *id, bool rootless, ch
 	}
 	if (!part[0][0])
 		snprintf(part[0], sizeof(part[0]), "%s", rootless ? "user.slice" : "system.slice");
-	if (!ends_with(part[0], ".slice") || !unit_chars_ok(part[0]) || strchr(part[0], '@'))
+	_cleanup_free_ char *slice_path = NULL;
+	if (!ends_with(part[0], ".slice") || !unit_chars_ok(part[0]) || strchr(part[0], '@') ||
+	    cg_systemd_slice_path(part[0], &slice_path) < 0)
 		return husk_err_set(err, 0, "linux.cgroupsPath %s: %s is not a slice name", p,
 				    part[0]);
 	if (!part[2][0] || !unit_chars_ok(part[2]) || (part[1][0] && !unit_chars_ok(part[1])))

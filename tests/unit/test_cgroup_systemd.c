@@ -52,6 +52,7 @@ static void parse(void **state)
 	parse_fails("a.slice:b", "wants \"slice:prefix:name\"");
 	parse_fails("a.slice:b:c:d", "wants \"slice:prefix:name\"");
 	parse_fails("notaslice:p:n", "is not a slice name");
+	parse_fails("a--b.slice:p:n", "is not a slice name");
 	parse_fails("system.slice:p:", "valid systemd unit name");
 	parse_fails("system.slice:p:a/b", "valid systemd unit name");
 	parse_fails("system.slice:p q:n", "valid systemd unit name");
