@@ -653,7 +653,8 @@ int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
 			return 0;
 		if (cg->n)
 			husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
-		return cg_systemd_stop(cg->unit, cg->user_manager, err);
+		return cg_systemd_stop(cg->unit, cg->user_manager, cg->n ? cg->h[0].dir : NULL,
+				       err);
 	}
 
 	/* Usually every process is gone by delete: then the directory that

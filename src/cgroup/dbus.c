@@ -475,12 +475,23 @@ int dbus_call_manager(struct dbus_conn *c, const char *member, const char *sig,
 	return 0;
 }
 
-int dbus_wait_job(struct dbus_conn *c, const char *job, int timeout_ms, char **result,
-		  struct husk_err *err)
+int dbus_wait_job(struct dbus_conn *c, const char *job, int timeout_ms, bool (*gone)(void *),
+		  void *arg, char **result, struct husk_err *err)
 {
 	long long deadline = now_ms() + timeout_ms;
 
 	for (;;) {
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		if (gone && poll(&pfd, 1, 100) == 0) {
+			if (gone(arg))
+				return (*result = strdup("done"))
+					   ? 0
+					   : husk_err_set(err, ENOMEM, "job");
+			if (now_ms() > deadline)
+				return husk_err_set(err, ETIMEDOUT, "systemd: wait for job %s",
+						    job);
+			continue;
+		}
 		for (size_t i = 0; i < c->n_done; i++) {
 			if (c->done_job[i] && strcmp(c->done_job[i], job) == 0) {
 				*result = c->done_result[i];

@@ -72,9 +72,10 @@ int dbus_call_manager(struct dbus_conn *c, const char *member, const char *sig,
 		      struct husk_err *err);
 
 /* Wait (up to timeout_ms) for the JobRemoved signal of job; its result
- * ("done", "failed", "canceled", ...) in *result (caller frees). */
-int dbus_wait_job(struct dbus_conn *c, const char *job, int timeout_ms, char **result,
-		  struct husk_err *err);
+ * ("done", "failed", "canceled", ...) in *result (caller frees). When
+ * gone(arg) says the job's work is visibly done, that is "done" too. */
+int dbus_wait_job(struct dbus_conn *c, const char *job, int timeout_ms, bool (*gone)(void *),
+		  void *arg, char **result, struct husk_err *err);
 
 /* Encode a whole message (header + body) into out; exposed for tests. */
 int dbus_encode_call(uint32_t serial, const char *path, const char *iface, const char *member,

@@ -169,5 +169,8 @@ int cg_systemd_start(const char *unit, const char *slice, bool user,
 		     const struct husk_resources *res, struct husk_err *err);
 int cg_systemd_set(const char *unit, bool user, const struct husk_resources *res,
 		   struct husk_err *err);
-/* StopUnit and wait for it; a unit already gone is not an error. */
-int cg_systemd_stop(const char *unit, bool user, struct husk_err *err);
+/* StopUnit and wait for it; a unit already gone is not an error. The
+ * scope's directory `dir` (NULL: unknown) gone counts as stopped: a scope
+ * that empties stops by itself, and then its stop job's JobRemoved was seen
+ * not to come on the test host. */
+int cg_systemd_stop(const char *unit, bool user, const char *dir, struct husk_err *err);

@@ -296,15 +296,21 @@ static int connect_manager(bool user, struct dbus_conn *c, struct husk_err *err)
 }
 
 /* The reply names a job: wait for it to finish, "done" being success. */
+static bool dir_gone(void *dir)
+{
+	return dir && access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
 static int wait_reply_job(struct dbus_conn *c, struct dbus_msg *reply, const char *what,
-			  const char *unit, struct husk_err *err)
+			  const char *unit, const char *gone_dir, struct husk_err *err)
 {
 	const char *job = dbus_get_str(&reply->body);
 	_cleanup_free_ char *result = NULL;
 
 	if (!job)
 		return husk_err_set(err, EPROTO, "systemd: %s %s: no job in the reply", what, unit);
-	if (dbus_wait_job(c, job, JOB_TIMEOUT_MS, &result, err) < 0)
+	if (dbus_wait_job(c, job, JOB_TIMEOUT_MS, gone_dir ? dir_gone : NULL, (void *)gone_dir,
+			  &result, err) < 0)
 		return -1;
 	if (strcmp(result, "done") != 0)
 		return husk_err_set(err, EIO, "systemd: %s %s: the job ended %s", what, unit,
@@ -361,7 +367,7 @@ int cg_systemd_start(const char *unit, const char *slice, bool user,
 		goto out;
 	if (dbus_call_manager(&c, "StartTransientUnit", "ssa(sv)a(sa(sv))", &b, &reply, NULL,
 			      err) == 0)
-		r = wait_reply_job(&c, &reply, "start", unit, err);
+		r = wait_reply_job(&c, &reply, "start", unit, NULL, err);
 	dbus_msg_free(&reply);
 	dbus_close(&c);
 out:
@@ -402,7 +408,7 @@ out:
 	return r;
 }
 
-int cg_systemd_stop(const char *unit, bool user, struct husk_err *err)
+int cg_systemd_stop(const char *unit, bool user, const char *dir, struct husk_err *err)
 {
 	struct dbus_buf b = {0};
 	struct dbus_conn c;
@@ -422,7 +428,7 @@ int cg_systemd_stop(const char *unit, bool user, struct husk_err *err)
 	}
 	r = dbus_call_manager(&c, "StopUnit", "ss", &b, &reply, &error_name, err);
 	if (r == 0)
-		r = wait_reply_job(&c, &reply, "stop", unit, err);
+		r = wait_reply_job(&c, &reply, "stop", unit, dir, err);
 	else if (error_name && strcmp(error_name, "org.freedesktop.systemd1.NoSuchUnit") == 0)
 		r = 0; /* gone already: systemd stops a scope once it is empty */
 	dbus_msg_free(&reply);

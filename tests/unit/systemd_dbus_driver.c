@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *job = dbus_get_str(&reply.body);
-	if (!job || dbus_wait_job(&c, job, 5000, &result, &err) < 0) {
+	if (!job || dbus_wait_job(&c, job, 5000, NULL, NULL, &result, &err) < 0) {
 		printf("error waiting | %s\n", err.msg);
 		return 1;
 	}
