@@ -651,8 +651,16 @@ int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
 		 * cannot leave, the scope goes once husk exits and leaves it empty. */
 		if (husk_cgroup_runtime_leave(cg) < 0)
 			return 0;
-		if (cg->n)
+		if (cg->n) {
 			husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
+			/* An emptied scope is stopped by systemd itself: wait up
+			 * to a second for that before asking (on the test host a
+			 * StopUnit racing it was seen to get no answer). */
+			for (int i = 0; i < 100 && access(cg->h[0].dir, F_OK) == 0; i++)
+				usleep(10000);
+			if (access(cg->h[0].dir, F_OK) < 0 && errno == ENOENT)
+				return 0;
+		}
 		return cg_systemd_stop(cg->unit, cg->user_manager, cg->n ? cg->h[0].dir : NULL,
 				       err);
 	}
