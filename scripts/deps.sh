@@ -8,7 +8,7 @@
 #   HUSK_VM_DEPS=1      the vm backend: QEMU, and what building its guest kernel needs
 set -eu
 need_pkgs="meson ninja-build pkg-config gcc clang libjansson-dev libseccomp-dev libcap-dev
-libcmocka-dev libc6-dev python3 python3-pytest busybox-static uidmap iproute2 libclang-rt-14-dev strace"
+libcmocka-dev libc6-dev python3 python3-pytest python3-gi gir1.2-glib-2.0 busybox-static uidmap iproute2 libclang-rt-14-dev strace"
 if [ "${HUSK_BENCH_DEPS:-0}" = 1 ]; then
 	need_pkgs="$need_pkgs crun runc hyperfine time valgrind"
 fi

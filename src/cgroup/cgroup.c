@@ -150,6 +150,8 @@ void husk_cgroup_free(struct husk_cgroup *cg)
 		close(cg->v2_fd);
 	free(cg->h);
 	free(cg->saved);
+	free(cg->unit);
+	free(cg->slice);
 	free(cg);
 }
 
@@ -190,14 +192,24 @@ int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err
 	if (!cg)
 		return -1;
 	cg->saved = strdup(path);
-	if (!cg->saved || cg_saved_decode(cg, path, err) < 0 || open_v2_fd(cg, err) < 0) {
-		if (!cg->saved)
-			husk_err_set(err, ENOMEM, "cgroup");
-		husk_cgroup_free(cg);
-		return -1;
+	if (!cg->saved) {
+		husk_err_set(err, ENOMEM, "cgroup");
+		goto fail;
+	}
+	if (cg_saved_decode(cg, path, err) < 0)
+		goto fail;
+	if (open_v2_fd(cg, err) < 0) {
+		/* systemd removes a scope's directory once it is empty: delete
+		 * still stops (and resets) the unit. */
+		if (!cg->unit || err->code != ENOENT)
+			goto fail;
+		husk_err_clear(err);
 	}
 	*out = cg;
 	return 0;
+fail:
+	husk_cgroup_free(cg);
+	return -1;
 }
 
 /* mkdir -p below the mount, counting the parents we created. Returns 1 when
@@ -368,11 +380,16 @@ static int make_dirs(struct husk_cgroup *cg, bool rootless, struct husk_err *err
 	return 0;
 }
 
+static int make_systemd(struct husk_cgroup *cg, const struct husk_spec *spec, bool rootless,
+			struct husk_err *err);
+
 int husk_cgroup_make(struct husk_cgroup *cg, const struct husk_spec *spec, bool rootless,
 		     struct husk_err *err)
 {
 	const struct cg_layout *l = cg->layout;
 
+	if (cg->unit)
+		return make_systemd(cg, spec, rootless, err);
 	if (make_dirs(cg, rootless, err) < 0)
 		goto fail;
 	/* Rootless without any delegated hierarchy: run without cgroups (as
@@ -407,6 +424,154 @@ fail:
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].created)
 			remove_hier(&cg->h[i], &(struct husk_err){0});
+	return -1;
+}
+
+/* ---- the systemd driver ---- */
+
+int husk_cgroup_plan_systemd(const char *id, const char *cgroups_path, bool rootless,
+			     struct husk_cgroup **out, struct husk_err *err)
+{
+	const struct cg_layout *l;
+	struct husk_cgroup *cg;
+	char *slice, *unit;
+
+	if (cg_systemd_parse(cgroups_path, id, rootless, &slice, &unit, err) < 0)
+		return -1;
+	if (cg_systemd_check(rootless, err) < 0 || !(l = cg_layout_get(err))) {
+		free(slice);
+		free(unit);
+		return -1;
+	}
+	if (l->mode != HUSK_CGROUP_V2) {
+		free(slice);
+		free(unit);
+		return husk_err_set(err, ENOTSUP,
+				    "the systemd cgroup driver needs a pure cgroup v2 host "
+				    "(this one mounts cgroup v1 hierarchies)");
+	}
+	cg = cg_new(l, err);
+	if (!cg) {
+		free(slice);
+		free(unit);
+		return -1;
+	}
+	cg->unit = unit;
+	cg->slice = slice;
+	cg->user_manager = rootless;
+	cg->saved = cg_saved_encode(cg);
+	if (!cg->saved) {
+		husk_cgroup_free(cg);
+		return husk_err_set(err, ENOMEM, "cgroup");
+	}
+	*out = cg;
+	return 0;
+}
+
+/* Where systemd put us: the unified line of /proc/self/cgroup. */
+static int own_v2_path(char *buf, size_t size, struct husk_err *err)
+{
+	char line[PATH_MAX + 8];
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return husk_err_sys(err, "open /proc/self/cgroup");
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, size, "%s", line + 3);
+		return 0;
+	}
+	return husk_err_set(err, ENOENT, "/proc/self/cgroup has no cgroup v2 line");
+}
+
+/* The scope is started with husk's own pid, so the scope's cgroup is where
+ * husk is now; from there on it is used like a directory husk made (but
+ * never removed by husk: systemd owns it). */
+static int make_systemd(struct husk_cgroup *cg, const struct husk_spec *spec, bool rootless,
+			struct husk_err *err)
+{
+	const struct husk_resources *res = spec->linux.resources;
+	struct cg_hier *h = &cg->h[0];
+	const struct cg_mount *m = NULL;
+	char path[PATH_MAX];
+	size_t plen, ulen = strlen(cg->unit);
+
+	for (size_t i = 0; i < cg->layout->n; i++)
+		if (cg->layout->m[i].unified)
+			m = &cg->layout->m[i];
+	if (!m)
+		return husk_err_set(err, ENOTSUP, "systemd cgroup driver: no cgroup2 mount");
+	if (cg_systemd_start(cg->unit, cg->slice, cg->user_manager, res, err) < 0)
+		return -1;
+	cg->unit_ours = true;
+	cg->runtime_inside = true;
+	if (own_v2_path(path, sizeof(path), err) < 0)
+		goto fail;
+	plen = strlen(path);
+	if (plen <= ulen || strcmp(path + plen - ulen, cg->unit) != 0 ||
+	    path[plen - ulen - 1] != '/') {
+		husk_err_set(err, EIO, "systemd started %s, but husk is in cgroup %s", cg->unit,
+			     path);
+		goto fail;
+	}
+	h->mount = m;
+	h->path = strdup(path);
+	h->dir = h->path ? cg_concat(m->dir, path) : NULL;
+	cg->n = 1;
+	if (!h->dir) {
+		husk_err_set(err, ENOMEM, "cgroup");
+		goto fail;
+	}
+	if (cg_v2_enable_controllers(h, cg_unified_controllers(cg->layout), err) < 0 ||
+	    open_v2_fd(cg, err) < 0)
+		goto fail;
+	/* What systemd has no property for (devices, hugetlb, io limits,
+	 * linux.resources.unified...) is written to the files, as runc does. */
+	static const struct husk_resources none;
+	if (cg_apply(cg, res ? res : &none, !rootless, err) < 0)
+		goto fail;
+	free(cg->saved);
+	cg->saved = cg_saved_encode(cg);
+	if (!cg->saved) {
+		husk_err_set(err, ENOMEM, "cgroup");
+		goto fail;
+	}
+	return 0;
+fail:
+	husk_cgroup_destroy(cg, &(struct husk_err){0});
+	return -1;
+}
+
+int husk_cgroup_runtime_leave(struct husk_cgroup *cg)
+{
+	char pid[32];
+	_cleanup_free_ char *procs = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (!cg->runtime_inside)
+		return 0;
+	for (size_t i = 0; i < cg->layout->n; i++) {
+		const struct cg_mount *m = &cg->layout->m[i];
+		if (!m->unified || !m->own)
+			continue;
+		/* The cgroup husk was started in, read before the scope existed. */
+		if (asprintf(&procs, "%s%s/cgroup.procs", m->dir,
+			     strcmp(m->own, "/") == 0 ? "" : m->own) < 0) {
+			procs = NULL;
+			return -1;
+		}
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
+			husk_debug("systemd: could not leave %s for %s: %s", cg->unit, procs,
+				   strerror(errno));
+			return -1;
+		}
+		cg->runtime_inside = false;
+		return 0;
+	}
 	return -1;
 }
 
@@ -467,6 +632,9 @@ void husk_cgroup_close_tasks(struct husk_cgroup_tasks *t)
 int husk_cgroup_update(struct husk_cgroup *cg, const struct husk_resources *res,
 		       struct husk_err *err)
 {
+	/* systemd first: its own writes to the files must not undo ours. */
+	if (cg->unit && cg_systemd_set(cg->unit, cg->user_manager, res, err) < 0)
+		return husk_err_prefix(err, "update unit %s", cg->unit);
 	/* Device rules are fixed at create, as with runc. */
 	return cg_apply(cg, res, false, err);
 }
@@ -475,6 +643,27 @@ int husk_cgroup_destroy(struct husk_cgroup *cg, struct husk_err *err)
 {
 	struct cg_hier *listed = cg_procs_hier(cg);
 	int ret = 0;
+
+	if (cg->unit) { /* systemd removes the scope's directory itself */
+		if (!cg->unit_ours)
+			return 0;
+		/* A create that failed: kill the container, not husk. If husk
+		 * cannot leave, the scope goes once husk exits and leaves it empty. */
+		if (husk_cgroup_runtime_leave(cg) < 0)
+			return 0;
+		if (cg->n) {
+			husk_cgroup_kill_all(cg, SIGKILL, &(struct husk_err){0});
+			/* An emptied scope is stopped by systemd itself: wait up
+			 * to a second for that before asking (on the test host a
+			 * StopUnit racing it was seen to get no answer). */
+			for (int i = 0; i < 100 && access(cg->h[0].dir, F_OK) == 0; i++)
+				usleep(10000);
+			if (access(cg->h[0].dir, F_OK) < 0 && errno == ENOENT)
+				return 0;
+		}
+		return cg_systemd_stop(cg->unit, cg->user_manager, cg->n ? cg->h[0].dir : NULL,
+				       err);
+	}
 
 	/* Usually every process is gone by delete: then the directory that
 	 * lists them goes at the first rmdir (one holding a process, itself or

@@ -38,6 +38,16 @@ int husk_cgroup_plan(const char *id, const char *cgroups_path, struct husk_cgrou
 int husk_cgroup_make(struct husk_cgroup *cg, const struct husk_spec *spec, bool rootless,
 		     struct husk_err *err);
 
+/* The systemd driver (--systemd-cgroup): linux.cgroupsPath is
+ * "slice:prefix:name"; fails with the reason when systemd is not running.
+ * husk_cgroup_make() then starts the transient scope (with husk's own pid
+ * in it) and works in its cgroup; once the container's process is in it,
+ * husk_cgroup_runtime_leave() moves husk back where it was (-1 when it
+ * could not; a no-op where husk is not in a scope). */
+int husk_cgroup_plan_systemd(const char *id, const char *cgroups_path, bool rootless,
+			     struct husk_cgroup **out, struct husk_err *err);
+int husk_cgroup_runtime_leave(struct husk_cgroup *cg);
+
 /* Reopen a container's cgroups from its saved path. */
 int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err *err);
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cgroup/cgroup.h"
 
@@ -41,6 +42,15 @@ struct husk_cgroup {
 	size_t n;
 	char *saved; /* what husk_cgroup_path() returns */
 	int v2_fd;   /* unified dir fd on pure v2 hosts, else -1 */
+	/* The systemd driver: the container's scope and whose manager runs
+	 * it (the user's, rootless); NULL for husk's own cgroups. */
+	char *unit;
+	char *slice; /* create only */
+	bool user_manager;
+	/* The unit is the container's: started by this create, or recorded
+	 * by one. A create that failed to start it must not stop another's. */
+	bool unit_ours;
+	bool runtime_inside; /* husk's own pid is in the scope (create) */
 };
 
 /* ---- layout (layout.c) ---- */
@@ -135,3 +145,32 @@ int cg_swap_to_v2(const struct husk_opt_i64 *swap, const struct husk_opt_i64 *li
 void cg_fmt_limit(char *buf, size_t size, int64_t v, bool v2);
 /* "quota period" for cpu.max; quota <= 0 or unset means "max". */
 void cg_fmt_cpu_max(char *buf, size_t size, const struct husk_opt_i64 *quota, uint64_t period);
+
+/* ---- the systemd driver (systemd.c) ---- */
+/* "slice:prefix:name" (empty: ":husk:<id>") into the slice (default
+ * system.slice, or user.slice rootless) and "prefix-name.scope". */
+int cg_systemd_parse(const char *cgroups_path, const char *id, bool rootless, char **slice,
+		     char **unit, struct husk_err *err);
+/* A slice's cgroup path below its manager's root; -1 for an invalid name. */
+int cg_systemd_slice_path(const char *slice, char **out);
+int cg_systemd_cpuset_mask(const char *list, uint8_t **bytes, size_t *n, struct husk_err *err);
+uint64_t cg_systemd_quota_per_sec(int64_t quota, uint64_t period);
+struct dbus_buf;
+/* linux.resources as systemd unit properties, (sv) entries into b. */
+int cg_systemd_resource_props(struct dbus_buf *b, const struct husk_resources *r,
+			      struct husk_err *err);
+/* Fails with the reason when the manager is not there. */
+int cg_systemd_check(bool user, struct husk_err *err);
+/* StartTransientUnit's arguments: the scope with pid in it. */
+int cg_systemd_start_body(struct dbus_buf *b, const char *unit, const char *slice, pid_t pid,
+			  const struct husk_resources *res, struct husk_err *err);
+/* StartTransientUnit with husk's own pid and wait for its job. */
+int cg_systemd_start(const char *unit, const char *slice, bool user,
+		     const struct husk_resources *res, struct husk_err *err);
+int cg_systemd_set(const char *unit, bool user, const struct husk_resources *res,
+		   struct husk_err *err);
+/* StopUnit and wait for it; a unit already gone is not an error. The
+ * scope's directory `dir` (NULL: unknown) gone counts as stopped: a scope
+ * that empties stops by itself, and then its stop job's JobRemoved was seen
+ * not to come on the test host. */
+int cg_systemd_stop(const char *unit, bool user, const char *dir, struct husk_err *err);

@@ -25,8 +25,8 @@ int cg_path_normalize(const char *cgroups_path, const char *id, char **out, bool
 	if (is_systemd_form(p))
 		return husk_err_set(
 		    err, 0,
-		    "linux.cgroupsPath %s: the systemd cgroup driver is not supported "
-		    "(use a plain path such as /husk/%s)",
+		    "linux.cgroupsPath %s is the systemd driver's \"slice:prefix:name\": it "
+		    "needs --systemd-cgroup (or a plain path such as /husk/%s)",
 		    p, id);
 	for (const char *c = p; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -94,7 +94,10 @@ char *cg_path_resolve(const char *norm, bool absolute, const char *own, bool uni
  * <path>" when parents were created, then "<controllers or 0>\t<parents>\t
  * <path or ->[\t<mount point>]" for each hierarchy that differs ("-": not
  * joined; a mount point when not the standard one), as relative paths on v1
- * resolve per hierarchy. */
+ * resolve per hierarchy. The systemd driver adds "@systemd\t<user 0|1>\t
+ * <unit>". */
+#define SYSTEMD_KEY "@systemd" /* no hierarchy's key starts with '@' */
+
 static const char *key_of(const struct cg_mount *m)
 {
 	return m->unified ? "0" : m->controllers;
@@ -126,6 +129,9 @@ char *cg_saved_encode(const struct husk_cgroup *cg)
 		if (h && !standard) /* mounted elsewhere: later commands skip the lookup */
 			fprintf(f, "\t%s", m->dir);
 	}
+	/* The systemd driver's scope, and whether the user's manager runs it. */
+	if (cg->unit)
+		fprintf(f, "\n%s\t%d\t%s", SYSTEMD_KEY, cg->user_manager ? 1 : 0, cg->unit);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -197,6 +203,15 @@ int cg_saved_decode(struct husk_cgroup *cg, const char *saved, struct husk_err *
 		*rest++ = '\0';
 	if (copy[0] != '/' && strcmp(copy, "-") != 0)
 		return husk_err_set(err, 0, "saved cgroup path %s is not absolute", copy);
+	char *unit;
+	unsigned user;
+	if (find_line(rest, SYSTEMD_KEY, &unit, &user)) {
+		cg->unit = strndup(unit, strcspn(unit, "\n"));
+		cg->user_manager = user != 0;
+		cg->unit_ours = true;
+		if (!cg->unit)
+			return husk_err_set(err, ENOMEM, "cgroup path");
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		char *path = copy;
 		unsigned parents = 0;

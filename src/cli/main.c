@@ -79,7 +79,7 @@ static void usage(FILE *out)
 		     "  --log FILE             write the runtime log to FILE\n"
 		     "  --log-format text|json format of the log (default text)\n"
 		     "  --debug                log debug messages\n"
-		     "  --systemd-cgroup       use the systemd cgroup driver (not supported)\n"
+		     "  --systemd-cgroup       use the systemd cgroup driver\n"
 		     "  --rootless true|false|auto  accepted for runc compatibility\n"
 		     "  --criu PATH            accepted for runc compatibility (ignored)\n"
 		     "  --version, -v          print the version\n"

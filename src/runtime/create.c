@@ -46,6 +46,8 @@ static int cb_child_created(void *opaque, pid_t pid, struct husk_err *err)
 		return 0;
 	if (husk_cgroup_enter(job->cg, pid, job->joined_v2, job->tasks.n > 0, err) < 0)
 		return husk_err_prefix(err, "join cgroup");
+	/* The systemd driver's scope no longer needs husk to keep it alive. */
+	husk_cgroup_runtime_leave(job->cg);
 	return 0;
 }
 
@@ -190,7 +192,11 @@ static int make_cgroup(struct create_job *job, struct husk_err *err)
 {
 	const char *planned;
 
-	if (husk_cgroup_plan(job->id, job->spec->linux.cgroups_path, &job->cg, err) < 0)
+	const char *path = job->spec->linux.cgroups_path;
+
+	if (job->ctx->systemd_cgroup
+		? husk_cgroup_plan_systemd(job->id, path, job->ctx->rootless, &job->cg, err) < 0
+		: husk_cgroup_plan(job->id, path, &job->cg, err) < 0)
 		return -1;
 	planned = husk_cgroup_path(job->cg);
 	if (husk_state_write_file(job->dir_fd, HUSK_CGROUP_FILE, planned, strlen(planned), 0600,
@@ -361,8 +367,6 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	char created[64];
 	bool want_pty, asked;
 
-	if (job->ctx->systemd_cgroup)
-		return husk_err_set(err, ENOTSUP, "systemd cgroup driver is not supported");
 	if (husk_traced("read config", o->bundle ? o->bundle : ".",
 			read_bundle(job, o->bundle, err)) < 0)
 		return -1;

@@ -84,7 +84,7 @@ static json_t *linux_features(void)
 	return json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, "
 			 "s:{s:b}, s:{s:{s:b}}}",
 			 "namespaces", namespaces_array(), "capabilities", caps_array(), "cgroup",
-			 "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0, "seccomp",
+			 "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 1, "rdma", 0, "seccomp",
 			 seccomp_features(), "apparmor", "enabled", 0, "selinux", "enabled", 0,
 			 "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1);
 }

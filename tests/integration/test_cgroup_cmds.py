@@ -265,7 +265,7 @@ def test_delete_removes_every_cgroup_dir(env):
 
 @pytest.mark.parametrize("path,msg", [
     ("/a/../../etc", '".." is not allowed'),
-    ("system.slice:husk:c1", "systemd cgroup driver is not supported"),
+    ("system.slice:husk:c1", "needs --systemd-cgroup"),
 ])
 def test_bad_cgroups_path_refused(env, path, msg):
     b = env.bundle("c1", ["true"], cgroups_path=path)

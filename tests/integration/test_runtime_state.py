@@ -126,15 +126,25 @@ def test_state_output_is_indented_like_runc(rt, bundle):
                         "owner"]
 
 
-def test_systemd_cgroup_is_refused_cleanly(rt, bundle):
+@pytest.mark.skipif(os.path.exists("/run/systemd/system"),
+                    reason="systemd runs here: tests/integration/test_systemd_cgroup.py covers it")
+def test_systemd_cgroup_without_systemd_is_refused_cleanly(rt, bundle):
+    """--systemd-cgroup on a host without systemd: a clear reason, and
+    nothing left behind (no state directory, no cgroup)."""
     bundle.set_args("/bin/true")
+    bundle.linux["cgroupsPath"] = "system.slice:husk-test:" + "nosd"
     cid = rt.new_id()
     bundle.write()
+    before = set(os.listdir("/sys/fs/cgroup/unified" if os.path.isdir(
+        "/sys/fs/cgroup/unified") else "/sys/fs/cgroup"))
     r = rt.cmd("create", "--bundle", bundle.path, cid, global_args=("--systemd-cgroup",))
+    r.fails()
     if is_husk():
-        r.fails()
-        assert "systemd cgroup driver is not supported" in r.err
-        assert not os.path.exists(os.path.join(rt.root, cid))
+        assert "/run/systemd/system is missing" in r.err, r.err
+    assert not os.path.exists(os.path.join(rt.root, cid))
+    after = set(os.listdir("/sys/fs/cgroup/unified" if os.path.isdir(
+        "/sys/fs/cgroup/unified") else "/sys/fs/cgroup"))
+    assert after == before
 
 
 @husk_only

@@ -422,7 +422,7 @@ static void v2_systemd_form_refused(void **state)
 {
 	struct husk_err err = {0};
 	assert_null(create("system.slice:husk:c1", NULL, &err));
-	assert_non_null(strstr(err.msg, "systemd cgroup driver is not supported"));
+	assert_non_null(strstr(err.msg, "needs --systemd-cgroup"));
 	assert_null(create("/husk/../../etc", NULL, &err));
 	assert_non_null(strstr(err.msg, "\"..\" is not allowed"));
 }

@@ -54,7 +54,7 @@ static void normalize_rejects(void **state)
 	norm_fails("/a/../b", "\"..\" is not allowed");
 	norm_fails("../escape", "\"..\" is not allowed");
 	norm_fails("/a/..", "\"..\" is not allowed");
-	norm_fails("system.slice:docker:abc", "systemd cgroup driver is not supported");
+	norm_fails("system.slice:docker:abc", "needs --systemd-cgroup");
 	norm_fails("/", "names no cgroup");
 	norm_fails("/./", "names no cgroup");
 	norm_fails("/a\tb", "control characters are not allowed");

@@ -262,7 +262,8 @@ static void features_document(void **state)
 	assert_int_equal(json_array_size(json_object_get(lx, "namespaces")), 8);
 	assert_int_equal(json_array_size(json_object_get(lx, "capabilities")), CAP_LAST_CAP + 1);
 	assert_true(json_is_true(json_object_get(json_object_get(lx, "cgroup"), "v2")));
-	assert_true(json_is_false(json_object_get(json_object_get(lx, "cgroup"), "systemd")));
+	assert_true(json_is_true(json_object_get(json_object_get(lx, "cgroup"), "systemd")));
+	assert_true(json_is_true(json_object_get(json_object_get(lx, "cgroup"), "systemdUser")));
 	assert_true(json_is_true(json_object_get(json_object_get(lx, "seccomp"), "enabled")));
 	assert_true(array_has(json_object_get(json_object_get(lx, "seccomp"), "actions"),
 			      "SCMP_ACT_NOTIFY"));
