@@ -3,29 +3,11 @@
 import json
 import os
 import select
-import socket
 import time
 
 import pytest
 
-
-class ConsoleSocket:
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(1)
-        self.sock.settimeout(10)
-
-    def receive_master(self):
-        conn, _ = self.sock.accept()
-        with conn:
-            msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
-        assert len(fds) == 1, f"expected one fd, got {fds}"
-        return fds[0]
-
-    def close(self):
-        self.sock.close()
+import husktest
 
 
 def read_all(fd, timeout=10):
@@ -47,7 +29,7 @@ def read_all(fd, timeout=10):
 
 @pytest.fixture
 def console(tmp_path):
-    c = ConsoleSocket(str(tmp_path / "console.sock"))
+    c = husktest.ConsoleSocket(str(tmp_path / "console.sock"))
     yield c
     c.close()
 

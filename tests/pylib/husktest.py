@@ -1,7 +1,7 @@
 """What the integration and security suites share: the child subreaper
 that reaps the container inits reparented to the test process (PID 1 on the
-test machines does not reap orphans), and the parts of the default OCI
-config (the shape `runc spec` writes).
+test machines does not reap orphans), the parts of the default OCI
+config (the shape `runc spec` writes), and a --console-socket listener.
 
 Each suite's conftest.py puts this directory on sys.path and imports it, so
 either suite still runs on its own.
@@ -9,6 +9,8 @@ either suite still runs on its own.
 
 import ctypes
 import os
+import socket
+import time
 
 PR_SET_CHILD_SUBREAPER = 36
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -98,3 +100,37 @@ def default_mounts(devpts_extra=()):
 STRACE_PATH = "/usr/bin/strace"
 STRACE = ("env", "ASAN_OPTIONS=" + ":".join(
     o for o in (os.environ.get("ASAN_OPTIONS"), "detect_leaks=0") if o), STRACE_PATH)
+
+
+class ConsoleSocket:
+    """What an engine listens on with --console-socket: one connection
+    carrying the pty master (SCM_RIGHTS)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(1)
+        self.sock.settimeout(0.2)
+
+    def receive_master(self, proc=None, timeout=10, payload=None):
+        """The master sent to us. proc: the command that sends it (its
+        failure ends the wait); payload: the bytes that must come with it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+                break
+            except socket.timeout:
+                assert time.monotonic() < deadline, "no master on the console socket"
+                if proc is not None and proc.poll() not in (None, 0):
+                    raise AssertionError(f"exit {proc.returncode} before sending a master")
+        conn.settimeout(10)
+        with conn:
+            msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
+        assert len(fds) == 1, f"expected one fd, got {fds}"
+        assert payload is None or msg == payload, msg
+        return fds[0]
+
+    def close(self):
+        self.sock.close()

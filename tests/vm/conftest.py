@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -74,6 +75,15 @@ def mounts_mentioning(text):
 def alive(pid):
     state = husktest.proc_state(pid)
     return state is not None and state != "Z"
+
+
+def wait_until(condition, timeout=30):
+    """Poll `condition` every 0.1 s for up to `timeout` seconds (a VM under
+    TCG on a busy machine is slow); its last value."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
 
 
 class Bundle:
@@ -141,6 +151,20 @@ class Husk:
     def vm_facts(self, cid):
         with open(os.path.join(self.root, cid, "vm.json")) as f:
             return json.load(f)
+
+    def vm_pids(self, cid):
+        """The container's host processes: monitor, hypervisor, virtiofsd."""
+        facts = self.vm_facts(cid)
+        return [facts["monitor_pid"], facts["vmm_pid"], facts["virtiofsd_pid"]]
+
+    def run_detached(self, bundle, cid):
+        """`run -d` that must succeed; the path its stdout goes to."""
+        rc, out, err = self.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
+        assert rc == 0, open(err).read()
+        return out
+
+    def wait_stopped(self, cid, timeout=30):
+        return wait_until(lambda: self.state(cid)["status"] == "stopped", timeout)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import alive, find_cgroups, mounts_mentioning
+from conftest import alive, find_cgroups, mounts_mentioning, wait_until
 
 
 def assert_nothing_left(husk, cid, pids=()):
@@ -99,17 +99,9 @@ def test_lifecycle_and_nothing_left(vm_ready, husk, bundle):
     assert husk("start", cid).returncode == 0
     assert husk.state(cid)["status"] == "running"
     ready = os.path.join(bundle.rootfs, "tmp", "ready")
-    for _ in range(300):
-        if os.path.exists(ready):
-            break
-        time.sleep(0.1)
-    assert os.path.exists(ready), "the init never set its trap"
+    assert wait_until(lambda: os.path.exists(ready)), "the init never set its trap"
     assert husk("kill", cid, "TERM").returncode == 0
-    for _ in range(100):
-        if husk.state(cid)["status"] == "stopped":
-            break
-        time.sleep(0.1)
-    assert husk.state(cid)["status"] == "stopped"
+    assert husk.wait_stopped(cid, 10)
     assert husk("delete", cid).returncode == 0
     time.sleep(0.2)
     assert_nothing_left(husk, cid, pids)
@@ -118,13 +110,11 @@ def test_lifecycle_and_nothing_left(vm_ready, husk, bundle):
 def test_delete_force_running_vm(vm_ready, husk, bundle):
     cid = husk.new_id()
     bundle.config["process"]["args"] = ["/bin/sleep", "1000"]
-    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
-    assert rc == 0, open(err).read()
-    st = husk.state(cid)
-    facts = husk.vm_facts(cid)
+    husk.run_detached(bundle, cid)
+    pids = husk.vm_pids(cid)
     assert husk("delete", "--force", cid).returncode == 0
     time.sleep(0.2)
-    assert_nothing_left(husk, cid, [st["pid"], facts["vmm_pid"], facts["virtiofsd_pid"]])
+    assert_nothing_left(husk, cid, pids)
 
 
 def test_exec(vm_ready, husk, bundle):

@@ -6,9 +6,8 @@ hypervisor leaves nothing behind."""
 import os
 import platform
 import signal
-import time
 
-from conftest import alive
+from conftest import alive, wait_until
 from test_vm_backend import assert_nothing_left
 
 
@@ -64,11 +63,7 @@ def test_bind_mount_from_host(vm_ready, husk, bundle, workdir):
 
 
 def wait_for(path, timeout=60):
-    for _ in range(timeout * 10):
-        if os.path.exists(path):
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(lambda: os.path.exists(path), timeout)
 
 
 def test_signals_reach_the_guest_process(vm_ready, husk, bundle):
@@ -79,8 +74,7 @@ def test_signals_reach_the_guest_process(vm_ready, husk, bundle):
         "/bin/sh", "-c",
         "trap 'echo got-USR1 > /tmp/usr1' USR1; trap 'echo got-HUP > /tmp/hup' HUP; "
         "trap 'exit 7' TERM; touch /tmp/ready; while :; do sleep 0.2; done"]
-    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
-    assert rc == 0, open(err).read()
+    husk.run_detached(bundle, cid)
     tmp = os.path.join(bundle.rootfs, "tmp")
     assert wait_for(os.path.join(tmp, "ready")), "the init never set its traps"
     assert husk("kill", cid, "USR1").returncode == 0
@@ -88,56 +82,42 @@ def test_signals_reach_the_guest_process(vm_ready, husk, bundle):
     os.kill(husk.state(cid)["pid"], signal.SIGHUP)
     assert wait_for(os.path.join(tmp, "hup"), 30)
     assert husk("kill", cid, "TERM").returncode == 0
-    for _ in range(300):
-        if husk.state(cid)["status"] == "stopped":
-            break
-        time.sleep(0.1)
-    assert husk.state(cid)["status"] == "stopped"
+    assert husk.wait_stopped(cid)
     assert husk("delete", cid).returncode == 0
+
+
+def sleeping_vm(husk, bundle):
+    """A running vm container whose init sleeps; its id and host processes."""
+    cid = husk.new_id()
+    bundle.config["process"]["args"] = ["/bin/sleep", "600"]
+    husk.run_detached(bundle, cid)
+    pids = husk.vm_pids(cid)
+    assert all(alive(p) for p in pids)
+    return cid, pids
+
+
+def assert_gone_then_deleted(husk, cid, pids):
+    assert wait_until(lambda: not any(alive(p) for p in pids), 5), \
+        [p for p in pids if alive(p)]
+    assert husk("delete", cid).returncode == 0
+    assert_nothing_left(husk, cid, pids)
 
 
 def test_hypervisor_crash_leaves_nothing(vm_ready, husk, bundle):
     """QEMU killed under a running container: the monitor notices, the
     container is stopped, virtiofsd goes too, and delete leaves nothing."""
-    cid = husk.new_id()
-    bundle.config["process"]["args"] = ["/bin/sleep", "600"]
-    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
-    assert rc == 0, open(err).read()
-    facts = husk.vm_facts(cid)
-    pids = [facts["monitor_pid"], facts["vmm_pid"], facts["virtiofsd_pid"]]
-    assert all(alive(p) for p in pids)
-    os.kill(facts["vmm_pid"], signal.SIGKILL)
-    for _ in range(100):
-        if husk.state(cid)["status"] == "stopped":
-            break
-        time.sleep(0.1)
-    assert husk.state(cid)["status"] == "stopped"
-    for _ in range(50):
-        if not any(alive(p) for p in pids):
-            break
-        time.sleep(0.1)
-    assert not any(alive(p) for p in pids), [p for p in pids if alive(p)]
-    assert husk("delete", cid).returncode == 0
-    assert_nothing_left(husk, cid, pids)
+    cid, pids = sleeping_vm(husk, bundle)
+    os.kill(pids[1], signal.SIGKILL)  # the hypervisor
+    assert husk.wait_stopped(cid, 10)
+    assert_gone_then_deleted(husk, cid, pids)
 
 
 def test_monitor_killed_leaves_nothing(vm_ready, husk, bundle):
     """SIGKILL of the state's pid (an engine's last resort): the hypervisor
     and virtiofsd die with it."""
-    cid = husk.new_id()
-    bundle.config["process"]["args"] = ["/bin/sleep", "600"]
-    rc, _, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
-    assert rc == 0, open(err).read()
-    facts = husk.vm_facts(cid)
-    pids = [facts["monitor_pid"], facts["vmm_pid"], facts["virtiofsd_pid"]]
-    os.kill(facts["monitor_pid"], signal.SIGKILL)
-    for _ in range(50):
-        if not any(alive(p) for p in pids):
-            break
-        time.sleep(0.1)
-    assert not any(alive(p) for p in pids), [p for p in pids if alive(p)]
-    assert husk("delete", cid).returncode == 0
-    assert_nothing_left(husk, cid, pids)
+    cid, pids = sleeping_vm(husk, bundle)
+    os.kill(pids[0], signal.SIGKILL)
+    assert_gone_then_deleted(husk, cid, pids)
 
 
 def test_without_pid_namespace(vm_ready, husk, bundle):

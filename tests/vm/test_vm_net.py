@@ -177,15 +177,11 @@ def test_killed_monitor_tc_removed_at_delete(vm_ready, husk, net_bundle, netns, 
     with_netns(net_bundle, netns.path)
     net_bundle.config["process"]["args"] = ["/bin/sleep", "600"]
     cid = husk.new_id()
-    rc, _, err = husk.detached("run", "-d", "--bundle", net_bundle.path, cid, bundle=net_bundle)
-    assert rc == 0, open(err).read()
+    husk.run_detached(net_bundle, cid)
     assert "ingress" in tc_qdiscs(netns)
     if how == "kill-monitor":
         os.kill(husk.state(cid)["pid"], signal.SIGKILL)
-        for _ in range(100):
-            if husk.state(cid)["status"] == "stopped":
-                break
-            time.sleep(0.1)
+        assert husk.wait_stopped(cid, 10)
         assert "ingress" in tc_qdiscs(netns)  # what delete must undo
         p = husk("delete", cid)
     else:

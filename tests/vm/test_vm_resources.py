@@ -4,7 +4,8 @@ vCPUs follow the cpu quota, and QEMU, virtiofsd and the monitor are in the
 container's cgroup under that limit."""
 
 import os
-import time
+
+from conftest import wait_until
 
 MIB = 1 << 20
 OVERHEAD_MIB = 128  # src/vm/host/plan.c VMM_OVERHEAD_MIB
@@ -31,16 +32,11 @@ def test_memory_limit_sizes_guest_and_bounds_vm(vm_ready, husk, bundle):
         "/bin/sh", "-c",
         "sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; "
         "grep -c ^processor /proc/cpuinfo; touch /tmp/ready; sleep 600"]
-    rc, out, err = husk.detached("run", "-d", "--bundle", bundle.path, cid, bundle=bundle)
-    assert rc == 0, open(err).read()
-    facts = husk.vm_facts(cid)
-    for pid in (facts["monitor_pid"], facts["vmm_pid"], facts["virtiofsd_pid"]):
+    out = husk.run_detached(bundle, cid)
+    for pid in husk.vm_pids(cid):
         assert memory_cgroup_limit(pid) == 512 * MIB
     ready = os.path.join(bundle.rootfs, "tmp", "ready")
-    for _ in range(600):
-        if os.path.exists(ready):
-            break
-        time.sleep(0.1)
+    assert wait_until(lambda: os.path.exists(ready), 60), "the guest never got that far"
     memtotal_kib, cpus = open(out).read().split()[:2]
     guest_mib = 512 - OVERHEAD_MIB
     assert (guest_mib - 64) * 1024 < int(memtotal_kib) <= guest_mib * 1024, memtotal_kib

@@ -9,7 +9,6 @@ import os
 import pty
 import select
 import signal
-import socket
 import struct
 import subprocess
 import termios
@@ -17,45 +16,18 @@ import time
 
 import pytest
 
+import husktest
 from conftest import alive, find_cgroups, mounts_mentioning
 
 
-class ConsoleSocket:
-    """What an engine listens on with --console-socket."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(1)
-        self.sock.settimeout(0.2)
-
-    def receive_master(self, proc=None, timeout=120):
-        """The master sent to us; proc: the command that sends it (a
-        failure of it ends the wait)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-                break
-            except socket.timeout:
-                assert time.monotonic() < deadline, "no master on the console socket"
-                if proc is not None and proc.poll() not in (None, 0):
-                    raise AssertionError(f"exit {proc.returncode} before sending a master")
-        conn.settimeout(10)
-        with conn:
-            msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
-        assert len(fds) == 1, f"expected one fd, got {fds}"
-        assert msg == b"/dev/ptmx", msg
-        return fds[0]
-
-    def close(self):
-        self.sock.close()
+def receive_master(console, proc=None):
+    """The master, with the payload runc sends; a VM boots slowly under TCG."""
+    return console.receive_master(proc, timeout=120, payload=b"/dev/ptmx")
 
 
 @pytest.fixture
 def console(workdir):
-    c = ConsoleSocket(os.path.join(workdir, "console.sock"))
+    c = husktest.ConsoleSocket(os.path.join(workdir, "console.sock"))
     yield c
     c.close()
 
@@ -149,7 +121,7 @@ def create_with_console(husk, bundle, console, cid):
                               console.path, "--bundle", bundle.path, cid],
                              stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT)
     try:
-        master = console.receive_master(p)
+        master = receive_master(console, p)
     except AssertionError as e:
         p.wait(30)
         raise AssertionError(f"{e}; create said: {open(out).read()}")
@@ -281,7 +253,7 @@ def test_exec_tty(vm_ready, husk, tty_bundle, console, workdir):
     p = husk("exec", "-d", "-t", "--console-socket", console.path, "--pid-file", pid_file, cid,
              "/bin/sh", "-c", "tty; read x; echo size=$(stty size) got=$x; exit 4")
     assert p.returncode == 0, p.stderr
-    master = console.receive_master()
+    master = receive_master(console)
     try:
         relay = int(open(pid_file).read())
         out = Reader(master)
@@ -302,7 +274,7 @@ def test_exec_tty(vm_ready, husk, tty_bundle, console, workdir):
     p = husk("exec", "-d", "-t", "--console-socket", console.path, "--pid-file", pid_file, cid,
              "/bin/sh", "-c", "echo sleeping; exec sleep 100")
     assert p.returncode == 0, p.stderr
-    master = console.receive_master()
+    master = receive_master(console)
     try:
         relay = int(open(pid_file).read())
         Reader(master).until("sleeping")

@@ -109,7 +109,8 @@ static int setup_init(struct agent *a, struct husk_err *err)
 static int setup_test(struct agent *a, const struct args *args, struct husk_err *err)
 {
 	static char bundle[64];
-	char tmpl[] = "/tmp/husk-agent.XXXXXX";
+	/* mkdtemp's template: it replaces the six X with a unique suffix */
+	char private_dir[] = "/tmp/husk-agent.XXXXXX";
 
 	/* the container's init and exec'd processes are reparented here
 	 * when their intermediate processes exit, as they are to PID 1 */
@@ -120,10 +121,10 @@ static int setup_test(struct agent *a, const struct args *args, struct husk_err 
 	a->chan = args->channel_fd;
 	a->state_root = args->root;
 	/* config.json, the console sockets and pid files: a short private path */
-	if (!mkdtemp(tmpl))
-		return husk_err_sys(err, "mkdtemp %s", tmpl);
-	a->tmp_dir = strdup(tmpl);
-	snprintf(bundle, sizeof(bundle), "%s/bundle", tmpl);
+	if (!mkdtemp(private_dir))
+		return husk_err_sys(err, "mkdtemp %s", private_dir);
+	a->tmp_dir = strdup(private_dir);
+	snprintf(bundle, sizeof(bundle), "%s/bundle", private_dir);
 	if (!a->tmp_dir || mkdir(bundle, 0700) < 0)
 		return husk_err_sys(err, "mkdir %s", bundle);
 	a->bundle_dir = bundle;
