@@ -472,6 +472,22 @@ class Runtime:
         self.live.discard(cid)
         return s
 
+    def run_checks(self, cid, checks):
+        """One `run` of a shell script of checks: the first that fails is the
+        exit status (10 + its index), all passing exit 42."""
+        script = "".join(f"{c} || exit {10 + i}\n" for i, c in enumerate(checks)) + "exit 42\n"
+        b = self.bundle(0, cid, ["/bin/sh", "-c", script])
+        self.live.add(cid)
+        try:
+            self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
+        except RunFailed as e:
+            m = re.search(r"exited (\d+)", str(e))
+            n = int(m.group(1)) - 10 if m else -1
+            if 0 <= n < len(checks):
+                raise RunFailed(f"the container failed the check `{checks[n]}`") from None
+            raise
+        self.live.discard(cid)
+
     def sanity(self):
         """A runtime that exits 0 without doing the whole job would look fast. Check in
         one `run` that the container got what the config asks for, and that its exit
@@ -490,18 +506,7 @@ class Runtime:
             '[ "$(ulimit -n)" = 1024 ]',
             f'grep -q ":memory:{self.cg}/{cid}$" /proc/self/cgroup',
         ]
-        script = "".join(f"{c} || exit {10 + i}\n" for i, c in enumerate(checks)) + "exit 42\n"
-        b = self.bundle(0, cid, ["/bin/sh", "-c", script])
-        self.live.add(cid)
-        try:
-            self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
-        except RunFailed as e:
-            m = re.search(r"exited (\d+)", str(e))
-            n = int(m.group(1)) - 10 if m else -1
-            if 0 <= n < len(checks):
-                raise RunFailed(f"the container failed the check `{checks[n]}`") from None
-            raise
-        self.live.discard(cid)
+        self.run_checks(cid, checks)
 
     def create_start(self, cid, b, pidfile):
         self.live.add(cid)
@@ -752,18 +757,7 @@ class UsernsVariant(Runtime):
         ]
         if self.maps is not None:
             checks.append(f'read a b c </proc/self/uid_map && [ "$b" = {self.maps} ]')
-        script = "".join(f"{c} || exit {10 + i}\n" for i, c in enumerate(checks)) + "exit 42\n"
-        b = self.bundle(0, cid, ["/bin/sh", "-c", script])
-        self.live.add(cid)
-        try:
-            self.timed(self.cmd("run", "--bundle", b, cid), expect=42)
-        except RunFailed as e:
-            m = re.search(r"exited (\d+)", str(e))
-            n = int(m.group(1)) - 10 if m else -1
-            if 0 <= n < len(checks):
-                raise RunFailed(f"the container failed the check `{checks[n]}`") from None
-            raise
-        self.live.discard(cid)
+        self.run_checks(cid, checks)
 
     def traced_run(self, log):
         """One `run /bin/true` with --debug and a JSON log: {step: duration_us} of
