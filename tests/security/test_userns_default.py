@@ -35,21 +35,29 @@ def default_spec(rt, bundle, identity):
     bundle.config = spec
 
 
+def attack_through_leaked_bind(rt, bundle, host, identity, script):
+    """host (a root-owned host directory) leaked into the container at
+    /leak by a bind mount; the container's root runs script there."""
+    os.chown(host, 0, 0)
+    os.chmod(host, 0o755)
+    default_spec(rt, bundle, identity)
+    bundle.config["mounts"].append({"destination": "/leak", "type": "bind",
+                                    "source": str(host), "options": ["rbind", "rw"]})
+    bundle.config["process"]["args"] = ["/bin/sh", "-c", script]
+    r = rt.run(bundle)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
 def leak_and_write(rt, bundle, tmp_path, identity):
     host = tmp_path / "host-secrets"
     host.mkdir()
-    os.chmod(host, 0o755)
     victim = host / "victim"
     victim.write_text("host data\n")
     os.chown(victim, 0, 0)
     os.chmod(victim, 0o644)
-    default_spec(rt, bundle, identity)
-    bundle.config["mounts"].append({"destination": "/leak", "type": "bind",
-                                    "source": str(host), "options": ["rbind", "rw"]})
-    bundle.config["process"]["args"] = ["/bin/sh", "-c", ATTACK]
-    r = rt.run(bundle)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout, victim.read_text()
+    out = attack_through_leaked_bind(rt, bundle, host, identity, ATTACK)
+    return out, victim.read_text()
 
 
 def test_default_container_root_cannot_write_a_leaked_host_file(rt, bundle, tmp_path):
@@ -73,15 +81,8 @@ def leak_and_create(rt, bundle, tmp_path, identity):
     root tries to plant a new file in it."""
     host = tmp_path / "host-dir"
     host.mkdir()
-    os.chown(host, 0, 0)
-    os.chmod(host, 0o755)
-    default_spec(rt, bundle, identity)
-    bundle.config["mounts"].append({"destination": "/leak", "type": "bind",
-                                    "source": str(host), "options": ["rbind", "rw"]})
-    bundle.config["process"]["args"] = ["/bin/sh", "-c", CREATE]
-    r = rt.run(bundle)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout, (host / "planted").exists()
+    out = attack_through_leaked_bind(rt, bundle, host, identity, CREATE)
+    return out, (host / "planted").exists()
 
 
 def test_default_container_root_cannot_create_in_a_leaked_host_dir(rt, bundle, tmp_path):
