@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "cgroup/dbus.h"
 
 /* ---- writing ---- */
@@ -293,19 +294,12 @@ static int write_all(int fd, const void *p, size_t n, struct husk_err *err)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int read_all(int fd, void *p, size_t n, long long deadline, struct husk_err *err)
 {
 	char *c = p;
 	while (n > 0) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		long long left = deadline - now_ms();
+		long long left = deadline - husk_monotonic_ms();
 		if (left <= 0)
 			return husk_err_set(err, ETIMEDOUT,
 					    "systemd: no answer on the D-Bus socket");
@@ -336,7 +330,7 @@ static int auth(struct dbus_conn *c, struct husk_err *err)
 	snprintf(line, sizeof(line), "AUTH EXTERNAL %s\r\n", hex);
 	if (write_all(c->fd, "", 1, err) < 0 || write_all(c->fd, line, strlen(line), err) < 0)
 		return -1;
-	long long deadline = now_ms() + 10000;
+	long long deadline = husk_monotonic_ms() + 10000;
 	while (n < sizeof(line) - 1) {
 		if (read_all(c->fd, line + n, 1, deadline, err) < 0)
 			return -1;
@@ -439,7 +433,7 @@ int dbus_call_manager(struct dbus_conn *c, const char *member, const char *sig,
 {
 	struct dbus_buf msg = {0};
 	uint32_t serial = ++c->serial;
-	long long deadline = now_ms() + 30000;
+	long long deadline = husk_monotonic_ms() + 30000;
 	int r;
 
 	if (error_name)
@@ -478,7 +472,7 @@ int dbus_call_manager(struct dbus_conn *c, const char *member, const char *sig,
 int dbus_wait_job(struct dbus_conn *c, const char *job, int timeout_ms, bool (*gone)(void *),
 		  void *arg, char **result, struct husk_err *err)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = husk_monotonic_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
@@ -487,7 +481,7 @@ int dbus_wait_job(struct dbus_conn *c, const char *job, int timeout_ms, bool (*g
 				return (*result = strdup("done"))
 					   ? 0
 					   : husk_err_set(err, ENOMEM, "job");
-			if (now_ms() > deadline)
+			if (husk_monotonic_ms() > deadline)
 				return husk_err_set(err, ETIMEDOUT, "systemd: wait for job %s",
 						    job);
 			continue;

@@ -11,18 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "cgroup/internal.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
 #define FREEZE_TIMEOUT_MS 5000
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* The hierarchy whose directory tree lists the container's processes. */
 struct cg_hier *cg_procs_hier(const struct husk_cgroup *cg)
@@ -118,7 +112,7 @@ int husk_cgroup_pids(struct husk_cgroup *cg, pid_t **pids, size_t *n, struct hus
 int cg_freeze_v1(struct cg_hier *h, bool frozen, struct husk_err *err)
 {
 	char state[32];
-	long deadline = now_ms() + FREEZE_TIMEOUT_MS;
+	long deadline = husk_monotonic_ms() + FREEZE_TIMEOUT_MS;
 	useconds_t wait = 100;
 
 	if (cg_write(h, "freezer.state", frozen ? "FROZEN" : "THAWED", err) < 0)
@@ -132,7 +126,7 @@ int cg_freeze_v1(struct cg_hier *h, bool frozen, struct husk_err *err)
 			return -1;
 		if (strcmp(state, "FROZEN") == 0)
 			return 0;
-		if (now_ms() > deadline)
+		if (husk_monotonic_ms() > deadline)
 			break;
 		usleep(wait);
 		wait = wait < 10000 ? wait * 2 : wait;
@@ -149,7 +143,7 @@ int cg_freeze_v2(struct cg_hier *h, bool frozen, struct husk_err *err)
 {
 	char path[PATH_MAX], buf[256];
 	_cleanup_close_ int fd = -1;
-	long deadline = now_ms() + FREEZE_TIMEOUT_MS;
+	long deadline = husk_monotonic_ms() + FREEZE_TIMEOUT_MS;
 	const char *want = frozen ? "frozen 1" : "frozen 0";
 
 	if (cg_write(h, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
@@ -165,7 +159,7 @@ int cg_freeze_v2(struct cg_hier *h, bool frozen, struct husk_err *err)
 		buf[n] = '\0';
 		if (strstr(buf, want))
 			return 0;
-		long left = deadline - now_ms();
+		long left = deadline - husk_monotonic_ms();
 		if (left <= 0)
 			break;
 		struct pollfd p = {.fd = fd, .events = POLLPRI};

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "cgroup/cgroup.h"
 #include "runtime/backend.h"
 #include "runtime/cgroup_ops.h"
@@ -218,13 +219,6 @@ struct husk_events {
 	long next_check_ms;
 };
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 void husk_events_close(struct husk_events *ev)
 {
 	if (!ev)
@@ -313,12 +307,12 @@ static unsigned new_ooms(struct husk_events *ev)
 int husk_events_wait(struct husk_events *ev, int timeout_ms, unsigned *oom, bool *stopped,
 		     struct husk_err *err)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = husk_monotonic_ms() + timeout_ms;
 
 	*oom = 0;
 	*stopped = false;
 	for (;;) {
-		long now = now_ms(), left = deadline - now;
+		long now = husk_monotonic_ms(), left = deadline - now;
 		if (now >= ev->next_check_ms) {
 			/* The count is read on every check too: an OOM that kills
 			 * the init must still be reported before "stopped". */
@@ -347,7 +341,7 @@ int husk_events_wait(struct husk_events *ev, int timeout_ms, unsigned *oom, bool
 			*oom = new_ooms(ev);
 			if (*oom)
 				return 0;
-			ev->next_check_ms = now_ms() + 50;
+			ev->next_check_ms = husk_monotonic_ms() + 50;
 		}
 	}
 }

@@ -66,7 +66,6 @@ int agent_boot(struct husk_err *err);
 int agent_open_channel(struct husk_err *err);
 int agent_wait_host(int fd, struct husk_err *err);
 void agent_ensure_std_fds(void);
-int64_t agent_now_ms(void);
 
 /* channel.c: sending, with the channel put back to blocking for it. */
 int agent_send(struct agent *a, uint16_t type, uint32_t stream, json_t *json);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/cleanup.h"
 #include "vm/agent/agent.h"
 
@@ -25,13 +26,6 @@
 #define PORT_WAIT_MS 5000
 /* How long to wait for the host to connect to its end of the port. */
 #define HOST_WAIT_MS 60000
-
-int64_t agent_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -215,11 +209,11 @@ static int open_port(struct husk_err *err)
 
 int agent_open_channel(struct husk_err *err)
 {
-	int64_t deadline = agent_now_ms() + PORT_WAIT_MS;
+	int64_t deadline = husk_monotonic_ms() + PORT_WAIT_MS;
 
 	for (;;) {
 		int fd = open_port(err);
-		if (fd >= 0 || agent_now_ms() > deadline)
+		if (fd >= 0 || husk_monotonic_ms() > deadline)
 			return fd;
 		sleep_ms(5);
 	}
@@ -229,7 +223,7 @@ int agent_open_channel(struct husk_err *err)
  * (and reads return end of file): wait for the host before saying HELLO. */
 int agent_wait_host(int fd, struct husk_err *err)
 {
-	int64_t deadline = agent_now_ms() + HOST_WAIT_MS;
+	int64_t deadline = husk_monotonic_ms() + HOST_WAIT_MS;
 
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -237,7 +231,7 @@ int agent_wait_host(int fd, struct husk_err *err)
 			return husk_err_sys(err, "poll the agent channel");
 		if (!(p.revents & POLLHUP) && (p.revents & POLLOUT))
 			return 0;
-		if (agent_now_ms() > deadline)
+		if (husk_monotonic_ms() > deadline)
 			return husk_err_plain(err, ETIMEDOUT, "the host never connected to %s",
 					      HUSK_VM_PORT_NAME);
 		sleep_ms(2);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "vm/agent/agent.h"
 
 /* The channel, the signalfd, and up to three fds a process. */
@@ -43,7 +44,7 @@ void agent_reap(struct agent *a)
 			continue; /* an orphan the agent adopted, or a helper of husk's */
 		p->exited = true;
 		p->status = status_of(st);
-		p->drain_deadline = agent_now_ms() + AGENT_DRAIN_MS;
+		p->drain_deadline = husk_monotonic_ms() + AGENT_DRAIN_MS;
 		/* what the process did not read of its input is dropped */
 		free(p->in_buf);
 		p->in_buf = NULL;
@@ -66,7 +67,7 @@ static void drain_signalfd(int fd)
 /* EXIT for every process whose outputs are done; stream 0's ends the loop. */
 static int finish_procs(struct agent *a)
 {
-	int64_t now = agent_now_ms();
+	int64_t now = husk_monotonic_ms();
 
 	for (size_t i = 0; i < a->n_procs;) {
 		struct agent_proc *p = a->procs[i];
@@ -110,7 +111,7 @@ static void add(struct pollfd *fds, struct slot *slots, size_t *n, int fd, short
 static size_t build(struct agent *a, struct pollfd *fds, struct slot *slots, int *timeout)
 {
 	size_t n = 0;
-	int64_t now = agent_now_ms();
+	int64_t now = husk_monotonic_ms();
 
 	*timeout = -1;
 	if (!stdin_full(a))

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "state/state.h"
 #include "vm/host/monitor.h"
 #include "vm/proto.h"
@@ -79,14 +80,6 @@ static int listen_unix(const char *name, int type, struct husk_err *err)
 	return fd;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Rewritten as the boot goes on: the pids first, the step times once known. */
 static void write_runtime_file(const struct monitor *m)
 {
@@ -132,13 +125,6 @@ void husk_vm_console_tail(char *out, size_t size)
 			*p = ' ';
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The agent's own husk names the step as "create <id>: ..." too. */
 static int guest_error(struct monitor *m, struct husk_vm_msg *msg, struct husk_err *err)
 {
@@ -158,13 +144,13 @@ static int guest_error(struct monitor *m, struct husk_vm_msg *msg, struct husk_e
 static int await(struct monitor *m, uint16_t want, const char *what, struct husk_vm_msg *out,
 		 struct husk_err *err)
 {
-	long deadline = now_ms() + HUSK_VM_BOOT_TIMEOUT_S * 1000L;
+	long deadline = husk_monotonic_ms() + HUSK_VM_BOOT_TIMEOUT_S * 1000L;
 	char tail[700];
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = m->agent, .events = POLLIN},
 				      {.fd = m->vmm_pidfd, .events = POLLIN}};
-		long left = deadline - now_ms();
+		long left = deadline - husk_monotonic_ms();
 		int r;
 
 		if (left <= 0) {
@@ -237,7 +223,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 		return -1;
 	}
 	husk_vm_net_record(a->config, &m->net);
-	m->t.vmm_exec = monotonic_ns();
+	m->t.vmm_exec = husk_monotonic_ns();
 	m->vmm_pid = husk_vm_vmm_start(&husk_vmm_qemu, a->plan, sv[1], &m->net, err);
 	close(sv[1]);
 	/* QEMU holds the taps now: they go when it ends */
@@ -251,7 +237,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 	write_runtime_file(m);
 	if (await(m, HUSK_VM_HELLO, "agent hello", &msg, err) < 0)
 		return -1;
-	m->t.agent_ready = monotonic_ns();
+	m->t.agent_ready = husk_monotonic_ns();
 	m->t.guest_boot_ns = (uint64_t)json_integer_value(json_object_get(msg.json, "boot_ns"));
 	husk_vm_msg_clear(&msg);
 	guest = husk_vm_guest_config(a->config, a->id, m->net.guest, err);
@@ -264,7 +250,7 @@ static int boot(struct monitor *m, struct husk_err *err)
 	if (r < 0 || await(m, HUSK_VM_CREATED, "container created", &msg, err) < 0)
 		return -1;
 	husk_vm_msg_clear(&msg);
-	m->t.created = monotonic_ns();
+	m->t.created = husk_monotonic_ns();
 	write_runtime_file(m);
 	/* the size may have changed while the guest booted */
 	return m->terminal ? husk_vm_monitor_winsize(m, 0, 0, err) : 0;
@@ -334,7 +320,7 @@ __attribute__((noreturn)) void husk_vm_monitor_main(const struct husk_vm_monitor
 	struct husk_err err = {0};
 	char byte;
 
-	m.t.monitor = monotonic_ns();
+	m.t.monitor = husk_monotonic_ns();
 	prctl(PR_SET_NAME, "husk-vm-monitor");
 	/* virtiofsd's own sandbox child comes back to us if virtiofsd dies */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
