@@ -412,7 +412,7 @@ class Bench:
         out = {s: summary(per_step[s]) for s in steps if per_step.get(s)}
         n = max((v["n"] for v in out.values()), default=0)
         self.out(f"  husk's own step times, --debug --log-format json ({n} further runs of the default,")
-        self.out("  untimed; median [p10-p90] ms; `prepare` holds `idmap rootfs`, `create` holds both):")
+        self.out("  untimed; median [p10-p90] ms; `create` holds `idmap rootfs` and the range):")
         for s, v in out.items():
             self.out(f"    {s:<22}{fmt_ms(v['median']):>8} [{fmt_ms(v['p10'])}-{fmt_ms(v['p90'])}]")
         if "idmap rootfs" not in out:

@@ -358,12 +358,15 @@ static int join_cgroups(const struct husk_spawn_params *p, pid_t pid, bool into_
 }
 
 static int parent_setup_child(const struct husk_spawn_params *p, pid_t pid, bool into_cgroup,
-			      int sock, struct husk_err *err)
+			      int sock, int idmap_tree, struct husk_err *err)
 {
 	const struct husk_process *proc = p->spec->process;
 
 	if (husk_userns_is_new(p->spec) &&
 	    husk_traced("uid and gid maps", p->id, husk_userns_write_maps(p->spec, pid, err)) < 0)
+		return -1;
+	/* The child waits for GO before it attaches the tree. */
+	if (husk_rootfs_idmap_root(p, idmap_tree, pid, err) < 0)
 		return -1;
 	if (proc->has_oom_score_adj && husk_oom_score_adj_set(pid, proc->oom_score_adj, err) < 0)
 		return -1;
@@ -508,6 +511,7 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 					     p->console_socket, p->preserve_fds);
 	int pidfd = -1;
 	bool into_cgroup;
+	_cleanup_close_ int idmap_tree = -1;
 
 	c.p = p;
 	c.join_fds = p->join_fds;
@@ -524,17 +528,19 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 		return -1;
 	pid_t pid = -1;
 	char nsbuf[160];
-	if (husk_traced(
-		"prepare",
-		"console, exec fifo, /proc, namespace paths, idmapped rootfs, bind sources, "
-		"network devices, seccomp",
-		child_prepare(p, &c, err)) == 0) {
+	if (husk_traced("prepare",
+			"console, exec fifo, /proc, namespace paths, rootfs tree, bind sources, "
+			"network devices, seccomp",
+			child_prepare(p, &c, err)) == 0) {
 		uint64_t t0 = husk_trace_begin();
 		pid = spawn_clone(p, &c, sock, &pidfd, &into_cgroup, err);
 		if (t0)
 			husk_trace_end(t0, "clone", husk_ns_describe(p->spec, nsbuf, sizeof(nsbuf)),
 				       pid < 0);
 	}
+	/* The child has its copy of the rootfs tree; ours is idmapped once
+	 * the child's maps are written (parent_setup_child). */
+	idmap_tree = HUSK_STEAL_FD(c.rootfs.idmapped_root_fd);
 	child_release(&c);
 	if (pid < 0)
 		return -1;
@@ -543,7 +549,8 @@ int husk_linux_spawn(const struct husk_spawn_params *p, struct husk_spawn_result
 	    .spec = p->spec, .id = p->id, .bundle = p->bundle, .cb = &p->cb, .pid = pid};
 	uint64_t t0 = husk_trace_begin();
 	int rc = husk_spawn_complete(&s, sock, pidfd,
-				     parent_setup_child(p, pid, into_cgroup, sock, err), out, err);
+				     parent_setup_child(p, pid, into_cgroup, sock, idmap_tree, err),
+				     out, err);
 	if (t0)
 		husk_trace_end(t0, "container process set-up", "until ready", rc < 0);
 	return rc;

@@ -29,8 +29,9 @@ struct husk_rootfs_ctx {
 	 * husk_rootfs_drop_sources closes the rest and frees the array. */
 	int *source_fds;
 	size_t n_source_fds;
-	/* The rootfs tree the runtime cloned and idmapped before the clone
-	 * (annotation husk.rootfs.idmap, husk_rootfs_open_idmapped_root), which
+	/* The rootfs tree the runtime cloned before the clone and idmapped
+	 * before GO (annotation husk.rootfs.idmap, husk_rootfs_open_idmapped_root,
+	 * husk_rootfs_idmap_root), which
 	 * prepare attaches in place of binding the rootfs onto itself and takes
 	 * (sets to -1); -1 when none. */
 	int idmapped_root_fd;
@@ -65,12 +66,16 @@ int husk_rootfs_open_sources(const struct husk_spec *spec, const char *bundle, i
 void husk_rootfs_drop_sources(struct husk_rootfs_ctx *ctx);
 
 /* Runtime side, before the clone, with the host's privileges (annotation
- * husk.rootfs.idmap=true): the rootfs tree cloned (open_tree) and idmapped
- * to the container's mappings into *out, for the child to attach; *out
- * stays -1 without the annotation. An error names the filesystem where the
- * kernel refuses. */
+ * husk.rootfs.idmap=true): the rootfs tree cloned (open_tree) into *out,
+ * for the child to attach; *out stays -1 without the annotation. */
 int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
 				   struct husk_err *err);
+/* Runtime side, once it wrote the maps of child `pid` and before GO: that
+ * tree (the runtime's copy of the child's fd, the same mount) idmapped with
+ * the child's user namespace; nothing when `tree` is -1. An error names
+ * the filesystem where the kernel refuses. */
+int husk_rootfs_idmap_root(const struct husk_spawn_params *p, int tree, pid_t pid,
+			   struct husk_err *err);
 /* Close ctx->idmapped_root_fd (the runtime's copy once the child is
  * cloned, or the child's when prepare did not take it). */
 void husk_rootfs_drop_idmapped_root(struct husk_rootfs_ctx *ctx);

@@ -119,3 +119,23 @@ def test_debug_traces_userns_range_and_idmap_on_their_own(rt, bundle, tmp_path):
     create = next(e for e in traces if e["step"] == "create")
     assert create["duration_us"] >= idmap[0]["duration_us"] + ranges[0]["duration_us"]
     rt.assert_nothing_left()
+
+
+@husk_only
+def test_idmap_uses_the_containers_own_user_namespace(rt, bundle, tmp_path):
+    """The rootfs is idmapped with the container's user namespace, so only
+    once the runtime wrote its maps (no helper process making a namespace
+    of its own first, ~1 ms): the `idmap rootfs` step ends after `uid and
+    gid maps`, outside `prepare`, which only clones the tree."""
+    bundle.set_args("/bin/sh", "-c", "stat -c %u:%g / /home/user")
+    bundle.linux["namespaces"].append({"type": "user"})
+    bundle.config["annotations"] = {"husk.userns": "auto", "husk.rootfs.idmap": "true"}
+    log = tmp_path / "log.json"
+    r = rt.run(bundle, global_args=("--debug", "--log-format", "json", "--log", str(log)))
+    assert r.rc == 0, r
+    assert r.out.split() == ["0:0", "1000:1000"], r.out
+    steps = [e["step"] for e in _traces(_json_lines(log))]
+    assert steps.index("uid and gid maps") < steps.index("idmap rootfs"), steps
+    assert steps.index("prepare") < steps.index("uid and gid maps"), steps
+    assert "rootfs tree" in steps[:steps.index("prepare")], steps
+    rt.assert_nothing_left()

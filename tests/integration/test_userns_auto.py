@@ -254,3 +254,37 @@ def test_idmapped_rootfs_where_host_mounts_are_shared(rt, bundle):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "root-ok"
+
+
+def run_where_host_mounts(rt, bundle, shared):
+    """`husk run` of the bundle; with shared=True in a private mount
+    namespace whose "/" is made rshared, standing for a systemd host."""
+    bundle.write()
+    cid = rt.new_id()
+    argv = [rt.binary, "--root", rt.root, "run", "--bundle", bundle.path, cid]
+    if shared:
+        argv = ["unshare", "-m", "--propagation", "unchanged", "sh", "-c",
+                'mount --make-rshared / && exec "$@"', "sh", *argv]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("host_shared", [False, True], ids=["host-private", "host-shared"])
+@pytest.mark.parametrize("prop", ["private", "slave", "shared"])
+@pytest.mark.parametrize("idmap", [True, False], ids=["idmapped", "not-idmapped"])
+def test_rootfs_propagation_with_the_bundle_under_a_0700_directory(rt, bundle, idmap, prop,
+                                                                    host_shared):
+    """A rootfsPropagation that may leave the host's mounts shared makes the
+    mount holding the rootfs private before pivot_root. Finding that mount
+    by walking ".." up from the rootfs as the container's root (an
+    unmapped host uid) failed on the 0700 directory: "make the parent
+    mount of ... private: Permission denied"."""
+    auto(bundle, idmap)
+    bundle.linux["rootfsPropagation"] = prop
+    bundle.set_args("/bin/probe", "mounts")
+    os.chmod(bundle.path, 0o700)
+    p = run_where_host_mounts(rt, bundle, host_shared)
+    assert p.returncode == 0, p.stderr
+    root = {m["mount_point"]: m for m in json.loads(p.stdout)["mounts"]}["/"]
+    shared = any(t.startswith("shared:") for t in root["propagation"])
+    assert shared == (prop == "shared"), root
+    assert held(rt) == []

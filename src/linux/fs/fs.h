@@ -138,3 +138,6 @@ int husk_fs_readonly_root(struct husk_fs *fs, struct husk_err *err);
  * with errno on failure. `proc_fd` is the host's /proc. */
 int husk_userns_with_maps(int proc_fd, const struct husk_id_map *uids, size_t n_uids,
 			  const struct husk_id_map *gids, size_t n_gids);
+/* The user namespace of `pid`, a child of ours, read-only fd; -1 with
+ * errno. `proc_fd` is the host's /proc (any pid namespace's). */
+int husk_userns_of_child(int proc_fd, pid_t pid);

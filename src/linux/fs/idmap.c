@@ -63,6 +63,17 @@ static pid_t pid_in_procfs(int proc_fd, pid_t pid)
 	return line ? (pid_t)strtol(line + 5, NULL, 10) : -1;
 }
 
+int husk_userns_of_child(int proc_fd, pid_t pid)
+{
+	char path[64];
+	errno = 0;
+	pid_t seen = pid_in_procfs(proc_fd, pid);
+	if (seen <= 0)
+		return errno = errno ? errno : ESRCH, -1;
+	snprintf(path, sizeof(path), "%d/ns/user", (int)seen);
+	return openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+}
+
 /* A user namespace holding the given maps: a short-lived child unshares
  * one, we write its maps (through `proc_fd`) and keep an fd on the
  * namespace. */

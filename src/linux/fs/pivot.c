@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,10 @@
 #include "util/cleanup.h"
 
 /* The mount holding `fd`'s directory, walking up until its root: the
- * kernel marks a mount's root with STATX_ATTR_MOUNT_ROOT. */
-static int mount_root_of(int fd)
+ * kernel marks a mount's root with STATX_ATTR_MOUNT_ROOT. Each step looks
+ * ".." up, which a container root (an unprivileged host uid) may not do
+ * in a 0700 directory of the host's between the rootfs and that root. */
+static int mount_root_by_walk(int fd)
 {
 	_cleanup_close_ int cur = husk_fs_sys->openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	struct statx stx;
@@ -33,6 +36,72 @@ static int mount_root_of(int fd)
 		cur = up;
 	}
 	return -1;
+}
+
+static int mount_id_of(int fd, uint64_t *id)
+{
+	struct statx stx;
+	if (husk_fs_sys->statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+		return -1;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return errno = ENOSYS, -1;
+	*id = stx.stx_mnt_id;
+	return 0;
+}
+
+/* Where mount `id` is attached, as /proc/self/mountinfo names it. */
+static int mount_point_of(uint64_t id, char mp[PATH_MAX])
+{
+	_cleanup_fclose_ FILE *mi = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+
+	if (!mi)
+		return -1;
+	while (getline(&line, &cap, mi) > 0) {
+		unsigned long mid;
+		if (sscanf(line, "%lu %*s %*s %*s %4095s", &mid, mp) == 2 && mid == id) {
+			husk_unescape_mountinfo(mp);
+			return 0;
+		}
+	}
+	return errno = ENOENT, -1;
+}
+
+/* The same mount found by its id instead: its mount point, looked up from
+ * "/", passes only through directories above that mount, not the ones
+ * between its root and the rootfs. What the lookup finds must be that
+ * mount's root (nothing mounted over it since). */
+static int mount_root_by_id(int fd)
+{
+	char mp[PATH_MAX];
+	uint64_t id, found;
+	struct statx stx;
+
+	if (mount_id_of(fd, &id) < 0 || mount_point_of(id, mp) < 0)
+		return -1;
+	_cleanup_close_ int root =
+	    husk_fs_sys->openat(AT_FDCWD, mp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (root < 0 || mount_id_of(root, &found) < 0 ||
+	    husk_fs_sys->statx(root, "", AT_EMPTY_PATH, 0, &stx) < 0)
+		return -1;
+	if (found != id || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return errno = ESTALE, -1;
+	return HUSK_STEAL_FD(root);
+}
+
+/* The root of the mount that holds `fd`'s directory: by walking up, else
+ * (a directory on the way we may not search) by the mount's id. */
+static int mount_root_of(int fd)
+{
+	int root = mount_root_by_walk(fd);
+	if (root >= 0)
+		return root;
+	int walk_errno = errno;
+	root = mount_root_by_id(fd);
+	if (root < 0)
+		errno = walk_errno;
+	return root;
 }
 
 /* The propagation prepare gave the host mounts' copies. An unbindable

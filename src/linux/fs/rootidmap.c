@@ -4,9 +4,12 @@
  * copied; the host's files keep their owners. The kernel lets only a
  * process with CAP_SYS_ADMIN over the filesystem's user namespace idmap a
  * mount, which the container (in its own user namespace) never has: the
- * runtime builds the tree before the clone (child_prepare, process.c), the
- * fd travels in the hand-off (struct husk_rootfs_ctx) and the child attaches
- * it where it would otherwise bind the rootfs onto itself (pivot.c). */
+ * runtime clones the tree before the clone of the child (child_prepare,
+ * process.c), the fd travels in the hand-off (struct husk_rootfs_ctx), the
+ * runtime idmaps it on its own copy of that fd with the child's user
+ * namespace once it has written the maps and before it lets the child go
+ * on (parent_setup_child), and the child attaches it where it would
+ * otherwise bind the rootfs onto itself (pivot.c). */
 #include "linux/fs/fs.h"
 
 #include <errno.h>
@@ -69,15 +72,11 @@ static int refuse(const struct husk_spawn_params *p, int tree, int code, struct 
 			    p->rootfs, name);
 }
 
-/* The tree of the rootfs, idmapped with the container's own mappings. */
-static int open_idmapped_tree(const struct husk_spawn_params *p, int *out, struct husk_err *err)
+/* The tree of the rootfs, cloned: idmapped once the container's user
+ * namespace has its maps (husk_rootfs_idmap_root). */
+static int open_root_tree(const struct husk_spawn_params *p, int *out, struct husk_err *err)
 {
-	const struct husk_linux *l = &p->spec->linux;
-	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
-		return husk_err_sys(err, "idmap rootfs: open /proc");
-	_cleanup_close_ int tree =
+	int tree =
 	    open_tree(AT_FDCWD, p->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	/* The kernel idmaps a mount only for CAP_SYS_ADMIN over the filesystem's
 	 * user namespace: a rootless caller has it over no filesystem the host
@@ -92,16 +91,37 @@ static int open_idmapped_tree(const struct husk_spawn_params *p, int *out, struc
 				    p->rootfs);
 	if (tree < 0)
 		return husk_err_sys(err, "idmap rootfs %s: open_tree", p->rootfs);
-	_cleanup_close_ int userns = husk_userns_with_maps(
-	    proc_fd, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings);
+	*out = tree;
+	return 0;
+}
+
+/* The container's own user namespace holds exactly its maps once the
+ * runtime wrote them: no helper process and namespace of our own for them.
+ * The idmapped mount keeps that namespace alive as long as it lives. */
+static int idmap_root(const struct husk_spawn_params *p, int tree, pid_t pid, struct husk_err *err)
+{
+	_cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (proc_fd < 0 || husk_procfs_check(proc_fd) < 0)
+		return husk_err_sys(err, "idmap rootfs: open /proc");
+	_cleanup_close_ int userns = husk_userns_of_child(proc_fd, pid);
 	if (userns < 0)
-		return husk_err_sys(err, "idmap rootfs %s: user namespace with its mappings",
-				    p->rootfs);
+		return husk_err_sys(err, "idmap rootfs %s: open the user namespace of %d",
+				    p->rootfs, (int)pid);
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return refuse(p, tree, errno, err);
-	*out = HUSK_STEAL_FD(tree);
 	return 0;
+}
+
+int husk_rootfs_idmap_root(const struct husk_spawn_params *p, int tree, pid_t pid,
+			   struct husk_err *err)
+{
+	if (tree < 0)
+		return 0;
+	/* Traced on its own (--debug): the idmap's cost, which `make bench`
+	 * (bench/README.md, section userns) reports. */
+	return husk_traced("idmap rootfs", p->rootfs, idmap_root(p, tree, pid, err));
 }
 
 int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
@@ -125,9 +145,7 @@ int husk_rootfs_open_idmapped_root(const struct husk_spawn_params *p, int *out,
 	if (!l->ns[HUSK_NS_MOUNT].enabled)
 		return husk_err_plain(err, EINVAL,
 				      "annotation " ANNOTATION ": needs a mount namespace");
-	/* Traced on its own (--debug): this is the whole cost of the idmap,
-	 * which `make bench` (bench/README.md, section userns) reports. */
-	return husk_traced("idmap rootfs", p->rootfs, open_idmapped_tree(p, out, err));
+	return husk_traced("rootfs tree", p->rootfs, open_root_tree(p, out, err));
 }
 
 void husk_rootfs_drop_idmapped_root(struct husk_rootfs_ctx *ctx)
