@@ -4,7 +4,7 @@ ASAN     ?= build-asan
 MESON    ?= meson
 PYTEST   ?= /usr/bin/python3 -m pytest
 
-.PHONY: vm-kernel all deps build demo check check-hosts unit integration asan bench fuzz format clean
+.PHONY: vm-kernel all deps build demo check check-hosts check-hosts-full unit integration asan bench fuzz format clean
 
 all: build
 
@@ -41,7 +41,8 @@ asan: deps $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 
 check: build asan
-	HUSK_CHECK_DEPS=1 HUSK_ENGINE_DEPS=1 HUSK_PKG_DEPS=1 HUSK_VM_DEPS=1 sh scripts/deps.sh
+	HUSK_CHECK_DEPS=1 HUSK_ENGINE_DEPS=1 HUSK_PKG_DEPS=1 HUSK_VM_DEPS=1 HUSK_HOSTS_DEPS=1 \
+		sh scripts/deps.sh
 	sh scripts/check.sh $(BUILD) $(ASAN)
 
 # The test host (docs/testhost.md): a Debian 12 VM, pure cgroup v2 with
@@ -49,6 +50,11 @@ check: build asan
 check-hosts: build
 	HUSK_HOSTS_DEPS=1 sh scripts/deps.sh
 	sh tests/hosts/check.sh $(BUILD)
+
+# The whole integration suite on the test host (about an hour under TCG).
+check-hosts-full: build
+	HUSK_HOSTS_DEPS=1 sh scripts/deps.sh
+	HUSK_TESTHOST_TESTS=tests/integration HUSK_TESTHOST_LIMIT=7200 sh tests/hosts/check.sh $(BUILD)
 
 # The config.json fuzzer (clang + libFuzzer): FUZZ_SECONDS, default 60.
 FUZZ_SECONDS ?= 60

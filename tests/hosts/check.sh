@@ -3,6 +3,8 @@
 # run the integration tests that exercise cgroups there against this tree's
 # husk, and end with the count line "N passed, M failed, K skipped".
 # Usage: tests/hosts/check.sh [BUILD_DIR]   (relative to the tree; default build)
+# Environment: HUSK_TESTHOST_TESTS (the pytest files or directories to run),
+# HUSK_TESTHOST_LIMIT (seconds before the VM is stopped, default 1500).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 tree=$(cd "$here/../.." && pwd)
@@ -17,7 +19,7 @@ tests=$(printf '%s ' ${HUSK_TESTHOST_TESTS:-$default_tests})
 	echo "check-hosts: $tree/$build/husk missing: build husk first" >&2
 	exit 1
 }
-sh "$here/run.sh" -o "$out" "mkdir -p \$HUSK_TESTHOST_OUT/results
+sh "$here/run.sh" -o "$out" -t "${HUSK_TESTHOST_LIMIT:-1500}" "mkdir -p \$HUSK_TESTHOST_OUT/results
 HUSK=\$PWD/$build/husk PROBE=\$PWD/$build/tests/helper/probe \
 python3 -m pytest -q -p no:cacheprovider -o junit_suite_name=hosts-v2 \
 --junitxml=\$HUSK_TESTHOST_OUT/results/hosts-v2.xml $tests"
