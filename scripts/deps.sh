@@ -3,7 +3,7 @@
 # this runs apt-get; otherwise it lists what is missing and fails.
 # Groups beyond the build set are chosen by the caller's environment:
 #   HUSK_BENCH_DEPS=1   bench/ (crun, runc, hyperfine, ...)
-#   HUSK_CHECK_DEPS=1   tests/lint (clang-format, shellcheck, cppcheck)
+#   HUSK_CHECK_DEPS=1   tests/lint (clang-format, shellcheck, cppcheck), runc, criu
 #   HUSK_ENGINE_DEPS=1  tests/engines (Podman, containerd, Docker and what they call)
 #   HUSK_VM_DEPS=1      the vm backend: QEMU, and what building its guest kernel needs
 set -eu
@@ -17,6 +17,9 @@ if [ "${HUSK_CHECK_DEPS:-0}" = 1 ]; then
 	need_pkgs="$need_pkgs clang-format shellcheck cppcheck git"
 	# runc: the reference the parity tests compare husk with
 	need_pkgs="$need_pkgs runc"
+	# criu: checkpoint and restore (tests/integration/test_checkpoint.py;
+	# where the kernel is one criu cannot work on, it checks the error)
+	need_pkgs="$need_pkgs criu"
 fi
 # make check's package stage: build the .deb, lint it, read its man pages.
 if [ "${HUSK_PKG_DEPS:-0}" = 1 ]; then

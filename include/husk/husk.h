@@ -108,6 +108,9 @@ struct husk_ctx {
 	/* The name husk was run under (argv[0]), which may ask for a backend
 	 * ("husk-vm"); NULL for none. */
 	const char *argv0;
+	/* The criu program for checkpoint and restore (--criu); NULL: criu on
+	 * PATH, else /usr/sbin/criu. */
+	const char *criu;
 };
 
 enum husk_status {
@@ -199,6 +202,37 @@ void husk_list_free(struct husk_container_summary *list, size_t n);
 
 /* Parse a signal name ("KILL", "SIGKILL", "9", "SIGRTMIN+3"); -1 when unknown. */
 int husk_signal_parse(const char *s);
+
+/* ---- checkpoint and restore (CRIU) ----------------------------------- */
+
+/* The flags runc's checkpoint and restore share. */
+struct husk_criu_opts {
+	const char *image_path;		 /* default "checkpoint" (relative to the cwd) */
+	const char *work_path;		 /* criu's logs; default: the image path */
+	const char *parent_path;	 /* images of a pre-dump, relative to image_path */
+	const char *manage_cgroups_mode; /* soft (default), full, strict or ignore */
+	bool leave_running;		 /* checkpoint: the container keeps running */
+	bool pre_dump;			 /* checkpoint: memory only, keeps running */
+	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+};
+
+/* Checkpoint a running container into o->image_path with criu. Unless
+ * leave_running or pre_dump, the container is then stopped and deleted, as
+ * runc does. A container criu cannot restore faithfully (an idmapped
+ * rootfs, the vm backend) is refused; when criu fails the container is left
+ * running and err says why. */
+int husk_checkpoint(const struct husk_ctx *ctx, const char *id, const struct husk_criu_opts *o,
+		    struct husk_err *err);
+
+struct husk_restore_opts {
+	struct husk_run_opts run; /* bundle, pid file, console socket, detach, ... */
+	struct husk_criu_opts criu;
+};
+
+/* restore: like run, but the container's processes come from the images of
+ * a checkpoint instead of the config's process. */
+int husk_restore(const struct husk_ctx *ctx, const char *id, const struct husk_restore_opts *o,
+		 int *exit_status, struct husk_err *err);
 
 /* ---- exec -------------------------------------------------------------- */
 

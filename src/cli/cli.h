@@ -15,6 +15,7 @@ struct cli_globals {
 	bool rootless;		/* running without real root */
 	bool cgroup_join_procs; /* HUSK_CGROUP_JOIN=procs in the environment */
 	const char *argv0;	/* the name husk was run under: may ask for a backend */
+	const char *criu;	/* --criu: the criu program (NULL: on PATH) */
 };
 
 struct cli_command {
@@ -48,7 +49,8 @@ static inline struct husk_ctx cli_ctx(const struct cli_globals *g)
 				 .rootless = g->rootless,
 				 .systemd_cgroup = g->systemd_cgroup,
 				 .cgroup_join_procs = g->cgroup_join_procs,
-				 .argv0 = g->argv0};
+				 .argv0 = g->argv0,
+				 .criu = g->criu};
 }
 
 /* Parse a non-negative decimal option value; -1 when it is not one. */
@@ -99,6 +101,37 @@ int cli_create_option(const char *cmd, int c, struct husk_create_opts *o);
 /* Number of socket-activation fds handed to us (LISTEN_FDS), 0 if none. */
 int cli_listen_fds(void);
 
+/* The options checkpoint and restore share, for their getopt_long tables;
+ * cli_criu_option() applies them (1 when c was one, else 0). */
+enum {
+	CLI_OPT_IMAGE_PATH = 400,
+	CLI_OPT_WORK_PATH,
+	CLI_OPT_MANAGE_CGROUPS,
+	CLI_OPT_TCP_ESTABLISHED,
+	CLI_OPT_EXT_UNIX_SK,
+	CLI_OPT_SHELL_JOB,
+	CLI_OPT_FILE_LOCKS,
+};
+/* clang-format off */
+#define CLI_CRIU_OPTIONS                                                          \
+	{"image-path", required_argument, NULL, CLI_OPT_IMAGE_PATH},              \
+	{"work-path", required_argument, NULL, CLI_OPT_WORK_PATH},                \
+	{"manage-cgroups-mode", required_argument, NULL, CLI_OPT_MANAGE_CGROUPS}, \
+	{"tcp-established", no_argument, NULL, CLI_OPT_TCP_ESTABLISHED},          \
+	{"ext-unix-sk", no_argument, NULL, CLI_OPT_EXT_UNIX_SK},                  \
+	{"shell-job", no_argument, NULL, CLI_OPT_SHELL_JOB},                      \
+	{"file-locks", no_argument, NULL, CLI_OPT_FILE_LOCKS}
+/* clang-format on */
+#define CLI_CRIU_HELP                                                                              \
+	"  --image-path PATH       criu's images (default ./checkpoint)\n"                         \
+	"  --work-path PATH        criu's logs (default: the image path)\n"                        \
+	"  --manage-cgroups-mode M soft (default), full, strict or ignore\n"                       \
+	"  --tcp-established       allow open TCP connections\n"                                   \
+	"  --ext-unix-sk           allow external unix sockets\n"                                  \
+	"  --shell-job             allow a shell job (a terminal from outside)\n"                  \
+	"  --file-locks            allow file locks\n"
+int cli_criu_option(int c, struct husk_criu_opts *o);
+
 #define CLI_COMMANDS(X)                                                                            \
 	X(create, "create a container from a bundle, stopped before the user program")             \
 	X(start, "run the user program of a created container")                                    \
@@ -114,7 +147,9 @@ int cli_listen_fds(void);
 	X(update, "change a running container's resource limits")                                  \
 	X(events, "print a container's resource statistics and OOM events")                        \
 	X(spec, "write a default config.json")                                                     \
-	X(features, "print the features this runtime supports (OCI features JSON)")
+	X(features, "print the features this runtime supports (OCI features JSON)")                \
+	X(checkpoint, "checkpoint a running container with CRIU")                                  \
+	X(restore, "restore a container from a checkpoint")
 
 #define CLI_DECLARE(name, summary) int cmd_##name(struct cli_globals *g, int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE)

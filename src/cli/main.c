@@ -81,7 +81,7 @@ static void usage(FILE *out)
 		     "  --debug                log debug messages\n"
 		     "  --systemd-cgroup       use the systemd cgroup driver\n"
 		     "  --rootless true|false|auto  accepted for runc compatibility\n"
-		     "  --criu PATH            accepted for runc compatibility (ignored)\n"
+		     "  --criu PATH            the criu program for checkpoint and restore\n"
 		     "  --version, -v          print the version\n"
 		     "  --help, -h             print this help\n");
 }
@@ -157,8 +157,10 @@ static int parse_globals(struct cli_globals *g, int argc, char **argv)
 		case OPT_SYSTEMD:
 			g->systemd_cgroup = true;
 			break;
-		case OPT_ROOTLESS:
 		case OPT_CRIU:
+			g->criu = optarg;
+			break;
+		case OPT_ROOTLESS:
 			break;
 		case 'v':
 			print_version();

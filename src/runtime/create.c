@@ -16,6 +16,7 @@
 #include "cgroup/cgroup.h"
 #include "linux/linux.h"
 #include "runtime/backend.h"
+#include "runtime/criu.h"
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
@@ -34,7 +35,9 @@ struct create_job {
 	size_t config_len;
 	int dir_fd, lock_fd;
 	bool dir_created;
-	long userns_block; /* husk.userns=auto: the range taken, else -1 */
+	long userns_block;			 /* husk.userns=auto: the range taken, else -1 */
+	const struct husk_restore_opts *restore; /* restore: criu makes the processes */
+	char *state_dir;			 /* absolute <root>/<id> */
 	pid_t pid;
 	int pidfd, pty_master;
 };
@@ -181,7 +184,8 @@ static int make_state_dir(struct create_job *job, struct husk_err *err)
 	root = absolute(job->ctx->root);
 	if (!root)
 		return husk_err_sys(err, "state root %s", job->ctx->root);
-	if (asprintf(&job->fifo, "%s/%s/%s", root, job->id, HUSK_FIFO_FILE) < 0)
+	if (asprintf(&job->fifo, "%s/%s/%s", root, job->id, HUSK_FIFO_FILE) < 0 ||
+	    asprintf(&job->state_dir, "%s/%s", root, job->id) < 0)
 		return husk_err_sys(err, "allocate");
 	return 0;
 }
@@ -229,6 +233,36 @@ static int explain_setup_death(struct create_job *job, struct husk_err *err)
 	return husk_err_plain(err, ENOMEM, "%s: out of memory in the container's cgroup", msg);
 }
 
+/* restore: criu brings the checkpointed processes back into the cgroup
+ * made above; no hooks run (as the processes' own setup is long done). */
+static int restore_spawn(struct create_job *job, struct husk_spawn_result *r, struct husk_err *err)
+{
+	const struct husk_criu_restore_params rp = {
+	    .id = job->id,
+	    .spec = job->spec,
+	    .rootfs = job->rootfs,
+	    .state_dir = job->state_dir,
+	    .cg = job->cg,
+	    .criu = job->ctx->criu,
+	    .o = &job->restore->criu,
+	};
+	const char *why = husk_criu_unsupported(job->spec);
+
+	if (job->backend != &husk_backend_linux)
+		return husk_err_plain(err, EOPNOTSUPP,
+				      "the %s backend cannot be restored: criu restores "
+				      "processes on this host's kernel",
+				      job->backend->name);
+	if (why)
+		return husk_err_plain(err, EOPNOTSUPP, "criu cannot restore it: %s", why);
+	if (husk_criu_restore_spawn(&rp, r, err) < 0)
+		return -1;
+	/* As after a spawn: the systemd driver's scope no longer needs husk. */
+	if (job->cg)
+		husk_cgroup_runtime_leave(job->cg);
+	return 0;
+}
+
 static int spawn(struct create_job *job, const struct husk_create_opts *o, bool want_pty,
 		 struct husk_err *err)
 {
@@ -252,12 +286,16 @@ static int spawn(struct create_job *job, const struct husk_create_opts *o, bool 
 
 	job->joined_v2 = p.cgroup_fd >= 0;
 	job->tasks.n = 0;
-	if (job->cg && !job->ctx->cgroup_join_procs)
-		husk_cgroup_open_tasks(job->cg, &job->tasks);
-	p.join_fds = job->tasks.fd;
-	p.n_join_fds = job->tasks.n;
-	rc = job->backend->create(&p, &r, err);
-	husk_cgroup_close_tasks(&job->tasks);
+	if (job->restore) {
+		rc = restore_spawn(job, &r, err);
+	} else {
+		if (job->cg && !job->ctx->cgroup_join_procs)
+			husk_cgroup_open_tasks(job->cg, &job->tasks);
+		p.join_fds = job->tasks.fd;
+		p.n_join_fds = job->tasks.n;
+		rc = job->backend->create(&p, &r, err);
+		husk_cgroup_close_tasks(&job->tasks);
+	}
 	if (rc < 0)
 		return explain_setup_death(job, err);
 	job->pid = r.pid;
@@ -322,6 +360,7 @@ static void job_release(struct create_job *job)
 	free(job->bundle);
 	free(job->rootfs);
 	free(job->fifo);
+	free(job->state_dir);
 	free(job->config);
 	if (job->lock_fd >= 0)
 		close(job->lock_fd);
@@ -404,6 +443,9 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	    husk_traced("spawn", job->rootfs, spawn(job, o, want_pty, err)) < 0)
 		return -1;
 	job->rec.status = HUSK_STATUS_CREATED;
+	/* A restored container runs: no fifo for start to open. */
+	if (job->restore && unlinkat(job->dir_fd, HUSK_FIFO_FILE, 0) < 0)
+		return husk_err_sys(err, "remove exec fifo");
 	if (husk_state_save(job->dir_fd, &job->rec, err) < 0)
 		return -1;
 	if (o->pid_file && husk_write_pid_file(o->pid_file, job->pid, err) < 0)
@@ -431,11 +473,13 @@ static int check_state_path(const struct husk_ctx *ctx, const char *id, struct h
 	return 0;
 }
 
-int husk_create_internal(const struct husk_ctx *ctx, const char *id,
-			 const struct husk_create_opts *o, bool foreground, struct husk_proc *out,
-			 struct husk_err *err)
+static int create_or_restore(const struct husk_ctx *ctx, const char *id,
+			     const struct husk_create_opts *o, bool foreground,
+			     const struct husk_restore_opts *restore, struct husk_proc *out,
+			     struct husk_err *err)
 {
 	struct create_job job = {.ctx = ctx,
+				 .restore = restore,
 				 .id = id,
 				 .dir_fd = -1,
 				 .lock_fd = -1,
@@ -454,7 +498,7 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 			undo(&job);
 		/* Only the range this create took (the id may be another's). */
 		husk_userns_release_block(ctx->root, job.userns_block);
-		husk_err_prefix(err, "create %s", id);
+		husk_err_prefix(err, "%s %s", restore ? "restore" : "create", id);
 	} else if (out) {
 		out->pid = job.pid;
 		out->pidfd = HUSK_STEAL_FD(job.pidfd);
@@ -462,6 +506,20 @@ int husk_create_internal(const struct husk_ctx *ctx, const char *id,
 	}
 	job_release(&job);
 	return r;
+}
+
+int husk_create_internal(const struct husk_ctx *ctx, const char *id,
+			 const struct husk_create_opts *o, bool foreground, struct husk_proc *out,
+			 struct husk_err *err)
+{
+	return create_or_restore(ctx, id, o, foreground, NULL, out, err);
+}
+
+int husk_create_restored(const struct husk_ctx *ctx, const char *id,
+			 const struct husk_restore_opts *o, struct husk_proc *out,
+			 struct husk_err *err)
+{
+	return create_or_restore(ctx, id, &o->run.create, !o->run.detach, o, out, err);
 }
 
 int husk_create(const struct husk_ctx *ctx, const char *id, const struct husk_create_opts *o,

@@ -115,3 +115,24 @@ int husk_userns_auto(const char *root, const char *id, struct husk_spec *spec, l
 void husk_userns_release(const char *root, const char *id);
 /* Release the range `block` husk_userns_auto took (nothing for -1). */
 void husk_userns_release_block(const char *root, long block);
+
+/* restore (restore.c): what create hands criu in place of spawning. */
+struct husk_cgroup;
+struct husk_spawn_result;
+struct husk_criu_restore_params {
+	const char *id;
+	const struct husk_spec *spec;
+	const char *rootfs;	/* absolute */
+	const char *state_dir;	/* absolute: the container's state directory */
+	struct husk_cgroup *cg; /* the container's, made by create; NULL for none */
+	const char *criu;	/* --criu, or NULL */
+	const struct husk_criu_opts *o;
+};
+int husk_criu_restore_spawn(const struct husk_criu_restore_params *p, struct husk_spawn_result *out,
+			    struct husk_err *err);
+
+/* create's work with the processes restored from o's images (criu) instead
+ * of spawned: the container is running when it returns. */
+int husk_create_restored(const struct husk_ctx *ctx, const char *id,
+			 const struct husk_restore_opts *o, struct husk_proc *out,
+			 struct husk_err *err);
