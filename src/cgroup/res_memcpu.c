@@ -273,10 +273,18 @@ static int cpu_max_v2(const struct cg_hier *h, const struct husk_cpu *c, struct 
 
 static int cpu_v2(const struct cg_hier *h, const struct husk_cpu *c, struct husk_err *err)
 {
+	/* The kernel refuses a weight for an idle group (EINVAL), gives a group
+	 * made idle the idle weight and one made non-idle the default weight:
+	 * idle 0 goes before the weight so that the weight asked for stays,
+	 * idle 1 after it. */
+	bool idle_first = c->idle.set && c->idle.v == 0;
+
 	if (c->realtime_period.set && c->realtime_period.v)
 		return husk_err_set(err, 0, F_CPU ".realtimePeriod: not supported on cgroup v2");
 	if (c->realtime_runtime.set && c->realtime_runtime.v)
 		return husk_err_set(err, 0, F_CPU ".realtimeRuntime: not supported on cgroup v2");
+	if (idle_first && set_i64(h, F_CPU ".idle", "cpu.idle", 0, err) < 0)
+		return -1;
 	if (c->shares.set && c->shares.v &&
 	    set_u64(h, F_CPU ".shares", "cpu.weight", cg_shares_to_weight(c->shares.v), err) < 0)
 		return -1;
@@ -284,7 +292,7 @@ static int cpu_v2(const struct cg_hier *h, const struct husk_cpu *c, struct husk
 		return -1;
 	if (c->burst.set && set_u64(h, F_CPU ".burst", "cpu.max.burst", c->burst.v, err) < 0)
 		return -1;
-	if (c->idle.set && set_i64(h, F_CPU ".idle", "cpu.idle", c->idle.v, err) < 0)
+	if (c->idle.set && !idle_first && set_i64(h, F_CPU ".idle", "cpu.idle", c->idle.v, err) < 0)
 		return -1;
 	return 0;
 }

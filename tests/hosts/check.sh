@@ -12,7 +12,8 @@ build=${1:-build}
 out=${HUSK_TESTHOST_OUT_DIR:-$tree/$build/testhost-out}
 default_tests="tests/integration/test_cgroup_cmds.py tests/integration/test_conformance_cgroups.py
 tests/integration/test_cgroup_v2view.py tests/integration/test_lifecycle.py
-tests/integration/test_systemd_cgroup.py tests/integration/test_checkpoint.py"
+tests/integration/test_systemd_cgroup.py tests/integration/test_checkpoint.py
+tests/integration/test_cgroup_v2_resources.py"
 # shellcheck disable=SC2086 # one line, words split: it becomes part of the guest's command line
 tests=$(printf '%s ' ${HUSK_TESTHOST_TESTS:-$default_tests})
 [ -x "$tree/$build/husk" ] || {
