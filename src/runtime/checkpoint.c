@@ -267,7 +267,7 @@ static int dump(const struct husk_ctx *ctx, struct husk_container *c,
 		goto out;
 	r = husk_traced("criu dump", c->id, husk_criu_run(&job, argv, NULL, err));
 out:
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 	free(mounts.v);
 	return r;
 }

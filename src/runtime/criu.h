@@ -10,6 +10,7 @@
 
 #include "husk/husk.h"
 #include "spec/spec.h"
+#include "util/argv.h"
 #include "util/err.h"
 
 /* Files husk keeps in the image directory beside criu's own. */
@@ -68,9 +69,8 @@ const char *husk_criu_log_name(enum husk_criu_action a);
  * default, soft. -1 with err naming the option for anything else. */
 int husk_criu_cgroups_mode(const char *mode, const char **out, struct husk_err *err);
 
-/* criu's argv (NULL-terminated, malloc'd; free with husk_criu_argv_free). */
+/* criu's argv (NULL-terminated, malloc'd; free with husk_argv_free). */
 char **husk_criu_argv(const struct husk_criu_job *job, struct husk_err *err);
-void husk_criu_argv_free(char **argv);
 
 /* The config's mounts criu must be told are external: bind mounts whose
  * source lies outside the rootfs (dest -> source). Borrows spec's strings;

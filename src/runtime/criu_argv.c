@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 
 #include "runtime/criu.h"
+#include "util/argv.h"
 
 const char *husk_criu_log_name(enum husk_criu_action a)
 {
@@ -40,156 +41,106 @@ int husk_criu_cgroups_mode(const char *mode, const char **out, struct husk_err *
 			      mode);
 }
 
-struct argv_buf {
-	char **v;
-	size_t n, cap;
-	bool failed;
-};
-
-static void add(struct argv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct argv_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (b->failed)
-		return;
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 32;
-		char **v = realloc(b->v, cap * sizeof(*v));
-		if (!v) {
-			b->failed = true;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0) {
-		b->failed = true;
-		s = NULL;
-	}
-	va_end(ap);
-	if (!s)
-		return;
-	b->v[b->n++] = s;
-	b->v[b->n] = NULL;
-}
-
-void husk_criu_argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (char **p = argv; *p; p++)
-		free(*p);
-	free(argv);
-}
-
 static const char *action_word(enum husk_criu_action a)
 {
 	return a == HUSK_CRIU_RESTORE ? "restore" : a == HUSK_CRIU_PRE_DUMP ? "pre-dump" : "dump";
 }
 
 /* The flags runc passes straight through, and the cgroup mode. */
-static void add_common(struct argv_buf *b, const struct husk_criu_job *job, const char *cg_mode)
+static void add_common(struct husk_argv *b, const struct husk_criu_job *job, const char *cg_mode)
 {
 	const struct husk_criu_opts *o = job->o;
 
-	add(b, "--images-dir");
-	add(b, "%s", job->image_dir);
-	add(b, "--work-dir");
-	add(b, "%s", job->work_dir);
-	add(b, "--log-file");
-	add(b, "%s", husk_criu_log_name(job->action));
-	add(b, "-v4");
-	add(b, "--root");
-	add(b, "%s", job->root);
-	add(b, "--manage-cgroups=%s", cg_mode);
+	husk_argv_add(b, "--images-dir");
+	husk_argv_add(b, "%s", job->image_dir);
+	husk_argv_add(b, "--work-dir");
+	husk_argv_add(b, "%s", job->work_dir);
+	husk_argv_add(b, "--log-file");
+	husk_argv_add(b, "%s", husk_criu_log_name(job->action));
+	husk_argv_add(b, "-v4");
+	husk_argv_add(b, "--root");
+	husk_argv_add(b, "%s", job->root);
+	husk_argv_add(b, "--manage-cgroups=%s", cg_mode);
 	if (job->network_lock_nft) {
-		add(b, "--network-lock");
-		add(b, "nftables");
+		husk_argv_add(b, "--network-lock");
+		husk_argv_add(b, "nftables");
 	}
 	if (o->tcp_established)
-		add(b, "--tcp-established");
+		husk_argv_add(b, "--tcp-established");
 	if (o->ext_unix_sk)
-		add(b, "--ext-unix-sk");
+		husk_argv_add(b, "--ext-unix-sk");
 	if (o->shell_job)
-		add(b, "--shell-job");
+		husk_argv_add(b, "--shell-job");
 	if (o->file_locks)
-		add(b, "--file-locks");
+		husk_argv_add(b, "--file-locks");
 }
 
-static void add_dump(struct argv_buf *b, const struct husk_criu_job *job)
+static void add_dump(struct husk_argv *b, const struct husk_criu_job *job)
 {
 	const struct husk_criu_opts *o = job->o;
 
-	add(b, "--tree");
-	add(b, "%d", (int)job->pid);
+	husk_argv_add(b, "--tree");
+	husk_argv_add(b, "%d", (int)job->pid);
 	if (job->action == HUSK_CRIU_PRE_DUMP || o->parent_path)
-		add(b, "--track-mem");
+		husk_argv_add(b, "--track-mem");
 	if (o->parent_path) {
-		add(b, "--prev-images-dir");
-		add(b, "%s", o->parent_path);
+		husk_argv_add(b, "--prev-images-dir");
+		husk_argv_add(b, "%s", o->parent_path);
 	}
 	if (job->action == HUSK_CRIU_DUMP && o->leave_running)
-		add(b, "--leave-running");
+		husk_argv_add(b, "--leave-running");
 	for (size_t i = 0; i < job->n_mounts; i++) {
-		add(b, "--external");
-		add(b, "mnt[%s]:%s", job->mounts[i].dest, job->mounts[i].dest);
+		husk_argv_add(b, "--external");
+		husk_argv_add(b, "mnt[%s]:%s", job->mounts[i].dest, job->mounts[i].dest);
 	}
 	for (size_t i = 0; i < job->n_files; i++) {
-		add(b, "--external");
-		add(b, "%s", job->files[i]);
+		husk_argv_add(b, "--external");
+		husk_argv_add(b, "%s", job->files[i]);
 	}
 	if (job->netns_inode) {
-		add(b, "--external");
-		add(b, "net[%lu]:%s", job->netns_inode, HUSK_CRIU_NETNS_KEY);
+		husk_argv_add(b, "--external");
+		husk_argv_add(b, "net[%lu]:%s", job->netns_inode, HUSK_CRIU_NETNS_KEY);
 	}
 }
 
 /* The restored init becomes a child of criu's parent (husk): a foreground
  * restore waits for it as run does, a detached one leaves it to the
  * caller's subreaper. */
-static void add_restore(struct argv_buf *b, const struct husk_criu_job *job)
+static void add_restore(struct husk_argv *b, const struct husk_criu_job *job)
 {
-	add(b, "--restore-detached");
-	add(b, "--restore-sibling");
-	add(b, "--pidfile");
-	add(b, "%s", job->pidfile);
+	husk_argv_add(b, "--restore-detached");
+	husk_argv_add(b, "--restore-sibling");
+	husk_argv_add(b, "--pidfile");
+	husk_argv_add(b, "%s", job->pidfile);
 	if (job->cgroup_root) {
-		add(b, "--cgroup-root");
-		add(b, "%s", job->cgroup_root);
+		husk_argv_add(b, "--cgroup-root");
+		husk_argv_add(b, "%s", job->cgroup_root);
 	}
 	for (size_t i = 0; i < job->n_mounts; i++) {
-		add(b, "--external");
-		add(b, "mnt[%s]:%s", job->mounts[i].dest, job->mounts[i].source);
+		husk_argv_add(b, "--external");
+		husk_argv_add(b, "mnt[%s]:%s", job->mounts[i].dest, job->mounts[i].source);
 	}
 	for (size_t i = 0; i < job->n_inherit; i++) {
-		add(b, "--inherit-fd");
-		add(b, "fd[%d]:%s", job->inherit[i].fd, job->inherit[i].key);
+		husk_argv_add(b, "--inherit-fd");
+		husk_argv_add(b, "fd[%d]:%s", job->inherit[i].fd, job->inherit[i].key);
 	}
 }
 
 char **husk_criu_argv(const struct husk_criu_job *job, struct husk_err *err)
 {
-	struct argv_buf b = {0};
+	struct husk_argv b = {0};
 	const char *cg_mode;
 
 	if (husk_criu_cgroups_mode(job->o->manage_cgroups_mode, &cg_mode, err) < 0)
 		return NULL;
-	add(&b, "%s", job->criu);
-	add(&b, "%s", action_word(job->action));
+	husk_argv_add(&b, "%s", job->criu);
+	husk_argv_add(&b, "%s", action_word(job->action));
 	add_common(&b, job, cg_mode);
 	if (job->action == HUSK_CRIU_RESTORE)
 		add_restore(&b, job);
 	else
 		add_dump(&b, job);
-	if (b.failed) {
-		husk_criu_argv_free(b.v);
-		husk_err_set(err, ENOMEM, "criu arguments");
-		return NULL;
-	}
-	return b.v;
+	return husk_argv_finish(&b, "criu arguments", err);
 }
 
 void husk_criu_file_key(char *out, size_t size, int mnt_id, unsigned long long ino)

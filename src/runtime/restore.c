@@ -246,7 +246,7 @@ int husk_criu_restore_spawn(const struct husk_criu_restore_params *p, struct hus
 	out->pty_master = -1;
 	rc = 0;
 out:
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 	job_release(&r);
 	return rc;
 }

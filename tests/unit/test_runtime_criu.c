@@ -54,13 +54,13 @@ static void dump_defaults(void **state)
 	assert_int_equal(find(argv, "--tcp-established"), -1);
 	assert_int_equal(find(argv, "--restore-detached"), -1);
 	assert_int_equal(find(argv, "--network-lock"), -1);
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 	/* a host without iptables: the lock through nftables */
 	job.network_lock_nft = true;
 	argv = husk_criu_argv(&job, &err);
 	assert_non_null(argv);
 	assert_string_equal(value(argv, "--network-lock"), "nftables");
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 }
 
 static void dump_flags_and_externals(void **state)
@@ -103,7 +103,7 @@ static void dump_flags_and_externals(void **state)
 	assert_true(find(argv, "mnt[/proc/kcore]:/proc/kcore") > 0);
 	assert_true(find(argv, "net[4026531992]:extRootNetNS") > 0);
 	assert_true(find(argv, "file[18:4]") > 0);
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 }
 
 static void pre_dump_tracks_memory(void **state)
@@ -125,7 +125,7 @@ static void pre_dump_tracks_memory(void **state)
 	assert_true(find(argv, "--track-mem") > 0);
 	/* pre-dump always leaves the tree running; criu has no such flag for it */
 	assert_int_equal(find(argv, "--leave-running"), -1);
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 }
 
 static void restore_as_sibling_with_fds(void **state)
@@ -161,7 +161,7 @@ static void restore_as_sibling_with_fds(void **state)
 	assert_true(find(argv, "fd[11]:pipe:[1234]") > 0);
 	assert_true(find(argv, "fd[13]:extRootNetNS") > 0);
 	assert_int_equal(find(argv, "--tree"), -1);
-	husk_criu_argv_free(argv);
+	husk_argv_free(argv);
 }
 
 static void bad_cgroups_mode_names_the_option(void **state)

@@ -224,7 +224,7 @@ static int kernel_cmdline(struct husk_vm_plan *plan, const json_t *kernel, struc
 		strcat(strcat(s, " "), extra[i]);
 		plan->kernel_params = s;
 	}
-	husk_vm_argv_free(extra);
+	husk_argv_free(extra);
 	return rc;
 }
 
@@ -316,19 +316,12 @@ int husk_vm_plan_make(const json_t *config, const struct husk_kvv *annotations,
 	return 0;
 }
 
-void husk_vm_argv_free(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 void husk_vm_plan_free(struct husk_vm_plan *plan)
 {
 	free(plan->hypervisor);
 	free(plan->kernel);
 	free(plan->initrd);
 	free(plan->kernel_params);
-	husk_vm_argv_free(plan->hv_params);
+	husk_argv_free(plan->hv_params);
 	*plan = (struct husk_vm_plan){0};
 }

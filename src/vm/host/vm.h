@@ -16,6 +16,7 @@
 
 #include "linux/linux.h"
 #include "spec/spec.h"
+#include "util/argv.h"
 #include "util/err.h"
 
 /* Files in the container's state directory. */
@@ -91,13 +92,12 @@ void husk_vm_net_undo_recorded(int dir_fd);
  * are relative to the monitor's working directory, the state directory. */
 struct husk_vmm {
 	const char *name;
-	/* argv (NULL-ended, caller frees with husk_vm_argv_free): agent_fd is
+	/* argv (NULL-ended, caller frees with husk_argv_free): agent_fd is
 	 * the hypervisor's end of the agent channel. */
 	char **(*build_argv)(const struct husk_vm_plan *plan, int agent_fd,
 			     const struct husk_vm_net *net, struct husk_err *err);
 };
 extern const struct husk_vmm husk_vmm_qemu;
-void husk_vm_argv_free(char **argv);
 
 /* The config.json the guest gets (see docs/vm.md): root and bind sources
  * point into the share, hooks, namespace paths, the network namespace and

@@ -114,7 +114,7 @@ pid_t husk_vm_vmm_start(const struct husk_vmm *vmm, const struct husk_vm_plan *p
 	pid = fork();
 	if (pid == 0)
 		vmm_child(argv, agent_fd, net);
-	husk_vm_argv_free(argv);
+	husk_argv_free(argv);
 	if (pid < 0)
 		return husk_err_sys(err, "fork %s", vmm->name);
 	return pid;
