@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make check-hosts`: boot the test host (pure cgroup v2, systemd as PID 1),
-# run the integration tests that exercise cgroups there against this tree's
-# husk, and end with the count line "N passed, M failed, K skipped".
+# run the integration tests that exercise cgroups and the systemd driver,
+# and Podman with cgroup_manager = "systemd", there against this tree's husk,
+# and end with the count line "N passed, M failed, K skipped".
 # Usage: tests/hosts/check.sh [BUILD_DIR]   (relative to the tree; default build)
 # Environment: HUSK_TESTHOST_TESTS (the pytest files or directories to run),
 # HUSK_TESTHOST_LIMIT (seconds before the VM is stopped, default 1500).
@@ -13,7 +14,7 @@ out=${HUSK_TESTHOST_OUT_DIR:-$tree/$build/testhost-out}
 default_tests="tests/integration/test_cgroup_cmds.py tests/integration/test_conformance_cgroups.py
 tests/integration/test_cgroup_v2view.py tests/integration/test_lifecycle.py
 tests/integration/test_systemd_cgroup.py tests/integration/test_checkpoint.py
-tests/integration/test_cgroup_v2_resources.py"
+tests/integration/test_cgroup_v2_resources.py tests/hosts/test_podman_systemd.py"
 # shellcheck disable=SC2086 # one line, words split: it becomes part of the guest's command line
 tests=$(printf '%s ' ${HUSK_TESTHOST_TESTS:-$default_tests})
 [ -x "$tree/$build/husk" ] || {

@@ -188,6 +188,21 @@ def test_run_in_the_foreground_leaves_the_scope_to_the_container(rt, bundle):
 # ---- rootless: the user's own systemd ------------------------------------
 
 USER_UID = 1000
+USER_UNIT = "/usr/lib/systemd/system/user@.service"
+
+
+class UserManager:
+    def __init__(self, name, runtime_dir):
+        self.name, self.runtime_dir = name, runtime_dir
+
+    def show(self, unit, *props):
+        """systemctl --user show, as the user, of a unit in its manager."""
+        out = subprocess.run(["runuser", "-u", self.name, "--", "env",
+                              f"XDG_RUNTIME_DIR={self.runtime_dir}", "systemctl", "--user",
+                              "show", "-p", ",".join(props), unit],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
 
 
 @pytest.fixture
@@ -210,8 +225,16 @@ def user_manager():
     while r.returncode == 0 and not os.path.exists(sock) and time.monotonic() < deadline:
         time.sleep(0.5)
     if not os.path.exists(sock):
-        pytest.skip(f"the user's systemd did not start: {r.stderr.strip()}")
-    yield f"/run/user/{USER_UID}"
+        why = f"the user's systemd did not start: {r.stderr.strip()}"
+        # A host with user@.service and logind (the test host) gives a
+        # lingering user a manager: that it did not is a failure there.
+        if os.path.exists(USER_UNIT) and r.returncode == 0:
+            journal = subprocess.run(["journalctl", "-b", "-n", "30", "--no-pager",
+                                      "-u", f"user@{USER_UID}.service"],
+                                     capture_output=True, text=True).stdout
+            pytest.fail(f"{why}\n{journal}")
+        pytest.skip(why)
+    yield UserManager(name, f"/run/user/{USER_UID}")
     subprocess.run(["loginctl", "disable-linger", name], capture_output=True)
     if made:
         subprocess.run(["userdel", name], capture_output=True)
@@ -230,28 +253,76 @@ class UserRuntime(Runtime):
         return super()._identity(env, preexec)
 
 
-def test_rootless_scope_in_the_users_systemd(runtime, bundle, tmp_path, user_manager):
+@pytest.fixture
+def user_runtime(runtime, tmp_path, user_manager):
     for p in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
         os.chmod(p, 0o755)
     root = tmp_path / "user-state"
     root.mkdir(mode=0o700)
     os.chown(root, USER_UID, USER_UID)
-    rl = UserRuntime(str(root), runtime.iodir, user_manager)
+    rl = UserRuntime(str(root), runtime.iodir, user_manager.runtime_dir)
     rl.ids, rl.bundles, rl.pids = runtime.ids, runtime.bundles, runtime.pids
-    try:
-        cid = rl.new_id("sdu")
-        unit = f"{PREFIX}-{cid}.scope"
-        make_rootless(bundle)
-        bundle.set_args("/bin/probe", "sleep", "300")
-        bundle.linux["cgroupsPath"] = f":{PREFIX}:{cid}"
-        bundle.linux["resources"] = {"pids": {"limit": 50}}
-        rl.create(bundle, cid, global_args=SD).check()
-        pid = rl.state(cid)["pid"]
-        cg = read(f"/proc/{pid}/cgroup")
-        want = f"/user.slice/user-{USER_UID}.slice/user@{USER_UID}.service/user.slice/{unit}"
-        assert cg == "0::" + want
-        assert read(f"/sys/fs/cgroup{want}/pids.max") == "50"
-        rl.cmd("delete", "--force", cid, global_args=SD).check()
-        assert not os.path.exists(f"/sys/fs/cgroup{want}")
-    finally:
-        rl.cleanup()
+    yield rl
+    rl.cleanup()
+
+
+def user_scope(unit):
+    return f"/user.slice/user-{USER_UID}.slice/user@{USER_UID}.service/user.slice/{unit}"
+
+
+def test_rootless_scope_in_the_users_systemd(user_runtime, bundle):
+    rl = user_runtime
+    cid = rl.new_id("sdu")
+    unit = f"{PREFIX}-{cid}.scope"
+    make_rootless(bundle)
+    bundle.set_args("/bin/probe", "sleep", "300")
+    bundle.linux["cgroupsPath"] = f":{PREFIX}:{cid}"
+    bundle.linux["resources"] = {"pids": {"limit": 50}}
+    rl.create(bundle, cid, global_args=SD).check()
+    pid = rl.state(cid)["pid"]
+    cg = read(f"/proc/{pid}/cgroup")
+    want = user_scope(unit)
+    assert cg == "0::" + want
+    assert read(f"/sys/fs/cgroup{want}/pids.max") == "50"
+    rl.cmd("delete", "--force", cid, global_args=SD).check()
+    assert not os.path.exists(f"/sys/fs/cgroup{want}")
+
+
+def test_rootless_resources_update_and_delete(user_runtime, bundle, user_manager):
+    """The user's manager delegates memory, cpu and pids to the user (its
+    user@.service): the scope has the limits as properties and in its files,
+    is the user's own subtree (Delegate), takes an update, and a delete
+    after the container ended stops it."""
+    rl = user_runtime
+    cid = rl.new_id("sdu")
+    unit = f"{PREFIX}-{cid}.scope"
+    make_rootless(bundle)
+    bundle.set_args("/bin/probe", "sleep", "300")
+    bundle.linux["cgroupsPath"] = f":{PREFIX}:{cid}"
+    bundle.linux["resources"] = {"memory": {"limit": 64 << 20},
+                                 "cpu": {"quota": 50000, "period": 100000},
+                                 "pids": {"limit": 60}}
+    rl.create(bundle, cid, global_args=SD).check()
+    d = "/sys/fs/cgroup" + user_scope(unit)
+    p = user_manager.show(unit, "ActiveState", "Slice", "Delegate", "MemoryMax", "TasksMax",
+                          "CPUQuotaPerSecUSec")
+    assert p == {"ActiveState": "active", "Slice": "user.slice", "Delegate": "yes",
+                 "MemoryMax": str(64 << 20), "TasksMax": "60", "CPUQuotaPerSecUSec": "500ms"}
+    assert read(f"{d}/memory.max") == str(64 << 20)
+    assert read(f"{d}/cpu.max") == "50000 100000"
+    # delegated: the scope's directory and its cgroup.procs are the user's
+    for f in (d, f"{d}/cgroup.procs", f"{d}/cgroup.subtree_control"):
+        assert os.stat(f).st_uid == USER_UID, f
+    rl.start(cid).check()
+    rl.cmd("update", "--memory", str(96 << 20), "--pids-limit", "70", cid,
+           global_args=SD).check()
+    p = user_manager.show(unit, "MemoryMax", "TasksMax")
+    assert p == {"MemoryMax": str(96 << 20), "TasksMax": "70"}
+    assert read(f"{d}/memory.max") == str(96 << 20)
+    assert read(f"{d}/pids.max") == "70"
+    rl.kill(cid, "KILL").check()
+    rl.wait_status(cid, "stopped")
+    rl.cmd("delete", cid, global_args=SD).check()
+    assert user_manager.show(unit, "ActiveState")["ActiveState"] == "inactive"
+    assert not os.path.exists(d)
+    rl.assert_nothing_left(ids=[cid])
