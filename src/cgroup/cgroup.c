@@ -131,6 +131,15 @@ const char *husk_cgroup_path(const struct husk_cgroup *cg)
 	return cg->saved;
 }
 
+const char *husk_cgroup_dir_path(const struct husk_cgroup *cg)
+{
+	const struct cg_hier *h = cg_unified(cg);
+
+	if (!h && cg->n)
+		h = &cg->h[0];
+	return h ? h->path : NULL;
+}
+
 int husk_cgroup_v2_fd(const struct husk_cgroup *cg)
 {
 	return cg->v2_fd;

@@ -54,6 +54,13 @@ int husk_cgroup_open(const char *path, struct husk_cgroup **out, struct husk_err
 /* The resolved path to save in the state store (e.g. "/husk/c1"). */
 const char *husk_cgroup_path(const struct husk_cgroup *cg);
 
+/* The container's cgroup as a path below the hierarchy's root (e.g.
+ * "/machine.slice/libpod-x.scope"): the unified hierarchy's where there is
+ * one, else the first hierarchy's; NULL when it has none. What a tool that
+ * takes one cgroup path (criu --cgroup-root) wants, where husk_cgroup_path
+ * is husk's own saved form (one line a hierarchy, the driver's unit). */
+const char *husk_cgroup_dir_path(const struct husk_cgroup *cg);
+
 /* A directory fd of the container's cgroup on the unified hierarchy, usable
  * with clone3(CLONE_INTO_CGROUP) when every needed controller lives there;
  * -1 otherwise (hybrid and v1 hosts: use husk_cgroup_enter instead). */

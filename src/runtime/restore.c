@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "linux/fs/fs.h"
 #include "linux/linux.h"
 #include "runtime/criu.h"
 #include "runtime/internal.h"
@@ -163,6 +164,31 @@ static int plan_fds(struct restore_job *r, const struct husk_spec *spec, struct 
 	return 0;
 }
 
+/* criu binds the external mounts onto mount points it expects in the
+ * rootfs; a new container's rootfs (podman's --import) may lack them, e.g.
+ * a bind of /etc/hosts: made as create makes them, inside the rootfs
+ * whatever its symlinks say (RESOLVE_IN_ROOT). */
+static int make_mount_points(const struct restore_job *r, const char *rootfs, struct husk_err *err)
+{
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	if (root < 0)
+		return husk_err_sys(err, "open rootfs %s", rootfs);
+	for (size_t i = 0; i < r->criu.n_mounts; i++) {
+		const struct husk_criu_mount *m = &r->criu.mounts[i];
+		if (stat(m->source, &st) < 0)
+			return husk_err_sys(err, "bind source %s", m->source);
+		_cleanup_close_ int fd =
+		    S_ISDIR(st.st_mode)
+			? husk_mkdir_at(root, m->dest, 0755, HUSK_RESOLVE_IN_ROOT, err)
+			: husk_mkfile_at(root, m->dest, 0644, HUSK_RESOLVE_IN_ROOT, err);
+		if (fd < 0)
+			return husk_err_prefix(err, "mount point %s", m->dest);
+	}
+	return 0;
+}
+
 /* criu restores into a root that is a mount point: a bind of the rootfs in
  * the container's state directory (0700), as runc makes one. */
 static int mount_root(struct restore_job *r, const char *state_dir, const char *rootfs,
@@ -229,11 +255,12 @@ int husk_criu_restore_spawn(const struct husk_criu_restore_params *p, struct hus
 
 	r.criu.criu = r.criu_path;
 	r.criu.network_lock_nft = husk_criu_lacks_iptables();
-	r.criu.cgroup_root = p->cg ? husk_cgroup_path(p->cg) : NULL;
+	r.criu.cgroup_root = p->cg ? husk_cgroup_dir_path(p->cg) : NULL;
 	snprintf(r.pidfile, sizeof(r.pidfile), "%s/%s", p->state_dir, CRIU_PID_FILE);
 	r.criu.pidfile = r.pidfile;
 	if (husk_criu_find(p->criu, r.criu_path, sizeof(r.criu_path), err) < 0 ||
-	    plan_mounts(&r, p->spec, p->rootfs, err) < 0 || plan_fds(&r, p->spec, err) < 0 ||
+	    plan_mounts(&r, p->spec, p->rootfs, err) < 0 ||
+	    make_mount_points(&r, p->rootfs, err) < 0 || plan_fds(&r, p->spec, err) < 0 ||
 	    mount_root(&r, p->state_dir, p->rootfs, err) < 0)
 		goto out;
 	argv = husk_criu_argv(&r.criu, err);

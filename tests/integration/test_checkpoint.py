@@ -303,3 +303,41 @@ def test_restore_hands_the_container_new_stdout_pipe(rt, bundle, tmp_path):
     second.stdout.close()
     first.stdout.close()
     host_run(["true"])
+
+
+@needs_criu
+def test_restore_into_a_cgroup_whose_parents_husk_made(rt, bundle, tmp_path):
+    """A cgroupsPath whose parents create makes: husk's saved form of it has
+    a line a hierarchy; criu's --cgroup-root must get the one path."""
+    parent = f"husk-ck-{os.getpid()}"
+    bundle.set_args("/bin/sh", "-c", COUNTER)
+    cid = rt.new_id()
+    bundle.linux["cgroupsPath"] = f"/{parent}/{cid}"
+    rt.start_detached(bundle, cid=cid)
+    wait_count(bundle, 3)
+    checkpoint(rt, cid, tmp_path / "images").check()
+    at_dump = count(bundle)
+    restore(rt, bundle, cid, tmp_path / "images").check()
+    wait_count(bundle, at_dump + 2)
+    with open(f"/proc/{rt.state(cid)['pid']}/cgroup") as f:
+        assert f"/{parent}/{cid}\n" in f.read()
+    rt.delete(cid, force=True).check()
+
+
+@needs_criu
+def test_restore_makes_the_bind_mount_points_a_fresh_rootfs_lacks(rt, bundle, tmp_path):
+    """podman's --import: the new container's rootfs has no file where the
+    config binds one (its /etc/hosts); restore makes it as create would."""
+    host_file = tmp_path / "hosts"
+    host_file.write_text("127.0.0.1 restored\n")
+    bundle.config["mounts"].append({"destination": "/etc/husk-ck-hosts", "type": "bind",
+                                    "source": str(host_file), "options": ["rbind", "ro"]})
+    cid, _ = start_counter(rt, bundle)
+    checkpoint(rt, cid, tmp_path / "images").check()
+    at_dump = count(bundle)
+    os.unlink(os.path.join(bundle.rootfs, "etc", "husk-ck-hosts"))
+    restore(rt, bundle, cid, tmp_path / "images").check()
+    wait_count(bundle, at_dump + 2)
+    r = rt.cmd("exec", cid, "cat", "/etc/husk-ck-hosts").check()
+    assert "restored" in r.out
+    rt.delete(cid, force=True).check()
