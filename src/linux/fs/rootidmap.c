@@ -64,12 +64,13 @@ static int refuse(const struct husk_spawn_params *p, int tree, int code, struct 
 			       ? fs_name((unsigned long)sfs.f_type, buf, sizeof(buf))
 			       : "unknown filesystem";
 
-	return husk_err_set(err, code,
-			    "annotation " ANNOTATION ": rootfs %s is on %s, which cannot be "
-			    "idmapped here; move the image to a filesystem that can (ext4, "
-			    "xfs, btrfs, tmpfs), chown it to the container's host range, or "
-			    "remove the annotation and choose the identity map knowingly",
-			    p->rootfs, name);
+	return husk_err_set(
+	    err, code,
+	    "annotation " ANNOTATION ": rootfs %s is on %s, which cannot be "
+	    "idmapped here; move the image to a filesystem that can (ext4, "
+	    "xfs, btrfs; tmpfs from Linux 6.3), chown it to the container's host range, or "
+	    "remove the annotation and choose the identity map knowingly",
+	    p->rootfs, name);
 }
 
 /* The tree of the rootfs, cloned: idmapped once the container's user
