@@ -457,9 +457,13 @@ class Runtime:
         out_path, err_path = self.out_path(cid + tag), self.err_path(cid + tag)
         preexec = (lambda: os.umask(umask)) if umask is not None else None
         with open(out_path, "ab") as out, open(err_path, "ab") as err:
+            # The offsets before the spawn: the child shares these open files,
+            # and one that fails fast has written (moving them) before
+            # spawn returns.
+            io = (out_path, out.tell(), err_path, err.tell())
             p = spawn(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd,
                       **self._identity(preexec=preexec))
-            p.io = (out_path, out.tell(), err_path, err.tell())
+            p.io = io
         return p
 
     def finish_files(self, p, timeout=30):
