@@ -26,17 +26,21 @@ struct cg_hier *cg_need(const struct husk_cgroup *cg, const char *controller, co
 	struct cg_hier *h = cg_find(cg, controller);
 	if (h)
 		return h;
-	/* Mounted but not joined: a rootless caller could not create it. */
-	for (size_t i = 0; i < cg->layout->n; i++)
-		if (!cg->layout->m[i].unified &&
-		    cg_list_has(cg->layout->m[i].controllers, ',', controller)) {
-			husk_err_plain(
-			    err, EACCES,
-			    "%s: no permission to create a %s cgroup (rootless without a "
-			    "delegated cgroup)",
-			    field, controller);
-			return NULL;
-		}
+	/* The host has it but the container has no cgroup there: a rootless
+	 * caller could not create one (a v1 hierarchy not joined, or, on
+	 * cgroup2, no cgroup at all where none was delegated). */
+	bool on_host =
+	    !cg_unified(cg) && cg_list_has(cg_unified_controllers(cg->layout), ' ', controller);
+	for (size_t i = 0; i < cg->layout->n && !on_host; i++)
+		on_host = !cg->layout->m[i].unified &&
+			  cg_list_has(cg->layout->m[i].controllers, ',', controller);
+	if (on_host) {
+		husk_err_plain(err, EACCES,
+			       "%s: no permission to create a %s cgroup (rootless without a "
+			       "delegated cgroup)",
+			       field, controller);
+		return NULL;
+	}
 	husk_err_set(err, 0, "%s: the %s cgroup controller is not available on this host", field,
 		     controller);
 	return NULL;

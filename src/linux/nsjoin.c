@@ -216,6 +216,24 @@ static int write_time_offsets(const struct husk_spec *spec, int proc_fd, int *of
 	return 0;
 }
 
+/* unshare(CLONE_NEWTIME) makes a namespace for our children only. Newer
+ * kernels move us into it at execve too; 6.1 (Debian 12's) does not, and
+ * the init would run on the host's clocks. Entering it ourselves, once its
+ * offsets are written, works on every kernel with time namespaces, as crun
+ * does. */
+static int enter_new_time_ns(const struct husk_spec *spec, int proc_fd, int *offsets_fd,
+			     struct husk_err *err)
+{
+	if (write_time_offsets(spec, proc_fd, offsets_fd, err) < 0)
+		return -1;
+	_cleanup_close_ int fd = openat(proc_fd, "self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_err_sys(err, "open /proc/self/ns/time_for_children");
+	if (setns(fd, CLONE_NEWTIME) < 0)
+		return husk_err_sys(err, "enter the new time namespace");
+	return 0;
+}
+
 /* The cgroup namespace is created only now, after the parent put us in our
  * cgroups, so its root is the container's cgroup. The time namespace
  * applies from execve on, and its offsets must be written before then. */
@@ -232,7 +250,7 @@ int husk_ns_child_unshare(const struct husk_spec *spec, int proc_fd, int *offset
 	if (unshare((int)flags) < 0)
 		return husk_err_sys(err, "unshare namespaces 0x%" PRIx64, flags);
 	if (flags & CLONE_NEWTIME)
-		return write_time_offsets(spec, proc_fd, offsets_fd, err);
+		return enter_new_time_ns(spec, proc_fd, offsets_fd, err);
 	return 0;
 }
 

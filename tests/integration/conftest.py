@@ -319,18 +319,88 @@ class Bundle:
             json.dump(cfg, f, indent=1)
 
 
+def _can_idmap(path):
+    """True when the kernel idmaps a mount of path's filesystem: what husk's
+    default spec (a user namespace, an idmapped rootfs) needs of the place
+    bundles live. tmpfs can be idmapped from Linux 6.3 only. The probe
+    clones path's mount detached (open_tree) and idmaps the clone with a
+    fresh user namespace's fd (mount_setattr): nothing is attached, and
+    closing the fd drops the clone. Needs root (the maps), as the suite."""
+    import ctypes
+    import struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_open_tree, sys_mount_setattr = 428, 442  # the same on every arch
+    open_tree_clone, at_empty_path, mount_attr_idmap = 1, 0x1000, 0x00100000
+    # a process in a user namespace of its own, until its stdin closes
+    holder = spawn(["unshare", "--user", "cat"], stdin=subprocess.PIPE,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        userns = None
+        for _ in range(500):  # once it has unshared, its namespace differs
+            ns = os.readlink(f"/proc/{holder.pid}/ns/user")
+            if ns != os.readlink("/proc/self/ns/user"):
+                # the kernel idmaps only with a namespace that has maps
+                for m in ("uid_map", "gid_map"):
+                    with open(f"/proc/{holder.pid}/{m}", "w") as f:
+                        f.write("0 100000 1")
+                userns = os.open(f"/proc/{holder.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+                break
+            time.sleep(0.002)
+        if userns is None:
+            return False
+        tree = libc.syscall(sys_open_tree, -100, path.encode(), open_tree_clone | 0o2000000)
+        if tree < 0:
+            os.close(userns)
+            return False
+        attr = struct.pack("QQQQ", mount_attr_idmap, 0, 0, userns)
+        ok = libc.syscall(sys_mount_setattr, tree, b"", at_empty_path, attr, len(attr)) == 0
+        os.close(tree)
+        os.close(userns)
+        return ok
+    finally:
+        _finish(holder, 10)
+
+
+def _runs_binaries(path):
+    """Devices and setuid binaries work in a rootfs there (a tmpfs /dev/shm
+    is often nodev,nosuid, as systemd mounts it)."""
+    return not os.statvfs(path).f_flag & (os.ST_NODEV | os.ST_NOSUID | os.ST_NOEXEC)
+
+
+_bundle_base = []
+
+
+def _bundle_base_dir():
+    """Where bundles go: HUSK_ITEST_BUNDLE_DIR, else a RAM-backed /dev/shm
+    where the kernel can idmap it and it lets devices and setuid binaries
+    work (copying the image onto a disk costs ~0.3 s a test, into RAM a few
+    milliseconds), else /var/tmp on the root filesystem, else pytest's own
+    temporary directory (None)."""
+    if not _bundle_base:
+        chosen = os.environ.get("HUSK_ITEST_BUNDLE_DIR") or None
+        for d in ([] if chosen else ["/dev/shm", "/var/tmp"]):
+            try:
+                usable = os.access(d, os.W_OK) and _runs_binaries(d) and _can_idmap(d)
+            except OSError:  # not there, or not root
+                usable = False
+            if usable:
+                chosen = d
+                break
+        _bundle_base.append(chosen)
+    return _bundle_base[0]
+
+
 def _bundle_parent(tmp_path):
-    # Copying the image onto the disk costs ~0.3 s a test; a RAM-backed
-    # directory makes it a few milliseconds.
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    base = _bundle_base_dir()
+    if base:
         import tempfile
-        parent = tempfile.mkdtemp(prefix="husk-itest-", dir="/dev/shm")
+        parent = tempfile.mkdtemp(prefix="husk-itest-", dir=base)
     else:
         parent = str(tmp_path / "bundles")
         os.mkdir(parent)
     # a user-namespaced container's root must be able to reach its rootfs
     os.chmod(parent, 0o755)
-    return parent, parent.startswith("/dev/shm/")
+    return parent, base is not None
 
 
 @pytest.fixture

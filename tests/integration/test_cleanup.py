@@ -10,7 +10,7 @@ import time
 import husktest
 import pytest
 
-from conftest import CGROUP_ROOT, husk_only, is_runc, spawn
+from conftest import CGROUP_ROOT, CGROUP_V2, husk_only, is_runc, spawn
 
 STRACE = husktest.STRACE  # env ASAN_OPTIONS=...detect_leaks=0 strace
 needs_strace = pytest.mark.skipif(not os.path.exists(husktest.STRACE_PATH),
@@ -19,16 +19,23 @@ needs_strace = pytest.mark.skipif(not os.path.exists(husktest.STRACE_PATH),
 
 def cgroup_dirs(pid):
     """The container's cgroup directory in every hierarchy, from the host,
-    as /proc/PID/cgroup of a process inside it names them."""
+    as /proc/PID/cgroup of a process inside it names them: CGROUP_ROOT
+    itself holds the unified hierarchy on a pure v2 host, unified/ below it
+    on a hybrid one."""
     dirs = []
     with open(f"/proc/{pid}/cgroup") as f:
         for line in f:
             _, controllers, path = line.rstrip("\n").split(":", 2)
+            if path == "/":
+                continue
+            if CGROUP_V2:
+                dirs.append(CGROUP_ROOT + path)
+                continue
             names = ["unified"] if not controllers else [
                 controllers.replace("name=", ""), *controllers.replace("name=", "").split(",")]
             for name in names:
                 base = os.path.join(CGROUP_ROOT, name)
-                if path != "/" and os.path.isdir(base) and not os.path.islink(base):
+                if os.path.isdir(base) and not os.path.islink(base):
                     dirs.append(base + path)
                     break
     return dirs
@@ -58,7 +65,9 @@ def nest(dirs, pid):
         os.makedirs(os.path.join(d, "empty", "deeper"))
         for sub in (os.path.join(d, "a"), deep):  # a new v1 cpuset starts empty
             for f in ("cpuset.cpus", "cpuset.mems"):
-                if os.path.exists(os.path.join(d, f)):
+                # on cgroup2 a child has the files only where its parent
+                # enables cpuset for it (and then they need no copy)
+                if os.path.exists(os.path.join(d, f)) and not CGROUP_V2:
                     with open(os.path.join(d, f)) as src, open(os.path.join(sub, f), "w") as dst:
                         dst.write(src.read())
         with open(os.path.join(deep, "cgroup.procs"), "w") as f:
