@@ -24,6 +24,7 @@ import uuid
 import pytest
 
 from conftest import CGROUP_ROOT, CGROUP_V2, host_run
+from test_rootless import make_rootless
 
 pytestmark = pytest.mark.skipif(
     not CGROUP_V2, reason="needs a pure cgroup v2 host (this one has v1 controllers: its "
@@ -432,17 +433,9 @@ def test_rootless_in_a_delegated_subtree(rt, bundle, delegate_user, tmp_path):
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
     os.chown(state, uid, gid)
-    bundle.linux["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "user")]
-    bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
-    bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": gid, "size": 1}]
+    make_rootless(bundle, uid, gid)
     bundle.linux["resources"] = {"memory": {"limit": 40 * MiB}, "pids": {"limit": 21}}
     bundle.linux["cgroupsPath"] = f"/system.slice/{unit}.service/ctr"
-    for m in bundle.config["mounts"]:
-        if m["type"] == "devpts":
-            m["options"] = [o for o in m["options"] if not o.startswith("gid=")]
-        if m["destination"] == "/sys":
-            m.update(type="none", source="/sys",
-                     options=["rbind", "nosuid", "noexec", "nodev", "ro"])
     bundle.set_args("sh", "-c", IN_CONTAINER)
     bundle.write()
     cid = rt.new_id()

@@ -161,21 +161,18 @@ def test_restore_missing_image_dir(rt, bundle, tmp_path):
 
 
 @pytest.mark.skipif(criu_path() is None, reason="criu is not installed")
-def test_restore_refuses_an_idmapped_rootfs(rt, bundle, tmp_path):
-    bundle.config["annotations"] = {"husk.rootfs.idmap": "true"}
+@pytest.mark.parametrize("cid,annotations,why", [
+    ("it-r-idmap", {"husk.rootfs.idmap": "true"},
+     "criu cannot restore it: its rootfs is idmapped"),
+    ("it-r-vm", {"run.oci.handler": "vm"}, "the vm backend cannot be restored"),
+])
+def test_restore_refuses_what_criu_cannot_bring_back(rt, bundle, tmp_path, cid, annotations,
+                                                      why):
+    bundle.config["annotations"] = annotations
     (tmp_path / "images").mkdir()
-    r = restore(rt, bundle, "it-r-idmap", tmp_path / "images").fails()
-    assert "criu cannot restore it: its rootfs is idmapped" in r.err, r
-    assert_gone(rt, "it-r-idmap")
-
-
-@pytest.mark.skipif(criu_path() is None, reason="criu is not installed")
-def test_restore_refuses_the_vm_backend(rt, bundle, tmp_path):
-    bundle.config["annotations"] = {"run.oci.handler": "vm"}
-    (tmp_path / "images").mkdir()
-    r = restore(rt, bundle, "it-r-vm", tmp_path / "images").fails()
-    assert "the vm backend cannot be restored" in r.err, r
-    assert_gone(rt, "it-r-vm")
+    r = restore(rt, bundle, cid, tmp_path / "images").fails()
+    assert why in r.err, r
+    assert_gone(rt, cid)
 
 
 def test_checkpoint_refuses_an_idmapped_rootfs(rt, bundle, tmp_path):

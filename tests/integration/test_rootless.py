@@ -30,10 +30,13 @@ def rootless(runtime, tmp_path):
     rl.cleanup()
 
 
-def make_rootless(bundle):
+def make_rootless(bundle, uid=UID, gid=GID):
+    """The bundle as an unprivileged user (uid, gid) can run it: container
+    root mapped to that user alone, no limits, /sys bound instead of a new
+    sysfs, devpts without a gid= the user has no mapping for."""
     bundle.linux["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "user")]
-    bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": UID, "size": 1}]
-    bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": GID, "size": 1}]
+    bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
+    bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": gid, "size": 1}]
     bundle.linux.pop("resources", None)
     for m in bundle.config["mounts"]:
         if m["type"] == "devpts":

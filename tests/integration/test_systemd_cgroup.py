@@ -270,15 +270,20 @@ def user_scope(unit):
     return f"/user.slice/user-{USER_UID}.slice/user@{USER_UID}.service/user.slice/{unit}"
 
 
-def test_rootless_scope_in_the_users_systemd(user_runtime, bundle):
-    rl = user_runtime
+def create_rootless(rl, bundle, resources):
+    """A sleeping container of uid 1000 in a scope of its own systemd."""
     cid = rl.new_id("sdu")
-    unit = f"{PREFIX}-{cid}.scope"
     make_rootless(bundle)
     bundle.set_args("/bin/probe", "sleep", "300")
     bundle.linux["cgroupsPath"] = f":{PREFIX}:{cid}"
-    bundle.linux["resources"] = {"pids": {"limit": 50}}
+    bundle.linux["resources"] = resources
     rl.create(bundle, cid, global_args=SD).check()
+    return cid, f"{PREFIX}-{cid}.scope"
+
+
+def test_rootless_scope_in_the_users_systemd(user_runtime, bundle):
+    rl = user_runtime
+    cid, unit = create_rootless(rl, bundle, {"pids": {"limit": 50}})
     pid = rl.state(cid)["pid"]
     cg = read(f"/proc/{pid}/cgroup")
     want = user_scope(unit)
@@ -294,15 +299,9 @@ def test_rootless_resources_update_and_delete(user_runtime, bundle, user_manager
     is the user's own subtree (Delegate), takes an update, and a delete
     after the container ended stops it."""
     rl = user_runtime
-    cid = rl.new_id("sdu")
-    unit = f"{PREFIX}-{cid}.scope"
-    make_rootless(bundle)
-    bundle.set_args("/bin/probe", "sleep", "300")
-    bundle.linux["cgroupsPath"] = f":{PREFIX}:{cid}"
-    bundle.linux["resources"] = {"memory": {"limit": 64 << 20},
-                                 "cpu": {"quota": 50000, "period": 100000},
-                                 "pids": {"limit": 60}}
-    rl.create(bundle, cid, global_args=SD).check()
+    cid, unit = create_rootless(rl, bundle, {"memory": {"limit": 64 << 20},
+                                             "cpu": {"quota": 50000, "period": 100000},
+                                             "pids": {"limit": 60}})
     d = "/sys/fs/cgroup" + user_scope(unit)
     p = user_manager.show(unit, "ActiveState", "Slice", "Delegate", "MemoryMax", "TasksMax",
                           "CPUQuotaPerSecUSec")
