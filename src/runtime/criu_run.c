@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,14 +161,13 @@ static int criu_check(const char *criu, char *out, size_t size, struct husk_err 
 {
 	char *argv[] = {(char *)criu, "check", NULL};
 	_cleanup_free_ char *text = NULL;
-	char tmpl[] = "/tmp/husk-criu-check.XXXXXX";
-	_cleanup_close_ int fd = mkostemp(tmpl, O_CLOEXEC);
+	/* criu's output in memory: no file anywhere to name or remove */
+	_cleanup_close_ int fd = memfd_create("criu check", MFD_CLOEXEC);
 	int status;
 
 	out[0] = '\0';
 	if (fd < 0)
-		return husk_err_sys(err, "criu check: temporary file");
-	unlink(tmpl);
+		return husk_err_sys(err, "criu check: memfd for its output");
 	if (spawn_wait(argv, NULL, fd, &status, err) < 0)
 		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
