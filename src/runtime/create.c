@@ -176,16 +176,20 @@ static int make_state_dir(struct create_job *job, struct husk_err *err)
 	if (husk_state_write_file(job->dir_fd, HUSK_CONFIG_FILE, job->config, job->config_len, 0600,
 				  err) < 0)
 		return -1;
+	root = absolute(job->ctx->root);
+	if (!root)
+		return husk_err_sys(err, "state root %s", job->ctx->root);
+	if (asprintf(&job->state_dir, "%s/%s", root, job->id) < 0)
+		return husk_err_sys(err, "allocate");
+	/* A restored container runs at once: no fifo for start to open. */
+	if (job->restore)
+		return 0;
 	/* The container process opens the fifo as whatever user it runs as:
 	 * others need write access, so set the mode past the umask. */
 	if (mkfifoat(job->dir_fd, HUSK_FIFO_FILE, 0622) < 0 ||
 	    fchmodat(job->dir_fd, HUSK_FIFO_FILE, 0622, 0) < 0)
 		return husk_err_sys(err, "create exec fifo");
-	root = absolute(job->ctx->root);
-	if (!root)
-		return husk_err_sys(err, "state root %s", job->ctx->root);
-	if (asprintf(&job->fifo, "%s/%s/%s", root, job->id, HUSK_FIFO_FILE) < 0 ||
-	    asprintf(&job->state_dir, "%s/%s", root, job->id) < 0)
+	if (asprintf(&job->fifo, "%s/%s", job->state_dir, HUSK_FIFO_FILE) < 0)
 		return husk_err_sys(err, "allocate");
 	return 0;
 }
@@ -443,9 +447,6 @@ static int create_steps(struct create_job *job, const struct husk_create_opts *o
 	    husk_traced("spawn", job->rootfs, spawn(job, o, want_pty, err)) < 0)
 		return -1;
 	job->rec.status = HUSK_STATUS_CREATED;
-	/* A restored container runs: no fifo for start to open. */
-	if (job->restore && unlinkat(job->dir_fd, HUSK_FIFO_FILE, 0) < 0)
-		return husk_err_sys(err, "remove exec fifo");
 	if (husk_state_save(job->dir_fd, &job->rec, err) < 0)
 		return -1;
 	if (o->pid_file && husk_write_pid_file(o->pid_file, job->pid, err) < 0)
