@@ -14,6 +14,7 @@
 #include "runtime/internal.h"
 #include "state/state.h"
 #include "util/cleanup.h"
+#include "util/io.h"
 #include "util/log.h"
 
 const char *husk_criu_image_dir(const struct husk_criu_opts *o)
@@ -24,26 +25,6 @@ const char *husk_criu_image_dir(const struct husk_criu_opts *o)
 const char *husk_criu_work_dir(const struct husk_criu_opts *o)
 {
 	return o->work_path && *o->work_path ? o->work_path : husk_criu_image_dir(o);
-}
-
-/* mkdir -p, 0700 for what it makes (images hold the container's memory). */
-static int make_dirs(const char *path, struct husk_err *err)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return husk_err_set(err, ENAMETOOLONG, "directory %s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return husk_err_sys(err, "create directory %s", buf);
-		*p = c;
-		if (!c)
-			return 0;
-	}
 }
 
 /* A JSON array of strings (NULL: null) written into the image directory. */
@@ -232,9 +213,12 @@ static int dump(const struct husk_ctx *ctx, struct husk_container *c,
 	    .network_lock_nft = husk_criu_lacks_iptables(),
 	};
 
+	/* The directories it makes are 0700: the images hold the processes'
+	 * memory. */
 	if (check_container(c, &spec, err) < 0 ||
 	    husk_criu_find(ctx->criu, criu, sizeof(criu), err) < 0 ||
-	    make_dirs(job.image_dir, err) < 0 || make_dirs(job.work_dir, err) < 0 ||
+	    husk_mkdir_parents(job.image_dir, 0700, 0700, err) < 0 ||
+	    husk_mkdir_parents(job.work_dir, 0700, 0700, err) < 0 ||
 	    write_descriptors(job.image_dir, c->pid, err) < 0 ||
 	    collect_mounts(spec, c->rootfs, c->pid, &mounts, err) < 0 ||
 	    record_mounts(job.image_dir, &mounts, err) < 0)

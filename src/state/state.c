@@ -15,32 +15,13 @@
 #include "util/cleanup.h"
 #include "util/io.h"
 
-/* mkdir -p for the root; the last component gets `mode`. */
-static int mkdir_parents(const char *path, mode_t mode, struct husk_err *err)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	if (!copy)
-		return husk_err_sys(err, "allocate");
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return husk_err_sys(err, "mkdir %s", copy);
-		*p = '/';
-	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return husk_err_sys(err, "mkdir %s", copy);
-	return 0;
-}
-
 int husk_state_dir_create(const char *root, const char *id, struct husk_err *err)
 {
 	_cleanup_close_ int root_fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	int fd;
 
 	if (root_fd < 0 && errno == ENOENT) {
-		if (mkdir_parents(root, 0700, err) < 0)
+		if (husk_mkdir_parents(root, 0755, 0700, err) < 0)
 			return -1;
 		root_fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	}

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -94,4 +96,22 @@ char *husk_read_file(int dir_fd, const char *path, size_t max, size_t *len, stru
 		return NULL;
 	}
 	return husk_read_fd(fd, path, max, len, err);
+}
+
+int husk_mkdir_parents(const char *path, mode_t parents_mode, mode_t mode, struct husk_err *err)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	if (!copy)
+		return husk_err_sys(err, "allocate");
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, parents_mode) < 0 && errno != EEXIST)
+			return husk_err_sys(err, "mkdir %s", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return husk_err_sys(err, "mkdir %s", copy);
+	return 0;
 }

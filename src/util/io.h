@@ -1,6 +1,7 @@
 /* Small fd helpers shared by libhusk and the command line. */
 #pragma once
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "util/err.h"
 
@@ -19,3 +20,8 @@ char *husk_read_file(int dir_fd, const char *path, size_t max, size_t *len, stru
 
 /* The same from an fd the caller opened (stdin); `name` is for the errors. */
 char *husk_read_fd(int fd, const char *name, size_t max, size_t *len, struct husk_err *err);
+
+/* mkdir -p: every missing directory of `path`, the parents with
+ * `parents_mode`, the last one with `mode` (both before the umask); those
+ * already there are left as they are. An error names the directory. */
+int husk_mkdir_parents(const char *path, mode_t parents_mode, mode_t mode, struct husk_err *err);
